@@ -1,0 +1,219 @@
+"""The `interactiveai` command: run the server, migrate the database, manage projects and keys, load demo data."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+try:
+    import click
+except ImportError:  # the SDK-only install has no CLI dependencies
+    click = None  # type: ignore[assignment]
+
+
+def main() -> None:
+    if click is None:
+        sys.stderr.write("The interactiveai command needs the server extra: pip install 'interactiveai[server]'\n")
+        raise SystemExit(1)
+    cli()
+
+
+if click is not None:
+
+    def _settings(**overrides: Any) -> Any:
+        from interactiveai.server.settings import load_settings
+
+        return load_settings(**overrides)
+
+    def _engine(settings: Any) -> Any:
+        from interactiveai.server.storage import migrate
+        from interactiveai.server.storage.engines import create_db_engine
+
+        engine = create_db_engine(settings.resolved_database_url)
+        migrate.upgrade(engine)
+        return engine
+
+    database_options = [
+        click.option("--data-dir", type=click.Path(path_type=Path), help="Data directory (INTERACTIVEAI_DATA_DIR)."),
+        click.option(
+            "--database-url", help="Database URL (INTERACTIVEAI_DATABASE_URL); default: SQLite in the data dir."
+        ),
+    ]
+
+    def with_database_options(func: Any) -> Any:
+        for option in reversed(database_options):
+            func = option(func)
+        return func
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(package_name="interactiveai")
+    def cli() -> None:
+        """InteractiveAI: LLM observability server and tools."""
+
+    @cli.command("server")
+    @click.option("--host", help="Interface to listen on (default 127.0.0.1; INTERACTIVEAI_HOST is the SDK's URL).")
+    @click.option("--port", type=int, help="Port to listen on (default 3000; INTERACTIVEAI_PORT).")
+    @with_database_options
+    @click.option("--demo", is_flag=True, help="Load demo traces through the SDK once the server is up.")
+    @click.option("--log-level", default=None, help="Server log level (default info).")
+    def server(
+        host: str | None,
+        port: int | None,
+        data_dir: Path | None,
+        database_url: str | None,
+        demo: bool,
+        log_level: str | None,
+    ) -> None:
+        """Run ingestion, the REST API and the UI (SQLite in the data dir by default)."""
+        import uvicorn
+
+        from interactiveai.server.app import create_app
+
+        # INTERACTIVEAI_HOST is the SDK's server URL, so the listen address has no env fallback of that name.
+        settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, log_level=log_level)
+        app = create_app(settings)
+        if demo:
+            threading.Thread(target=_load_demo_when_up, args=(app, settings), daemon=True).start()
+        click.echo(
+            f"InteractiveAI listening on http://{settings.host}:{settings.port} (database: {_safe_url(settings)})"
+        )
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+
+    cli.add_command(server, "serve")
+
+    @cli.group()
+    def db() -> None:
+        """Database schema commands."""
+
+    @db.command("upgrade")
+    @with_database_options
+    def db_upgrade(data_dir: Path | None, database_url: str | None) -> None:
+        """Apply every pending migration."""
+        from interactiveai.server.storage import migrate
+
+        settings = _settings(data_dir=data_dir, database_url=database_url)
+        engine = _engine(settings)
+        click.echo(f"database at revision {migrate.current_revision(engine)}")
+
+    @cli.command("demo")
+    @click.option("--url", default="http://localhost:3000", show_default=True, help="Server URL.")
+    @click.option("--public-key", envvar="INTERACTIVEAI_PUBLIC_KEY", required=True)
+    @click.option("--secret-key", envvar="INTERACTIVEAI_SECRET_KEY", required=True)
+    def demo_command(url: str, public_key: str, secret_key: str) -> None:
+        """Send realistic demo traces to a running server through the real SDK."""
+        from interactiveai.server.demo import load_demo
+
+        count = load_demo(url, public_key, secret_key)
+        click.echo(f"sent {count} demo traces to {url}")
+
+    @cli.group()
+    def projects() -> None:
+        """List and create projects."""
+
+    @projects.command("list")
+    @with_database_options
+    def projects_list(data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.tenancy import list_projects
+
+        for project in list_projects(_engine(_settings(data_dir=data_dir, database_url=database_url))):
+            click.echo(f"{project['id']}\t{project['name']}")
+
+    @projects.command("create")
+    @click.argument("name")
+    @click.option("--id", "project_id", help="Project id (default: generated).")
+    @with_database_options
+    def projects_create(name: str, project_id: str | None, data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.tenancy import create_api_key, create_project
+
+        engine = _engine(_settings(data_dir=data_dir, database_url=database_url))
+        new_id = create_project(engine, name, project_id)
+        key = create_api_key(engine, new_id)
+        click.echo(f"project {new_id}\npublic key {key.public_key}\nsecret key {key.secret_key}")
+
+    @cli.group()
+    def keys() -> None:
+        """Create, list and revoke API keys."""
+
+    @keys.command("list")
+    @click.option("--project", "project_id", help="Only this project's keys.")
+    @with_database_options
+    def keys_list(project_id: str | None, data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.tenancy import list_api_keys
+
+        for key in list_api_keys(_engine(_settings(data_dir=data_dir, database_url=database_url)), project_id):
+            click.echo(
+                f"{key['id']}\t{key['project_id']}\t{key['public_key']}\t{key['display_secret']}\t{key['note'] or ''}"
+            )
+
+    @keys.command("create")
+    @click.option("--project", "project_id", required=True)
+    @click.option("--note")
+    @with_database_options
+    def keys_create(project_id: str, note: str | None, data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.tenancy import create_api_key
+
+        key = create_api_key(_engine(_settings(data_dir=data_dir, database_url=database_url)), project_id, note=note)
+        click.echo(f"public key {key.public_key}\nsecret key {key.secret_key}")
+
+    @keys.command("revoke")
+    @click.argument("key")
+    @with_database_options
+    def keys_revoke(key: str, data_dir: Path | None, database_url: str | None) -> None:
+        """Revoke KEY (its id or public key)."""
+        from interactiveai.server.tenancy import revoke_api_key
+
+        if not revoke_api_key(_engine(_settings(data_dir=data_dir, database_url=database_url)), key):
+            raise click.ClickException(f"no API key {key!r}")
+        click.echo(f"revoked {key}")
+
+    @cli.group()
+    def users() -> None:
+        """Manage UI users."""
+
+    @users.command("create")
+    @click.argument("email")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--project", "project_id", help="Give the user access to this project.")
+    @click.option("--admin", is_flag=True, help="Administrator of every project.")
+    @with_database_options
+    def users_create(
+        email: str, password: str, project_id: str | None, admin: bool, data_dir: Path | None, database_url: str | None
+    ) -> None:
+        from interactiveai.server.tenancy import add_membership, create_user
+
+        engine = _engine(_settings(data_dir=data_dir, database_url=database_url))
+        user_id = create_user(engine, email, password, is_admin=admin)
+        if project_id:
+            add_membership(engine, user_id, project_id)
+        click.echo(f"user {user_id} ({email})")
+
+    def _safe_url(settings: Any) -> str:
+        from sqlalchemy.engine import make_url
+
+        return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+    def _load_demo_when_up(app: Any, settings: Any) -> None:
+        """Wait for the server to answer, then send demo traces with a key made for that and removed after."""
+        import time
+        import urllib.request
+
+        from interactiveai.server.demo import load_demo
+        from interactiveai.server.tenancy import create_api_key, list_projects, revoke_api_key
+
+        url = f"http://127.0.0.1:{settings.port}"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(url + "/api/public/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        engine = app.state.engine
+        project_id = list_projects(engine)[0]["id"]
+        key = create_api_key(engine, project_id, note="demo loader (temporary)")
+        try:
+            count = load_demo(url, key.public_key, key.secret_key)
+            click.echo(f"demo: loaded {count} traces into project {project_id}; open {settings.base_url}/")
+        finally:
+            revoke_api_key(engine, key.id)

@@ -1,0 +1,1 @@
+"""The InteractiveAI server: OTLP ingestion, storage, the public REST API and the web UI."""

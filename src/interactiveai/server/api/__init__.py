@@ -1,0 +1,1 @@
+"""The public REST API under /api/public (JSON, camelCase, shapes compatible with the reference)."""

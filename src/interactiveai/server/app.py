@@ -1,0 +1,131 @@
+"""The application factory: one function builds the whole server, for `serve` and for tests alike."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from interactiveai.server.auth import ApiKeyVerifier
+from interactiveai.server.settings import Settings, load_settings
+from interactiveai.server.storage import migrate
+from interactiveai.server.storage.engines import create_db_engine
+from interactiveai.server.tenancy import FirstStart, ensure_first_start
+from interactiveai.version import __version__
+
+logger = logging.getLogger("interactiveai.server")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    run_migrations: bool = True,
+    first_start: bool = True,
+) -> FastAPI:
+    """Build the server. ``engine`` may be injected (tests); otherwise it comes from the settings."""
+    settings = settings or load_settings()
+    engine = engine or create_db_engine(settings.resolved_database_url, pool_size=settings.db_pool_size)
+    if run_migrations:
+        migrate.upgrade(engine)
+    created = ensure_first_start(engine) if first_start else None
+
+    from interactiveai.server.api.routes import router as api_router
+    from interactiveai.server.ingest.routes import router as ingest_router
+    from interactiveai.server.ingest.service import IngestService
+    from interactiveai.server.ui.routes import mount_ui
+
+    ingest = IngestService(engine, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ingest.start()
+        if created is not None:
+            _announce_first_start(created, settings)
+        try:
+            yield
+        finally:
+            ingest.stop()
+
+    app = FastAPI(
+        title="InteractiveAI",
+        version=__version__,
+        description="LLM observability: OTLP ingestion, traces, observations, sessions, scores.",
+        openapi_url="/api/public/openapi.json",
+        docs_url="/api/public/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.api_keys = ApiKeyVerifier(engine)
+    app.state.ingest = ingest
+    app.state.first_start = created
+
+    _install_error_handlers(app)
+    app.include_router(ingest_router)
+    app.include_router(api_router)
+    mount_ui(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Errors answer ``{"message": …, "error": …}``, like the reference API; validation errors are 400."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse(
+            {"message": message, "error": _error_name(exc.status_code)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return JSONResponse(
+            {"message": "Invalid request: " + "; ".join(problems), "error": "InvalidRequestError"},
+            status_code=400,
+        )
+
+
+def _error_name(status: int) -> str:
+    return {
+        400: "InvalidRequestError",
+        401: "UnauthorizedError",
+        403: "AccessDeniedError",
+        404: "NotFoundError",
+        405: "MethodNotAllowedError",
+        409: "ConflictError",
+        413: "PayloadTooLargeError",
+        415: "UnsupportedMediaTypeError",
+        429: "TooManyRequestsError",
+        503: "ServiceUnavailableError",
+    }.get(status, "Error")
+
+
+def _announce_first_start(created: FirstStart, settings: Settings) -> None:
+    lines = [
+        "",
+        "InteractiveAI first start — keep these, they are shown only once:",
+        f"  project:     {created.project_name} ({created.project_id})",
+    ]
+    if created.key is not None:
+        lines += [
+            f"  public key:  {created.key.public_key}",
+            f"  secret key:  {created.key.secret_key}",
+        ]
+    if created.user_email is not None:
+        lines += [f"  login:       {created.user_email} / {created.user_password}"]
+    lines += [f"  UI:          {settings.base_url}/", ""]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,1 @@
+"""Ingestion: OTLP/HTTP decoding, attribute conventions, and the group-commit writer."""

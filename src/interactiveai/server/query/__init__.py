@@ -1,0 +1,1 @@
+"""Read-only query functions shared by the API and the UI."""

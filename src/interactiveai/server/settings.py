@@ -1,0 +1,82 @@
+"""Server settings: one table, each read from an argument, then INTERACTIVEAI_* env var, then default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from interactiveai.server.storage.engines import default_database_url
+
+
+def _data_dir_default() -> Path:
+    return Path(os.environ.get("INTERACTIVEAI_DATA_DIR") or Path.home() / ".interactiveai")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every server setting. The env var of a field is ``INTERACTIVEAI_<FIELD NAME IN CAPITALS>``."""
+
+    host: str = field(default="127.0.0.1", metadata={"doc": "Interface to listen on."})
+    port: int = field(default=3000, metadata={"doc": "TCP port to listen on (0 picks a free one)."})
+    data_dir: Path = field(
+        default_factory=_data_dir_default, metadata={"doc": "Directory for the SQLite file and the session secret."}
+    )
+    database_url: str = field(
+        default="", metadata={"doc": "SQLAlchemy URL; empty means a SQLite file in the data dir."}
+    )
+    public_url: str = field(
+        default="", metadata={"doc": "Base URL users reach the server at, for links (default: http://host:port)."}
+    )
+    max_body_bytes: int = field(
+        default=20 * 1024 * 1024, metadata={"doc": "Largest accepted ingestion body, after decompression."}
+    )
+    ingest_queue_spans: int = field(
+        default=200_000, metadata={"doc": "Spans waiting for commit before ingestion answers 429."}
+    )
+    ingest_batch_spans: int = field(default=5_000, metadata={"doc": "Most spans written in one transaction."})
+    db_pool_size: int = field(default=10, metadata={"doc": "Database connections per server process."})
+    secure_cookies: bool = field(
+        default=False, metadata={"doc": "Mark session cookies Secure (set when served over HTTPS)."}
+    )
+    log_level: str = field(default="info", metadata={"doc": "Log level of the server process."})
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url(self.data_dir)
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+
+def env_name(field_name: str) -> str:
+    return "INTERACTIVEAI_" + field_name.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from explicit overrides (None means unset), then the environment, then defaults."""
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if overrides.get(f.name) is not None:
+            values[f.name] = _cast(f.type, overrides[f.name], f.name)
+        elif (raw := os.environ.get(env_name(f.name))) not in (None, ""):
+            values[f.name] = _cast(f.type, raw, env_name(f.name))
+    return Settings(**values)
+
+
+def _cast(type_name: Any, value: Any, source: str) -> Any:
+    try:
+        if type_name in ("int", int):
+            return int(value)
+        if type_name in ("bool", bool):
+            return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
+        if type_name in ("Path", Path):
+            return Path(value).expanduser()
+        return str(value)
+    except ValueError as exc:
+        raise ValueError(f"{source}: invalid value {value!r}: {exc}") from None

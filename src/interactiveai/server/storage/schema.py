@@ -1,0 +1,240 @@
+"""The database schema: one SQLAlchemy Core metadata for SQLite and PostgreSQL.
+
+Times are integer microseconds since the Unix epoch (UTC) in columns named ``*_us``: the same
+representation on both engines, cheap to compare and index, and exact for OTLP's nanoseconds
+truncated to microseconds. JSON payloads (input, output, metadata, usage and cost maps) are
+stored as the JSON text received, so nothing is lost or reformatted.
+
+Every tracing row carries ``project_id`` and every query filters on it first; indexes start with
+it for that reason.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Constraint names are given by convention so that migrations are identical on both engines.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = String(64)  # project, key, trace (32 hex) and observation (16 hex) ids; client ids may be longer
+SHORT = String(200)
+
+# --- tenancy and access -----------------------------------------------------------------------
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", SHORT, nullable=False),
+    Column("retention_days", Integer, nullable=True),  # None: keep forever
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("public_key", SHORT, nullable=False, unique=True),
+    Column("secret_hash", String(128), nullable=False),  # sha256 hex of the secret; the secret is never stored
+    Column("display_secret", String(32), nullable=False),  # "sk-…abcd", to recognise a key in lists
+    Column("note", SHORT, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("last_used_at_us", BigInteger, nullable=True),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("email", SHORT, nullable=False, unique=True),
+    Column("name", SHORT, nullable=True),
+    Column("password_hash", String(256), nullable=False),  # scrypt, see server/passwords.py
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("created_at_us", BigInteger, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), nullable=False, default="OWNER"),  # OWNER | ADMIN | MEMBER | VIEWER
+)
+
+# --- tracing data -----------------------------------------------------------------------------
+
+traces = Table(
+    "traces",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("timestamp_us", BigInteger, nullable=False),  # earliest start of any of its observations
+    Column("end_time_us", BigInteger, nullable=True),  # latest end; latency = end - timestamp
+    Column("name", Text, nullable=True),
+    Column("name_explicit", Boolean, nullable=False, default=False),  # set by a trace-name attribute
+    Column("user_id", Text, nullable=True),
+    Column("session_id", Text, nullable=True),
+    Column("environment", String(40), nullable=False, default="default"),
+    Column("release", Text, nullable=True),
+    Column("version", Text, nullable=True),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON array, sorted; trace_tags indexes it
+    Column("metadata", Text, nullable=False, default="{}"),  # JSON object
+    Column("input", Text, nullable=True),
+    Column("output", Text, nullable=True),
+    Column("input_explicit", Boolean, nullable=False, default=False),  # from trace-input attributes
+    Column("output_explicit", Boolean, nullable=False, default=False),
+    Column("root_observation_id", ID, nullable=True),
+    Column("public", Boolean, nullable=False, default=False),
+    Column("bookmarked", Boolean, nullable=False, default=False),
+    # roll-ups, maintained at ingestion; lists, filters and sorts read these, never observations
+    Column("latency_us", BigInteger, nullable=True),
+    Column("observation_count", Integer, nullable=False, default=0),
+    Column("level", String(10), nullable=False, default="DEBUG"),  # worst level seen
+    Column("debug_count", Integer, nullable=False, default=0),
+    Column("default_count", Integer, nullable=False, default=0),
+    Column("warning_count", Integer, nullable=False, default=0),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
+    Column("total_tokens", BigInteger, nullable=False, default=0),
+    Column("input_cost", Float, nullable=True),
+    Column("output_cost", Float, nullable=True),
+    Column("total_cost", Float, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    Index("ix_traces_project_time", "project_id", "timestamp_us"),
+    Index("ix_traces_project_user", "project_id", "user_id", "timestamp_us"),
+    Index("ix_traces_project_session", "project_id", "session_id", "timestamp_us"),
+    Index("ix_traces_project_name", "project_id", "name", "timestamp_us"),
+    Index("ix_traces_project_env", "project_id", "environment", "timestamp_us"),
+)
+
+# One row per (trace, tag) so that "has all of these tags" is an index lookup, not a scan.
+trace_tags = Table(
+    "trace_tags",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("tag", String(200), primary_key=True),
+    Column("trace_id", ID, primary_key=True),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("trace_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("parent_observation_id", ID, nullable=True),
+    Column("type", String(20), nullable=False, default="SPAN"),  # SPAN, GENERATION, EVENT, AGENT, …
+    Column("name", Text, nullable=True),
+    Column("start_time_us", BigInteger, nullable=False),
+    Column("end_time_us", BigInteger, nullable=True),
+    Column("completion_start_time_us", BigInteger, nullable=True),
+    Column("level", String(10), nullable=False, default="DEFAULT"),
+    Column("status_message", Text, nullable=True),
+    Column("version", Text, nullable=True),
+    Column("environment", String(40), nullable=False, default="default"),
+    Column("input", Text, nullable=True),
+    Column("output", Text, nullable=True),
+    Column("metadata", Text, nullable=False, default="{}"),
+    Column("model", Text, nullable=True),  # model name as provided by the client
+    Column("model_parameters", Text, nullable=True),  # JSON object
+    Column("usage_details", Text, nullable=False, default="{}"),  # JSON {usage key: int}
+    Column("cost_details", Text, nullable=False, default="{}"),  # JSON {usage key: float}
+    Column("input_tokens", BigInteger, nullable=False, default=0),
+    Column("output_tokens", BigInteger, nullable=False, default=0),
+    Column("total_tokens", BigInteger, nullable=False, default=0),
+    Column("input_cost", Float, nullable=True),
+    Column("output_cost", Float, nullable=True),
+    Column("total_cost", Float, nullable=True),
+    Column("cost_source", String(20), nullable=True),  # "provided" | "project_model" | "catalog"
+    Column("matched_model_id", ID, nullable=True),
+    Column("service_name", Text, nullable=True),
+    Column("scope_name", Text, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Index("ix_observations_project_id", "project_id", "id"),
+    Index("ix_observations_project_start", "project_id", "start_time_us"),
+    Index("ix_observations_project_type_start", "project_id", "type", "start_time_us"),
+)
+
+scores = Table(
+    "scores",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("trace_id", ID, nullable=True),
+    Column("observation_id", ID, nullable=True),
+    Column("session_id", Text, nullable=True),
+    Column("dataset_run_id", ID, nullable=True),
+    Column("name", SHORT, nullable=False),
+    Column("value", Float, nullable=True),  # NUMERIC value; BOOLEAN 0/1; CATEGORICAL mapped value or None
+    Column("string_value", Text, nullable=True),  # CATEGORICAL label, BOOLEAN "True"/"False", TEXT
+    Column("data_type", String(20), nullable=False),  # NUMERIC | BOOLEAN | CATEGORICAL | TEXT
+    Column("source", String(20), nullable=False, default="API"),  # API | ANNOTATION | EVAL
+    Column("comment", Text, nullable=True),
+    Column("metadata", Text, nullable=False, default="{}"),
+    Column("config_id", ID, nullable=True),
+    Column("author_user_id", ID, nullable=True),
+    Column("environment", String(40), nullable=False, default="default"),
+    Column("timestamp_us", BigInteger, nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    Index("ix_scores_project_trace", "project_id", "trace_id"),
+    Index("ix_scores_project_session", "project_id", "session_id"),
+    Index("ix_scores_project_name_time", "project_id", "name", "timestamp_us"),
+)
+
+score_configs = Table(
+    "score_configs",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("name", String(35), nullable=False),
+    Column("data_type", String(20), nullable=False),
+    Column("is_archived", Boolean, nullable=False, default=False),
+    Column("min_value", Float, nullable=True),
+    Column("max_value", Float, nullable=True),
+    Column("categories", Text, nullable=True),  # JSON [{label, value}]
+    Column("description", Text, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+)
+
+# Per-project price definitions; they win over the packaged catalog (issue: costs and usage).
+models = Table(
+    "models",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("id", ID, primary_key=True),
+    Column("model_name", SHORT, nullable=False),
+    Column("match_pattern", Text, nullable=False),  # regex matched against the provided model name
+    Column("start_date_us", BigInteger, nullable=True),  # prices valid from this time on
+    Column("unit", String(20), nullable=False, default="TOKENS"),
+    Column("prices", Text, nullable=False, default="{}"),  # JSON {usage type: USD per unit}
+    Column("tokenizer_id", String(40), nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    UniqueConstraint("project_id", "model_name", "start_date_us", "unit", name="uq_models_definition"),
+    Index("ix_models_project", "project_id"),
+)
