@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interactiveai.server.auth import ApiKeyVerifier
+from interactiveai.server.retention import RetentionWorker
 from interactiveai.server.settings import Settings, load_settings
 from interactiveai.server.storage import migrate
 from interactiveai.server.storage.engines import create_db_engine
@@ -42,15 +43,18 @@ def create_app(
     from interactiveai.server.ui.routes import mount_ui
 
     ingest = IngestService(engine, settings)
+    retention = RetentionWorker(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest.start()
+        retention.start()
         if created is not None:
             _announce_first_start(created, settings)
         try:
             yield
         finally:
+            retention.stop()
             ingest.stop()
 
     app = FastAPI(
