@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -18,8 +19,14 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Alembic keeps its migration context in module globals: one upgrade at a time per process.
+# (Across processes, env.py serialises PostgreSQL upgrades with an advisory lock.)
+_UPGRADE_LOCK = threading.Lock()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    with _UPGRADE_LOCK:
+        command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
