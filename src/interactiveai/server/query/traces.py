@@ -1,0 +1,179 @@
+"""Trace queries: the filtered, sorted list (page/limit or keyset) and one trace with its tree.
+
+Lists read the traces table only (roll-up columns maintained at ingestion); observations are
+read for a single trace, or as ids for the traces of one page, always through the
+``(project_id, trace_id, …)`` primary key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+
+from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query.filters import (
+    TRACE_SORT_COLUMNS,
+    TraceFilter,
+    TraceOrder,
+    keyset_condition,
+    trace_conditions,
+)
+from interactiveai.server.query.pagination import Cursor, InvalidCursorError, Page, check_page, offset_of
+from interactiveai.server.query.records import (
+    Observation,
+    Trace,
+    TraceDetail,
+    observation_from_row,
+    score_from_row,
+    trace_from_row,
+)
+from interactiveai.server.storage.schema import observations, scores, traces
+
+_IO_COLUMNS = ("input", "output", "metadata")
+_LIST_COLUMNS = [c for c in traces.c if c.name not in _IO_COLUMNS]
+
+
+def list_traces(
+    db: Db,
+    project_id: str,
+    filters: TraceFilter | None = None,
+    order: TraceOrder | None = None,
+    *,
+    page: int = 1,
+    limit: int = 50,
+    cursor: str | None = None,
+    with_io: bool = True,
+    with_total: bool = True,
+) -> Page[Trace]:
+    """One page of a project's traces.
+
+    Page/limit mode (``cursor=None``) skips ``(page-1)*limit`` rows. Keyset mode (``cursor`` from a
+    previous page's ``next_cursor``, or ``""`` for the first page) ignores ``page`` and continues
+    after the last row seen: constant cost however deep. ``next_cursor`` is returned in keyset
+    mode when more rows follow. ``with_io=False`` skips input/output/metadata (the heavy columns).
+    ``with_total=False`` skips the count.
+
+    Raises:
+        ValueError: bad page/limit, or a cursor that was not made for this sort order.
+    """
+    check_page(page, limit)
+    order = order or TraceOrder()
+    column = TRACE_SORT_COLUMNS[order.column]
+    conditions = trace_conditions(project_id, filters)
+    query = select(*(traces.c if with_io else _LIST_COLUMNS)).where(*conditions)
+    query = query.order_by(*_order_by(column, order))
+    keyset = cursor is not None
+    if cursor:
+        position = Cursor.decode(cursor)
+        if position.sort != order.key:
+            raise InvalidCursorError(f"cursor was made for order {position.sort!r}, not {order.key!r}")
+        query = query.where(keyset_condition(column, traces.c.id, order.direction, position.value, position.id))
+    if keyset:
+        query = query.limit(limit + 1)  # one extra row tells whether a next page exists
+    else:
+        query = query.limit(limit).offset(offset_of(page, limit))
+
+    with connect(db) as conn:
+        rows = conn.execute(query).mappings().all()
+        total = None
+        if with_total:
+            total = conn.execute(select(func.count()).select_from(traces).where(*conditions)).scalar_one()
+
+    next_cursor = None
+    if keyset and len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = Cursor(order.key, last[column.name], last["id"]).encode()
+    items = [trace_from_row(r, with_io=with_io) for r in rows]
+    return Page(items=items, page=page, limit=limit, total=total, next_cursor=next_cursor)
+
+
+def count_traces(db: Db, project_id: str, filters: TraceFilter | None = None) -> int:
+    with connect(db) as conn:
+        count: int = conn.execute(
+            select(func.count()).select_from(traces).where(*trace_conditions(project_id, filters))
+        ).scalar_one()
+    return count
+
+
+def get_trace(db: Db, project_id: str, trace_id: str) -> Trace | None:
+    """One trace's row (roll-ups included), or None if the project has no such trace."""
+    with connect(db) as conn:
+        row = (
+            conn.execute(select(traces).where(traces.c.project_id == project_id, traces.c.id == trace_id))
+            .mappings()
+            .first()
+        )
+    return None if row is None else trace_from_row(row)
+
+
+def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[Observation]:
+    """Every observation of a trace, by start time (then id, so the order is stable)."""
+    query = (
+        select(observations)
+        .where(observations.c.project_id == project_id, observations.c.trace_id == trace_id)
+        .order_by(observations.c.start_time_us, observations.c.id)
+    )
+    with connect(db) as conn:
+        return [observation_from_row(r) for r in conn.execute(query).mappings()]
+
+
+def get_trace_detail(db: Db, project_id: str, trace_id: str) -> TraceDetail | None:
+    """A trace with its observations (by start time) and scores (by timestamp), in one connection."""
+    with connect(db) as conn:
+        trace = get_trace(conn, project_id, trace_id)
+        if trace is None:
+            return None
+        obs = get_observations_for_trace(conn, project_id, trace_id)
+        score_rows = conn.execute(
+            select(scores)
+            .where(scores.c.project_id == project_id, scores.c.trace_id == trace_id)
+            .order_by(scores.c.timestamp_us, scores.c.id)
+        ).mappings()
+        return TraceDetail(trace=trace, observations=obs, scores=[score_from_row(r) for r in score_rows])
+
+
+def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Observation ids per trace (by start time), for the traces of one page."""
+    return _ids_by_trace(
+        db,
+        select(observations.c.trace_id, observations.c.id)
+        .where(observations.c.project_id == project_id, observations.c.trace_id.in_(list(trace_ids)))
+        .order_by(observations.c.trace_id, observations.c.start_time_us, observations.c.id),
+        trace_ids,
+    )
+
+
+def score_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Score ids per trace (by timestamp), for the traces of one page."""
+    return _ids_by_trace(
+        db,
+        select(scores.c.trace_id, scores.c.id)
+        .where(scores.c.project_id == project_id, scores.c.trace_id.in_(list(trace_ids)))
+        .order_by(scores.c.trace_id, scores.c.timestamp_us, scores.c.id),
+        trace_ids,
+    )
+
+
+def _ids_by_trace(db: Db, query: Any, trace_ids: Sequence[str]) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {t: [] for t in trace_ids}
+    if not trace_ids:
+        return result
+    with connect(db) as conn:
+        for trace_id, row_id in conn.execute(query):
+            result.setdefault(trace_id, []).append(row_id)
+    return result
+
+
+def _order_by(column: Any, order: TraceOrder) -> list[ColumnElement[Any]]:
+    # NULLS LAST only on nullable columns: the engines disagree on where NULLs sort, but adding it
+    # to timestamp would stop PostgreSQL from reading the (project_id, timestamp_us) index backwards.
+    if order.direction == "asc":
+        primary, tie = column.asc(), traces.c.id.asc()
+    else:
+        primary, tie = column.desc(), traces.c.id.desc()
+    if column.nullable:
+        primary = primary.nulls_last()
+    return [primary, tie]
