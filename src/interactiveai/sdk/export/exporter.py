@@ -1,0 +1,259 @@
+"""OTLP/HTTP span exporter: OTLP/JSON over one persistent connection, bounded retries.
+
+Why not the stock ``OTLPSpanExporter``: its protobuf encoding is most of the per-span CPU the SDK
+costs (see ``docs/benchmarks.md``), and it cannot tell its caller whether a failed batch is worth
+keeping. This exporter reports an :class:`ExportOutcome` so the processor keeps retryable batches
+(receiver down, 429, 5xx) for a later attempt and drops only what the receiver rejected.
+
+Every error is caught here: ``export`` never raises, it logs and reports.
+"""
+
+from __future__ import annotations
+
+import enum
+import http.client
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import weakref
+import zlib
+from collections.abc import Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from interactiveai.sdk.export.encoder import encode_spans
+from interactiveai.version import __version__
+
+__all__ = ["COMPRESSIONS", "ExportOutcome", "OtlpHttpExporter"]
+
+logger = logging.getLogger("interactiveai.sdk.export")
+
+COMPRESSIONS = ("gzip", "none")
+"""Accepted values of ``compression``."""
+
+_GZIP_LEVEL = 1
+"""zlib level 1: OTLP/JSON shrinks ~8x already at level 1, and higher levels cost 2-4x the CPU for a few %."""
+
+_BACKOFF_BASE = 0.2
+_BACKOFF_CAP = 5.0
+_MAX_RETRY_AFTER = 60.0
+"""A ``Retry-After`` beyond this is treated as this: a misconfigured proxy must not park the queue for hours."""
+
+_RETRYABLE_STATUS = frozenset((408, 429))
+
+
+class ExportOutcome(enum.Enum):
+    """What happened to a batch, and so what the processor should do with it."""
+
+    SUCCESS = "success"
+    """The receiver accepted the batch (2xx)."""
+    RETRYABLE = "retryable"
+    """Not delivered for a transient reason (network, timeout, 408/429/5xx) within the deadline: keep it."""
+    REJECTED = "rejected"
+    """The receiver refused it for good (other 4xx) or it could not be encoded: resending cannot help."""
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
+
+
+class OtlpHttpExporter(SpanExporter):
+    """Exports spans as OTLP/JSON to an OTLP/HTTP traces endpoint.
+
+    Args:
+        endpoint: Full URL of the traces endpoint, e.g. ``http://localhost:3000/api/public/otel/v1/traces``.
+        headers: Extra request headers (authorization, SDK name/version); they override ours.
+        timeout: Seconds one ``export`` call may take in total, retries and backoff included.
+        compression: ``"gzip"`` or ``"none"``.
+
+    Example:
+        >>> exporter = OtlpHttpExporter("http://localhost:3000/v1/traces", headers={}, timeout=5.0)
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        headers: Mapping[str, str],
+        timeout: float,
+        compression: str = "gzip",
+    ) -> None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"OTLP endpoint must be an http(s) URL, got {endpoint!r}")
+        if compression not in COMPRESSIONS:
+            raise ValueError(f"compression must be one of {COMPRESSIONS}, got {compression!r}")
+        self.endpoint = endpoint
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._timeout = float(timeout)
+        self._gzip = compression == "gzip"
+        base = {
+            "Content-Type": "application/json",
+            "User-Agent": f"interactiveai-python/{__version__}",
+        }
+        if self._gzip:
+            base["Content-Encoding"] = "gzip"
+        self._headers = {**base, **headers}
+        self._closed = threading.Event()
+        self._init_connection_state()
+        self._logged_rejections: set[int] = set()
+        # The child of a fork must not share the parent's socket (both would read each other's
+        # responses) nor inherit a lock the parent's export thread held at fork time.
+        ref = weakref.WeakMethod(self._init_connection_state)
+        os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
+
+    def _init_connection_state(self) -> None:
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
+
+    # -- SpanExporter -------------------------------------------------------------------------
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Send ``spans``; never raises. SUCCESS only when the receiver accepted them."""
+        outcome = self.export_batch(spans, deadline=time.monotonic() + self._timeout)
+        return SpanExportResult.SUCCESS if outcome is ExportOutcome.SUCCESS else SpanExportResult.FAILURE
+
+    def shutdown(self) -> None:
+        """Close the connection and make pending and later exports give up at once."""
+        self._closed.set()
+        conn = self._conn
+        sock = getattr(conn, "sock", None) if conn is not None else None
+        if sock is not None:
+            # shutdown(), not close(): it wakes an export thread blocked in recv() on this socket.
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Nothing is buffered here: the processor owns the queue."""
+        return True
+
+    # -- richer API used by ExportProcessor ----------------------------------------------------
+
+    def export_batch(self, spans: Sequence[ReadableSpan], *, deadline: float) -> ExportOutcome:
+        """Encode and send ``spans``, retrying transient failures until ``deadline`` (monotonic)."""
+        if not spans:
+            return ExportOutcome.SUCCESS
+        try:
+            body = encode_spans(spans)
+            if self._gzip:
+                body = zlib.compress(body, _GZIP_LEVEL, wbits=31)  # wbits=31: gzip framing
+        except Exception:  # an unencodable span must not kill the export thread
+            logger.exception("interactiveai: could not encode %d spans; they are dropped", len(spans))
+            return ExportOutcome.REJECTED
+        return self.send(body, deadline=deadline)
+
+    def send(self, body: bytes, *, deadline: float) -> ExportOutcome:
+        """POST an already-encoded request body with retry, backoff and jitter until ``deadline``."""
+        attempt = 0
+        while not self._closed.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            retry_after: float | None = None
+            try:
+                status, retry_after, reply = self._post(body, remaining)
+            except (OSError, http.client.HTTPException) as exc:
+                # Connection refused/reset, timeout, malformed response: the connection state is
+                # unknown, so start over with a fresh one.
+                self._reset_connection()
+                logger.debug("interactiveai: export attempt %d failed: %r", attempt + 1, exc)
+            else:
+                if 200 <= status < 300:
+                    return ExportOutcome.SUCCESS
+                if not (status in _RETRYABLE_STATUS or status >= 500):
+                    self._log_rejection(status, reply)
+                    return ExportOutcome.REJECTED
+                logger.debug("interactiveai: export attempt %d got HTTP %d", attempt + 1, status)
+            delay = min(_BACKOFF_CAP, _BACKOFF_BASE * (2**attempt))
+            delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: replicas must not retry in lockstep
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            if time.monotonic() + delay >= deadline:
+                break
+            if self._closed.wait(delay):
+                break
+            attempt += 1
+        return ExportOutcome.RETRYABLE
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _post(self, body: bytes, timeout: float) -> tuple[int, float | None, bytes]:
+        with self._lock:
+            conn = self._conn
+            reused = conn is not None
+            if conn is None:
+                conn = self._conn = self._new_connection(timeout)
+            try:
+                return self._roundtrip(conn, body, timeout)
+            except (ConnectionError, http.client.RemoteDisconnected):
+                if not reused:
+                    raise
+                # A kept-alive connection the server closed while idle: the request never reached
+                # it, so one immediate retry on a fresh connection is safe and not a "failure".
+                self._drop_connection_locked()
+                conn = self._conn = self._new_connection(timeout)
+                return self._roundtrip(conn, body, timeout)
+
+    def _new_connection(self, timeout: float) -> http.client.HTTPConnection:
+        if self._https:
+            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout)
+        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
+
+    def _roundtrip(
+        self, conn: http.client.HTTPConnection, body: bytes, timeout: float
+    ) -> tuple[int, float | None, bytes]:
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        conn.request("POST", self._path, body, self._headers)
+        response = conn.getresponse()
+        reply = response.read()  # drain it, or the connection cannot be reused
+        if response.will_close:
+            self._drop_connection_locked()
+        return response.status, _parse_retry_after(response.getheader("Retry-After")), reply
+
+    def _drop_connection_locked(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def _reset_connection(self) -> None:
+        with self._lock:
+            self._drop_connection_locked()
+
+    def _log_rejection(self, status: int, reply: bytes) -> None:
+        # Once per status code: a misconfigured key would otherwise log every few seconds forever.
+        if status in self._logged_rejections:
+            logger.debug("interactiveai: receiver rejected a batch with HTTP %d", status)
+            return
+        self._logged_rejections.add(status)
+        logger.error(
+            "interactiveai: %s rejected a batch with HTTP %d (%s); such batches are dropped, not retried",
+            self.endpoint,
+            status,
+            reply[:200].decode("utf-8", "replace"),
+        )
