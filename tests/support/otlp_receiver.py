@@ -66,6 +66,8 @@ class ReceivedRequest:
     body_size: int
     status: int
     spans: list[dict[str, Any]] = field(default_factory=list)
+    received_at: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the answer was decided (after the "slow" sleep)."""
 
 
 # -- decoding: protobuf -------------------------------------------------------------------------
@@ -294,12 +296,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if mode.isdigit():
             extra = {"Retry-After": f"{retry_after:g}"} if mode in ("429", "503") else {}
-            self._reply(int(mode), b'{"message": "test receiver error mode"}', "application/json", extra)
             receiver._record(ReceivedRequest(self.path, headers, len(body), int(mode)))
+            self._reply(int(mode), b'{"message": "test receiver error mode"}', "application/json", extra)
             return
         if not self.path.split("?")[0].endswith("/v1/traces"):
-            self._reply(404, b"not found", "text/plain")
             receiver._record(ReceivedRequest(self.path, headers, len(body), 404))
+            self._reply(404, b"not found", "text/plain")
             return
         content_type = headers.get("content-type", "").split(";")[0].strip()
         try:
@@ -312,21 +314,21 @@ class _Handler(BaseHTTPRequestHandler):
             elif content_type == "application/json":
                 spans = decode_json_request(body)
             else:
-                self._reply(415, b"unsupported content type", "text/plain")
                 receiver._record(ReceivedRequest(self.path, headers, length, 415))
+                self._reply(415, b"unsupported content type", "text/plain")
                 return
         except Exception as exc:  # a decoding bug in an exporter must show up in the test
-            self._reply(400, f"cannot decode: {exc!r}".encode(), "text/plain")
-            receiver._record(ReceivedRequest(self.path, headers, length, 400))
             receiver.decode_errors.append(repr(exc))
+            receiver._record(ReceivedRequest(self.path, headers, length, 400))
+            self._reply(400, f"cannot decode: {exc!r}".encode(), "text/plain")
             return
+        receiver._record(ReceivedRequest(self.path, headers, length, 200, spans))
         if mode == "garbage":
             self._reply(200, b"\xff\xfe<html>not an OTLP response", "application/x-protobuf")
         elif content_type == "application/json":
             self._reply(200, b"{}", "application/json")
         else:
             self._reply(200, trace_service_pb2.ExportTraceServiceResponse().SerializeToString(), content_type)
-        receiver._record(ReceivedRequest(self.path, headers, length, 200, spans))
 
     def _reply(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
