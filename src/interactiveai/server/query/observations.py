@@ -1,0 +1,52 @@
+"""Observation queries: the filtered list (newest first) and one observation by id."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query.filters import ObservationFilter, observation_conditions
+from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.records import Observation, observation_from_row
+from interactiveai.server.storage.schema import observations
+
+
+def list_observations(
+    db: Db,
+    project_id: str,
+    filters: ObservationFilter | None = None,
+    *,
+    page: int = 1,
+    limit: int = 50,
+    with_total: bool = True,
+) -> Page[Observation]:
+    """One page of a project's observations, by start time descending (then id descending).
+
+    The order follows the ``(project_id, start_time_us)`` index, so the first page of an
+    unfiltered list reads ``limit`` rows, not the project.
+    """
+    check_page(page, limit)
+    conditions = observation_conditions(project_id, filters)
+    query = (
+        select(observations)
+        .where(*conditions)
+        .order_by(observations.c.start_time_us.desc(), observations.c.id.desc())
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [observation_from_row(r) for r in conn.execute(query).mappings()]
+        total = None
+        if with_total:
+            total = conn.execute(select(func.count()).select_from(observations).where(*conditions)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str | None = None) -> Observation | None:
+    """One observation by id (ids are unique per project in practice; the first match wins)."""
+    query = select(observations).where(observations.c.project_id == project_id, observations.c.id == observation_id)
+    if trace_id is not None:
+        query = query.where(observations.c.trace_id == trace_id)
+    with connect(db) as conn:
+        row = conn.execute(query.limit(1)).mappings().first()
+    return None if row is None else observation_from_row(row)

@@ -1,0 +1,77 @@
+"""Score config queries (configs are archived, never deleted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import false, func, select
+
+from interactiveai.server.query._db import Db, connect, load_json_list
+from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.storage.schema import score_configs
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreConfig:
+    id: str
+    project_id: str
+    name: str
+    data_type: str
+    is_archived: bool
+    min_value: float | None
+    max_value: float | None
+    categories: list[dict[str, Any]] | None
+    description: str | None
+    created_at_us: int
+    updated_at_us: int
+
+
+def score_config_from_row(row: Mapping[Any, Any]) -> ScoreConfig:
+    return ScoreConfig(
+        id=row["id"],
+        project_id=row["project_id"],
+        name=row["name"],
+        data_type=row["data_type"],
+        is_archived=bool(row["is_archived"]),
+        min_value=row["min_value"],
+        max_value=row["max_value"],
+        categories=load_json_list(row["categories"]) if row["categories"] is not None else None,
+        description=row["description"],
+        created_at_us=row["created_at_us"],
+        updated_at_us=row["updated_at_us"],
+    )
+
+
+def list_score_configs(
+    db: Db, project_id: str, *, page: int = 1, limit: int = 50, include_archived: bool = True
+) -> Page[ScoreConfig]:
+    """A project's score configs, newest first."""
+    check_page(page, limit)
+    cond = [score_configs.c.project_id == project_id]
+    if not include_archived:
+        cond.append(score_configs.c.is_archived == false())
+    query = (
+        select(score_configs)
+        .where(*cond)
+        .order_by(score_configs.c.created_at_us.desc(), score_configs.c.id)
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [score_config_from_row(r) for r in conn.execute(query).mappings()]
+        total = conn.execute(select(func.count()).select_from(score_configs).where(*cond)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def get_score_config(db: Db, project_id: str, config_id: str) -> ScoreConfig | None:
+    with connect(db) as conn:
+        row = (
+            conn.execute(
+                select(score_configs).where(score_configs.c.project_id == project_id, score_configs.c.id == config_id)
+            )
+            .mappings()
+            .first()
+        )
+    return None if row is None else score_config_from_row(row)

@@ -1,0 +1,87 @@
+"""User queries: the end users seen in a project's traces, with first/last seen and usage."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, distinct, func, select
+
+from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query.filters import UserFilter
+from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.records import User
+from interactiveai.server.storage.schema import traces
+
+
+def _conditions(project_id: str, f: UserFilter | None) -> list[ColumnElement[bool]]:
+    cond: list[ColumnElement[bool]] = [traces.c.project_id == project_id, traces.c.user_id.is_not(None)]
+    if f is None:
+        return cond
+    if f.from_us is not None:
+        cond.append(traces.c.timestamp_us >= f.from_us)
+    if f.to_us is not None:
+        cond.append(traces.c.timestamp_us < f.to_us)
+    if f.environments:
+        cond.append(traces.c.environment.in_(list(f.environments)))
+    if f.user_ids:
+        cond.append(traces.c.user_id.in_(list(f.user_ids)))
+    return cond
+
+
+def list_users(
+    db: Db,
+    project_id: str,
+    filters: UserFilter | None = None,
+    *,
+    page: int = 1,
+    limit: int = 50,
+    with_total: bool = True,
+) -> Page[User]:
+    """Users by most recent activity, aggregated over the traces in the window (all time if none).
+
+    Reads the ``(project_id, user_id, timestamp_us)`` index; give a time window on big projects.
+    """
+    check_page(page, limit)
+    cond = _conditions(project_id, filters)
+    last_seen = func.max(traces.c.timestamp_us).label("last_seen")
+    query = (
+        select(
+            traces.c.user_id,
+            func.min(traces.c.timestamp_us),
+            last_seen,
+            func.count(),
+            func.sum(traces.c.input_tokens),
+            func.sum(traces.c.output_tokens),
+            func.sum(traces.c.total_tokens),
+            func.sum(traces.c.total_cost),
+        )
+        .where(*cond)
+        .group_by(traces.c.user_id)
+        .order_by(last_seen.desc(), traces.c.user_id)
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [
+            User(
+                id=uid,
+                first_seen_us=int(first),
+                last_seen_us=int(last),
+                trace_count=int(count),
+                input_tokens=int(tin or 0),
+                output_tokens=int(tout or 0),
+                total_tokens=int(ttotal or 0),
+                total_cost=None if cost is None else float(cost),
+            )
+            for uid, first, last, count, tin, tout, ttotal, cost in conn.execute(query)
+        ]
+        total = None
+        if with_total:
+            total = conn.execute(select(func.count(distinct(traces.c.user_id))).where(*cond)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def get_user(db: Db, project_id: str, user_id: str, filters: UserFilter | None = None) -> User | None:
+    """One user's aggregates (in the window, if given), or None if no trace carries the id."""
+    base = filters or UserFilter()
+    narrowed = UserFilter(from_us=base.from_us, to_us=base.to_us, environments=base.environments, user_ids=[user_id])
+    page = list_users(db, project_id, narrowed, limit=1, with_total=False)
+    return page.items[0] if page.items else None
