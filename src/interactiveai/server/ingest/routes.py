@@ -1,7 +1,88 @@
-"""OTLP/HTTP ingestion routes (being written)."""
+"""OTLP/HTTP trace ingestion: ``POST /api/public/otel/v1/traces`` and the standard ``POST /v1/traces``.
+
+Every rejection is a 4xx that says what is wrong, decided as early and as cheaply as possible:
+401 (key) before the body is read, 415 (content type or encoding), 413 (declared or counted size,
+also after decompression), 429 (queue full), 400 (undecodable or invalid OTLP). Only a database
+that stays unreachable gives a 5xx (503 with Retry-After). 200 means the spans are committed.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+
+from interactiveai.server.auth import ApiKey, require_api_key
+from interactiveai.server.ingest.body import (
+    SUPPORTED_ENCODINGS,
+    BadEncoding,
+    BodyTooLarge,
+    check_content_length,
+    read_limited,
+)
+from interactiveai.server.ingest.otlp import OtlpError, response_body
+from interactiveai.server.ingest.service import IngestService
+from interactiveai.server.ingest.writer import Overloaded, StorageUnavailable, WriteRejected
+
+router = APIRouter(tags=["ingestion"])
+AuthKey = Annotated[ApiKey, Depends(require_api_key)]
+
+PROTOBUF = "application/x-protobuf"
+JSON = "application/json"
+_RETRY_AFTER_OVERLOAD = "1"
+_RETRY_AFTER_UNAVAILABLE = "5"
+
+
+def _content_kind(content_type: str | None) -> bool:
+    """True for protobuf, False for JSON; 415 for anything else."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media in (PROTOBUF, "application/protobuf", "application/vnd.google.protobuf"):
+        return True
+    if media == JSON:
+        return False
+    raise HTTPException(
+        status_code=415,
+        detail=f"Unsupported Content-Type {content_type or '(none)'!r}: send {PROTOBUF} or {JSON} (OTLP/HTTP)",
+    )
+
+
+async def _export(request: Request, key: ApiKey) -> Response:
+    protobuf = _content_kind(request.headers.get("content-type"))
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in SUPPORTED_ENCODINGS:
+        raise HTTPException(status_code=415, detail=f"Unsupported Content-Encoding {encoding!r}: use gzip or none")
+    service: IngestService = request.app.state.ingest
+    limit = service.settings.max_body_bytes
+    try:
+        check_content_length(request.headers.get("content-length"), limit)
+        if service.overloaded():
+            raise Overloaded("ingestion queue is full")
+        body = await read_limited(request.stream(), limit)
+        await service.ingest(key.project_id, body, encoding, protobuf)
+    except BodyTooLarge as exc:
+        raise HTTPException(status_code=413, detail=str(exc)) from None
+    except (OtlpError, BadEncoding) as exc:
+        raise HTTPException(status_code=400, detail=f"Invalid OTLP trace export: {exc}") from None
+    except Overloaded as exc:
+        raise HTTPException(
+            status_code=429, detail=f"{exc}; retry later", headers={"Retry-After": _RETRY_AFTER_OVERLOAD}
+        ) from None
+    except WriteRejected as exc:
+        raise HTTPException(status_code=400, detail=f"The spans could not be stored: {exc}") from None
+    except StorageUnavailable as exc:
+        raise HTTPException(
+            status_code=503,
+            detail=f"Storage unavailable: {exc}; retry later",
+            headers={"Retry-After": _RETRY_AFTER_UNAVAILABLE},
+        ) from None
+    return Response(content=response_body(protobuf), media_type=PROTOBUF if protobuf else JSON)
+
+
+@router.post("/api/public/otel/v1/traces", summary="Ingest an OTLP/HTTP trace export")
+async def export_traces(request: Request, key: AuthKey) -> Response:
+    return await _export(request, key)
+
+
+@router.post("/v1/traces", summary="Ingest an OTLP/HTTP trace export (standard OTLP path)")
+async def export_traces_standard(request: Request, key: AuthKey) -> Response:
+    return await _export(request, key)

@@ -1,9 +1,23 @@
-"""The ingestion service: owns the group-commit writer thread (being written)."""
+"""The ingestion service: body → spans → mapped rows → group commit, owned by the app's lifespan.
+
+Decoding and mapping are CPU-bound, so they run in the worker thread pool (never on the event
+loop) and in parallel with the writer thread, whose time is mostly spent inside the database
+driver with the GIL released.
+"""
 
 from __future__ import annotations
 
+import asyncio
+
+from anyio import to_thread
 from sqlalchemy import Engine
 
+from interactiveai.server.ingest.body import decompress
+from interactiveai.server.ingest.conventions import map_span
+from interactiveai.server.ingest.otlp import decode_json, decode_protobuf
+from interactiveai.server.ingest.pricing import Pricing
+from interactiveai.server.ingest.records import MappedSpan
+from interactiveai.server.ingest.writer import GroupCommitWriter
 from interactiveai.server.settings import Settings
 
 
@@ -11,9 +25,29 @@ class IngestService:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
         self.settings = settings
+        self.pricing = Pricing(engine)
+        self.writer = GroupCommitWriter(
+            engine, batch_spans=settings.ingest_batch_spans, queue_spans=settings.ingest_queue_spans
+        )
 
     def start(self) -> None:
-        pass
+        self.writer.start()
 
     def stop(self) -> None:
-        pass
+        self.writer.stop()
+
+    def overloaded(self) -> bool:
+        return self.writer.full()
+
+    def prepare(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> list[MappedSpan]:
+        """Decompress, decode and map one request body (blocking; call from a worker thread)."""
+        raw = decompress(body, encoding, self.settings.max_body_bytes)
+        spans = decode_protobuf(raw) if protobuf else decode_json(raw)
+        pricing = self.pricing
+        return [map_span(span, project_id, pricing) for span in spans]
+
+    async def ingest(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> int:
+        """Store one export; returns when committed, with the number of newly stored spans."""
+        mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
+        future = self.writer.submit(project_id, mapped)
+        return await asyncio.wrap_future(future)

@@ -1,0 +1,173 @@
+"""Trace merge rules and roll-ups: fold newly stored spans into a trace row.
+
+A trace's spans arrive in any order, in several batches, from several services, and to several
+server replicas at once. The writer locks the trace row, reads it, calls :func:`merge_spans` with
+only the spans it actually inserted (a re-sent span is never counted twice), and writes the row
+back. Every rule is order-independent except "latest non-null", where arrival order decides.
+
+Rules (DESIGN §3): timestamp = earliest start; end = latest end; latency = end − timestamp;
+name/input/output = explicit trace values, else the root span's; user, session, release, version,
+environment = latest non-null (environment: latest non-default); tags = sorted union; metadata =
+merged, later keys win; public = any true. Roll-ups: observation count, worst level and per-level
+counts, token sums, cost sums (None until some observation has a cost).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan
+
+# The trace columns merging reads and writes (everything except keys, created_at and bookmarked).
+MERGE_COLUMNS = (
+    "timestamp_us",
+    "end_time_us",
+    "name",
+    "name_explicit",
+    "user_id",
+    "session_id",
+    "environment",
+    "release",
+    "version",
+    "tags",
+    "metadata",
+    "input",
+    "output",
+    "input_explicit",
+    "output_explicit",
+    "root_observation_id",
+    "public",
+    "latency_us",
+    "observation_count",
+    "level",
+    "debug_count",
+    "default_count",
+    "warning_count",
+    "error_count",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "input_cost",
+    "output_cost",
+    "total_cost",
+)
+_LEVEL_COUNT = {"DEBUG": "debug_count", "DEFAULT": "default_count", "WARNING": "warning_count", "ERROR": "error_count"}
+
+
+def empty_trace(timestamp_us: int) -> dict[str, Any]:
+    """The row of a trace no span has been merged into yet (also the concurrent-insert placeholder)."""
+    return {
+        "timestamp_us": timestamp_us,
+        "end_time_us": None,
+        "name": None,
+        "name_explicit": False,
+        "user_id": None,
+        "session_id": None,
+        "environment": "default",
+        "release": None,
+        "version": None,
+        "tags": "[]",
+        "metadata": "{}",
+        "input": None,
+        "output": None,
+        "input_explicit": False,
+        "output_explicit": False,
+        "root_observation_id": None,
+        "public": False,
+        "latency_us": None,
+        "observation_count": 0,
+        "level": "DEBUG",
+        "debug_count": 0,
+        "default_count": 0,
+        "warning_count": 0,
+        "error_count": 0,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "total_tokens": 0,
+        "input_cost": None,
+        "output_cost": None,
+        "total_cost": None,
+    }
+
+
+def _add_cost(current: float | None, extra: float | None) -> float | None:
+    if extra is None:
+        return current
+    return extra if current is None else current + extra
+
+
+def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str, Any], list[str]]:
+    """Fold ``spans`` (newly inserted, in arrival order) into ``row``.
+
+    Returns the merged row and the tags that were not on the trace before (for trace_tags).
+    """
+    merged = dict(row)
+    if merged["observation_count"] == 0:
+        # a placeholder's timestamp is only a guess; the spans decide it
+        merged["timestamp_us"] = min(span.row["start_time_us"] for span in spans)
+    old_tags = set(orjson.loads(merged["tags"] or "[]"))
+    tags = set(old_tags)
+    metadata: dict[str, Any] | None = None
+    worst = LEVEL_RANK.get(merged["level"], 0) if merged["observation_count"] else -1
+    for span in spans:
+        obs = span.row
+        facts = span.trace
+        start = obs["start_time_us"]
+        end = obs["end_time_us"] or start
+        if start < merged["timestamp_us"]:
+            merged["timestamp_us"] = start
+        if merged["end_time_us"] is None or end > merged["end_time_us"]:
+            merged["end_time_us"] = end
+        if facts.name is not None:
+            merged["name"] = facts.name
+            merged["name_explicit"] = True
+        if facts.input is not None:
+            merged["input"] = facts.input
+            merged["input_explicit"] = True
+        if facts.output is not None:
+            merged["output"] = facts.output
+            merged["output_explicit"] = True
+        if facts.is_root:
+            merged["root_observation_id"] = obs["id"]
+            if not merged["name_explicit"]:
+                merged["name"] = obs["name"]
+            if not merged["input_explicit"] and obs["input"] is not None:
+                merged["input"] = obs["input"]
+            if not merged["output_explicit"] and obs["output"] is not None:
+                merged["output"] = obs["output"]
+        for column in ("user_id", "session_id", "release", "version"):
+            value = getattr(facts, column)
+            if value is not None:
+                merged[column] = value
+        if facts.environment != "default":
+            merged["environment"] = facts.environment
+        if facts.tags:
+            tags.update(facts.tags)
+        if facts.metadata:
+            if metadata is None:
+                metadata = orjson.loads(merged["metadata"] or "{}")
+            metadata.update(facts.metadata)
+        if facts.public:
+            merged["public"] = True
+        level = obs["level"]
+        merged[_LEVEL_COUNT.get(level, "default_count")] += 1
+        rank = LEVEL_RANK.get(level, 1)
+        if rank > worst:
+            worst = rank
+            merged["level"] = level
+        merged["observation_count"] += 1
+        merged["input_tokens"] += obs["input_tokens"]
+        merged["output_tokens"] += obs["output_tokens"]
+        merged["total_tokens"] += obs["total_tokens"]
+        merged["input_cost"] = _add_cost(merged["input_cost"], obs["input_cost"])
+        merged["output_cost"] = _add_cost(merged["output_cost"], obs["output_cost"])
+        merged["total_cost"] = _add_cost(merged["total_cost"], obs["total_cost"])
+    if merged["end_time_us"] is not None:
+        merged["latency_us"] = merged["end_time_us"] - merged["timestamp_us"]
+    if tags != old_tags:
+        merged["tags"] = orjson.dumps(sorted(tags)).decode()
+    if metadata is not None:
+        merged["metadata"] = orjson.dumps(metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return merged, sorted(tags - old_tags)

@@ -1,0 +1,164 @@
+"""Token usage normalisation: every convention's counts → one canonical, non-overlapping map.
+
+Canonical keys are ``input``, ``output``, ``total`` and detail keys that start with the side they
+belong to (``input_cached_tokens``, ``input_cache_creation``, ``output_reasoning_tokens``, …), so
+"sum of keys starting with input" is the input count. That rule double-counts when a client sends
+an *inclusive* input next to its cached part (a known pain point of the reference), so inclusive
+counts are made exclusive here: input minus cache read/write, output minus reasoning/audio, never
+below zero. ``total`` is the provided total, else the sum of the parts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Provider / convention names (the suffix after gen_ai.usage., llm.token_count., llm.usage.) →
+# canonical key. Names absent here pass through (with a "details." prefix stripped).
+_ALIASES: dict[str, str] = {
+    "prompt_tokens": "input",
+    "input_tokens": "input",
+    "prompt": "input",
+    "input": "input",
+    "completion_tokens": "output",
+    "output_tokens": "output",
+    "completion": "output",
+    "output": "output",
+    "total_tokens": "total",
+    "total": "total",
+    "cache_read.input_tokens": "input_cached_tokens",
+    "cache_read_input_tokens": "input_cached_tokens",
+    "cache_read_tokens": "input_cached_tokens",
+    "details.cache_read_tokens": "input_cached_tokens",
+    "prompt_details.cache_read": "input_cached_tokens",
+    "prompt_tokens_details.cached_tokens": "input_cached_tokens",
+    "input_tokens_details.cached_tokens": "input_cached_tokens",
+    "cached_tokens": "input_cached_tokens",
+    "input_cached_tokens": "input_cached_tokens",
+    "cache_creation.input_tokens": "input_cache_creation",
+    "cache_creation_input_tokens": "input_cache_creation",
+    "cache_write_tokens": "input_cache_creation",
+    "details.cache_write_tokens": "input_cache_creation",
+    "prompt_details.cache_write": "input_cache_creation",
+    "input_cache_creation": "input_cache_creation",
+    "prompt_details.audio": "input_audio_tokens",
+    "prompt_tokens_details.audio_tokens": "input_audio_tokens",
+    "input_audio_tokens": "input_audio_tokens",
+    "reasoning.output_tokens": "output_reasoning_tokens",
+    "reasoning_tokens": "output_reasoning_tokens",
+    "completion_details.reasoning": "output_reasoning_tokens",
+    "completion_tokens_details.reasoning_tokens": "output_reasoning_tokens",
+    "output_tokens_details.reasoning_tokens": "output_reasoning_tokens",
+    "output_reasoning_tokens": "output_reasoning_tokens",
+    "completion_details.audio": "output_audio_tokens",
+    "completion_tokens_details.audio_tokens": "output_audio_tokens",
+    "output_audio_tokens": "output_audio_tokens",
+}
+
+# Raw provider names whose input/output count includes the cache/reasoning parts.
+_INCLUSIVE_SOURCES = frozenset({"prompt_tokens", "input_tokens", "prompt", "completion_tokens", "output_tokens"})
+_INPUT_PARTS = ("input_cached_tokens", "input_cache_creation", "input_cache_read", "input_cache_write")
+_OUTPUT_PARTS = ("output_reasoning_tokens", "output_audio_tokens")
+
+
+def _number(value: Any) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value if value == value and value >= 0 else None  # drop NaN and negatives
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            return None
+        if parsed != parsed or parsed < 0:
+            return None
+        return int(parsed) if parsed.is_integer() else parsed
+    return None
+
+
+def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> dict[str, int | float]:
+    """Canonical usage map from any convention's keys.
+
+    ``inclusive`` says whether input/output already contain their detail parts; None decides from
+    the names used (provider names are inclusive) and, for canonical names, from a provided total
+    that only adds up when they are inclusive.
+    """
+    usage: dict[str, int | float] = {}
+    saw_inclusive_name = False
+    for key, value in _flatten(raw).items():
+        number = _number(value)
+        if number is None:
+            continue
+        canonical = _ALIASES.get(key)
+        if canonical is None:
+            canonical = key[8:] if key.startswith("details.") else key
+        elif key in _INCLUSIVE_SOURCES:
+            saw_inclusive_name = True
+        if canonical not in usage:  # the first (most specific) name wins, as in the alias order
+            usage[canonical] = number
+    if not usage:
+        return usage
+    input_parts = sum(usage.get(k, 0) for k in _INPUT_PARTS)
+    output_parts = sum(usage.get(k, 0) for k in _OUTPUT_PARTS)
+    if inclusive is None:
+        inclusive = saw_inclusive_name
+        total = usage.get("total")
+        if not inclusive and total is not None and (input_parts or output_parts):
+            # canonical names: inclusive exactly when the provided total only adds up that way
+            inclusive = total == usage.get("input", 0) + usage.get("output", 0)
+    if inclusive:
+        if "input" in usage and input_parts:
+            usage["input"] = max(usage["input"] - input_parts, 0)
+        if "output" in usage and output_parts:
+            usage["output"] = max(usage["output"] - output_parts, 0)
+    if "total" not in usage:
+        usage["total"] = sum(v for k, v in usage.items())
+    return usage
+
+
+def token_columns(usage: dict[str, int | float]) -> tuple[int, int, int]:
+    """(input_tokens, output_tokens, total_tokens) columns: sums by key prefix, total as given."""
+    if not usage:
+        return 0, 0, 0
+    input_tokens = 0
+    output_tokens = 0
+    for key, value in usage.items():
+        if key.startswith("input"):
+            input_tokens += int(value)
+        elif key.startswith("output"):
+            output_tokens += int(value)
+    return input_tokens, output_tokens, int(usage.get("total", input_tokens + output_tokens))
+
+
+def normalise_cost(raw: dict[str, Any]) -> dict[str, float]:
+    """A provided cost map with numbers only; ``total`` kept if given (summed later otherwise)."""
+    costs: dict[str, float] = {}
+    for key, value in _flatten(raw).items():
+        number = _number(value)
+        if number is not None:
+            costs[key] = float(number)
+    return costs
+
+
+def cost_columns(costs: dict[str, float]) -> tuple[float | None, float | None, float | None]:
+    """(input_cost, output_cost, total_cost): sums by key prefix; total as given, else the sum."""
+    if not costs:
+        return None, None, None
+    input_cost = sum(v for k, v in costs.items() if k.startswith("input"))
+    output_cost = sum(v for k, v in costs.items() if k.startswith("output"))
+    total = costs.get("total")
+    if total is None:
+        total = sum(v for k, v in costs.items())
+    has_input = any(k.startswith("input") for k in costs)
+    has_output = any(k.startswith("output") for k in costs)
+    return (input_cost if has_input else None), (output_cost if has_output else None), total
