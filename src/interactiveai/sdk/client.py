@@ -1,0 +1,512 @@
+"""``InteractiveAI``: the client. Configuration, span creation API, scores, flush and shutdown.
+
+A client is cheap to use and safe to misconfigure: missing keys give a disabled no-op client
+and one warning, never an exception. Nothing here blocks user code beyond the explicit,
+bounded ``flush``/``shutdown``/``auth_check``/``get_trace_url`` calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Unpack
+
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter
+from opentelemetry.trace import Tracer
+from opentelemetry.util.types import AttributeValue
+
+from interactiveai.sdk import registry
+from interactiveai.sdk.api_client import ApiClient, sdk_headers
+from interactiveai.sdk.attributes import Attr, MaskFunction, ObservationType
+from interactiveai.sdk.distributed import TraceContext
+from interactiveai.sdk.ids import create_observation_id, format_observation_id, format_trace_id, normalize_trace_id
+from interactiveai.sdk.ids import create_trace_id as _create_trace_id
+from interactiveai.sdk.observations import (
+    InteractiveAIObservation,
+    ObservationFields,
+    ObservationScope,
+    start_observation,
+    wrap_span,
+)
+from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
+from interactiveai.sdk.scores import SCORE_DATA_TYPES, ScoreSender, build_score
+from interactiveai.sdk.settings import ClientSettings, load_client_settings
+from interactiveai.version import __version__
+
+logger = logging.getLogger("interactiveai")
+
+SDK_SCOPE_NAME = "interactiveai-sdk"
+PROJECTS_PATH = "/api/public/projects"
+_PROJECT_RETRY_SECONDS = 30.0
+
+
+class InteractiveAI:
+    """The InteractiveAI client. Every argument is optional and falls back to its environment variable.
+
+    Args:
+        public_key: ``INTERACTIVEAI_PUBLIC_KEY``. secret_key: ``INTERACTIVEAI_SECRET_KEY``.
+            Without both the client is disabled (a no-op) and logs one warning.
+        host: ``INTERACTIVEAI_HOST`` (alias ``base_url``/``INTERACTIVEAI_BASE_URL``), default
+            ``http://localhost:3000``.
+        environment, release: written on every span (``INTERACTIVEAI_TRACING_ENVIRONMENT``,
+            ``INTERACTIVEAI_RELEASE`` then common CI commit variables).
+        tracing_enabled: False makes the client a no-op. sample_rate: fraction of traces exported
+            (0.0 exports nothing), decided on the trace id.
+        flush_at, flush_interval, max_queue_size, timeout: export batching, delay (s), buffer and
+            HTTP timeout (s). debug: verbose SDK logs. mask: ``mask(data=...)`` applied to input,
+            output and metadata. additional_headers: extra HTTP headers (win over ours).
+        tracer_provider: the OTel provider to use (default: the global SDK provider, else a new
+            global one). should_export_span: replaces the third-party span filter.
+        span_exporter: export through this OTel exporter instead of OTLP/HTTP to ``host``.
+
+    Example::
+
+        client = InteractiveAI(public_key="pk-...", secret_key="sk-...")
+        with client.start_as_current_observation(name="answer", input=question) as span:
+            span.update(output=generate(question))
+    """
+
+    _settings: ClientSettings
+    _mask: MaskFunction | None
+
+    def __init__(
+        self,
+        *,
+        public_key: str | None = None,
+        secret_key: str | None = None,
+        host: str | None = None,
+        base_url: str | None = None,
+        environment: str | None = None,
+        release: str | None = None,
+        tracing_enabled: bool | None = None,
+        sample_rate: float | None = None,
+        flush_at: int | None = None,
+        flush_interval: float | None = None,
+        timeout: float | None = None,
+        debug: bool | None = None,
+        mask: MaskFunction | None = None,
+        max_queue_size: int | None = None,
+        additional_headers: dict[str, str] | None = None,
+        tracer_provider: TracerProvider | None = None,
+        should_export_span: Callable[[ReadableSpan], bool] | None = None,
+        span_exporter: SpanExporter | None = None,
+    ) -> None:
+        self._init_disabled()
+        try:
+            settings = load_client_settings(
+                public_key=public_key,
+                secret_key=secret_key,
+                host=host,
+                base_url=base_url,
+                environment=environment,
+                release=release,
+                tracing_enabled=tracing_enabled,
+                sample_rate=sample_rate,
+                flush_at=flush_at,
+                flush_interval=flush_interval,
+                timeout=timeout,
+                debug=debug,
+                max_queue_size=max_queue_size,
+            )
+            self._settings = settings
+            self._mask = mask
+            if settings.debug:
+                _enable_debug_logging()
+            if not settings.tracing_enabled:
+                logger.debug("interactiveai: tracing disabled by configuration")
+                return
+            if not settings.public_key or not settings.secret_key:
+                logger.warning(
+                    "interactiveai: no public/secret key (INTERACTIVEAI_PUBLIC_KEY / INTERACTIVEAI_SECRET_KEY); "
+                    "the client is disabled and records nothing"
+                )
+                return
+            self._setup(settings, additional_headers, tracer_provider, should_export_span, span_exporter)
+        except Exception as exc:  # configuration must never break the host app
+            logger.warning("interactiveai: client setup failed (%s); the client is disabled", exc)
+            self._init_disabled()
+
+    def _init_disabled(self) -> None:
+        self._settings = load_client_settings(tracing_enabled=False, public_key="", secret_key="")
+        self._mask = None
+        self._tracer: Tracer | None = None
+        self._base_attributes: dict[str, AttributeValue] = {}
+        self._router: SpanRouter | None = None
+        self._processor: SpanProcessor | None = None
+        self._scores: ScoreSender | None = None
+        self._api: ApiClient | None = None
+        self._project_id: str | None = None
+        self._project_checked_at = 0.0
+        self._project_lock = threading.Lock()
+        self._shut_down = False
+
+    @classmethod
+    def _disabled_instance(cls) -> InteractiveAI:
+        client = cls.__new__(cls)
+        client._init_disabled()
+        return client
+
+    def _setup(
+        self,
+        settings: ClientSettings,
+        additional_headers: dict[str, str] | None,
+        tracer_provider: TracerProvider | None,
+        should_export_span: Callable[[ReadableSpan], bool] | None,
+        span_exporter: SpanExporter | None,
+    ) -> None:
+        assert settings.public_key is not None and settings.secret_key is not None
+        if tracer_provider is not None and not isinstance(tracer_provider, TracerProvider):
+            logger.warning("interactiveai: tracer_provider is not an OpenTelemetry SDK TracerProvider; ignoring it")
+            tracer_provider = None
+        provider = choose_provider(tracer_provider, settings)
+        self._api = ApiClient(
+            settings.host, sdk_headers(settings.public_key, settings.secret_key, additional_headers), settings.timeout
+        )
+        self._scores = ScoreSender(
+            self._api, max_queue_size=settings.max_queue_size, flush_interval=settings.flush_interval
+        )
+        self._base_attributes = {
+            k: v for k, v in ((Attr.ENVIRONMENT, settings.environment), (Attr.RELEASE, settings.release)) if v
+        }
+        self._processor = build_export_processor(
+            settings,
+            additional_headers=additional_headers,
+            should_export_span=should_export_span,
+            span_exporter=span_exporter,
+        )
+        self._router = router_for(provider)
+        old_processor = self._router.set_target(settings.public_key, self._processor) if self._processor else None
+        self._tracer = provider.get_tracer(SDK_SCOPE_NAME, __version__, attributes={"public_key": settings.public_key})
+        replaced = registry.register(self)
+        if old_processor is not None:
+            # The previous client of this key gives way: drain its processor off the caller's thread.
+            threading.Thread(target=old_processor.shutdown, name="interactiveai-replaced", daemon=True).start()
+        if replaced is not None:
+            replaced._processor = None
+
+    # -- properties ---------------------------------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        """True when this client records and exports spans."""
+        return self._tracer is not None
+
+    @property
+    def public_key(self) -> str | None:
+        return self._settings.public_key or None
+
+    @property
+    def host(self) -> str:
+        return self._settings.host
+
+    @property
+    def settings(self) -> ClientSettings:
+        return self._settings
+
+    # -- creating observations ------------------------------------------------------------------
+
+    def start_observation(
+        self,
+        *,
+        name: str,
+        as_type: ObservationType = "span",
+        trace_context: TraceContext | None = None,
+        **fields: Unpack[ObservationFields],
+    ) -> InteractiveAIObservation:
+        """Start an observation of any type without making it current; call ``.end()`` on it.
+
+        The parent is the current span, or the remote parent given by ``trace_context``.
+        """
+        return start_observation(self, name, as_type, fields=fields, trace_context=trace_context)
+
+    def start_as_current_observation(
+        self,
+        *,
+        name: str,
+        as_type: ObservationType = "span",
+        trace_context: TraceContext | None = None,
+        end_on_exit: bool = True,
+        **fields: Unpack[ObservationFields],
+    ) -> ObservationScope:
+        """A context manager making a new observation current for the block.
+
+        Example::
+
+            with client.start_as_current_observation(name="retrieve", as_type="retriever") as obs:
+                obs.update(output=search(query))
+        """
+        return ObservationScope(self, name, as_type, fields, trace_context=trace_context, end_on_exit=end_on_exit)
+
+    def start_span(
+        self, *, name: str, trace_context: TraceContext | None = None, **fields: Unpack[ObservationFields]
+    ) -> InteractiveAIObservation:
+        return self.start_observation(name=name, as_type="span", trace_context=trace_context, **fields)
+
+    def start_generation(
+        self, *, name: str, trace_context: TraceContext | None = None, **fields: Unpack[ObservationFields]
+    ) -> InteractiveAIObservation:
+        return self.start_observation(name=name, as_type="generation", trace_context=trace_context, **fields)
+
+    def start_as_current_span(
+        self,
+        *,
+        name: str,
+        trace_context: TraceContext | None = None,
+        end_on_exit: bool = True,
+        **fields: Unpack[ObservationFields],
+    ) -> ObservationScope:
+        return ObservationScope(self, name, "span", fields, trace_context=trace_context, end_on_exit=end_on_exit)
+
+    def start_as_current_generation(
+        self,
+        *,
+        name: str,
+        trace_context: TraceContext | None = None,
+        end_on_exit: bool = True,
+        **fields: Unpack[ObservationFields],
+    ) -> ObservationScope:
+        return ObservationScope(self, name, "generation", fields, trace_context=trace_context, end_on_exit=end_on_exit)
+
+    def create_event(
+        self, *, name: str, trace_context: TraceContext | None = None, **fields: Unpack[ObservationFields]
+    ) -> InteractiveAIObservation:
+        """A zero-duration observation of type ``event``."""
+        return self.start_observation(name=name, as_type="event", trace_context=trace_context, **fields)
+
+    # -- the current context ----------------------------------------------------------------------
+
+    def _current(self, what: str) -> InteractiveAIObservation | None:
+        if self._tracer is None:
+            return None
+        span = trace.get_current_span()
+        if not span.is_recording():
+            logger.warning("interactiveai: %s called outside an active observation; nothing to update", what)
+            return None
+        return wrap_span(span, self)
+
+    def get_current_observation(self) -> InteractiveAIObservation | None:
+        """The active observation (its type preserved), or None."""
+        span = trace.get_current_span()
+        return wrap_span(span, self) if self._tracer is not None and span.is_recording() else None
+
+    def update_current_span(self, *, name: str | None = None, **fields: Unpack[ObservationFields]) -> None:
+        """Update the active observation; its type is kept."""
+        if (obs := self._current("update_current_span")) is not None:
+            obs.update(name=name, **fields)
+
+    def update_current_generation(self, *, name: str | None = None, **fields: Unpack[ObservationFields]) -> None:
+        """Update the active observation with generation fields; its type is kept."""
+        if (obs := self._current("update_current_generation")) is not None:
+            obs.update(name=name, **fields)
+
+    def update_current_trace(
+        self,
+        *,
+        name: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        version: str | None = None,
+        input: Any = None,
+        output: Any = None,
+        metadata: Any = None,
+        tags: Sequence[str] | None = None,
+        public: bool | None = None,
+    ) -> None:
+        """Set trace-level attributes from inside an observation."""
+        if (obs := self._current("update_current_trace")) is not None:
+            obs.update_trace(
+                name=name,
+                user_id=user_id,
+                session_id=session_id,
+                version=version,
+                input=input,
+                output=output,
+                metadata=metadata,
+                tags=tags,
+                public=public,
+            )
+
+    def get_current_trace_id(self) -> str | None:
+        """The 32-hex id of the active trace, or None."""
+        ctx = trace.get_current_span().get_span_context()
+        return format_trace_id(ctx.trace_id) if self._tracer is not None and ctx.is_valid else None
+
+    def get_current_observation_id(self) -> str | None:
+        """The 16-hex id of the active observation, or None."""
+        ctx = trace.get_current_span().get_span_context()
+        return format_observation_id(ctx.span_id) if self._tracer is not None and ctx.is_valid else None
+
+    @staticmethod
+    def create_trace_id(*, seed: str | None = None) -> str:
+        """A new trace id; the same seed always gives the same id (first 16 bytes of SHA-256)."""
+        return _create_trace_id(seed)
+
+    # -- project, URLs, auth ----------------------------------------------------------------------
+
+    def _fetch_project_id(self) -> str | None:
+        if self._api is None:
+            return None
+        with self._project_lock:
+            if self._project_id is not None:
+                return self._project_id
+            if time.monotonic() - self._project_checked_at < _PROJECT_RETRY_SECONDS and self._project_checked_at:
+                return None
+            self._project_checked_at = time.monotonic()
+            resp = self._api.get(PROJECTS_PATH, timeout=min(self._settings.timeout, 5.0))
+            data = resp.json() if resp.ok else None
+            try:
+                self._project_id = str(data["data"][0]["id"])  # type: ignore[index]
+            except (TypeError, KeyError, IndexError):
+                logger.warning("interactiveai: could not look up the project (HTTP %s)", resp.status or "no answer")
+            return self._project_id
+
+    def get_trace_url(self, *, trace_id: str | None = None) -> str | None:
+        """``{host}/project/{project_id}/traces/{trace_id}`` (default: the current trace), or None."""
+        try:
+            tid = trace_id or self.get_current_trace_id()
+            project_id = self._fetch_project_id() if tid else None
+            return f"{self._settings.host}/project/{project_id}/traces/{tid}" if project_id else None
+        except Exception as exc:
+            logger.warning("interactiveai: get_trace_url failed: %s", exc)
+            return None
+
+    def auth_check(self) -> bool:
+        """True when the server accepts this client's keys (``GET /api/public/projects``)."""
+        if self._api is None:
+            return False
+        try:
+            return self._api.get(PROJECTS_PATH).ok
+        except Exception:
+            return False
+
+    # -- scores -------------------------------------------------------------------------------------
+
+    def create_score(
+        self,
+        *,
+        name: str,
+        value: float | str | bool,
+        trace_id: str | None = None,
+        observation_id: str | None = None,
+        session_id: str | None = None,
+        dataset_run_id: str | None = None,
+        score_id: str | None = None,
+        data_type: str | None = None,
+        comment: str | None = None,
+        config_id: str | None = None,
+        metadata: Any = None,
+        timestamp: Any = None,
+    ) -> None:
+        """Queue a score on a trace, an observation, a session or a dataset run (sent in the background).
+
+        Scores on traces that sampling dropped are dropped too, so they never point at nothing.
+        """
+        sender = self._scores
+        if sender is None or self._tracer is None:
+            return
+        try:
+            if data_type is not None and data_type not in SCORE_DATA_TYPES:
+                logger.warning("interactiveai: unknown score data_type %r; sending without it", data_type)
+                data_type = None
+            tid = normalize_trace_id(trace_id) if trace_id is not None else None
+            if tid is not None and not _sampled(tid, self._settings.sample_rate):
+                return
+            sender.enqueue(
+                build_score(
+                    score_id=score_id or create_observation_id(),
+                    name=name,
+                    value=value,
+                    trace_id=tid or trace_id,
+                    observation_id=observation_id,
+                    session_id=session_id,
+                    dataset_run_id=dataset_run_id,
+                    data_type=data_type,
+                    comment=comment,
+                    config_id=config_id,
+                    metadata=metadata,
+                    environment=self._settings.environment,
+                    timestamp=timestamp,
+                )
+            )
+        except Exception as exc:
+            logger.warning("interactiveai: could not queue score %r: %s", name, exc)
+
+    def score_current_span(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+        """Score the active observation."""
+        tid, oid = self.get_current_trace_id(), self.get_current_observation_id()
+        if tid is None:
+            logger.warning("interactiveai: score_current_span called outside an active observation")
+            return
+        self.create_score(name=name, value=value, trace_id=tid, observation_id=oid, **kwargs)
+
+    def score_current_trace(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+        """Score the active trace."""
+        tid = self.get_current_trace_id()
+        if tid is None:
+            logger.warning("interactiveai: score_current_trace called outside an active observation")
+            return
+        self.create_score(name=name, value=value, trace_id=tid, **kwargs)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Send everything buffered; waits at most ``timeout`` seconds. True when all was delivered."""
+        deadline = time.monotonic() + (self._settings.timeout if timeout is None else max(0.0, timeout))
+        ok = True
+        try:
+            if self._processor is not None:
+                ok = self._processor.force_flush(int(max(0.0, deadline - time.monotonic()) * 1000)) and ok
+            if self._scores is not None:
+                ok = self._scores.flush(max(0.0, deadline - time.monotonic())) and ok
+        except Exception as exc:
+            logger.warning("interactiveai: flush failed: %s", exc)
+            return False
+        return ok
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush (within ``timeout``) and stop; the client is a no-op afterwards. Idempotent."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        deadline = time.monotonic() + (self._settings.timeout if timeout is None else max(0.0, timeout))
+        self._tracer = None  # from now on the client is a no-op (and @observe passes through)
+        registry.unregister(self)
+        ok = True
+        try:
+            processor, self._processor = self._processor, None
+            if processor is not None:
+                if self._router is not None and self.public_key is not None:
+                    self._router.remove_target(self.public_key, processor)
+                remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
+                # ExportProcessor.shutdown takes a timeout and reports success (the OTel base does neither).
+                shutdown: Callable[..., object] = processor.shutdown
+                ok = shutdown(remaining_ms) is not False and ok
+            if self._scores is not None:
+                ok = self._scores.shutdown(max(0.0, deadline - time.monotonic())) and ok
+        except Exception as exc:
+            logger.warning("interactiveai: shutdown failed: %s", exc)
+            return False
+        return ok
+
+
+def _sampled(trace_id: str, rate: float) -> bool:
+    if rate >= 1.0:
+        return True
+    try:
+        from interactiveai.sdk.export.sampling import is_trace_sampled
+
+        return is_trace_sampled(int(trace_id, 16), rate)
+    except Exception:
+        return rate > 0.0
+
+
+def _enable_debug_logging() -> None:
+    logger.setLevel(logging.DEBUG)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)

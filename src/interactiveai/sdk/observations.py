@@ -1,0 +1,431 @@
+"""Observation objects: thin wrappers over OTel spans, one class per observation type.
+
+An observation is created by the client (``start_observation``, ``start_as_current_observation``,
+``create_event``) or by ``@observe``. Updates are partial: a field left ``None`` is never cleared,
+and an update never changes the observation's type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, Self, TypedDict, Unpack
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
+
+from interactiveai.sdk.attributes import (
+    OBSERVATION_TYPES,
+    Attr,
+    ObservationType,
+    observation_attributes,
+    safe_attributes,
+    trace_attributes,
+)
+from interactiveai.sdk.distributed import TraceContext, remote_parent_context
+from interactiveai.sdk.ids import format_observation_id, format_trace_id
+
+if TYPE_CHECKING:
+    from interactiveai.sdk.client import InteractiveAI
+
+logger = logging.getLogger("interactiveai")
+
+
+class ObservationFields(TypedDict, total=False):
+    """Optional fields of every create/update call (model fields are meant for generations)."""
+
+    input: Any
+    output: Any
+    metadata: Any
+    version: str
+    level: str
+    status_message: str
+    model: str
+    model_parameters: dict[str, Any]
+    usage_details: dict[str, Any]
+    cost_details: dict[str, Any]
+    completion_start_time: dt.datetime
+
+
+def _to_ns(value: int | float | dt.datetime | None) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return int(value.timestamp() * 1e9)
+    return int(value * 1e9)  # float: seconds since the epoch
+
+
+def mark_error(span: Span, exc: BaseException) -> None:
+    """Level ERROR, status message and OTel status ERROR for an exception leaving an observation."""
+    try:
+        message = str(exc) or type(exc).__name__
+        span.set_attributes({Attr.OBSERVATION_LEVEL: "ERROR", Attr.OBSERVATION_STATUS_MESSAGE: message})
+        span.set_status(Status(StatusCode.ERROR, message))
+        span.record_exception(exc)
+    except Exception as err:
+        logger.debug("interactiveai: could not record an error: %s", err)
+
+
+def is_error(exc: BaseException) -> bool:
+    """Exceptions that mean the observation failed (not generator/interpreter shutdown signals)."""
+    return isinstance(exc, Exception | asyncio.CancelledError | KeyboardInterrupt)
+
+
+class InteractiveAIObservation:
+    """Base of the observation classes; ``id`` is 16 hex, ``trace_id`` 32 hex."""
+
+    __slots__ = ("_span", "_client", "_as_type")
+    TYPE: str = "span"
+
+    def __init__(self, span: Span, client: InteractiveAI, as_type: str | None = None) -> None:
+        self._span = span
+        self._client = client
+        self._as_type = as_type or self.TYPE
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} id={self.id} trace_id={self.trace_id}>"
+
+    @property
+    def id(self) -> str:
+        return format_observation_id(self._span.get_span_context().span_id)
+
+    @property
+    def trace_id(self) -> str:
+        return format_trace_id(self._span.get_span_context().trace_id)
+
+    @property
+    def type(self) -> str:
+        return self._as_type
+
+    @property
+    def otel_span(self) -> Span:
+        """The underlying OpenTelemetry span."""
+        return self._span
+
+    def update(self, *, name: str | None = None, **fields: Unpack[ObservationFields]) -> Self:
+        """Set the given fields; ``None`` leaves a field unchanged. ``level="ERROR"`` also sets the OTel status."""
+        span = self._span
+        if not span.is_recording():
+            return self
+        try:
+            if name is not None:
+                span.update_name(name)
+            span.set_attributes(safe_attributes(observation_attributes, mask=self._client._mask, **fields))
+            if fields.get("level") == "ERROR":
+                span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))
+        except Exception as exc:
+            logger.warning("interactiveai: update failed: %s", exc)
+        return self
+
+    def end(self, *, end_time: int | float | dt.datetime | None = None) -> Self:
+        """End the observation (``end_time``: ns since the epoch, or a datetime; default now)."""
+        try:
+            self._span.end(end_time=_to_ns(end_time))
+        except Exception as exc:
+            logger.debug("interactiveai: end failed: %s", exc)
+        return self
+
+    def update_trace(
+        self,
+        *,
+        name: str | None = None,
+        user_id: str | None = None,
+        session_id: str | None = None,
+        version: str | None = None,
+        input: Any = None,
+        output: Any = None,
+        metadata: Any = None,
+        tags: Sequence[str] | None = None,
+        public: bool | None = None,
+    ) -> Self:
+        """Set trace-level attributes (written on this observation; the server merges them into the trace)."""
+        if self._span.is_recording():
+            self._span.set_attributes(
+                safe_attributes(
+                    trace_attributes,
+                    mask=self._client._mask,
+                    name=name,
+                    user_id=user_id,
+                    session_id=session_id,
+                    version=version,
+                    input=input,
+                    output=output,
+                    metadata=metadata,
+                    tags=tags,
+                    public=public,
+                )
+            )
+        return self
+
+    def score(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+        """Score this observation (see ``InteractiveAI.create_score`` for the options)."""
+        self._client.create_score(name=name, value=value, trace_id=self.trace_id, observation_id=self.id, **kwargs)
+
+    def score_trace(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+        """Score this observation's trace."""
+        self._client.create_score(name=name, value=value, trace_id=self.trace_id, **kwargs)
+
+    # -- children ---------------------------------------------------------------------------------
+
+    def start_observation(
+        self, *, name: str, as_type: ObservationType = "span", **fields: Unpack[ObservationFields]
+    ) -> InteractiveAIObservation:
+        """A child observation of this one (not made current; call ``end()``)."""
+        return start_observation(self._client, name, as_type, parent=self._span, fields=fields)
+
+    def start_as_current_observation(
+        self,
+        *,
+        name: str,
+        as_type: ObservationType = "span",
+        end_on_exit: bool = True,
+        **fields: Unpack[ObservationFields],
+    ) -> ObservationScope:
+        """A child observation made current for a ``with`` block."""
+        return ObservationScope(self._client, name, as_type, fields, parent=self._span, end_on_exit=end_on_exit)
+
+    def start_span(self, name: str, **fields: Unpack[ObservationFields]) -> InteractiveAIObservation:
+        return self.start_observation(name=name, as_type="span", **fields)
+
+    def start_generation(self, name: str, **fields: Unpack[ObservationFields]) -> InteractiveAIObservation:
+        return self.start_observation(name=name, as_type="generation", **fields)
+
+    def create_event(self, *, name: str, **fields: Unpack[ObservationFields]) -> InteractiveAIObservation:
+        """A zero-duration child event."""
+        return self.start_observation(name=name, as_type="event", **fields)
+
+
+class InteractiveAISpan(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "span"
+
+
+class InteractiveAIGeneration(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "generation"
+
+
+class InteractiveAIEvent(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "event"
+
+
+class InteractiveAIAgent(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "agent"
+
+
+class InteractiveAITool(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "tool"
+
+
+class InteractiveAIChain(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "chain"
+
+
+class InteractiveAIRetriever(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "retriever"
+
+
+class InteractiveAIEmbedding(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "embedding"
+
+
+class InteractiveAIEvaluator(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "evaluator"
+
+
+class InteractiveAIGuardrail(InteractiveAIObservation):
+    __slots__ = ()
+    TYPE = "guardrail"
+
+
+OBSERVATION_CLASSES: Final[dict[str, type[InteractiveAIObservation]]] = {
+    cls.TYPE: cls
+    for cls in (
+        InteractiveAISpan,
+        InteractiveAIGeneration,
+        InteractiveAIEvent,
+        InteractiveAIAgent,
+        InteractiveAITool,
+        InteractiveAIChain,
+        InteractiveAIRetriever,
+        InteractiveAIEmbedding,
+        InteractiveAIEvaluator,
+        InteractiveAIGuardrail,
+    )
+}
+
+
+def wrap_span(span: Span, client: InteractiveAI) -> InteractiveAIObservation:
+    """An observation object for an existing span, keeping the type it was created with."""
+    attrs = getattr(span, "attributes", None) or {}
+    as_type = attrs.get(Attr.OBSERVATION_TYPE)
+    as_type = as_type if isinstance(as_type, str) and as_type in OBSERVATION_TYPES else "span"
+    return OBSERVATION_CLASSES[as_type](span, client, as_type)
+
+
+def _checked_type(as_type: str) -> str:
+    if as_type in OBSERVATION_TYPES:
+        return as_type
+    logger.warning("interactiveai: unknown observation type %r; using 'span'", as_type)
+    return "span"
+
+
+def _parent_context(parent: Span | None, trace_context: TraceContext | None) -> tuple[Context | None, bool]:
+    """The context to start in, and whether the span is a root of a continued trace."""
+    if parent is not None:
+        return trace.set_span_in_context(parent), False
+    if trace_context is not None:
+        if not isinstance(trace_context, dict):
+            logger.warning("interactiveai: trace_context must be a dict; ignoring it")
+            return None, False
+        ctx = remote_parent_context(trace_context.get("trace_id"), trace_context.get("parent_span_id"))
+        return ctx, ctx is not None
+    return None, False
+
+
+def start_otel_span(
+    client: InteractiveAI,
+    name: str,
+    as_type: str,
+    fields: ObservationFields | dict[str, Any],
+    *,
+    parent: Span | None = None,
+    trace_context: TraceContext | None = None,
+    start_time: int | None = None,
+) -> Span:
+    """Start a span of ``client`` with its type, environment/release and the given fields."""
+    tracer = client._tracer
+    if tracer is None:
+        return trace.INVALID_SPAN
+    ctx, as_root = _parent_context(parent, trace_context)
+    attributes: dict[str, AttributeValue] = {Attr.OBSERVATION_TYPE: as_type, **client._base_attributes}
+    if as_root:
+        attributes[Attr.AS_ROOT] = True
+    if fields:
+        attributes.update(safe_attributes(observation_attributes, mask=client._mask, **fields))
+    span = tracer.start_span(name, context=ctx, attributes=attributes, start_time=start_time)
+    if fields.get("level") == "ERROR":
+        span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))
+    return span
+
+
+def start_observation(
+    client: InteractiveAI,
+    name: str,
+    as_type: str,
+    *,
+    fields: ObservationFields | dict[str, Any],
+    parent: Span | None = None,
+    trace_context: TraceContext | None = None,
+) -> InteractiveAIObservation:
+    """Start an observation (events are ended at once, with zero duration)."""
+    as_type = _checked_type(as_type)
+    try:
+        if as_type == "event":
+            now = time.time_ns()
+            span = start_otel_span(
+                client, name, as_type, fields, parent=parent, trace_context=trace_context, start_time=now
+            )
+            span.end(end_time=now)
+        else:
+            span = start_otel_span(client, name, as_type, fields, parent=parent, trace_context=trace_context)
+    except Exception as exc:
+        logger.warning("interactiveai: could not start observation %r: %s", name, exc)
+        span = trace.INVALID_SPAN
+    return OBSERVATION_CLASSES[as_type](span, client, as_type)
+
+
+class ObservationScope:
+    """Context manager: the observation is current inside the block and ended on exit.
+
+    An exception leaving the block sets level ERROR, the status message and the OTel status,
+    then propagates unchanged.
+    """
+
+    __slots__ = (
+        "_client",
+        "_name",
+        "_as_type",
+        "_fields",
+        "_parent",
+        "_trace_context",
+        "_end_on_exit",
+        "_obs",
+        "_token",
+    )
+
+    def __init__(
+        self,
+        client: InteractiveAI,
+        name: str,
+        as_type: str,
+        fields: ObservationFields | dict[str, Any],
+        *,
+        parent: Span | None = None,
+        trace_context: TraceContext | None = None,
+        end_on_exit: bool = True,
+    ) -> None:
+        self._client = client
+        self._name = name
+        self._as_type = as_type
+        self._fields = fields
+        self._parent = parent
+        self._trace_context = trace_context
+        self._end_on_exit = end_on_exit
+        self._obs: InteractiveAIObservation | None = None
+        self._token: object | None = None
+
+    def __enter__(self) -> InteractiveAIObservation:
+        obs = start_observation(
+            self._client,
+            self._name,
+            self._as_type,
+            fields=self._fields,
+            parent=self._parent,
+            trace_context=self._trace_context,
+        )
+        self._obs = obs
+        if obs.otel_span.is_recording():
+            self._token = otel_context.attach(trace.set_span_in_context(obs.otel_span))
+        return obs
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        obs = self._obs
+        if obs is None:
+            return
+        if exc is not None and is_error(exc):
+            mark_error(obs.otel_span, exc)
+        if self._token is not None:
+            token, self._token = self._token, None
+            try:
+                otel_context.detach(token)  # type: ignore[arg-type]
+            except Exception:  # exited in another context (async frameworks): harmless
+                pass
+        if self._end_on_exit:
+            obs.end()
+
+    async def __aenter__(self) -> InteractiveAIObservation:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
