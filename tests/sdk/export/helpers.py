@@ -52,3 +52,15 @@ def end_spans(tracer: Tracer, n: int, prefix: str = "span") -> None:
     for i in range(n):
         with tracer.start_as_current_span(f"{prefix}-{i}", attributes={"i": i, "kind": "test"}):
             pass
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` passes; returns its last value."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
