@@ -1,12 +1,14 @@
-"""All public API routers under /api/public (being written)."""
+"""The public REST API under /api/public: one router module per resource, assembled here.
+
+The models router (/api/public/models) belongs to the costs module and is mounted there.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from interactiveai.server.api import health, observations, projects, score_configs, scores, sessions, traces
+
 router = APIRouter(prefix="/api/public")
-
-
-@router.get("/health")
-def health() -> dict[str, str]:
-    return {"status": "OK"}
+for _module in (health, projects, traces, observations, sessions, scores, score_configs):
+    router.include_router(_module.router)

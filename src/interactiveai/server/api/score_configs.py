@@ -1,0 +1,74 @@
+"""Score configs: create, list, get, and PATCH (configs are archived, never deleted)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from interactiveai.server.api.common import (
+    JSON,
+    AuthKey,
+    DbEngine,
+    LimitParam,
+    PageParam,
+    bad_request,
+    client_errors,
+    not_found,
+    paged,
+)
+from interactiveai.server.api.models import ScoreConfig, ScoreConfigCreate, ScoreConfigs, ScoreConfigUpdate
+from interactiveai.server.api.shapes import score_config_json
+from interactiveai.server.query.score_configs import get_score_config, list_score_configs
+from interactiveai.server.writes.score_configs import create_score_config, update_score_config
+
+router = APIRouter(tags=["score-configs"])
+
+
+def _body(model: type[ScoreConfigCreate] | type[ScoreConfigUpdate]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
+@router.post(
+    "/score-configs",
+    response_model=ScoreConfig,
+    summary="Create a score config",
+    openapi_extra=_body(ScoreConfigCreate),
+)
+def post_score_config(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+    if not isinstance(payload, dict):
+        raise bad_request("the body must be a JSON object")
+    with client_errors():
+        config = create_score_config(engine, key.project_id, payload)
+    return JSON(score_config_json(config))
+
+
+@router.get("/score-configs", response_model=ScoreConfigs, summary="List score configs, newest first")
+def get_score_configs(key: AuthKey, engine: DbEngine, page: PageParam = 1, limit: LimitParam = 50) -> JSON:
+    with client_errors():
+        result = list_score_configs(engine, key.project_id, page=page, limit=limit)
+    return JSON(paged(result, score_config_json))
+
+
+@router.get("/score-configs/{configId}", response_model=ScoreConfig, summary="One score config")
+def get_one_score_config(configId: str, key: AuthKey, engine: DbEngine) -> JSON:
+    config = get_score_config(engine, key.project_id, configId)
+    if config is None:
+        raise not_found("Score config", configId)
+    return JSON(score_config_json(config))
+
+
+@router.patch(
+    "/score-configs/{configId}",
+    response_model=ScoreConfig,
+    summary="Update a score config (name, isArchived, description, range, categories)",
+    openapi_extra=_body(ScoreConfigUpdate),
+)
+def patch_score_config(configId: str, key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+    if not isinstance(payload, dict):
+        raise bad_request("the body must be a JSON object")
+    with client_errors():
+        config = update_score_config(engine, key.project_id, configId, payload)
+    if config is None:
+        raise not_found("Score config", configId)
+    return JSON(score_config_json(config))

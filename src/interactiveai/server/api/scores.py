@@ -1,0 +1,120 @@
+"""Scores: ``POST /scores`` (one object or a list), list, get and delete; ``/v2/scores`` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Response
+
+from interactiveai.server.api.common import (
+    JSON,
+    AuthKey,
+    DbEngine,
+    LimitParam,
+    PageParam,
+    bad_request,
+    client_errors,
+    iso_param,
+    list_param,
+    not_found,
+    paged,
+)
+from interactiveai.server.api.models import CreatedId, CreatedIds, Score, ScoreCreate, Scores
+from interactiveai.server.api.shapes import score_json
+from interactiveai.server.query.filters import ScoreFilter
+from interactiveai.server.query.scores import get_score, list_scores
+from interactiveai.server.writes.scores import delete_score, upsert_scores
+
+router = APIRouter(tags=["scores"])
+
+MAX_BATCH = 1000
+
+_one = ScoreCreate.model_json_schema()
+_BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "maxItems": MAX_BATCH}]}
+
+
+@router.post(
+    "/scores",
+    response_model=CreatedId | CreatedIds,
+    summary="Create or update scores",
+    description=(
+        "One score object answers `{id}`; a list answers `{data: [{id}]}`. A score may target a trace "
+        "that has not arrived yet. With `id`, an existing score of the project is replaced. Values are "
+        "validated against the data type and, with `configId`, the config (range or categories)."
+    ),
+    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+)
+def post_scores(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+    # The body is read untyped and validated by the write layer, which explains each broken rule
+    # in one sentence instead of a union-of-schemas error dump.
+    items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise bad_request("the list of scores is empty")
+    if len(items) > MAX_BATCH:
+        raise bad_request(f"at most {MAX_BATCH} scores per request")
+    with client_errors():
+        ids = upsert_scores(engine, key.project_id, items)
+    if isinstance(payload, list):
+        return JSON({"data": [{"id": i} for i in ids]})
+    return JSON({"id": ids[0]})
+
+
+@router.get("/scores", response_model=Scores, summary="List scores, newest first")
+@router.get("/v2/scores", response_model=Scores, summary="List scores (v2 path)")
+def get_scores(
+    key: AuthKey,
+    engine: DbEngine,
+    page: PageParam = 1,
+    limit: LimitParam = 50,
+    name: str | None = None,
+    userId: Annotated[str | None, Query(description="Scores on traces of this user.")] = None,
+    traceId: str | None = None,
+    observationId: str | None = None,
+    sessionId: str | None = None,
+    datasetRunId: str | None = None,
+    source: Annotated[str | None, Query(description="API, ANNOTATION or EVAL (any of, comma list).")] = None,
+    dataType: Annotated[str | None, Query(description="NUMERIC, BOOLEAN, CATEGORICAL or TEXT.")] = None,
+    configId: str | None = None,
+    environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
+    scoreIds: Annotated[str | None, Query(description="Comma list of score ids.")] = None,
+    fromTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp >= this.")] = None,
+    toTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp < this.")] = None,
+    value: Annotated[float | None, Query(description="Compare the numeric value with `operator`.")] = None,
+    operator: Annotated[str, Query(description="One of = != < <= > >= (with value).")] = "=",
+) -> JSON:
+    filters = ScoreFilter(
+        name=name,
+        user_id=userId,
+        trace_id=traceId,
+        observation_id=observationId,
+        session_id=sessionId,
+        dataset_run_id=datasetRunId,
+        sources=list_param([source] if source else None),
+        data_types=list_param([dataType] if dataType else None),
+        config_id=configId,
+        environments=list_param(environment),
+        score_ids=list_param([scoreIds] if scoreIds else None),
+        from_us=iso_param(fromTimestamp, "fromTimestamp"),
+        to_us=iso_param(toTimestamp, "toTimestamp"),
+        value=value,
+        operator=operator,
+    )
+    with client_errors():
+        result = list_scores(engine, key.project_id, filters, page=page, limit=limit)
+    return JSON(paged(result, score_json))
+
+
+@router.get("/scores/{scoreId}", response_model=Score, summary="One score")
+@router.get("/v2/scores/{scoreId}", response_model=Score, summary="One score (v2 path)")
+def get_one_score(scoreId: str, key: AuthKey, engine: DbEngine) -> JSON:
+    score = get_score(engine, key.project_id, scoreId)
+    if score is None:
+        raise not_found("Score", scoreId)
+    return JSON(score_json(score))
+
+
+@router.delete("/scores/{scoreId}", status_code=204, summary="Delete a score", response_class=Response)
+def remove_score(scoreId: str, key: AuthKey, engine: DbEngine) -> Response:
+    if not delete_score(engine, key.project_id, scoreId):
+        raise not_found("Score", scoreId)
+    return Response(status_code=204)

@@ -1,0 +1,102 @@
+"""``GET /traces`` (filtered, sorted, paged list) and ``GET /traces/{traceId}`` (with its tree)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from interactiveai.server.api.common import (
+    JSON,
+    AuthKey,
+    DbEngine,
+    LimitParam,
+    PageParam,
+    bad_request,
+    client_errors,
+    iso_param,
+    list_param,
+    meta,
+    not_found,
+)
+from interactiveai.server.api.models import Traces, TraceWithDetails
+from interactiveai.server.api.shapes import TRACE_FIELD_GROUPS, observation_json, score_json, trace_json
+from interactiveai.server.query.filters import TRACE_SORT_COLUMNS, TraceFilter, TraceOrder
+from interactiveai.server.query.traces import (
+    get_trace_detail,
+    list_traces,
+    observation_ids_for_traces,
+    score_ids_for_traces,
+)
+
+router = APIRouter(tags=["traces"])
+
+_ORDER_HELP = "`column.asc|desc`, column one of: " + ", ".join(TRACE_SORT_COLUMNS) + ". Default timestamp.desc."
+
+
+@router.get("/traces", response_model=Traces, summary="List traces")
+def get_traces(
+    key: AuthKey,
+    engine: DbEngine,
+    page: PageParam = 1,
+    limit: LimitParam = 50,
+    userId: str | None = None,
+    name: str | None = None,
+    sessionId: str | None = None,
+    tags: Annotated[list[str] | None, Query(description="All of these tags; repeat or comma-separate.")] = None,
+    environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
+    version: str | None = None,
+    release: str | None = None,
+    fromTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp >= this.")] = None,
+    toTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp < this.")] = None,
+    orderBy: Annotated[str | None, Query(description=_ORDER_HELP)] = None,
+    fields: Annotated[
+        str | None, Query(description="Comma list of core, io, scores, observations, metrics (default: all).")
+    ] = None,
+) -> JSON:
+    groups = _fields(fields)
+    filters = TraceFilter(
+        user_id=userId,
+        name=name,
+        session_id=sessionId,
+        tags=list_param(tags),
+        environments=list_param(environment),
+        version=version,
+        release=release,
+        from_us=iso_param(fromTimestamp, "fromTimestamp"),
+        to_us=iso_param(toTimestamp, "toTimestamp"),
+    )
+    with client_errors():
+        order = TraceOrder.parse(orderBy)
+    with engine.connect() as conn:
+        with client_errors():
+            result = list_traces(conn, key.project_id, filters, order, page=page, limit=limit, with_io="io" in groups)
+        ids = [t.id for t in result.items]
+        obs = observation_ids_for_traces(conn, key.project_id, ids) if "observations" in groups else {}
+        scores = score_ids_for_traces(conn, key.project_id, ids) if "scores" in groups else {}
+    data = [trace_json(t, observations=obs.get(t.id), scores=scores.get(t.id), fields=groups) for t in result.items]
+    return JSON({"data": data, "meta": meta(result)})
+
+
+@router.get("/traces/{traceId}", response_model=TraceWithDetails, summary="One trace with observations and scores")
+def get_trace(traceId: str, key: AuthKey, engine: DbEngine) -> JSON:
+    detail = get_trace_detail(engine, key.project_id, traceId)
+    if detail is None:
+        raise not_found("Trace", traceId)
+    return JSON(
+        trace_json(
+            detail.trace,
+            observations=[observation_json(o) for o in detail.observations],
+            scores=[score_json(s) for s in detail.scores],
+        )
+    )
+
+
+def _fields(raw: str | None) -> set[str]:
+    if raw is None or not raw.strip():
+        return set(TRACE_FIELD_GROUPS)
+    groups = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = groups - set(TRACE_FIELD_GROUPS)
+    if unknown:
+        raise bad_request(f"unknown fields {', '.join(sorted(unknown))}; use {', '.join(TRACE_FIELD_GROUPS)}")
+    return groups | {"core"}
