@@ -173,7 +173,9 @@ def gzipped(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=1)
 
 
-def realistic_trace(tid: str | None = None, *, generations: int = 2, tools: int = 2, start_ns: int | None = None) -> list[SpanSpec]:
+def realistic_trace(
+    tid: str | None = None, *, generations: int = 2, tools: int = 2, start_ns: int | None = None
+) -> list[SpanSpec]:
     """A request as the SDK sends it: a root span, generations with usage and cost, tool calls."""
     tid = tid or trace_id()
     start = start_ns if start_ns is not None else time.time_ns()

@@ -122,9 +122,10 @@ def _first(attrs: dict[str, Any], *keys: str) -> Any:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, str):
-        return value or None
-    return orjson.dumps(value).decode() if isinstance(value, (list, dict)) else str(value)
+    if not isinstance(value, str):
+        value = orjson.dumps(value).decode() if isinstance(value, (list, dict)) else str(value)
+    # PostgreSQL text cannot hold NUL; dropping it keeps both engines storing the same thing
+    return (value.replace("\x00", "") if "\x00" in value else value) or None
 
 
 def _strip_quotes(value: Any) -> str:
@@ -153,7 +154,7 @@ def parse_tags(value: Any) -> list[str] | None:
             value = [part for part in (p.strip() for p in stripped.split(",")) if part]
     if not isinstance(value, list):
         value = [value]
-    return sorted({str(tag)[:200] for tag in value if tag is not None and str(tag) != ""})
+    return sorted({text[:200] for text in (_text(tag) for tag in value) if text})
 
 
 def _time_us(value: Any) -> int | None:
@@ -377,7 +378,7 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     first_party = span.scope.name.startswith(_FIRST_PARTY_SCOPES) or "interactiveai.observation.type" in attrs
 
     model_value = _first(attrs, *_MODEL_KEYS)
-    model = str(model_value) if model_value is not None else None
+    model = _text(model_value)
     provided_usage = _object(
         _first(attrs, "interactiveai.observation.usage_details", "langfuse.observation.usage_details")
     )
@@ -436,7 +437,7 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "id": span.span_id,
         "parent_observation_id": span.parent_id,
         "type": obs_type,
-        "name": name or span.name,
+        "name": name or _text(span.name),
         "start_time_us": start_us,
         "end_time_us": end_time_us,
         "completion_start_time_us": _time_us(completion_start) if completion_start is not None else None,
@@ -444,7 +445,7 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "status_message": _text(
             _first(attrs, "interactiveai.observation.status_message", "langfuse.observation.status_message")
         )
-        or (span.status_message or None),
+        or _text(span.status_message),
         "version": version,
         "environment": environment,
         "input": json_text(inp),
@@ -462,8 +463,8 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "total_cost": cost.total,
         "cost_source": cost.source,
         "matched_model_id": cost.model_id,
-        "service_name": span.resource.service_name,
-        "scope_name": span.scope.name or None,
+        "service_name": _text(span.resource.service_name),
+        "scope_name": _text(span.scope.name),
     }
     return MappedSpan(row, _trace_facts(span, fam, environment, version))
 

@@ -1,36 +1,25 @@
 """The one place ingestion asks for an observation's cost.
 
-A cost the client provides always wins and is stored as is. Prices from the catalog and from
-per-project model definitions come from ``interactiveai.server.costs`` once that module exists;
-until then only provided costs are stored. Keeping the call behind this class makes the switch a
-one-line change in :meth:`Pricing.cost`.
+The cost calculator (``interactiveai.server.costs``) applies the precedence provided cost >
+project model definition > packaged catalog and names the matched model; ingestion stores what it
+returns and never recomputes it. Without an engine (pure mapping tests) only provided costs count.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Engine
 
+from interactiveai.server.costs.calculator import Cost, CostCalculator
 from interactiveai.server.ingest.usage import cost_columns
 
-
-@dataclass(frozen=True, slots=True)
-class ObservationCost:
-    details: dict[str, float]
-    total: float | None
-    input: float | None
-    output: float | None
-    model_id: str | None
-    source: str | None
-
-
-_NO_COST = ObservationCost({}, None, None, None, None, None)
+ObservationCost = Cost
 
 
 class Pricing:
     def __init__(self, engine: Engine | None) -> None:
-        self._engine = engine
+        self._calculator = CostCalculator(engine) if engine is not None else None
 
     def cost(
         self,
@@ -39,8 +28,10 @@ class Pricing:
         usage: dict[str, int | float],
         provided: dict[str, float] | None,
         start_time_us: int,
-    ) -> ObservationCost:
+    ) -> Cost:
+        if self._calculator is not None:
+            return self._calculator.compute(project_id, model, cast(dict[str, int], usage), provided, start_time_us)
         if provided:
             input_cost, output_cost, total = cost_columns(provided)
-            return ObservationCost(provided, total, input_cost, output_cost, None, "provided")
-        return _NO_COST
+            return Cost(provided, total, input_cost, output_cost, None, "provided")
+        return Cost({}, None, None, None, None, None)

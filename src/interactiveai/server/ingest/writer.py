@@ -137,8 +137,9 @@ class GroupCommitWriter:
             return
         except Exception as exc:
             if len(jobs) == 1:
-                logger.warning("ingestion write rejected: %s", exc)
-                jobs[0].future.set_exception(WriteRejected(_describe(exc)))
+                reason = _describe(exc)
+                logger.warning("ingestion write rejected (%d spans): %s", len(jobs[0].spans), reason)
+                jobs[0].future.set_exception(WriteRejected(reason))
                 return
             # isolate the poisonous request: every other request still gets its spans stored
             for job in jobs:
