@@ -21,7 +21,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from interactiveai.sdk import registry
-from interactiveai.sdk.attributes import DECORATOR_TYPES, Attr, ObservationTypeNoEvent
+from interactiveai.sdk.attributes import DECORATOR_TYPES, Attr, MaskFunction, ObservationTypeNoEvent, apply_mask
 from interactiveai.sdk.distributed import TraceContext
 from interactiveai.sdk.generators import AsyncGeneratorWrapper, GeneratorWrapper, Outcome, is_async_iter, is_sync_iter
 from interactiveai.sdk.observations import is_error, mark_error, start_otel_span
@@ -76,10 +76,11 @@ def _skips_first_argument(func: Callable[..., Any]) -> bool:
 class _Call:
     """The per-call state: the span, its context token and the public-key ContextVar token."""
 
-    __slots__ = ("span", "token", "key_token")
+    __slots__ = ("span", "token", "key_token", "mask")
 
-    def __init__(self, span: Span, token: object, key_token: object | None) -> None:
+    def __init__(self, span: Span, token: object, key_token: object | None, mask: MaskFunction | None) -> None:
         self.span = span
+        self.mask = mask
         self.token = token
         self.key_token = key_token
 
@@ -117,22 +118,24 @@ def _begin(plan: _Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
                 trace_context["parent_span_id"] = parent_id
         span = start_otel_span(client, plan.name, plan.as_type, fields, trace_context=trace_context)
         token = otel_context.attach(trace.set_span_in_context(span))
-        return _Call(span, token, key_token)
+        return _Call(span, token, key_token, client._mask)
     except Exception as exc:
         logger.warning("interactiveai: @observe could not start %r: %s", plan.name, exc)
         return None
 
 
-def _set_output(span: Span, plan: _Plan, result: Any) -> None:
+def _set_output(call: _Call, plan: _Plan, result: Any) -> None:
     if plan.capture_output and result is not None:
         try:
-            span.set_attribute(Attr.OBSERVATION_OUTPUT, to_text(result))
+            value = result if call.mask is None else apply_mask(result, call.mask)
+            call.span.set_attribute(Attr.OBSERVATION_OUTPUT, to_text(value))
         except Exception as exc:
             logger.debug("interactiveai: could not record output: %s", exc)
 
 
-def _finish_iteration(span: Span, plan: _Plan) -> Callable[[Outcome], None]:
+def _finish_iteration(call: _Call, plan: _Plan) -> Callable[[Outcome], None]:
     """Callback for generator wrappers: record output or error, then end the span."""
+    span = call.span
 
     def finish(outcome: Outcome) -> None:
         try:
@@ -146,7 +149,7 @@ def _finish_iteration(span: Span, plan: _Plan) -> Callable[[Outcome], None]:
                     output = "".join(items)
                 else:
                     output = items
-                _set_output(span, plan, output)
+                _set_output(call, plan, output)
         except Exception as exc:
             logger.debug("interactiveai: could not record generator output: %s", exc)
         finally:
@@ -158,9 +161,9 @@ def _finish_iteration(span: Span, plan: _Plan) -> Callable[[Outcome], None]:
 def _wrap_iterable(call: _Call, plan: _Plan, result: Any) -> Any:
     """A generator wrapper holding the span open, or None if ``result`` is not an iterator we wrap."""
     if is_sync_iter(result):
-        return GeneratorWrapper(result, _finish_iteration(call.span, plan), plan.capture_output)
+        return GeneratorWrapper(result, _finish_iteration(call, plan), plan.capture_output)
     if is_async_iter(result):
-        return AsyncGeneratorWrapper(result, _finish_iteration(call.span, plan), plan.capture_output)
+        return AsyncGeneratorWrapper(result, _finish_iteration(call, plan), plan.capture_output)
     return None
 
 
@@ -177,7 +180,7 @@ def _sync_wrapper(func: Callable[..., Any], plan: _Plan) -> Callable[..., Any]:
             wrapped = _wrap_iterable(call, plan, result)
             if wrapped is not None:
                 return wrapped
-            _set_output(call.span, plan, result)
+            _set_output(call, plan, result)
             return result
         except BaseException as exc:
             if is_error(exc):
@@ -203,7 +206,7 @@ def _async_wrapper(func: Callable[..., Any], plan: _Plan) -> Callable[..., Any]:
             wrapped = _wrap_iterable(call, plan, result)
             if wrapped is not None:
                 return wrapped
-            _set_output(call.span, plan, result)
+            _set_output(call, plan, result)
             return result
         except BaseException as exc:
             if is_error(exc):
