@@ -191,3 +191,11 @@ def test_bad_configuration_is_refused_at_construction() -> None:
         OtlpHttpExporter("localhost:3000", headers={}, timeout=1)
     with pytest.raises(ValueError):
         OtlpHttpExporter("http://localhost:3000/v1/traces", headers={}, timeout=1, compression="brotli")
+
+
+def test_fast_path_and_public_path_encode_alike() -> None:
+    """The encoder reads the SDK span's fields directly; the public-property path must agree."""
+    from interactiveai.sdk.export.encoder import _encode_span, _encode_span_public
+
+    for span in _record_spans(SpanLimits(max_span_attributes=3, max_events=1, max_links=0)):
+        assert _encode_span(span) == _encode_span_public(span), span.name

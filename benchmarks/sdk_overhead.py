@@ -1,0 +1,215 @@
+"""SDK overhead: CPU per observation, caller + export thread, every span delivered over loopback.
+
+Run: ``.venv/bin/python benchmarks/sdk_overhead.py [--n 30000] [--repeat 3]``
+
+Each measurement runs in a fresh Python process (same interpreter, same imports warmed up by a
+1,000-observation warm-up that is not counted) and reports ``time.process_time()`` (all threads
+of that process: the caller *and* the export thread) over the loop plus the final flush. The
+OTLP receiver runs in a separate process so its decoding CPU is not counted; it decodes every
+request and the benchmark fails unless it received every span exactly once.
+
+Variants, same run, same receiver:
+
+* ``baseline``: bare OTel SDK: ``TracerProvider`` + ``BatchSpanProcessor`` + the stock
+  ``opentelemetry-exporter-otlp-proto-http`` ``OTLPSpanExporter``; a plain
+  ``with tracer.start_as_current_span(...)`` setting the same three small attributes
+  @observe writes (type, input JSON, output JSON).
+* ``otel+ours``: the same plain spans through our ``ExportProcessor`` + ``OtlpHttpExporter``
+  (isolates the export path from the decorator).
+* ``observe``: ``@observe`` functions with small input/output, client configured with the
+  receiver as host: the whole SDK as users run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+WARMUP = 1000
+VARIANTS = ("baseline", "otel+ours", "observe")
+
+
+# -- the receiver process ---------------------------------------------------------------------
+
+
+def serve() -> None:
+    """Run the test receiver; answer "count" / "clear" lines on stdin, exit on EOF."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.otlp_receiver import OtlpReceiver
+
+    with OtlpReceiver() as receiver:
+        print(receiver.base_url, flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "count":
+                print(json.dumps({"unique": receiver.span_count(), "total": len(receiver.all_spans())}), flush=True)
+            elif command == "clear":
+                receiver.clear()
+                print("ok", flush=True)
+
+
+# -- one measurement (in its own process) -------------------------------------------------------
+
+
+def _plain_loop(tracer: Any, start: int, n: int) -> None:
+    dumps = json.dumps
+    for i in range(start, start + n):
+        with tracer.start_as_current_span("work") as span:
+            span.set_attribute("interactiveai.observation.type", "span")
+            span.set_attribute("interactiveai.observation.input", dumps({"args": [i], "kwargs": {}}))
+            span.set_attribute("interactiveai.observation.output", dumps({"r": i + 2}))
+
+
+def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
+    """Build the variant's pipeline, warm up, then time N observations plus the flush."""
+    from opentelemetry.sdk.trace import TracerProvider
+
+    queue = n + WARMUP + 1  # every span must be delivered: no variant may drop on a full queue
+    endpoint = base_url + "/api/public/otel/v1/traces"
+    provider = TracerProvider(shutdown_on_exit=False)
+    if variant == "baseline":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+        provider.add_span_processor(
+            BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint), max_queue_size=queue, max_export_batch_size=512)
+        )
+        tracer = provider.get_tracer("bench")
+
+        def run(start: int, count: int) -> None:
+            _plain_loop(tracer, start, count)
+
+        flush = provider.force_flush
+    elif variant == "otel+ours":
+        from interactiveai.sdk.export import ExportProcessor, OtlpHttpExporter
+
+        exporter = OtlpHttpExporter(endpoint, headers={"Authorization": "Basic cGs6c2s="}, timeout=10)
+        provider.add_span_processor(
+            ExportProcessor(
+                exporter, max_queue_size=queue, max_export_batch_size=512, schedule_delay=5.0, export_timeout=10
+            )
+        )
+        tracer = provider.get_tracer("interactiveai-sdk", "0.1.0", attributes={"public_key": "pk-bench"})
+
+        def run(start: int, count: int) -> None:
+            _plain_loop(tracer, start, count)
+
+        flush = provider.force_flush
+    else:
+        from interactiveai import InteractiveAI, observe
+
+        client = InteractiveAI(
+            public_key="pk-bench", secret_key="sk-bench", host=base_url, tracer_provider=provider, max_queue_size=queue
+        )
+
+        @observe
+        def work(i: int) -> dict[str, int]:
+            return {"r": i + 2}
+
+        def run(start: int, count: int) -> None:
+            for i in range(start, start + count):
+                work(i)
+
+        flush = client.flush
+    run(0, WARMUP)
+    flush()
+    import gc
+
+    gc.collect()
+    wall0, cpu0, caller0 = time.perf_counter(), time.process_time(), time.thread_time()
+    run(WARMUP, n)
+    flush()
+    wall, cpu, caller = time.perf_counter() - wall0, time.process_time() - cpu0, time.thread_time() - caller0
+    return {"us_per_obs": cpu / n * 1e6, "caller_us": caller / n * 1e6, "export_us": (cpu - caller) / n * 1e6, "wall_s": wall}
+
+
+# -- the orchestrator ---------------------------------------------------------------------------
+
+
+def _ask(receiver: subprocess.Popen[str], command: str) -> str:
+    assert receiver.stdin is not None and receiver.stdout is not None
+    receiver.stdin.write(command + "\n")
+    receiver.stdin.flush()
+    return receiver.stdout.readline().strip()
+
+
+def _wait_count(receiver: subprocess.Popen[str], expected: int, timeout: float = 60) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts: dict[str, int] = json.loads(_ask(receiver, "count"))
+        if counts["unique"] >= expected or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=30_000, help="observations per measurement")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per variant (best is reported)")
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--base-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.base_url, args.n)))
+        return
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "INTERACTIVEAI_DEBUG": "false"}
+    receiver = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert receiver.stdout is not None
+        base_url = receiver.stdout.readline().strip()
+        variants = args.variants.split(",")
+        results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+        for _ in range(args.repeat):
+            for variant in variants:  # interleaved, so drift in machine load hits every variant alike
+                _ask(receiver, "clear")
+                out = subprocess.run(
+                    [sys.executable, __file__, "--measure", variant, "--base-url", base_url, "--n", str(args.n)],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                counts = _wait_count(receiver, args.n + WARMUP)
+                if counts["unique"] != args.n + WARMUP:
+                    raise SystemExit(f"{variant}: receiver got {counts} spans, expected {args.n + WARMUP}")
+                result["duplicates"] = counts["total"] - counts["unique"]
+                results[variant].append(result)
+                print(f"  {variant:10s} {result['us_per_obs']:7.1f} µs/obs", file=sys.stderr, flush=True)
+    finally:
+        if receiver.stdin is not None:
+            receiver.stdin.close()
+        receiver.wait(10)
+
+    best = {v: min(rs, key=lambda r: r["us_per_obs"]) for v, rs in results.items()}
+    print(f"\nSDK overhead, {args.n} observations per run, best of {args.repeat}, CPU of caller + export thread")
+    print(f"{'variant':12s} {'µs/obs':>8s} {'caller':>8s} {'export':>8s} {'wall s':>7s} {'ratio':>6s}   all runs (µs/obs)")
+    baseline = best.get("baseline", {}).get("us_per_obs")
+    for variant, result in best.items():
+        ratio = f"{result['us_per_obs'] / baseline:6.2f}" if baseline else "     -"
+        runs = ", ".join(f"{r['us_per_obs']:.1f}" for r in results[variant])
+        print(
+            f"{variant:12s} {result['us_per_obs']:8.1f} {result['caller_us']:8.1f} {result['export_us']:8.1f}"
+            f" {result['wall_s']:7.2f} {ratio}   {runs}"
+        )
+    if baseline and "observe" in best:
+        print(f"\n@observe / baseline = {best['observe']['us_per_obs'] / baseline:.2f} (target <= 0.40)")
+
+
+if __name__ == "__main__":
+    main()
