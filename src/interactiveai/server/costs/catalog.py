@@ -116,7 +116,7 @@ class Catalog:
         self._providers = list(providers if providers is not None else _PROVIDERS)
         self._by_id = {p.id: p for p in self._providers}
         self._cache: dict[str, CatalogModel | None] = {}
-        self._rates: dict[int, tuple[ModelPrice, dict[str, Decimal | TieredPrices]]] = {}
+        self._tables: dict[int, _RateTable] = {}
         self._lock = threading.Lock()
 
     def resolve(self, model_name: str) -> CatalogModel | None:
@@ -176,48 +176,78 @@ class Catalog:
         Keys the catalog has no rate for (nor an ancestor rate) are left out; ``total`` is never
         priced here because it is the sum of the other buckets.
         """
-        rates = self._rates_for(model.info, start_time_us)
-        priced: list[tuple[str, int, _Unit, Decimal | TieredPrices]] = []
-        input_total = 0
-        for key, count in usage.items():
-            unit_key = catalog_unit(key)
-            if unit_key is None or not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                continue
-            unit = _UNITS.get(unit_key)
-            if unit is None:
-                continue
-            if unit.direction == "input":
-                input_total += count
-            rate = next((rates[pk] for pk in unit.chain if pk in rates), None)
-            if rate is not None:
-                priced.append((key, count, unit, rate))
+        table = self._table_for(model.info, start_time_us)
         costs: dict[str, float] = {}
-        for key, count, unit, rate in priced:
-            per_unit = _tier_rate(rate, input_total)
-            costs[key] = float(per_unit * count / unit.per)
+        input_total: float = 0
+        tiered: list[tuple[str, float, TieredPrices, int]] = []
+        for key, count in usage.items():
+            if isinstance(count, bool) or not isinstance(count, int | float) or count < 0:
+                continue
+            rate = table.rate(key)
+            if rate is None:
+                continue
+            if rate.is_input:
+                input_total += count
+            if rate.tiers is None:
+                costs[key] = rate.per_unit * count
+            else:
+                tiered.append((key, count, rate.tiers, rate.per))
+        for key, units, tiers, per in tiered:
+            costs[key] = float(_tier_rate(tiers, input_total)) * units / per
         return costs
 
-    def _rates_for(self, info: ModelInfo, start_time_us: int) -> dict[str, Decimal | TieredPrices]:
+    def _table_for(self, info: ModelInfo, start_time_us: int) -> _RateTable:
         if isinstance(info.prices, ModelPrice):
             model_price = info.prices  # the common case: one price set, no date to evaluate
         else:
             model_price = info.get_prices(datetime.fromtimestamp(start_time_us / 1_000_000, tz=UTC))
-        cached = self._rates.get(id(model_price))
-        if cached is not None and cached[0] is model_price:
-            return cached[1]
-        rates = {
-            k: v
-            for k, v in vars(model_price).items()
-            if not k.startswith("_") and isinstance(v, Decimal | TieredPrices)
-        }
+        table = self._tables.get(id(model_price))
+        if table is not None and table.source is model_price:
+            return table
+        table = _RateTable(model_price)
         with self._lock:
-            self._rates[id(model_price)] = (model_price, rates)  # holding the object keeps its id unique
-        return rates
+            self._tables[id(model_price)] = table  # the table holds the object, so its id stays unique
+        return table
 
 
-def _tier_rate(rate: Decimal | TieredPrices, input_total: int) -> Decimal:
-    if isinstance(rate, Decimal):
-        return rate
+@dataclass(frozen=True)
+class _KeyRate:
+    per_unit: float  # USD per token (flat prices); unused when tiers is set
+    tiers: TieredPrices | None  # prompt-size tiers, resolved per request
+    per: int
+    is_input: bool
+
+
+class _RateTable:
+    """One price set of one model, with the rate of each of our usage keys resolved once."""
+
+    def __init__(self, source: ModelPrice) -> None:
+        self.source = source
+        self._prices = {
+            k: v for k, v in vars(source).items() if not k.startswith("_") and isinstance(v, Decimal | TieredPrices)
+        }
+        self._by_key: dict[str, _KeyRate | None] = {}
+
+    def rate(self, key: str) -> _KeyRate | None:
+        try:
+            return self._by_key[key]
+        except KeyError:
+            pass
+        found: _KeyRate | None = None
+        unit_key = catalog_unit(key)
+        unit = _UNITS.get(unit_key) if unit_key is not None else None
+        if unit is not None:
+            price = next((self._prices[pk] for pk in unit.chain if pk in self._prices), None)
+            if isinstance(price, Decimal):
+                found = _KeyRate(float(price / unit.per), None, unit.per, unit.direction == "input")
+            elif isinstance(price, TieredPrices):
+                found = _KeyRate(0.0, price, unit.per, unit.direction == "input")
+        if len(self._by_key) < 1_000:  # keys come from clients; only the first thousand are remembered
+            self._by_key[key] = found
+        return found
+
+
+def _tier_rate(rate: TieredPrices, input_total: float) -> Decimal:
     # Providers bill the whole request at the tier its prompt size reaches ("cliff" tiers), as
     # genai-prices does: the prompt is every input bucket (cached and cache-write tokens included).
     applicable = rate.base

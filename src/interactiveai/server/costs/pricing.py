@@ -67,10 +67,9 @@ def split(details: Mapping[str, float]) -> tuple[float | None, float | None]:
     """Input and output cost by key prefix, the rule of the trace roll-ups; None when no such key."""
     input_cost: float | None = None
     output_cost: float | None = None
-    for key, value in details.items():
-        side = direction(key)
-        if side == "input":
+    for key, value in details.items():  # inlined prefix tests: this runs for every observation
+        if key.startswith("input"):
             input_cost = value if input_cost is None else input_cost + value
-        elif side == "output":
+        elif key.startswith("output"):
             output_cost = value if output_cost is None else output_cost + value
     return input_cost, output_cost
