@@ -1,9 +1,70 @@
-"""UI routes (being written)."""
+"""Mounts the web UI on the app: routers, static files, session signing, error pages, security headers."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from interactiveai.server.ui.auth import (
+    CsrfFailed,
+    LoginRateLimiter,
+    LoginRequired,
+    NotFoundPage,
+    SessionSigner,
+    load_or_create_secret,
+    login_url,
+)
+from interactiveai.server.ui.pages import STATIC_DIR, SecurityHeadersMiddleware, build_environment, render
 
 
 def mount_ui(app: FastAPI) -> None:
-    pass
+    """Add every UI route to ``app``; called once by ``create_app``."""
+    from interactiveai.server.ui import login, views_people, views_traces
+
+    settings = app.state.settings
+    app.state.ui_signer = SessionSigner(load_or_create_secret(settings.data_dir))
+    app.state.ui_login_limiter = LoginRateLimiter()
+    app.state.ui_env = build_environment()
+
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(login.router)
+    app.include_router(views_traces.router)
+    app.include_router(views_people.router)
+    _install_handlers(app)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.endswith(".json")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"message": "Login required", "error": "UnauthorizedError"}, status_code=401)
+        return RedirectResponse(login_url(request), status_code=303)
+
+    @app.exception_handler(NotFoundPage)
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"message": "Not found", "error": "NotFoundError"}, status_code=404)
+        return render(
+            request,
+            "message.html",
+            {"title": "Not found", "message": "There is nothing here, or you do not have access to it."},
+            status_code=404,
+        )
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: Exception) -> Response:
+        return render(
+            request,
+            "message.html",
+            {
+                "title": "Form expired",
+                "message": "The form was missing its security token or it expired. Go back, reload and try again.",
+            },
+            status_code=403,
+        )

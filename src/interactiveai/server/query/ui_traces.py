@@ -1,0 +1,274 @@
+"""Trace-list reads for the web UI: filters over the trace roll-ups, column sorts, keyset pages.
+
+Everything reads the ``traces`` roll-ups (never scans observations) and is bounded by project and
+the selected time range. Input/output are read as short prefixes only (``substr``) so a page of
+traces with multi-megabyte payloads stays cheap.
+
+Full-text search: there is no engine index yet, so ``search`` is a bounded substring scan
+(``LIKE``/``ILIKE``) over name, id, input and output *within the selected time range*, stopping
+as soon as a page is filled.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from interactiveai.server.storage.schema import scores, trace_tags, traces
+
+PREVIEW_CHARS = 400
+LEVELS = ("DEBUG", "DEFAULT", "WARNING", "ERROR")
+
+
+@dataclass
+class TraceListFilter:
+    """Every filter of the trace list; empty fields do not filter."""
+
+    from_us: int | None = None
+    to_us: int | None = None
+    environments: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    user_ids: list[str] = field(default_factory=list)
+    session_ids: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)  # all of them
+    levels: list[str] = field(default_factory=list)  # worst level is one of them
+    metadata: list[tuple[str, str]] = field(default_factory=list)  # key == value (as text)
+    min_latency_us: int | None = None
+    max_latency_us: int | None = None
+    min_cost: float | None = None
+    max_cost: float | None = None
+    search: str | None = None
+
+
+SORTS: dict[str, ColumnElement[Any]] = {
+    "timestamp": traces.c.timestamp_us,
+    "name": func.coalesce(traces.c.name, ""),
+    "latency": func.coalesce(traces.c.latency_us, -1),
+    "tokens": traces.c.total_tokens,
+    "cost": func.coalesce(traces.c.total_cost, -1.0),
+    "observations": traces.c.observation_count,
+    "level": traces.c.error_count * 1000000 + traces.c.warning_count,
+}
+
+
+@dataclass
+class TracePage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+    prev_cursor: str | None
+
+
+def encode_cursor(value: Any, trace_id: str, direction: str) -> str:
+    raw = json.dumps([value, trace_id, direction], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[Any, str, str] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, trace_id, direction = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(trace_id, str) or direction not in ("next", "prev"):
+        return None
+    if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+        return None
+    return value, trace_id, direction
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
+    if engine.dialect.name == "postgresql":
+        return func.jsonb_extract_path_text(cast(traces.c.metadata, JSONB), key)
+    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return cast(func.json_extract(traces.c.metadata, path), String)
+
+
+def filter_conditions(engine: Engine, project_id: str, filt: TraceListFilter) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filter (project first, so every index applies)."""
+    where: list[ColumnElement[bool]] = [traces.c.project_id == project_id]
+    if filt.from_us is not None:
+        where.append(traces.c.timestamp_us >= filt.from_us)
+    if filt.to_us is not None:
+        where.append(traces.c.timestamp_us <= filt.to_us)
+    if filt.environments:
+        where.append(traces.c.environment.in_(filt.environments))
+    if filt.names:
+        where.append(traces.c.name.in_(filt.names))
+    if filt.user_ids:
+        where.append(traces.c.user_id.in_(filt.user_ids))
+    if filt.session_ids:
+        where.append(traces.c.session_id.in_(filt.session_ids))
+    if filt.levels:
+        where.append(traces.c.level.in_([lv.upper() for lv in filt.levels]))
+    for tag in filt.tags:
+        where.append(
+            exists().where(
+                (trace_tags.c.project_id == project_id)
+                & (trace_tags.c.tag == tag)
+                & (trace_tags.c.trace_id == traces.c.id)
+            )
+        )
+    for key, value in filt.metadata:
+        if key:
+            where.append(_metadata_value(engine, key) == value)
+    if filt.min_latency_us is not None:
+        where.append(traces.c.latency_us >= filt.min_latency_us)
+    if filt.max_latency_us is not None:
+        where.append(traces.c.latency_us <= filt.max_latency_us)
+    if filt.min_cost is not None:
+        where.append(traces.c.total_cost >= filt.min_cost)
+    if filt.max_cost is not None:
+        where.append(traces.c.total_cost <= filt.max_cost)
+    if filt.search:
+        pattern = _like_pattern(filt.search)
+        columns = (traces.c.name, traces.c.input, traces.c.output, traces.c.id)
+        if engine.dialect.name == "postgresql":
+            where.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
+        else:  # SQLite LIKE is case-insensitive for ASCII
+            where.append(or_(*(col.like(pattern, escape="\\") for col in columns)))
+    return where
+
+
+_LIST_COLUMNS = [
+    traces.c.id,
+    traces.c.timestamp_us,
+    traces.c.name,
+    traces.c.user_id,
+    traces.c.session_id,
+    traces.c.environment,
+    traces.c.release,
+    traces.c.version,
+    traces.c.tags,
+    traces.c.latency_us,
+    traces.c.observation_count,
+    traces.c.level,
+    traces.c.debug_count,
+    traces.c.default_count,
+    traces.c.warning_count,
+    traces.c.error_count,
+    traces.c.input_tokens,
+    traces.c.output_tokens,
+    traces.c.total_tokens,
+    traces.c.input_cost,
+    traces.c.output_cost,
+    traces.c.total_cost,
+    traces.c.bookmarked,
+    func.substr(traces.c.input, 1, PREVIEW_CHARS).label("input_preview"),
+    func.substr(traces.c.output, 1, PREVIEW_CHARS).label("output_preview"),
+]
+
+
+def list_trace_page(
+    engine: Engine,
+    project_id: str,
+    filt: TraceListFilter,
+    *,
+    sort: str = "timestamp",
+    descending: bool = True,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> TracePage:
+    """One page of traces in sort order, with next/prev keyset cursors."""
+    key = SORTS.get(sort, SORTS["timestamp"])
+    where = filter_conditions(engine, project_id, filt)
+    position = decode_cursor(cursor)
+    backwards = position is not None and position[2] == "prev"
+    forward_desc = descending != backwards  # the order this query reads in
+    if position is not None:
+        value, after_id, _ = position
+        bound = literal(value)
+        if forward_desc:
+            where.append(or_(key < bound, and_(key == bound, traces.c.id < after_id)))
+        else:
+            where.append(or_(key > bound, and_(key == bound, traces.c.id > after_id)))
+    order = [key.desc(), traces.c.id.desc()] if forward_desc else [key.asc(), traces.c.id.asc()]
+    query = select(*_LIST_COLUMNS, key.label("sort_key")).where(*where).order_by(*order).limit(limit + 1)
+    with engine.connect() as conn:
+        fetched = [dict(r) for r in conn.execute(query).mappings()]
+    more = len(fetched) > limit
+    rows = fetched[:limit]
+    if backwards:
+        rows.reverse()
+    next_cursor = prev_cursor = None
+    if rows:
+        first, last = rows[0], rows[-1]
+        has_next = more if not backwards else True
+        has_prev = (position is not None) if not backwards else more
+        if has_next:
+            next_cursor = encode_cursor(last["sort_key"], last["id"], "next")
+        if has_prev:
+            prev_cursor = encode_cursor(first["sort_key"], first["id"], "prev")
+    for row in rows:
+        row.pop("sort_key", None)
+        row["tags"] = _json_list(row["tags"])
+    return TracePage(rows, next_cursor, prev_cursor)
+
+
+def _json_list(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def scores_for_traces(engine: Engine, project_id: str, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Trace-level scores (not observation-level) of the given traces, grouped by trace id."""
+    if not trace_ids:
+        return {}
+    query = (
+        select(
+            scores.c.trace_id,
+            scores.c.name,
+            scores.c.value,
+            scores.c.string_value,
+            scores.c.data_type,
+            scores.c.source,
+        )
+        .where(
+            scores.c.project_id == project_id,
+            scores.c.trace_id.in_(trace_ids),
+            scores.c.observation_id.is_(None),
+        )
+        .order_by(scores.c.name, scores.c.timestamp_us)
+    )
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query).mappings():
+            grouped.setdefault(row["trace_id"], []).append(dict(row))
+    return grouped
+
+
+def filter_options(engine: Engine, project_id: str, from_us: int | None, sample: int = 5000) -> dict[str, list[str]]:
+    """Suggestions for the filter inputs: distinct values among the most recent traces in range."""
+    recent = select(traces.c.name, traces.c.environment, traces.c.tags).where(traces.c.project_id == project_id)
+    if from_us is not None:
+        recent = recent.where(traces.c.timestamp_us >= from_us)
+    recent_sub = recent.order_by(traces.c.timestamp_us.desc()).limit(sample).subquery()
+    names: set[str] = set()
+    envs: set[str] = set()
+    tags: set[str] = set()
+    with engine.connect() as conn:
+        for name, env, tag_text in conn.execute(select(recent_sub)):
+            if name:
+                names.add(name)
+            envs.add(env)
+            tags.update(_json_list(tag_text))
+    return {
+        "names": sorted(names)[:500],
+        "environments": sorted(envs)[:100],
+        "tags": sorted(tags)[:500],
+    }

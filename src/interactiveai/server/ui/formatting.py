@@ -1,0 +1,163 @@
+"""Display helpers for templates: times, durations, costs, payload previews, safe links, JSON in pages.
+
+Everything here returns plain text that Jinja then escapes; only ``json_script`` returns markup,
+and it escapes every character that could end the script element or confuse a parser.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+_PREVIEW_KEYS = ("query", "question", "input", "prompt", "message", "text", "content", "output", "answer", "result")
+
+
+def fmt_time(us: int | None) -> str:
+    if us is None:
+        return "—"
+    return datetime.fromtimestamp(us / 1_000_000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_time(us: int | None) -> str:
+    if us is None:
+        return ""
+    return datetime.fromtimestamp(us / 1_000_000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def fmt_duration(us: int | None) -> str:
+    if us is None:
+        return "—"
+    if us < 1000:
+        return f"{us}µs"
+    ms = us / 1000
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, rest = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {rest}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m"
+
+
+def fmt_cost(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value == 0:
+        return "$0"
+    if abs(value) >= 1:
+        return f"${value:,.2f}"
+    if abs(value) >= 0.01:
+        return f"${value:.4f}"
+    return f"${value:.6f}".rstrip("0")
+
+
+def fmt_int(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def preview(text: str | None, limit: int = 160) -> str:
+    """A one-line reading of a payload prefix: the text a person would look for, not JSON syntax."""
+    if text is None or text == "":
+        return ""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        value = None
+        readable = text
+    else:
+        readable = _readable(value)
+    readable = " ".join(readable.split())
+    return readable if len(readable) <= limit else readable[: limit - 1] + "…"
+
+
+def _readable(value: Any, depth: int = 0) -> str:
+    if isinstance(value, str):
+        return value
+    if depth > 4:
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list) and value:
+        messages = [v for v in value if isinstance(v, dict) and "role" in v]
+        if messages:
+            users = [m for m in messages if m.get("role") == "user"] or messages
+            return _readable(users[-1].get("content", ""), depth + 1)
+        if all(isinstance(v, dict) and v.get("type") == "text" for v in value):
+            return " ".join(str(v.get("text", "")) for v in value)
+    if isinstance(value, dict):
+        if isinstance(value.get("messages"), list):
+            return _readable(value["messages"], depth + 1)
+        if isinstance(value.get("choices"), list) and value["choices"]:
+            first = value["choices"][0]
+            if isinstance(first, dict) and isinstance(first.get("message"), dict):
+                return _readable(first["message"].get("content", ""), depth + 1)
+        if "role" in value and "content" in value:
+            return _readable(value["content"], depth + 1)
+        for key in _PREVIEW_KEYS:
+            if key in value and isinstance(value[key], (str, list, dict)):
+                return _readable(value[key], depth + 1)
+        if len(value) == 1:
+            return _readable(next(iter(value.values())), depth + 1)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def score_text(score: dict[str, Any]) -> str:
+    """A score's value as shown: numbers rounded, categorical and boolean labels as given."""
+    data_type = score.get("data_type", score.get("dataType"))
+    string_value = score.get("string_value", score.get("stringValue"))
+    if data_type in ("CATEGORICAL", "BOOLEAN", "TEXT") and string_value is not None:
+        return str(string_value)
+    value = score.get("value")
+    if value is None:
+        return str(string_value or "—")
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def safe_href(url: Any) -> str | None:
+    """A link target only for http(s) URLs; anything else (javascript:, data:, …) is not a link."""
+    if not isinstance(url, str):
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+_SCRIPT_ESCAPES = {
+    ord("<"): "\\u003c",
+    ord(">"): "\\u003e",
+    ord("&"): "\\u0026",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
+}
+
+
+def json_script(data: Any) -> Markup:
+    """JSON for a ``<script type="application/json">`` block: nothing in it can close the element."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Markup(text.translate(_SCRIPT_ESCAPES))
+
+
+def level_class(level: str | None) -> str:
+    return {"ERROR": "error", "WARNING": "warning", "DEBUG": "debug"}.get((level or "").upper(), "default")
+
+
+def register(env: Any) -> None:
+    """Install the helpers as Jinja filters."""
+    env.filters.update(
+        fmt_time=fmt_time,
+        iso_time=iso_time,
+        fmt_duration=fmt_duration,
+        fmt_cost=fmt_cost,
+        fmt_int=fmt_int,
+        preview=preview,
+        score_text=score_text,
+        safe_href=safe_href,
+        json_script=json_script,
+        level_class=level_class,
+    )

@@ -1,0 +1,97 @@
+"""Rendering: the Jinja environment (autoescape on), static asset URLs, cookies and security headers."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interactiveai.server.ui import formatting
+from interactiveai.server.ui.auth import CSRF_COOKIE, SESSION_MAX_AGE, csrf_token
+
+HERE = Path(__file__).parent
+TEMPLATES_DIR = HERE / "templates"
+STATIC_DIR = HERE / "static"
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
+_API_PREFIXES = ("/api/", "/v1/")
+
+
+def build_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,  # every template, whatever its extension: payloads are attacker-controlled
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    formatting.register(env)
+    versions = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:10] for p in STATIC_DIR.glob("*") if p.is_file()}
+
+    def static_url(name: str) -> str:
+        return f"/static/{name}?v={versions.get(name, '0')}"
+
+    env.globals["static_url"] = static_url
+    return env
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    env: jinja2.Environment = request.app.state.ui_env
+    full = {"request": request, "csrf_token": csrf_token(request), "access": None, **context}
+    html = env.get_template(template).render(full)
+    response = HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+    set_csrf_cookie(request, response)
+    return response
+
+
+def json_response(request: Request, data: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(data, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+def set_csrf_cookie(request: Request, response: Response) -> None:
+    token = getattr(request.state, "new_csrf", None)
+    if token:
+        response.set_cookie(
+            CSRF_COOKIE,
+            token,
+            max_age=SESSION_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.secure_cookies,
+            path="/",
+        )
+
+
+class SecurityHeadersMiddleware:
+    """Adds CSP and friends to every UI response (API and ingestion paths are left untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(_API_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0].lower() not in dict(SECURITY_HEADERS)]
+                message["headers"] = headers + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

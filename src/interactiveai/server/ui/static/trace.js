@@ -1,0 +1,178 @@
+// Trace detail page: reads the compact trace data from its JSON block, drives the navigation pane
+// and renders the selected observation's panel from its payload, fetched on demand.
+
+import { el, jsonTree, kvTable, payloadCard } from "./render.js";
+import { TraceNav, buildNodes, fmtCost, fmtDuration, typeIcon } from "./trace-nav.js";
+
+const data = JSON.parse(document.getElementById("trace-data").textContent);
+const panel = document.getElementById("detail-pane");
+const navRoot = document.getElementById("nav-pane");
+const cache = new Map();
+let pending = 0;
+let debounce = null;
+
+function fetchJson(url) {
+  if (!cache.has(url)) {
+    cache.set(url, fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then((r) => {
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return r.json();
+    }));
+  }
+  return cache.get(url);
+}
+
+function badge(text, cls) {
+  return el("span", `badge ${cls || ""}`, text);
+}
+
+function scoresCard(scores) {
+  const card = el("section", "card");
+  card.append(el("div", "card-head", null));
+  card.firstChild.append(el("h3", null, "Scores"));
+  const body = el("div", "card-body score-list");
+  if (!scores.length) body.append(el("span", "muted", "No scores"));
+  for (const s of scores) {
+    const item = el("div", "score-item");
+    const value = s.stringValue !== null && s.stringValue !== undefined && s.dataType !== "NUMERIC" ? s.stringValue : s.value;
+    const chip = el("span", "chip score");
+    chip.append(el("span", "chip-k", s.name), document.createTextNode(" " + String(value ?? "—")));
+    item.append(chip, el("span", "muted small", s.source || ""));
+    if (s.comment) item.append(el("div", "score-comment", s.comment));
+    body.append(item);
+  }
+  card.append(body);
+  return card;
+}
+
+function usageCard(obs) {
+  const usage = obs.usage_details || {};
+  const cost = obs.cost_details || {};
+  const keys = [...new Set([...Object.keys(usage), ...Object.keys(cost)])];
+  const card = el("section", "card");
+  const head = el("div", "card-head");
+  head.append(el("h3", null, "Usage and cost"));
+  if (obs.cost_source) head.append(badge(`cost: ${obs.cost_source}`, "soft"));
+  card.append(head);
+  const body = el("div", "card-body");
+  if (!keys.length) body.append(el("span", "muted", "No usage reported"));
+  else {
+    const table = el("table", "usage");
+    const hr = el("tr");
+    hr.append(el("th", null, "usage key"), el("th", "num", "units"), el("th", "num", "cost"));
+    table.append(hr);
+    for (const k of keys) {
+      const tr = el("tr");
+      tr.append(el("td", "mono", k), el("td", "num", usage[k] !== undefined ? Number(usage[k]).toLocaleString() : ""),
+        el("td", "num", cost[k] !== undefined ? fmtCost(Number(cost[k])) : ""));
+      table.append(tr);
+    }
+    const total = el("tr", "total");
+    total.append(el("td", null, "total"), el("td", "num", Number(obs.total_tokens || 0).toLocaleString()),
+      el("td", "num", fmtCost(obs.total_cost)));
+    table.append(total);
+    body.append(table);
+  }
+  card.append(body);
+  return card;
+}
+
+function simpleCard(title, content) {
+  const card = el("section", "card");
+  const head = el("div", "card-head");
+  head.append(el("h3", null, title));
+  const body = el("div", "card-body");
+  body.append(content);
+  card.append(head, body);
+  return card;
+}
+
+function panelHeader(node, obs) {
+  const head = el("div", "panel-head");
+  const title = el("div", "panel-title");
+  title.append(typeIcon(node.type), el("h2", null, node.name));
+  head.append(title);
+  const meta = el("div", "panel-meta");
+  const dur = node.end === null || node.end === undefined ? null : node.end - node.start;
+  meta.append(badge(String(node.type).toLowerCase(), `type-${String(node.type).toLowerCase()}`));
+  meta.append(badge(node.level || "DEFAULT", `level-${String(node.level || "default").toLowerCase()}`));
+  if (dur !== null) meta.append(badge(`⏱ ${fmtDuration(dur)}`, "soft"));
+  if (node.completionStart) meta.append(badge(`TTFT ${fmtDuration(node.completionStart - node.start)}`, "soft"));
+  if (node.model) meta.append(badge(node.model, "model"));
+  if (node.tokens) meta.append(badge(`${Number(node.tokens).toLocaleString()} tokens`, "soft"));
+  if (node.cost !== null && node.cost !== undefined) meta.append(badge(fmtCost(node.cost), "soft"));
+  if (obs && obs.version) meta.append(badge(`v ${obs.version}`, "soft"));
+  if (obs && obs.environment) meta.append(badge(obs.environment, "env"));
+  head.append(meta);
+  const idLine = el("div", "panel-ids muted small");
+  if (node.id) idLine.append(el("span", "mono", node.id));
+  if (obs && obs.start_time) idLine.append(el("span", null, ` · started ${obs.start_time.replace("T", " ").replace("Z", " UTC")}`));
+  head.append(idLine);
+  return head;
+}
+
+function renderObservation(node, obs) {
+  const parts = [panelHeader(node, obs)];
+  if (obs.status_message) parts.push(el("div", `alert level-${String(obs.level).toLowerCase()}`, obs.status_message));
+  parts.push(payloadCard("Input", obs.input), payloadCard("Output", obs.output));
+  if (obs.model || (obs.model_parameters && Object.keys(obs.model_parameters).length)) {
+    const box = el("div");
+    if (obs.model) box.append(kvTable({ model: obs.model, ...(obs.matched_model_id ? { "matched model": obs.matched_model_id } : {}) }));
+    if (obs.model_parameters && typeof obs.model_parameters === "object") box.append(kvTable(obs.model_parameters));
+    parts.push(simpleCard("Model and parameters", box));
+  }
+  parts.push(usageCard(obs));
+  parts.push(simpleCard("Metadata", obs.metadata && Object.keys(obs.metadata).length ? jsonTree(obs.metadata) : el("span", "muted", "None")));
+  parts.push(scoresCard(data.scores.filter((s) => s.observationId === node.id)));
+  panel.replaceChildren(...parts);
+}
+
+function renderTrace(node, io) {
+  const parts = [panelHeader(node, null)];
+  parts.push(payloadCard("Input", io.input), payloadCard("Output", io.output));
+  parts.push(simpleCard("Metadata", io.metadata && Object.keys(io.metadata).length ? jsonTree(io.metadata) : el("span", "muted", "None")));
+  parts.push(scoresCard(data.scores.filter((s) => !s.observationId)));
+  panel.replaceChildren(...parts);
+}
+
+function show(node) {
+  const ticket = ++pending;
+  panel.classList.add("loading");
+  const url = node.id ? `${data.payloadUrl}${encodeURIComponent(node.id)}.json` : data.traceIoUrl;
+  fetchJson(url).then((payload) => {
+    if (ticket !== pending) return;
+    panel.classList.remove("loading");
+    if (node.id) renderObservation(node, payload);
+    else renderTrace(node, payload);
+  }).catch((err) => {
+    if (ticket !== pending) return;
+    panel.classList.remove("loading");
+    panel.replaceChildren(panelHeader(node, null), el("div", "alert level-error", `Could not load: ${err.message}`));
+  });
+}
+
+function onSelect(node, fromUser) {
+  const url = new URL(window.location.href);
+  if (node.id) url.searchParams.set("observation", node.id);
+  else url.searchParams.delete("observation");
+  if (fromUser) window.history.replaceState(null, "", url);
+  clearTimeout(debounce);
+  debounce = setTimeout(() => show(node), fromUser ? 60 : 0);
+}
+
+const model = buildNodes(data);
+const nav = new TraceNav(navRoot, model, data.durationUs, onSelect);
+document.querySelectorAll("[data-nav-mode]").forEach((button) => {
+  button.addEventListener("click", () => {
+    document.querySelectorAll("[data-nav-mode]").forEach((b) => b.classList.toggle("on", b === button));
+    nav.setMode(button.dataset.navMode);
+  });
+});
+const search = document.getElementById("nav-search");
+if (search) search.addEventListener("input", () => nav.setFilter(search.value));
+
+const wanted = new URL(window.location.href).searchParams.get("observation");
+if (!(wanted && nav.revealId(wanted))) nav.select(0, false);
+if (data.truncated) {
+  navRoot.prepend(el("div", "alert level-warning", `Showing the first ${data.observations.rows.length.toLocaleString()} of ${data.observationTotal.toLocaleString()} observations.`));
+}
+nav.viewport.focus({ preventScroll: true });

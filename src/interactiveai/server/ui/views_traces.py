@@ -1,0 +1,194 @@
+"""Trace list and trace detail pages, each with its JSON twin built from the same query calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from interactiveai.server.query import ui_trace_detail as detail
+from interactiveai.server.query.ui_traces import TracePage, filter_options, list_trace_page, scores_for_traces
+from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
+from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState, parse_list_state
+from interactiveai.server.ui.formatting import iso_time, preview
+from interactiveai.server.ui.pages import json_response, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _list(request: Request, project_id: str) -> tuple[Access, ListState, TracePage, dict[str, list[dict[str, Any]]]]:
+    access = project_access(request, project_id)
+    state = parse_list_state(request.query_params)
+    engine = request.app.state.engine
+    page = list_trace_page(
+        engine,
+        project_id,
+        state.filter,
+        sort=state.sort,
+        descending=state.descending,
+        cursor=state.cursor,
+        limit=state.limit,
+    )
+    trace_scores = scores_for_traces(engine, project_id, [r["id"] for r in page.rows])
+    return access, state, page, trace_scores
+
+
+def trace_json(row: dict[str, Any], project_id: str) -> dict[str, Any]:
+    """A trace row (list or header) in the JSON twins' camelCase shape."""
+    latency = row.get("latency_us")
+    data: dict[str, Any] = {
+        "id": row["id"],
+        "timestamp": iso_time(row["timestamp_us"]),
+        "name": row.get("name"),
+        "userId": row.get("user_id"),
+        "sessionId": row.get("session_id"),
+        "environment": row.get("environment"),
+        "release": row.get("release"),
+        "version": row.get("version"),
+        "tags": row.get("tags", []),
+        "latency": None if latency is None else latency / 1_000_000,
+        "level": row.get("level"),
+        "levelCounts": {
+            "DEBUG": row.get("debug_count", 0),
+            "DEFAULT": row.get("default_count", 0),
+            "WARNING": row.get("warning_count", 0),
+            "ERROR": row.get("error_count", 0),
+        },
+        "observationCount": row.get("observation_count"),
+        "inputTokens": row.get("input_tokens"),
+        "outputTokens": row.get("output_tokens"),
+        "totalTokens": row.get("total_tokens"),
+        "inputCost": row.get("input_cost"),
+        "outputCost": row.get("output_cost"),
+        "totalCost": row.get("total_cost"),
+        "bookmarked": bool(row.get("bookmarked")),
+        "htmlPath": f"/project/{project_id}/traces/{row['id']}",
+    }
+    if "input_preview" in row:
+        data["inputPreview"] = preview(row["input_preview"])
+        data["outputPreview"] = preview(row["output_preview"])
+    return data
+
+
+def score_json(score: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": score.get("id"),
+        "observationId": score.get("observation_id"),
+        "name": score["name"],
+        "value": score.get("value"),
+        "stringValue": score.get("string_value"),
+        "dataType": score.get("data_type"),
+        "source": score.get("source"),
+        "comment": score.get("comment"),
+        "timestamp": iso_time(score["timestamp_us"]) if score.get("timestamp_us") else None,
+    }
+
+
+@router.get("/project/{project_id}/traces.json")
+def traces_json(request: Request, project_id: str) -> Response:
+    _access, state, page, trace_scores = _list(request, project_id)
+    data = []
+    for row in page.rows:
+        item = trace_json(row, project_id)
+        item["scores"] = [score_json(s) for s in trace_scores.get(row["id"], [])]
+        data.append(item)
+    meta = {"limit": state.limit, "nextCursor": page.next_cursor, "prevCursor": page.prev_cursor}
+    return json_response(request, {"data": data, "meta": meta, "errors": state.errors})
+
+
+@router.get("/project/{project_id}/traces")
+def traces_page(request: Request, project_id: str) -> Response:
+    access, state, page, trace_scores = _list(request, project_id)
+    base = f"/project/{project_id}/traces"
+    options = filter_options(request.app.state.engine, project_id, state.filter.from_us)
+    return render(
+        request,
+        "traces.html",
+        {
+            "access": access,
+            "section": "traces",
+            "state": state,
+            "base": base,
+            "rows": page.rows,
+            "scores": trace_scores,
+            "next_url": state.url(base, cursor=page.next_cursor) if page.next_cursor else None,
+            "prev_url": state.url(base, cursor=page.prev_cursor) if page.prev_cursor else None,
+            "json_url": state.url(base + ".json", cursor=state.cursor),
+            "columns": COLUMNS,
+            "ranges": list(RANGES),
+            "options": options,
+        },
+    )
+
+
+def _detail_data(request: Request, project_id: str, trace_id: str) -> tuple[Access, dict[str, Any]]:
+    access = project_access(request, project_id)
+    engine = request.app.state.engine
+    header = detail.get_trace_header(engine, project_id, trace_id)
+    if header is None:
+        raise NotFoundPage()
+    rows, total = detail.get_compact_observations(engine, project_id, trace_id)
+    base_us = header["timestamp_us"]
+    for row in rows:  # times relative to the trace start: shorter JSON, and what the timeline draws
+        row[4] = row[4] - base_us
+        row[5] = None if row[5] is None else row[5] - base_us
+        row[6] = None if row[6] is None else row[6] - base_us
+    scores = [score_json(s) for s in detail.get_trace_scores(engine, project_id, trace_id)]
+    data = {
+        "trace": {**trace_json(header, project_id), "endTime": iso_time(header.get("end_time_us"))},
+        "baseTimeUs": base_us,
+        "durationUs": header.get("latency_us") or 0,
+        "scores": scores,
+        "observations": {"columns": detail.COMPACT_COLUMNS, "rows": rows},
+        "observationTotal": total,
+        "truncated": total > len(rows),
+        "payloadUrl": f"/project/{project_id}/traces/{trace_id}/observations/",
+        "traceIoUrl": f"/project/{project_id}/traces/{trace_id}/io.json",
+    }
+    return access, data
+
+
+@router.get("/project/{project_id}/traces/{trace_id}.json")
+def trace_detail_json(request: Request, project_id: str, trace_id: str) -> Response:
+    _access, data = _detail_data(request, project_id, trace_id)
+    return json_response(request, data)
+
+
+@router.get("/project/{project_id}/traces/{trace_id}/io.json")
+def trace_io_json(request: Request, project_id: str, trace_id: str) -> Response:
+    project_access(request, project_id)
+    payload = detail.get_trace_payload(request.app.state.engine, project_id, trace_id)
+    if payload is None:
+        raise NotFoundPage()
+    return json_response(request, payload)
+
+
+@router.get("/project/{project_id}/traces/{trace_id}/observations/{observation_id}.json")
+def observation_json(request: Request, project_id: str, trace_id: str, observation_id: str) -> Response:
+    project_access(request, project_id)
+    engine = request.app.state.engine
+    obs = detail.get_observation(engine, project_id, trace_id, observation_id)
+    if obs is None:
+        raise NotFoundPage()
+    for key in ("start_time_us", "end_time_us", "completion_start_time_us", "created_at_us"):
+        obs[key.removesuffix("_us")] = iso_time(obs.pop(key))
+    return json_response(request, obs)
+
+
+@router.get("/project/{project_id}/traces/{trace_id}")
+def trace_detail_page(request: Request, project_id: str, trace_id: str) -> Response:
+    access, data = _detail_data(request, project_id, trace_id)
+    header = data["trace"]
+    return render(
+        request,
+        "trace.html",
+        {
+            "access": access,
+            "section": "traces",
+            "trace": header,
+            "data": data,
+            "trace_scores": [s for s in data["scores"] if not s["observationId"]],
+            "selected": request.query_params.get("observation") or "",
+        },
+    )
