@@ -68,7 +68,7 @@ class Memory:
 
 @pytest.fixture
 def memory() -> Iterator[Memory]:
-    provider = TracerProvider()
+    provider = TracerProvider(shutdown_on_exit=False)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     yield Memory(provider, exporter)
