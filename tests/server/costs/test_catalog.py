@@ -151,3 +151,31 @@ def test_catalog_never_uses_the_network(monkeypatch: pytest.MonkeyPatch) -> None
         model = catalog.resolve(name)
         if model is not None:
             catalog.price(model, {"input": 10, "output": 10}, NOW_US)
+
+
+@pytest.mark.parametrize(
+    ("name", "provider"),
+    [
+        ("gpt-4.1", "openai"),
+        ("o1-mini", "openai"),
+        ("o4-mini", "openai"),
+        ("azure/gpt-4o", "azure"),
+        ("claude-3-5-sonnet-latest", "anthropic"),
+        ("anthropic/claude-3-5-sonnet-20241022", "anthropic"),
+        ("us.anthropic.claude-3-5-sonnet-20241022-v2:0", "aws"),  # Bedrock cross-region id
+        ("gemini-2.5-flash", "google"),
+        ("vertex_ai/gemini-1.5-pro", "google"),
+        ("models/gemini-2.0-flash", "google"),
+        ("codestral-latest", "mistral"),
+        ("ministral-8b-latest", "mistral"),
+        ("mistralai/mistral-large", "mistral"),
+        ("command-r-plus", "cohere"),
+        ("deepseek-chat", "deepseek"),
+        ("grok-2", "x-ai"),
+        ("llama-3.3-70b-versatile", "groq"),
+    ],
+)
+def test_provider_inference(name: str, provider: str) -> None:
+    model = Catalog().resolve(name)
+    assert model is not None, name
+    assert model.provider_id == provider

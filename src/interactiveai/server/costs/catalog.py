@@ -81,6 +81,13 @@ class CatalogModel:
 # Hosted open-weight models (llama, …) are priced differently by each host; the first host listed
 # that knows the model is used, which is a documented approximation.
 _HINTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    # Bedrock model ids: "anthropic.claude-…-v2:0", with an optional cross-region prefix ("us.").
+    (
+        re.compile(
+            r"^((us|eu|apac|global|us-gov)\.)?(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen)\."
+        ),
+        ("aws",),
+    ),
     (re.compile(r"^(gpt-|chatgpt|o[1-9]|text-embedding|davinci|babbage|whisper|tts-|dall-e|omni-)"), ("openai",)),
     (re.compile(r"claude"), ("anthropic",)),
     (re.compile(r"gemini|gemma|imagen"), ("google",)),
