@@ -39,6 +39,9 @@ def test_definition_prices_fall_back_to_the_direction_base_price() -> None:
 def test_definition_total_price_and_bad_counts() -> None:
     assert price_with_definition({"total": 2.0}, {"input": 1, "output": 2, "total": 3}) == {"total": 6.0}
     assert price_with_definition({"input": 1.0}, {"input": -5, "input_x": True}) == {}  # type: ignore[dict-item]
+    assert price_with_definition({"input": 1.0}, {"input": float("nan")}) == {}  # type: ignore[dict-item]
+    # Fractional counts (a SECONDS or CHARACTERS unit) are priced as they are.
+    assert price_with_definition({"input": 0.5}, {"input": 2.5}) == {"input": 1.25}  # type: ignore[dict-item]
 
 
 def test_with_total_and_split() -> None:

@@ -188,7 +188,7 @@ class Catalog:
         input_total: float = 0
         tiered: list[tuple[str, float, TieredPrices, int]] = []
         for key, count in usage.items():
-            if isinstance(count, bool) or not isinstance(count, int | float) or count < 0:
+            if isinstance(count, bool) or not isinstance(count, int | float) or not count >= 0:  # NaN too
                 continue
             rate = table.rate(key)
             if rate is None:

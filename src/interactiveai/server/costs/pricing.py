@@ -44,7 +44,8 @@ def price_with_definition(prices: Mapping[str, float], usage: Mapping[str, int])
     """
     costs: dict[str, float] = {}
     for key, count in usage.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        # Counts may be fractional (SECONDS, CHARACTERS units); bools and negatives are not counts.
+        if isinstance(count, bool) or not isinstance(count, int | float) or not count >= 0:
             continue
         rate = prices.get(key)
         if rate is None and key != "total":
