@@ -144,6 +144,10 @@ class InteractiveAI:
         self._project_lock = threading.Lock()
         self._shut_down = False
 
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held this lock at fork time; it does not exist here.
+        self._project_lock = threading.Lock()
+
     @classmethod
     def _disabled_instance(cls) -> InteractiveAI:
         client = cls.__new__(cls)
@@ -179,14 +183,20 @@ class InteractiveAI:
             span_exporter=span_exporter,
         )
         self._router = router_for(provider)
-        old_processor = self._router.set_target(settings.public_key, self._processor) if self._processor else None
-        self._tracer = provider.get_tracer(SDK_SCOPE_NAME, __version__, attributes={"public_key": settings.public_key})
+        key = settings.public_key
+        stale = [
+            self._router.set_target(key, self._processor) if self._processor else self._router.set_target(key, None)
+        ]
+        self._tracer = provider.get_tracer(SDK_SCOPE_NAME, __version__, attributes={"public_key": key})
         replaced = registry.register(self)
-        if old_processor is not None:
-            # The previous client of this key gives way: drain its processor off the caller's thread.
-            threading.Thread(target=old_processor.shutdown, name="interactiveai-replaced", daemon=True).start()
         if replaced is not None:
-            replaced._processor = None
+            # The previous client of this key gives way (one processor per key, never a pile-up).
+            old, replaced._processor = replaced._processor, None
+            if old is not None and replaced._router is not None and replaced._router.remove_target(key, old):
+                stale.append(old)
+        for processor in {id(p): p for p in stale if p is not None}.values():
+            # Drain the old processor off the caller's thread: construction never blocks.
+            threading.Thread(target=processor.shutdown, name="interactiveai-replaced", daemon=True).start()
 
     # -- properties ---------------------------------------------------------------------------------
 

@@ -112,6 +112,8 @@ def _begin(plan: _Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
         if plan.capture_input:
             fields["input"] = {"args": list(args[1:] if plan.skip_first else args), "kwargs": kwargs}
         trace_context: TraceContext | None = None
+        if parent_id is not None and trace_id is None:
+            logger.warning("interactiveai: %s needs %s; ignoring it", PARENT_ID_KWARG, TRACE_ID_KWARG)
         if trace_id is not None:
             trace_context = {"trace_id": trace_id}
             if parent_id is not None:

@@ -13,6 +13,7 @@ client with a new configuration works and costs nothing per span.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -88,6 +89,16 @@ class SpanRouter(SpanProcessor):
             except Exception:
                 ok = False
         return ok
+
+
+def _after_fork_in_child() -> None:
+    global _LOCK
+    _LOCK = threading.RLock()
+    for router in list(_ROUTERS.values()):
+        router._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def choose_provider(given: TracerProvider | None, settings: ClientSettings) -> TracerProvider:

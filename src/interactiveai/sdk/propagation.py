@@ -131,7 +131,9 @@ def _from_baggage(ctx: Context | None) -> dict[str, AttributeValue]:
 
 def propagated_attributes(ctx: Context | None = None) -> dict[str, AttributeValue]:
     """The attributes a span started in ``ctx`` (default: the current context) inherits."""
-    values = otel_context.get_value(_CONTEXT_KEY, ctx)
+    if ctx is None:
+        ctx = otel_context.get_current()
+    values = ctx.get(_CONTEXT_KEY)
     out = _from_baggage(ctx)
     if isinstance(values, _Propagated):
         out.update(values.attributes())  # local values win over what arrived as baggage

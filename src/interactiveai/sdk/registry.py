@@ -147,6 +147,8 @@ def _shutdown_all() -> None:
 def _after_fork_in_child() -> None:
     global _lock
     _lock = threading.RLock()  # the parent may have held it while forking
+    for client in list(_live):
+        client._after_fork_in_child()
 
 
 atexit.register(_shutdown_all)
