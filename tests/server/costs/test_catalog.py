@@ -179,3 +179,30 @@ def test_provider_inference(name: str, provider: str) -> None:
     model = Catalog().resolve(name)
     assert model is not None, name
     assert model.provider_id == provider
+
+
+def test_catalog_prices_follow_the_observation_start_date(calc: CostCalculator) -> None:
+    # ministral-8b: $0.10/M in and out until 2025-12-01, then $0.15/M with cache reads at $0.015/M
+    # (genai-prices data, provider mistral, a dated price change).
+    usage = {"input": 10_000, "input_cached_tokens": 20_000, "output": 1_000}
+    june_2025 = 1_748_736_000_000_000  # 2025-06-01T00:00:00Z
+    before = calc.compute("p", "ministral-8b-latest", usage, None, june_2025)
+    after = calc.compute("p", "ministral-8b-latest", usage, None, NOW_US)
+    # Before the change no cache price existed: cached tokens paid the input price.
+    assert before.total == approx((10_000 + 20_000) * 0.10 / M + 1_000 * 0.10 / M)
+    assert after.total == approx(10_000 * 0.15 / M + 20_000 * 0.015 / M + 1_000 * 0.15 / M)
+
+
+def test_prices_per_million_for_display() -> None:
+    catalog = Catalog()
+    model = catalog.resolve("claude-sonnet-4")
+    assert model is not None
+    shown = catalog.prices_per_million(model, NOW_US)
+    assert shown["input"] == CLAUDE_SONNET["input"]
+    assert shown["input_cached_tokens"] == CLAUDE_SONNET["cached"]
+    assert shown["input_cache_creation"] == CLAUDE_SONNET["cache_write_5m"]
+    assert shown["input_cache_creation_1h"] == CLAUDE_SONNET["cache_write_1h"]
+    assert shown["output"] == shown["output_reasoning_tokens"] == CLAUDE_SONNET["output"]
+    gemini = catalog.resolve("gemini-1.5-pro")
+    assert gemini is not None
+    assert catalog.prices_per_million(gemini, NOW_US)["input"] == GEMINI_15_PRO["input"]  # the base tier

@@ -116,6 +116,18 @@ _PROVIDER_ALIASES = {
 }
 
 
+_DISPLAY_KEYS = (
+    "input",
+    "input_cached_tokens",
+    "input_cache_creation",
+    "input_cache_creation_1h",
+    "input_audio_tokens",
+    "output",
+    "output_reasoning_tokens",
+    "output_audio_tokens",
+)
+
+
 class Catalog:
     """Resolves model names against the bundled catalog, caching every answer (hits and misses)."""
 
@@ -202,6 +214,17 @@ class Catalog:
         for key, units, tiers, per in tiered:
             costs[key] = float(_tier_rate(tiers, input_total)) * units / per
         return costs
+
+    def prices_per_million(self, model: CatalogModel, start_time_us: int) -> dict[str, float]:
+        """USD per million units for each of our main usage keys (base tier), for display in the UI."""
+        table = self._table_for(model.info, start_time_us)
+        shown: dict[str, float] = {}
+        for key in _DISPLAY_KEYS:
+            rate = table.rate(key)
+            if rate is not None:
+                per_unit = float(rate.tiers.base) / rate.per if rate.tiers is not None else rate.per_unit
+                shown[key] = round(per_unit * 1_000_000, 9)
+        return shown
 
     def _table_for(self, info: ModelInfo, start_time_us: int) -> _RateTable:
         if isinstance(info.prices, ModelPrice):

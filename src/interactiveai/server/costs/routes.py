@@ -74,7 +74,7 @@ def list_models(
     page: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:
-    """The project's model definitions, newest first."""
+    """The project's model definitions, newest first (catalog models are packaged data, not listed)."""
     items, total = model_store.list_models(engine, key.project_id, page=page, limit=limit)
     return {
         "data": [model_to_api(m) for m in items],
