@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -15,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from interactiveai.sdk.export import OtlpHttpExporter
-from interactiveai.sdk.export.encoder import encode_any_value, spans_to_request
+from interactiveai.sdk.export.encoder import encode_spans, encode_spans_text
+from interactiveai.sdk.export.otlp_objects import encode_any_value, spans_to_request
 from tests.support.otlp_receiver import OtlpReceiver
 
 ATTRIBUTES: dict[str, Any] = {
@@ -193,9 +195,39 @@ def test_bad_configuration_is_refused_at_construction() -> None:
         OtlpHttpExporter("http://localhost:3000/v1/traces", headers={}, timeout=1, compression="brotli")
 
 
-def test_fast_path_and_public_path_encode_alike() -> None:
-    """The encoder reads the SDK span's fields directly; the public-property path must agree."""
-    from interactiveai.sdk.export.encoder import _encode_span, _encode_span_public
+def test_text_encoder_writes_exactly_the_reference_objects() -> None:
+    """encoder.py writes JSON text by hand, reading SDK span internals; otlp_objects builds the same
+    request as dicts through the public API. They must agree field for field."""
+    for limits in (None, SpanLimits(max_span_attributes=3, max_events=1, max_links=0, max_event_attributes=1)):
+        spans = _record_spans(limits)
+        text, count = encode_spans_text(spans)
+        assert count == len(spans)
+        assert json.loads(text) == json.loads(json.dumps(spans_to_request(spans)))
 
-    for span in _record_spans(SpanLimits(max_span_attributes=3, max_events=1, max_links=0)):
-        assert _encode_span(span) == _encode_span_public(span), span.name
+
+def test_lone_surrogates_do_not_lose_the_batch() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("bad \ud800 name", attributes={"k": "x\udfffy"}):
+        pass
+    with tracer.start_as_current_span("fine"):
+        pass
+    body = encode_spans(list(memory.get_finished_spans()))
+    spans = json.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    assert [span["name"] for span in spans] == ["bad ? name", "fine"]
+    assert spans[0]["attributes"][0]["value"] == {"stringValue": "x?y"}
+
+
+def test_an_unencodable_span_is_skipped_not_the_batch() -> None:
+    spans = _record_spans()
+
+    class Broken(ReadableSpan):
+        def __init__(self) -> None:  # no super().__init__: neither encoder can read it
+            pass
+
+    text, count = encode_spans_text([spans[0], Broken(), spans[1]])  # type: ignore[list-item]
+    assert count == 2
+    scope_spans = json.loads(text)["resourceSpans"][0]["scopeSpans"]
+    assert sum(len(entry["spans"]) for entry in scope_spans) == 2

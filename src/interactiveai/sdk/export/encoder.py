@@ -1,300 +1,225 @@
-"""Ended OTel spans to an OTLP/JSON ``ExportTraceServiceRequest`` body.
+"""Ended OTel spans to an OTLP/JSON ``ExportTraceServiceRequest`` body, written as text directly.
 
-OTLP/JSON (the protobuf JSON mapping with OTLP's two deviations: trace and span ids are lowercase
-hex, enums are integers) is standard OTLP that every receiver accepts, and here it is the cheapest
-encoding to produce from Python: building plain dicts and handing them to orjson (C) costs a few
-microseconds per span, where a pure-Python protobuf writer spends that on varints and byte
-concatenation alone. ``docs/benchmarks.md`` has the measurements behind the choice.
+OTLP/JSON is standard OTLP that every receiver accepts, and it is the cheapest encoding to produce
+from Python. Measured in the export thread (``docs/benchmarks.md``): the stock protobuf encoder
+costs ~15 µs per small span; dicts + orjson ~4 µs; writing the JSON text with f-strings and the
+C string escaper ~2 µs. Text also creates no dicts or lists per attribute, so the encoder does
+not trigger the garbage collections that would otherwise land on whichever thread allocates next
+(often the application's).
 
-Per protojson, 64-bit integers (timestamps, ``intValue``) are JSON strings so no JSON parser loses
-precision; NaN and infinities are the strings protojson uses, not ``null``.
+The output is exactly what ``otlp_objects`` builds as dicts (a test holds them equal); a span or
+value this module does not handle is encoded by ``otlp_objects`` instead, and a span that cannot
+be encoded at all is skipped and counted rather than failing its whole batch.
 """
 
 from __future__ import annotations
 
-import base64
+import json
+import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, StatusCode
 
-__all__ = ["encode_any_value", "encode_attributes", "encode_spans", "spans_to_request"]
+from interactiveai.sdk.export.otlp_objects import attribute_items, encode_any_value, encode_span
+
+__all__ = ["encode_spans", "encode_spans_text"]
+
+logger = logging.getLogger("interactiveai.sdk.export")
+
+_escape: Callable[[str], str] = json.encoder.encode_basestring
+"""JSON string literal (quotes included), C-accelerated; non-ASCII stays as is (UTF-8 on the wire)."""
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+_KIND = {SpanKind.INTERNAL: 1, SpanKind.SERVER: 2, SpanKind.CLIENT: 3, SpanKind.PRODUCER: 4, SpanKind.CONSUMER: 5}
 
-JsonObject = dict[str, Any]
-
-
-def _double(value: float) -> float | str:
-    # orjson writes NaN/inf as null, which a receiver would read as "no value"; protojson spells them out.
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"
+_key_prefixes: dict[str, str] = {}
+"""'{"key":"<escaped>","value":' per attribute key: keys repeat across spans, escaping them once pays."""
+_KEY_CACHE_LIMIT = 4096
 
 
-def encode_any_value(value: object) -> JsonObject:
-    """One attribute value as an OTLP ``AnyValue`` JSON object.
-
-    Ints outside int64 (OTel accepts any Python int, OTLP cannot carry it) become their decimal
-    string rather than an invalid request that would lose the whole batch.
-    """
-    kind = type(value)
-    if kind is str:
-        return {"stringValue": value}
-    if kind is bool:
-        return {"boolValue": value}
-    if kind is int:
-        number: int = value  # type: ignore[assignment]
-        if _INT64_MIN <= number <= _INT64_MAX:
-            return {"intValue": str(number)}
-        return {"stringValue": str(number)}
-    if kind is float:
-        return {"doubleValue": _double(value)}  # type: ignore[arg-type]
-    # Subclasses and rarer shapes take the slow path; the common scalars returned above.
-    if isinstance(value, str):
-        return {"stringValue": str(value)}
-    if isinstance(value, bool):
-        return {"boolValue": bool(value)}
-    if isinstance(value, int):
-        return encode_any_value(int(value))
-    if isinstance(value, float):
-        return {"doubleValue": _double(float(value))}
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"bytesValue": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, Mapping):
-        return {"kvlistValue": {"values": encode_attributes(value)}}
-    if isinstance(value, Sequence):
-        return {"arrayValue": {"values": [encode_any_value(item) for item in value]}}
-    if value is None:
-        return {}
-    return {"stringValue": str(value)}
+def _key_prefix(key: str) -> str:
+    prefix = f'{{"key":{_escape(key)},"value":'
+    if len(_key_prefixes) < _KEY_CACHE_LIMIT:  # bounded: keys built from user data must not leak memory
+        _key_prefixes[key] = prefix
+    return prefix
 
 
-def _items(attributes: Mapping[str, object]) -> Iterable[tuple[str, object]]:
-    # OTel's BoundedAttributes is a MutableMapping over a private dict: iterating it through the
-    # Mapping ABC costs ~7x iterating the dict (one Python-level __getitem__ per key). Read the
-    # dict when it is there, else take the public path; the round-trip tests pin this.
-    inner = getattr(attributes, "_dict", None)
-    if type(inner) is dict:
-        return inner.items()
-    return attributes.items()
+def _value_json(value: object) -> str:
+    """The slow path: anything but str, bool, int64 and finite float, via the reference encoder."""
+    return json.dumps(encode_any_value(value), ensure_ascii=False, separators=(",", ":"))
 
 
-def encode_attributes(attributes: Mapping[str, object] | None) -> list[JsonObject]:
-    """Attributes as a list of OTLP ``KeyValue`` objects (the hot loop of the encoder)."""
+def _attributes_json(attributes: Mapping[str, object] | None) -> str:
+    """The comma-separated ``KeyValue`` objects (without brackets)."""
     if not attributes:
-        return []
-    out: list[JsonObject] = []
-    append = out.append
-    for key, value in _items(attributes):
-        # Inline the two most common types: this loop runs for every attribute of every span.
+        return ""
+    parts: list[str] = []
+    append = parts.append
+    prefixes = _key_prefixes
+    for key, value in attribute_items(attributes):
+        prefix = prefixes.get(key) or _key_prefix(key)
         kind = type(value)
         if kind is str:
-            append({"key": key, "value": {"stringValue": value}})
+            append(f'{prefix}{{"stringValue":{_escape(value)}}}}}')  # type: ignore[arg-type]
+        elif kind is bool:
+            append(prefix + ('{"boolValue":true}}' if value else '{"boolValue":false}}'))
         elif kind is int and _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
-            append({"key": key, "value": {"intValue": str(value)}})
+            append(f'{prefix}{{"intValue":"{value}"}}}}')
+        elif kind is float and math.isfinite(value):  # type: ignore[arg-type]
+            append(f'{prefix}{{"doubleValue":{value!r}}}}}')  # repr of a finite float is valid JSON
         else:
-            append({"key": key, "value": encode_any_value(value)})
-    return out
+            append(f"{prefix}{_value_json(value)}}}")
+    return ",".join(parts)
 
 
-def _encode_resource(resource: Resource) -> JsonObject:
-    encoded: JsonObject = {"attributes": encode_attributes(resource.attributes)}
-    return encoded
-
-
-def _encode_scope(scope: InstrumentationScope | None) -> JsonObject:
-    if scope is None:
-        return {"name": ""}
-    encoded: JsonObject = {"name": scope.name}
-    if scope.version:
-        encoded["version"] = scope.version
-    if scope.attributes:
-        encoded["attributes"] = encode_attributes(scope.attributes)
-    return encoded
-
-
-_KIND = {SpanKind.INTERNAL: 1, SpanKind.SERVER: 2, SpanKind.CLIENT: 3, SpanKind.PRODUCER: 4, SpanKind.CONSUMER: 5}
-"""Python SpanKind -> OTLP enum (which reserves 0 for UNSPECIFIED)."""
-
-
-def _hex_trace_id(trace_id: int) -> str:
-    return trace_id.to_bytes(16, "big").hex()  # ~2x faster than format(x, "032x")
-
-
-def _hex_span_id(span_id: int) -> str:
-    return span_id.to_bytes(8, "big").hex()
-
-
-def _encode_span(span: ReadableSpan) -> JsonObject:
-    # The export thread's cost is dominated by this function, so it reads the fields the SDK's
-    # ReadableSpan.__init__ sets instead of the public properties, which copy (attributes into a
-    # MappingProxyType, events and links into tuples) on every access. Anything else, e.g. a
-    # ReadableSpan subclass that does not call super().__init__, takes the public path.
-    try:
-        context = span._context
-        name = span._name
-        kind = span._kind
-        parent = span._parent
-        start_time = span._start_time
-        end_time = span._end_time
-        attributes = span._attributes
-        events = span._events
-        links = span._links
-        status = span._status
-    except AttributeError:
-        return _encode_span_public(span)
-    if context is None:
-        return _encode_span_public(span)
-    encoded: JsonObject = {
-        "traceId": context.trace_id.to_bytes(16, "big").hex(),
-        "spanId": context.span_id.to_bytes(8, "big").hex(),
-        "name": name,
-        "kind": 1 if kind is SpanKind.INTERNAL else _KIND.get(kind, 0),
-        "startTimeUnixNano": str(start_time or 0),
-        "endTimeUnixNano": str(end_time or 0),
-        "attributes": encode_attributes(attributes),
-    }
-    # Bit 8 of flags says the parent's remoteness is known, bit 9 that it is remote; 0-7 are W3C flags.
-    flags = context.trace_flags | 0x100
-    if parent is not None:
-        encoded["parentSpanId"] = parent.span_id.to_bytes(8, "big").hex()
-        if parent.is_remote:
-            flags |= 0x200
-    encoded["flags"] = flags
-    if context.trace_state:
-        encoded["traceState"] = context.trace_state.to_header()
-    dropped = getattr(attributes, "dropped", 0)
-    if dropped:
-        encoded["droppedAttributesCount"] = dropped
-    if events:
-        encoded["events"] = [_encode_event(event) for event in getattr(events, "_dq", events)]
-    dropped = getattr(events, "dropped", 0)
-    if dropped:
-        encoded["droppedEventsCount"] = dropped
-    if links:
-        encoded["links"] = [_encode_link(link) for link in getattr(links, "_dq", links)]
-    dropped = getattr(links, "dropped", 0)
-    if dropped:
-        encoded["droppedLinksCount"] = dropped
-    encoded["status"] = _encode_status(status)
-    return encoded
-
-
-def _encode_status(status: Status) -> JsonObject:
+def _status_json(status: Any) -> str:
     code = status.status_code
     description = status.description
     if code is StatusCode.UNSET and not description:
-        return {}
-    encoded: JsonObject = {"code": code.value}
+        return "{}"
     if description:
-        encoded["message"] = description
-    return encoded
+        return f'{{"code":{code.value},"message":{_escape(description)}}}'
+    return f'{{"code":{code.value}}}'
 
 
-def _encode_span_public(span: ReadableSpan) -> JsonObject:
-    context = span.context
+def _event_json(event: Any) -> str:
+    dropped = getattr(event.attributes, "dropped", 0)
+    tail = f',"droppedAttributesCount":{dropped}' if dropped else ""
+    return (
+        f'{{"timeUnixNano":"{event.timestamp}","name":{_escape(event.name)},'
+        f'"attributes":[{_attributes_json(event.attributes)}]{tail}}}'
+    )
+
+
+def _link_json(link: Any) -> str:
+    context = link.context
+    flags = context.trace_flags | (0x300 if context.is_remote else 0x100)
+    tail = f',"traceState":{_escape(context.trace_state.to_header())}' if context.trace_state else ""
+    dropped = getattr(link.attributes, "dropped", 0)
+    if dropped:
+        tail += f',"droppedAttributesCount":{dropped}'
+    return (
+        f'{{"traceId":"{context.trace_id.to_bytes(16, "big").hex()}",'
+        f'"spanId":"{context.span_id.to_bytes(8, "big").hex()}",'
+        f'"attributes":[{_attributes_json(link.attributes)}],"flags":{flags}{tail}}}'
+    )
+
+
+def _span_json(span: ReadableSpan) -> str:
+    # This function is most of the export thread's CPU, so it reads the fields the SDK's
+    # ReadableSpan.__init__ sets instead of the public properties, which copy on every access
+    # (attributes into a MappingProxyType, events and links into tuples). A span without those
+    # fields (a ReadableSpan look-alike) raises AttributeError and takes the reference encoder.
+    context = span._context
     if context is None:
-        raise ValueError(f"span {span.name!r} has no span context")
-    encoded: JsonObject = {
-        "traceId": _hex_trace_id(context.trace_id),
-        "spanId": _hex_span_id(context.span_id),
-        "name": span.name,
-        "kind": _KIND.get(span.kind, 0),
-        "startTimeUnixNano": str(span.start_time or 0),
-        "endTimeUnixNano": str(span.end_time or 0),
-        "attributes": encode_attributes(span.attributes),
-    }
-    flags = context.trace_flags | 0x100
-    parent = span.parent
+        raise ValueError("span without a span context")
+    parent = span._parent
+    attributes = span._attributes
+    events = span._events
+    links = span._links
+    kind = span._kind
+    flags = context.trace_flags | 0x100  # bit 8: "parent remoteness is known"; 0-7: W3C flags
+    trace_id = context.trace_id.to_bytes(16, "big").hex()
+    head = f'{{"traceId":"{trace_id}","spanId":"{context.span_id.to_bytes(8, "big").hex()}"'
     if parent is not None:
-        encoded["parentSpanId"] = _hex_span_id(parent.span_id)
+        head += f',"parentSpanId":"{parent.span_id.to_bytes(8, "big").hex()}"'
         if parent.is_remote:
             flags |= 0x200
-    encoded["flags"] = flags
+    tail = ""
     if context.trace_state:
-        encoded["traceState"] = context.trace_state.to_header()
-    for key, count in (
-        ("droppedAttributesCount", span.dropped_attributes),
-        ("droppedEventsCount", span.dropped_events),
-        ("droppedLinksCount", span.dropped_links),
-    ):
-        if count:
-            encoded[key] = count
-    if span.events:
-        encoded["events"] = [_encode_event(event) for event in span.events]
-    if span.links:
-        encoded["links"] = [_encode_link(link) for link in span.links]
-    encoded["status"] = _encode_status(span.status)
-    return encoded
-
-
-def _encode_event(event: Any) -> JsonObject:
-    encoded: JsonObject = {
-        "timeUnixNano": str(event.timestamp),
-        "name": event.name,
-        "attributes": encode_attributes(event.attributes),
-    }
-    dropped = getattr(event, "dropped_attributes", 0)
+        tail += f',"traceState":{_escape(context.trace_state.to_header())}'
+    dropped = getattr(attributes, "dropped", 0)
     if dropped:
-        encoded["droppedAttributesCount"] = dropped
-    return encoded
-
-
-def _encode_link(link: Any) -> JsonObject:
-    context = link.context
-    encoded: JsonObject = {
-        "traceId": _hex_trace_id(context.trace_id),
-        "spanId": _hex_span_id(context.span_id),
-        "attributes": encode_attributes(link.attributes),
-        "flags": int(context.trace_flags) | (0x300 if context.is_remote else 0x100),
-    }
-    if context.trace_state:
-        encoded["traceState"] = context.trace_state.to_header()
-    dropped = getattr(link, "dropped_attributes", 0)
+        tail += f',"droppedAttributesCount":{dropped}'
+    if events:
+        tail += f',"events":[{",".join(_event_json(event) for event in getattr(events, "_dq", events))}]'
+    dropped = getattr(events, "dropped", 0)
     if dropped:
-        encoded["droppedAttributesCount"] = dropped
-    return encoded
+        tail += f',"droppedEventsCount":{dropped}'
+    if links:
+        tail += f',"links":[{",".join(_link_json(link) for link in getattr(links, "_dq", links))}]'
+    dropped = getattr(links, "dropped", 0)
+    if dropped:
+        tail += f',"droppedLinksCount":{dropped}'
+    return (
+        f'{head},"name":{_escape(span._name)},"kind":{1 if kind is SpanKind.INTERNAL else _KIND.get(kind, 0)},'
+        f'"startTimeUnixNano":"{span._start_time or 0}","endTimeUnixNano":"{span._end_time or 0}",'
+        f'"attributes":[{_attributes_json(attributes)}],"flags":{flags}{tail},"status":{_status_json(span._status)}}}'
+    )
 
 
-def spans_to_request(spans: Sequence[ReadableSpan]) -> JsonObject:
-    """Group spans by resource, then scope, as OTLP requires, and encode them."""
+def _span_text(span: ReadableSpan) -> str | None:
+    try:
+        return _span_json(span)
+    except Exception:
+        pass
+    try:
+        return json.dumps(encode_span(span), ensure_ascii=False, separators=(",", ":"))
+    except Exception:
+        logger.exception("interactiveai: span %r cannot be encoded as OTLP; it is skipped", getattr(span, "name", "?"))
+        return None
+
+
+def _resource_json(resource: Resource) -> str:
+    return f'{{"attributes":[{_attributes_json(resource.attributes)}]}}'
+
+
+def _scope_json(scope: InstrumentationScope | None) -> str:
+    if scope is None:
+        return '{"name":""}'
+    text = f'{{"name":{_escape(scope.name)}'
+    if scope.version:
+        text += f',"version":{_escape(scope.version)}'
+    if scope.attributes:
+        text += f',"attributes":[{_attributes_json(scope.attributes)}]'
+    return text + "}"
+
+
+def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
+    """The OTLP/JSON request as text, and how many spans it contains (unencodable ones are skipped)."""
     # Group by object identity: a provider shares one Resource and one scope object per tracer, and
     # hashing a Resource (its attributes) per span would cost more than encoding the span.
-    resources: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[JsonObject]]]]] = {}
+    groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[str]]]]] = {}
+    count = 0
     for span in spans:
+        text = _span_text(span)
+        if text is None:
+            continue
+        count += 1
         resource = span.resource
-        group = resources.get(id(resource))
+        group = groups.get(id(resource))
         if group is None:
-            group = resources[id(resource)] = (resource, {})
+            group = groups[id(resource)] = (resource, {})
         scope = span.instrumentation_scope
         scope_group = group[1].get(id(scope))
         if scope_group is None:
             scope_group = group[1][id(scope)] = (scope, [])
-        scope_group[1].append(_encode_span(span))
-    resource_spans: list[JsonObject] = []
-    for resource, scopes in resources.values():
-        scope_spans: list[JsonObject] = []
-        for scope, encoded_spans in scopes.values():
-            entry: JsonObject = {"scope": _encode_scope(scope), "spans": encoded_spans}
-            if scope is not None and scope.schema_url:
-                entry["schemaUrl"] = scope.schema_url
-            scope_spans.append(entry)
-        resource_entry: JsonObject = {"resource": _encode_resource(resource), "scopeSpans": scope_spans}
-        if resource.schema_url:
-            resource_entry["schemaUrl"] = resource.schema_url
-        resource_spans.append(resource_entry)
-    return {"resourceSpans": resource_spans}
+        scope_group[1].append(text)
+    resource_parts: list[str] = []
+    for resource, scopes in groups.values():
+        scope_parts = []
+        for scope, texts in scopes.values():
+            schema = f',"schemaUrl":{_escape(scope.schema_url)}' if scope is not None and scope.schema_url else ""
+            scope_parts.append(f'{{"scope":{_scope_json(scope)},"spans":[{",".join(texts)}]{schema}}}')
+        schema = f',"schemaUrl":{_escape(resource.schema_url)}' if resource.schema_url else ""
+        resource_parts.append(
+            f'{{"resource":{_resource_json(resource)},"scopeSpans":[{",".join(scope_parts)}]{schema}}}'
+        )
+    return f'{{"resourceSpans":[{",".join(resource_parts)}]}}', count
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
-    """The OTLP/JSON request body (UTF-8 bytes) for ``spans``."""
-    return orjson.dumps(spans_to_request(spans))
+    """The OTLP/JSON request body (UTF-8) for ``spans``."""
+    text, _ = encode_spans_text(spans)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate in some string (possible in Python, invalid in UTF-8): replace it rather
+        # than lose the batch.
+        return text.encode("utf-8", "replace")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 __all__ = ["KNOWN_LLM_SCOPES", "SDK_SCOPE_NAME", "is_known_llm_scope", "make_export_filter"]
 
@@ -73,6 +74,9 @@ def is_known_llm_scope(name: str) -> bool:
     return False
 
 
+_KEEP, _DROP, _ASK_EXTRA, _CHECK_ATTRIBUTES = 1, 2, 3, 4
+
+
 def _has_gen_ai_attribute(span: ReadableSpan) -> bool:
     attributes = span.attributes
     if not attributes:
@@ -98,23 +102,34 @@ def make_export_filter(
     Example:
         >>> keep = make_export_filter("pk-lf-123")
     """
-    # Scope verdicts are cached by scope name: a process has a handful of tracers, and the name
-    # alone decides the third-party rule. Our own scope is always checked on its attributes.
-    llm_scope_cache: dict[str, bool] = {}
+    # The verdict depends only on the scope (a handful of tracers per process), so it is cached per
+    # scope object, keyed by id() with the object kept in the entry so a recycled id cannot alias.
+    # The hot path for our own spans is then one property read and one dict probe.
+    cache: dict[int, tuple[InstrumentationScope | None, int]] = {}
 
-    def should_export(span: ReadableSpan) -> bool:
-        scope = span.instrumentation_scope
+    def verdict_for(scope: InstrumentationScope | None) -> int:
         name = scope.name if scope is not None else ""
         if name == SDK_SCOPE_NAME:
             attributes = scope.attributes if scope is not None else None
-            return attributes is not None and attributes.get("public_key") == public_key
+            return _KEEP if attributes is not None and attributes.get("public_key") == public_key else _DROP
         if extra is not None:
+            return _ASK_EXTRA
+        return _KEEP if is_known_llm_scope(name) else _CHECK_ATTRIBUTES
+
+    def should_export(span: ReadableSpan) -> bool:
+        scope = span.instrumentation_scope
+        entry = cache.get(id(scope))
+        if entry is None or entry[0] is not scope:
+            entry = (scope, verdict_for(scope))
+            if len(cache) < 256:  # bounded even if tracers are minted per request
+                cache[id(scope)] = entry
+        verdict = entry[1]
+        if verdict == _KEEP:
+            return True
+        if verdict == _DROP:
+            return False
+        if verdict == _ASK_EXTRA and extra is not None:
             return extra(span)
-        verdict = llm_scope_cache.get(name)
-        if verdict is None:
-            verdict = is_known_llm_scope(name)
-            if len(llm_scope_cache) < 1024:  # bounded even if scopes are minted dynamically
-                llm_scope_cache[name] = verdict
-        return verdict or _has_gen_ai_attribute(span)
+        return _has_gen_ai_attribute(span)
 
     return should_export
