@@ -1,8 +1,9 @@
 """A service process for the cross-process tracing test (run with ``python -m``).
 
-``upstream``: starts a trace with baggage attributes and prints the outgoing headers.
-``downstream HEADERS_JSON``: continues the trace from those headers.
-Each prints its finished spans as JSON lines (``{"span": ...}``) on stdout.
+``upstream HOST``: starts a trace with baggage attributes and prints the outgoing headers.
+``downstream HOST HEADERS_JSON``: continues the trace from those headers.
+Each exports its spans with the real exporter to HOST (a loopback OTLP receiver), and also prints
+them as JSON lines (``{"span": ...}``) on stdout.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from interactiveai import InteractiveAI, continue_trace, inject_trace_headers, o
 
 
 def main() -> None:
-    role = sys.argv[1]
+    role, host = sys.argv[1], sys.argv[2]
     provider = TracerProvider()
     memory = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(memory))
     client = InteractiveAI(
         public_key=f"pk-{role}",
         secret_key="sk",
+        host=host,
         tracer_provider=provider,
-        span_exporter=InMemorySpanExporter(),
     )
 
     if role == "upstream":
@@ -35,7 +36,7 @@ def main() -> None:
                 with client.start_as_current_span(name="call-downstream"):
                     print(json.dumps({"headers": inject_trace_headers()}), flush=True)
     else:
-        headers = json.loads(sys.argv[2])
+        headers = json.loads(sys.argv[3])
 
         @observe(as_type="agent")
         def handle() -> str:
@@ -48,7 +49,8 @@ def main() -> None:
         with continue_trace(headers):
             handle()
 
-    client.shutdown(timeout=1)
+    if not client.shutdown(timeout=5):
+        sys.exit(3)
     for span in memory.get_finished_spans():
         attrs = dict(span.attributes or {})
         record = {

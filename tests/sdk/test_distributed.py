@@ -19,6 +19,7 @@ from interactiveai import (
     propagate_attributes,
 )
 from interactiveai.sdk.attributes import Attr
+from tests.support.otlp_receiver import OtlpReceiver
 
 from .conftest import Memory
 
@@ -74,26 +75,28 @@ def _run(*args: str) -> list[dict[str, Any]]:
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
+    assert proc.returncode == 0, proc.stderr
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
 
 
 def test_two_processes_share_one_trace() -> None:
-    upstream = _run("upstream")
-    headers = next(r["headers"] for r in upstream if "headers" in r)
-    up_spans = {r["span"]["name"]: r["span"] for r in upstream if "span" in r}
-    downstream = _run("downstream", json.dumps(headers))
-    down_spans = {r["span"]["name"]: r["span"] for r in downstream if "span" in r}
-
-    trace_ids = {s["trace_id"] for s in (*up_spans.values(), *down_spans.values())}
-    assert len(trace_ids) == 1
+    with OtlpReceiver() as receiver:
+        upstream = _run("upstream", receiver.base_url)
+        headers = next(r["headers"] for r in upstream if "headers" in r)
+        _run("downstream", receiver.base_url, json.dumps(headers))
+        received = receiver.wait_for_spans(4, timeout=10)
+    spans = {s["name"]: s for s in received}
+    assert sorted(spans) == ["call-downstream", "gateway", "handle", "lookup"]
+    assert len({s["trace_id"] for s in received}) == 1
     # The downstream root hangs off the upstream span that made the call.
-    assert down_spans["handle"]["parent_id"] == up_spans["call-downstream"]["span_id"]
-    assert down_spans["lookup"]["parent_id"] == down_spans["handle"]["span_id"]
-    for span in down_spans.values():
-        attrs = span["attributes"]
-        assert attrs[Attr.TRACE_USER_ID] == "user-42"
+    assert spans["handle"]["parent_span_id"] == spans["call-downstream"]["span_id"]
+    assert spans["lookup"]["parent_span_id"] == spans["handle"]["span_id"]
+    assert spans["call-downstream"]["parent_span_id"] == spans["gateway"]["span_id"]
+    assert {s["scope_attributes"]["public_key"] for s in received} == {"pk-upstream", "pk-downstream"}
+    for name in ("call-downstream", "handle", "lookup"):
+        attrs = spans[name]["attributes"]
+        assert attrs[Attr.TRACE_USER_ID] == "user-42", name
         assert attrs[Attr.TRACE_SESSION_ID] == "sess-9"
         assert attrs[Attr.TRACE_TAGS] == ["edge"]
-    assert up_spans["call-downstream"]["attributes"][Attr.TRACE_USER_ID] == "user-42"
+    assert spans["handle"]["attributes"][Attr.OBSERVATION_TYPE] == "agent"

@@ -184,9 +184,7 @@ class InteractiveAI:
         )
         self._router = router_for(provider)
         key = settings.public_key
-        stale = [
-            self._router.set_target(key, self._processor) if self._processor else self._router.set_target(key, None)
-        ]
+        stale = [self._router.set_target(key, self._processor)]  # None removes a previous one
         self._tracer = provider.get_tracer(SDK_SCOPE_NAME, __version__, attributes={"public_key": key})
         replaced = registry.register(self)
         if replaced is not None:
