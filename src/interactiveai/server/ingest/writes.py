@@ -14,12 +14,14 @@ concurrency (several server replicas on one PostgreSQL):
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans
@@ -36,11 +38,35 @@ _UPDATE_TRACE = (
 )
 
 
-def _insert(conn: Connection, table: Any) -> Insert:
+def _insert(dialect_name: str, table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
+    if dialect_name == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def _named_dialect(dialect_name: str) -> Dialect:
+    if dialect_name == "postgresql":
+        return postgresql.psycopg.dialect()  # pyformat: %(name)s, takes dicts
+    return sqlite.pysqlite.dialect(paramstyle="named")  # :name, takes dicts
+
+
+@functools.cache
+def _bulk_sql(dialect_name: str, statement: str) -> str:
+    """A bulk statement compiled once to the driver's SQL, taking our row dicts unchanged.
+
+    Handing dicts straight to the driver's executemany skips SQLAlchemy's per-row parameter
+    processing, which was a fifth of the writer thread's time (the writer is the serial part).
+    """
+    if statement == "update_trace":
+        return str(_UPDATE_TRACE.compile(dialect=_named_dialect(dialect_name)))
+    table = {"observations": observations, "traces": traces, "trace_tags": trace_tags}[statement]
+    keys = [c.name for c in table.columns]
+    return str(_insert(dialect_name, table).compile(dialect=_named_dialect(dialect_name), column_keys=keys))
+
+
+def _bulk(conn: Connection, statement: str, rows: list[dict[str, Any]]) -> None:
+    conn.exec_driver_sql(_bulk_sql(conn.dialect.name, statement), rows)  # type: ignore[arg-type]
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -81,7 +107,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
                 new_rows.append(row)
     if not new_rows:
         return 0
-    conn.execute(_insert(conn, observations), new_rows)
+    _bulk(conn, "observations", new_rows)
 
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
@@ -103,11 +129,11 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
             updates.append(merged)
         tag_rows.extend({"project_id": project_id, "tag": tag, "trace_id": trace_id} for tag in new_tags)
     if inserts:
-        conn.execute(_insert(conn, traces), inserts)
+        _bulk(conn, "traces", inserts)
     if updates:
-        conn.execute(_UPDATE_TRACE, updates)
+        _bulk(conn, "update_trace", updates)
     if tag_rows:
-        conn.execute(_insert(conn, trace_tags), tag_rows)
+        _bulk(conn, "trace_tags", tag_rows)
     return len(new_rows)
 
 
@@ -122,7 +148,7 @@ def _lock_traces(
             row = empty_trace(min(s.row["start_time_us"] for s in by_trace[trace_id]))
             row.update(project_id=project_id, id=trace_id, created_at_us=now, updated_at_us=now, bookmarked=False)
             placeholders.append(row)
-        conn.execute(_insert(conn, traces), placeholders)
+        _bulk(conn, "traces", placeholders)
     current: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(trace_ids):
         query = (

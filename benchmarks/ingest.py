@@ -1,0 +1,213 @@
+"""Ingestion throughput, end to end: OTLP posted → committed → visible through the REST API.
+
+Starts a real server subprocess (as users run it), pre-encodes realistic protobuf exports (trees of
+traces with generations, usage, cost and I/O), posts them from several client processes over
+keep-alive connections, and measures spans/s from the first post to the moment the API shows
+every trace, plus the server's peak RSS (VmHWM). Target (DESIGN §7): ≥ 20,000 spans/s on SQLite,
+≥ 10,000 spans/s on PostgreSQL, RSS ≤ 400 MB.
+
+    .venv/bin/python benchmarks/ingest.py                       # SQLite in a temp data dir
+    .venv/bin/python benchmarks/ingest.py --database postgresql # throwaway PostgreSQL
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.server.ingest.otlp_builders import ResourceSpec, encode_protobuf, realistic_trace  # noqa: E402
+from tests.support.postgres import create_database, free_port, postgres_server  # noqa: E402
+
+PUBLIC_KEY, SECRET_KEY = "pk-bench", "sk-bench"
+AUTH = "Basic " + base64.b64encode(f"{PUBLIC_KEY}:{SECRET_KEY}".encode()).decode()
+SPANS_PER_TRACE = 5  # realistic_trace(generations=2, tools=2): root agent, 2 generations, 2 tools
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextlib.contextmanager
+def _server(data_dir: Path, database_url: str | None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
+    env.update(
+        INTERACTIVEAI_INIT_PROJECT_ID="bench",
+        INTERACTIVEAI_INIT_PROJECT_NAME="Benchmark",
+        INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY=PUBLIC_KEY,
+        INTERACTIVEAI_INIT_PROJECT_SECRET_KEY=SECRET_KEY,
+        INTERACTIVEAI_LOG_LEVEL="warning",
+    )
+    if database_url:
+        env["INTERACTIVEAI_DATABASE_URL"] = database_url
+    log = open(data_dir / "server.log", "wb")
+    command = [sys.executable, "-m", "interactiveai", "server", "--port", str(port), "--data-dir", str(data_dir)]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text())
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(url + "/api/public/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.1)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server (collapsed stacks), for finding where ingestion spends its time."""
+    if not path:
+        return None
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--threads", "-o", path]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # let it attach before the load starts
+    return process
+
+
+def _make_bodies(seed: int, requests: int, traces_per_request: int) -> list[bytes]:
+    """Distinct traces in every request (re-sends would be deduplicated, not written)."""
+    bodies = []
+    for _ in range(requests):
+        spans = [s for _ in range(traces_per_request) for s in realistic_trace()]
+        bodies.append(encode_protobuf([ResourceSpec(spans, {"service.name": f"bench-{seed}"})]))
+    return bodies
+
+
+def _client(port: int, seed: int, requests: int, traces_per_request: int, ready: Any, start: Any, results: Any) -> None:
+    bodies = _make_bodies(seed, requests, traces_per_request)
+    ready.release()
+    start.wait()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Authorization": AUTH, "Content-Type": "application/x-protobuf"}
+    statuses: dict[int, int] = {}
+    retries = 0
+    for body in bodies:
+        while True:
+            conn.request("POST", "/v1/traces", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status in (429, 503):  # back off as an SDK would, then resend
+                retries += 1
+                time.sleep(0.05)
+                continue
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            break
+    conn.close()
+    results.put((statuses, retries, sum(len(b) for b in bodies)))
+
+
+def _api_total(url: str, path: str) -> int:
+    request = urllib.request.Request(url + path, headers={"Authorization": AUTH})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return int(json.loads(response.read())["meta"]["totalItems"])
+
+
+def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
+    requests_per_client = max(1, args.spans // (args.clients * args.batch))
+    traces_per_request = max(1, args.batch // SPANS_PER_TRACE)
+    total_traces = requests_per_client * args.clients * traces_per_request
+    total_spans = total_traces * SPANS_PER_TRACE
+    with tempfile.TemporaryDirectory(prefix="ia-bench-") as tmp, _server(Path(tmp), database_url) as (url, server):
+        port = int(url.rsplit(":", 1)[1])
+        ctx = mp.get_context("fork")
+        ready, start, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+        clients = [
+            ctx.Process(target=_client, args=(port, i, requests_per_client, traces_per_request, ready, start, results))
+            for i in range(args.clients)
+        ]
+        for process in clients:
+            process.start()
+        for _ in clients:
+            ready.acquire()  # every body is encoded before the clock starts
+        spy = _profiler(server.pid, args.profile)
+        began = time.perf_counter()
+        start.set()
+        outcomes = [results.get() for _ in clients]
+        acknowledged = time.perf_counter()
+        for process in clients:
+            process.join()
+        visible_traces = _api_total(url, "/api/public/traces?limit=1&fields=core")
+        visible = time.perf_counter()
+        visible_spans = _api_total(url, "/api/public/observations?limit=1")
+        rss = _peak_rss_mb(server.pid)
+        if spy is not None:
+            spy.send_signal(2)  # py-spy writes its output on SIGINT
+            spy.wait(timeout=60)
+    statuses: dict[int, int] = {}
+    for status_counts, _, _ in outcomes:
+        for status, count in status_counts.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {
+        "database": args.database,
+        "clients": args.clients,
+        "spans_per_request": traces_per_request * SPANS_PER_TRACE,
+        "spans": total_spans,
+        "traces_visible": visible_traces,
+        "spans_visible": visible_spans,
+        "statuses": statuses,
+        "retries_429_503": sum(o[1] for o in outcomes),
+        "mb_posted": round(sum(o[2] for o in outcomes) / 1e6, 1),
+        "seconds_to_acknowledged": round(acknowledged - began, 2),
+        "seconds_to_visible": round(visible - began, 2),
+        "spans_per_second": round(total_spans / (visible - began)),
+        "server_peak_rss_mb": round(rss, 1),
+        "ok": visible_traces == total_traces and visible_spans == total_spans,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--spans", type=int, default=200_000, help="Total spans to post.")
+    parser.add_argument("--batch", type=int, default=250, help="Spans per request (multiple of 5).")
+    parser.add_argument("--clients", type=int, default=4, help="Concurrent client processes.")
+    parser.add_argument("--profile", help="Write py-spy collapsed stacks of the server here (RSS is then py-spy's).")
+    args = parser.parse_args()
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    if args.database == "postgresql":
+        with postgres_server() as server_url:
+            result = run(args, create_database(server_url))
+    else:
+        result = run(args, None)
+    for key, value in result.items():
+        print(f"{key:>24}: {value}")
+    target = 20_000 if args.database == "sqlite" else 10_000
+    verdict = "meets" if result["spans_per_second"] >= target and result["server_peak_rss_mb"] <= 400 else "MISSES"
+    print(
+        f"{'target':>24}: {verdict} ≥ {target} spans/s and ≤ 400 MB (ratio {result['spans_per_second'] / target:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
