@@ -47,7 +47,7 @@ def _insert(dialect_name: str, table: Table) -> Insert:
 
 def _named_dialect(dialect_name: str) -> Dialect:
     if dialect_name == "postgresql":
-        return postgresql.psycopg.dialect()  # pyformat: %(name)s, takes dicts
+        return postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]  # pyformat %(name)s: dicts
     return sqlite.pysqlite.dialect(paramstyle="named")  # :name, takes dicts
 
 
@@ -66,7 +66,7 @@ def _bulk_sql(dialect_name: str, statement: str) -> str:
 
 
 def _bulk(conn: Connection, statement: str, rows: list[dict[str, Any]]) -> None:
-    conn.exec_driver_sql(_bulk_sql(conn.dialect.name, statement), rows)  # type: ignore[arg-type]
+    conn.exec_driver_sql(_bulk_sql(conn.dialect.name, statement), rows)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
