@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
 from interactiveai.version import __version__
 
 logger = logging.getLogger("interactiveai")
+
+PROJECTS_PATH: Final = "/api/public/projects"
+_RETRY_SECONDS: Final = 30.0  # after a failed lookup, do not block every caller again
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,35 @@ class ApiClient:
 
     def post(self, path: str, body: Any, *, timeout: float | None = None) -> ApiResponse:
         return self.request("POST", path, body, timeout=timeout)
+
+
+class ProjectLookup:
+    """The id of the project the keys belong to (first item of ``GET /api/public/projects``), cached."""
+
+    def __init__(self, api: ApiClient, timeout: float) -> None:
+        self._api = api
+        self._timeout = timeout
+        self._project_id: str | None = None
+        self._checked_at: float | None = None
+        self._lock = threading.Lock()
+
+    def after_fork_in_child(self) -> None:
+        # A parent thread may have held the lock at fork time; it does not exist in the child.
+        self._lock = threading.Lock()
+
+    def project_id(self) -> str | None:
+        """The project id, or None when the server cannot tell (looked up again 30 s later)."""
+        with self._lock:
+            if self._project_id is not None:
+                return self._project_id
+            if self._checked_at is not None and time.monotonic() - self._checked_at < _RETRY_SECONDS:
+                return None
+            self._checked_at = time.monotonic()
+            resp = self._api.get(PROJECTS_PATH, timeout=self._timeout)
+            data = resp.json() if resp.ok else None
+            items = data.get("data") if isinstance(data, dict) else None
+            if isinstance(items, list) and items and isinstance(items[0], dict) and items[0].get("id"):
+                self._project_id = str(items[0]["id"])
+            else:
+                logger.warning("interactiveai: could not look up the project (HTTP %s)", resp.status or "no answer")
+            return self._project_id

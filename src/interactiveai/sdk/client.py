@@ -7,6 +7,7 @@ bounded ``flush``/``shutdown``/``auth_check``/``get_trace_url`` calls.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -20,11 +21,11 @@ from opentelemetry.trace import Tracer
 from opentelemetry.util.types import AttributeValue
 
 from interactiveai.sdk import registry
-from interactiveai.sdk.api_client import ApiClient, sdk_headers
+from interactiveai.sdk.api_client import PROJECTS_PATH, ApiClient, ProjectLookup, sdk_headers
 from interactiveai.sdk.attributes import Attr, MaskFunction, ObservationType
 from interactiveai.sdk.distributed import TraceContext
-from interactiveai.sdk.ids import create_observation_id, format_observation_id, format_trace_id, normalize_trace_id
 from interactiveai.sdk.ids import create_trace_id as _create_trace_id
+from interactiveai.sdk.ids import format_observation_id, format_trace_id
 from interactiveai.sdk.observations import (
     InteractiveAIObservation,
     ObservationFields,
@@ -33,15 +34,13 @@ from interactiveai.sdk.observations import (
     wrap_span,
 )
 from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
-from interactiveai.sdk.scores import SCORE_DATA_TYPES, ScoreSender, build_score
+from interactiveai.sdk.scores import ScoreSender, prepare_score
 from interactiveai.sdk.settings import ClientSettings, load_client_settings
 from interactiveai.version import __version__
 
 logger = logging.getLogger("interactiveai")
 
 SDK_SCOPE_NAME = "interactiveai-sdk"
-PROJECTS_PATH = "/api/public/projects"
-_PROJECT_RETRY_SECONDS = 30.0
 
 
 class InteractiveAI:
@@ -131,7 +130,7 @@ class InteractiveAI:
             self._init_disabled()
 
     def _init_disabled(self) -> None:
-        self._settings = load_client_settings(tracing_enabled=False, public_key="", secret_key="")
+        self._settings = load_client_settings(tracing_enabled=False, public_key="", secret_key="", environ={})
         self._mask = None
         self._tracer: Tracer | None = None
         self._base_attributes: dict[str, AttributeValue] = {}
@@ -139,14 +138,12 @@ class InteractiveAI:
         self._processor: SpanProcessor | None = None
         self._scores: ScoreSender | None = None
         self._api: ApiClient | None = None
-        self._project_id: str | None = None
-        self._project_checked_at = 0.0
-        self._project_lock = threading.Lock()
+        self._projects: ProjectLookup | None = None
         self._shut_down = False
 
     def _after_fork_in_child(self) -> None:
-        # A thread of the parent may have held this lock at fork time; it does not exist here.
-        self._project_lock = threading.Lock()
+        if self._projects is not None:
+            self._projects.after_fork_in_child()
 
     @classmethod
     def _disabled_instance(cls) -> InteractiveAI:
@@ -170,6 +167,7 @@ class InteractiveAI:
         self._api = ApiClient(
             settings.host, sdk_headers(settings.public_key, settings.secret_key, additional_headers), settings.timeout
         )
+        self._projects = ProjectLookup(self._api, min(settings.timeout, 5.0))
         self._scores = ScoreSender(
             self._api, max_queue_size=settings.max_queue_size, flush_interval=settings.flush_interval
         )
@@ -355,28 +353,11 @@ class InteractiveAI:
 
     # -- project, URLs, auth ----------------------------------------------------------------------
 
-    def _fetch_project_id(self) -> str | None:
-        if self._api is None:
-            return None
-        with self._project_lock:
-            if self._project_id is not None:
-                return self._project_id
-            if time.monotonic() - self._project_checked_at < _PROJECT_RETRY_SECONDS and self._project_checked_at:
-                return None
-            self._project_checked_at = time.monotonic()
-            resp = self._api.get(PROJECTS_PATH, timeout=min(self._settings.timeout, 5.0))
-            data = resp.json() if resp.ok else None
-            try:
-                self._project_id = str(data["data"][0]["id"])  # type: ignore[index]
-            except (TypeError, KeyError, IndexError):
-                logger.warning("interactiveai: could not look up the project (HTTP %s)", resp.status or "no answer")
-            return self._project_id
-
     def get_trace_url(self, *, trace_id: str | None = None) -> str | None:
         """``{host}/project/{project_id}/traces/{trace_id}`` (default: the current trace), or None."""
         try:
             tid = trace_id or self.get_current_trace_id()
-            project_id = self._fetch_project_id() if tid else None
+            project_id = self._projects.project_id() if tid and self._projects else None
             return f"{self._settings.host}/project/{project_id}/traces/{tid}" if project_id else None
         except Exception as exc:
             logger.warning("interactiveai: get_trace_url failed: %s", exc)
@@ -407,39 +388,34 @@ class InteractiveAI:
         comment: str | None = None,
         config_id: str | None = None,
         metadata: Any = None,
-        timestamp: Any = None,
+        timestamp: dt.datetime | None = None,
     ) -> None:
         """Queue a score on a trace, an observation, a session or a dataset run (sent in the background).
 
-        Scores on traces that sampling dropped are dropped too, so they never point at nothing.
+        ``data_type`` is NUMERIC, BOOLEAN, CATEGORICAL or TEXT. Scores on traces that sampling
+        dropped are dropped too.
         """
-        sender = self._scores
-        if sender is None or self._tracer is None:
+        if self._scores is None or self._tracer is None:
             return
         try:
-            if data_type is not None and data_type not in SCORE_DATA_TYPES:
-                logger.warning("interactiveai: unknown score data_type %r; sending without it", data_type)
-                data_type = None
-            tid = normalize_trace_id(trace_id) if trace_id is not None else None
-            if tid is not None and not _sampled(tid, self._settings.sample_rate):
-                return
-            sender.enqueue(
-                build_score(
-                    score_id=score_id or create_observation_id(),
-                    name=name,
-                    value=value,
-                    trace_id=tid or trace_id,
-                    observation_id=observation_id,
-                    session_id=session_id,
-                    dataset_run_id=dataset_run_id,
-                    data_type=data_type,
-                    comment=comment,
-                    config_id=config_id,
-                    metadata=metadata,
-                    environment=self._settings.environment,
-                    timestamp=timestamp,
-                )
+            score = prepare_score(
+                sample_rate=self._settings.sample_rate,
+                environment=self._settings.environment,
+                name=name,
+                value=value,
+                trace_id=trace_id,
+                observation_id=observation_id,
+                session_id=session_id,
+                dataset_run_id=dataset_run_id,
+                score_id=score_id,
+                data_type=data_type,
+                comment=comment,
+                config_id=config_id,
+                metadata=metadata,
+                timestamp=timestamp,
             )
+            if score is not None:
+                self._scores.enqueue(score)
         except Exception as exc:
             logger.warning("interactiveai: could not queue score %r: %s", name, exc)
 
@@ -499,17 +475,6 @@ class InteractiveAI:
             logger.warning("interactiveai: shutdown failed: %s", exc)
             return False
         return ok
-
-
-def _sampled(trace_id: str, rate: float) -> bool:
-    if rate >= 1.0:
-        return True
-    try:
-        from interactiveai.sdk.export.sampling import is_trace_sampled
-
-        return is_trace_sampled(int(trace_id, 16), rate)
-    except Exception:
-        return rate > 0.0
 
 
 def _enable_debug_logging() -> None:
