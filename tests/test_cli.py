@@ -1,0 +1,91 @@
+"""The `interactiveai` command as a user runs it: real subprocesses, a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.postgres import free_port
+
+
+def _cli(*args: str, data_dir: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "interactiveai", *args, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=check,
+        timeout=120,
+    )
+
+
+def test_projects_and_keys_lifecycle(tmp_path: Path) -> None:
+    assert "database at revision" in _cli("db", "upgrade", data_dir=tmp_path).stdout
+    created = _cli("projects", "create", "Shop bot", "--id", "shop", data_dir=tmp_path).stdout
+    assert "project shop" in created and "secret key sk-" in created
+    assert "shop\tShop bot" in _cli("projects", "list", data_dir=tmp_path).stdout
+
+    new_key = _cli("keys", "create", "--project", "shop", "--note", "ci", data_dir=tmp_path).stdout
+    public_key = next(line.split()[-1] for line in new_key.splitlines() if line.startswith("public key"))
+    listed = _cli("keys", "list", "--project", "shop", data_dir=tmp_path).stdout
+    assert public_key in listed and "sk-" not in listed.replace("sk-ia-", "").split(public_key)[0]
+    assert "revoked" in _cli("keys", "revoke", public_key, data_dir=tmp_path).stdout
+    assert public_key not in _cli("keys", "list", data_dir=tmp_path).stdout
+    failed = _cli("keys", "revoke", public_key, data_dir=tmp_path, check=False)
+    assert failed.returncode != 0 and "no API key" in failed.stderr
+
+
+def test_server_with_demo_data_serves_demo_traces(tmp_path: Path) -> None:
+    """The README's first command ends with `interactiveai server --demo`: demo traces appear in the API."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "interactiveai",
+                "server",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+                "--demo",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "demo: loaded" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        text = log.read_text()
+        public_key = next(line.split()[-1] for line in text.splitlines() if "public key:" in line)
+        secret_key = next(line.split()[-1] for line in text.splitlines() if "secret key:" in line)
+        assert "login:" in text
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=(public_key, secret_key), timeout=30) as api:
+            traces = api.get("/api/public/traces", params={"limit": 100}).json()
+            assert traces["meta"]["totalItems"] >= 12
+            data = traces["data"]
+            assert {t["name"] for t in data} == {"support-chat"}
+            assert len({t["userId"] for t in data}) == 5
+            assert len({t["sessionId"] for t in data}) >= 10
+            assert all(t["observationCount"] >= 5 and t["totalTokens"] > 0 for t in data)
+            assert any(t["scores"] for t in data)
+            detail = api.get(f"/api/public/traces/{data[0]['id']}").json()
+            types = {o["type"] for o in detail["observations"]}
+            assert {"AGENT", "RETRIEVER", "EMBEDDING", "GENERATION", "GUARDRAIL", "CHAIN"} <= types
+            assert len(api.get("/api/public/sessions").json()["data"]) >= 10
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
