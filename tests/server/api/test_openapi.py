@@ -33,7 +33,7 @@ def test_every_route_is_documented_with_a_summary_tag_and_schema(client: Any) ->
     for key in EXPECTED:
         op = operations[key]
         assert op.get("summary") and op.get("tags"), key
-        if key[0] in ("get", "post", "patch"):
+        if key[0] in ("get", "post", "patch", "delete"):
             assert op["responses"]["200"]["content"]["application/json"]["schema"], key
         if key[0] in ("post", "patch"):
             assert op["requestBody"]["content"]["application/json"]["schema"], key

@@ -247,7 +247,8 @@ def test_list_meta_and_errors(client: Any, seeded: Any) -> None:
 
 
 def test_delete(client: Any, seeded: Any) -> None:
-    assert client.delete(f"{URL}/a", headers=seeded.headers).status_code == 204
+    deleted = client.delete(f"{URL}/a", headers=seeded.headers)
+    assert deleted.status_code == 200 and deleted.json() == {"message": "Score deleted successfully"}
     assert client.get(f"{URL}/a", headers=seeded.headers).status_code == 404
     assert client.delete(f"{URL}/a", headers=seeded.headers).status_code == 404
 

@@ -224,6 +224,10 @@ class CreatedIds(_Out):
     data: list[CreatedId]
 
 
+class Message(_Out):
+    message: str
+
+
 # --- request bodies: loose types, so the write layer can answer with its own precise messages ----
 
 
