@@ -2,8 +2,9 @@
 
 A trace of 10,000 observations must open instantly, so the detail page gets one row per
 observation with only what the tree and the timeline draw (ids, parent, type, name, times, level,
-model, cost, tokens), as arrays rather than objects. Inputs, outputs and metadata are read one
-observation at a time when the user selects it.
+model, cost, tokens), as arrays rather than objects, and the trace header without its payloads.
+(The query layer's ``get_trace_detail`` reads every payload.) Inputs, outputs and metadata are
+read one observation at a time, with the query layer's ``get_observation``, when selected.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from interactiveai.server.storage.schema import observations, scores, traces
+from interactiveai.server.storage.schema import observations, traces
 
 MAX_OBSERVATIONS = 20_000  # beyond this the page shows a truncation notice
 
@@ -45,22 +46,6 @@ def get_trace_header(engine: Engine, project_id: str, trace_id: str) -> dict[str
     header = dict(row)
     header["tags"] = _json_value(header.get("tags"), [])
     return header
-
-
-def get_trace_payload(engine: Engine, project_id: str, trace_id: str) -> dict[str, Any] | None:
-    """The trace's input, output and metadata (as parsed JSON where possible)."""
-    query = select(traces.c.input, traces.c.output, traces.c.metadata).where(
-        traces.c.project_id == project_id, traces.c.id == trace_id
-    )
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
-    if row is None:
-        return None
-    return {
-        "input": _json_value(row[0], None),
-        "output": _json_value(row[1], None),
-        "metadata": _json_value(row[2], {}),
-    }
 
 
 def get_compact_observations(
@@ -97,52 +82,6 @@ def get_compact_observations(
     for row in rows:
         row[11] = bool(row[11])
     return rows, total
-
-
-def get_observation(engine: Engine, project_id: str, trace_id: str, observation_id: str) -> dict[str, Any] | None:
-    """One observation with its payloads parsed (input, output, metadata, parameters, usage, cost)."""
-    query = select(observations).where(
-        observations.c.project_id == project_id,
-        observations.c.trace_id == trace_id,
-        observations.c.id == observation_id,
-    )
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is None:
-        return None
-    result = dict(row)
-    result.pop("project_id", None)
-    for name, default in (
-        ("input", None),
-        ("output", None),
-        ("metadata", {}),
-        ("model_parameters", None),
-        ("usage_details", {}),
-        ("cost_details", {}),
-    ):
-        result[name] = _json_value(result.get(name), default)
-    return result
-
-
-def get_trace_scores(engine: Engine, project_id: str, trace_id: str) -> list[dict[str, Any]]:
-    """Every score of the trace, its observations included (``observation_id`` tells which)."""
-    query = (
-        select(
-            scores.c.id,
-            scores.c.observation_id,
-            scores.c.name,
-            scores.c.value,
-            scores.c.string_value,
-            scores.c.data_type,
-            scores.c.source,
-            scores.c.comment,
-            scores.c.timestamp_us,
-        )
-        .where(scores.c.project_id == project_id, scores.c.trace_id == trace_id)
-        .order_by(scores.c.timestamp_us, scores.c.name)
-    )
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def _json_value(text: str | None, default: Any) -> Any:

@@ -4,9 +4,9 @@ Everything reads the ``traces`` roll-ups (never scans observations) and is bound
 the selected time range. Input/output are read as short prefixes only (``substr``) so a page of
 traces with multi-megabyte payloads stays cheap.
 
-Full-text search: there is no engine index yet, so ``search`` is a bounded substring scan
-(``LIKE``/``ILIKE``) over name, id, input and output *within the selected time range*, stopping
-as soon as a page is filled.
+The shared filters come from the query layer (``filters.trace_conditions``) and search from its
+full-text index (``search.trace_fulltext_condition``); this module adds what only the UI needs:
+payload previews, metadata/latency/cost conditions, more sorts, and next *and* previous cursors.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from interactiveai.server.storage.schema import scores, trace_tags, traces
+from interactiveai.server.query.filters import TraceFilter, trace_conditions
+from interactiveai.server.query.search import trace_fulltext_condition
+from interactiveai.server.storage.schema import scores, traces
 
 PREVIEW_CHARS = 400
 LEVELS = ("DEBUG", "DEFAULT", "WARNING", "ERROR")
@@ -84,11 +86,6 @@ def decode_cursor(cursor: str | None) -> tuple[Any, str, str] | None:
     return value, trace_id, direction
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
     if engine.dialect.name == "postgresql":
         return func.jsonb_extract_path_text(cast(traces.c.metadata, JSONB), key)
@@ -96,31 +93,28 @@ def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
     return cast(func.json_extract(traces.c.metadata, path), String)
 
 
+def _one(values: list[str]) -> str | None:
+    return values[0] if len(values) == 1 else None
+
+
 def filter_conditions(engine: Engine, project_id: str, filt: TraceListFilter) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of a filter (project first, so every index applies)."""
-    where: list[ColumnElement[bool]] = [traces.c.project_id == project_id]
-    if filt.from_us is not None:
-        where.append(traces.c.timestamp_us >= filt.from_us)
-    if filt.to_us is not None:
-        where.append(traces.c.timestamp_us <= filt.to_us)
-    if filt.environments:
-        where.append(traces.c.environment.in_(filt.environments))
-    if filt.names:
-        where.append(traces.c.name.in_(filt.names))
-    if filt.user_ids:
-        where.append(traces.c.user_id.in_(filt.user_ids))
-    if filt.session_ids:
+    """The WHERE clauses: the query layer's trace filter, plus the UI's extra conditions."""
+    shared = TraceFilter(
+        user_id=_one(filt.user_ids),
+        name=_one(filt.names),
+        session_id=_one(filt.session_ids),
+        tags=filt.tags,
+        environments=filt.environments,
+        levels=filt.levels,
+        from_us=filt.from_us,
+        to_us=filt.to_us,
+    )
+    where = trace_conditions(project_id, shared)
+    for column, values in ((traces.c.user_id, filt.user_ids), (traces.c.name, filt.names)):
+        if len(values) > 1:
+            where.append(column.in_(values))
+    if len(filt.session_ids) > 1:
         where.append(traces.c.session_id.in_(filt.session_ids))
-    if filt.levels:
-        where.append(traces.c.level.in_([lv.upper() for lv in filt.levels]))
-    for tag in filt.tags:
-        where.append(
-            exists().where(
-                (trace_tags.c.project_id == project_id)
-                & (trace_tags.c.tag == tag)
-                & (trace_tags.c.trace_id == traces.c.id)
-            )
-        )
     for key, value in filt.metadata:
         if key:
             where.append(_metadata_value(engine, key) == value)
@@ -133,12 +127,11 @@ def filter_conditions(engine: Engine, project_id: str, filt: TraceListFilter) ->
     if filt.max_cost is not None:
         where.append(traces.c.total_cost <= filt.max_cost)
     if filt.search:
-        pattern = _like_pattern(filt.search)
-        columns = (traces.c.name, traces.c.input, traces.c.output, traces.c.id)
-        if engine.dialect.name == "postgresql":
-            where.append(or_(*(col.ilike(pattern, escape="\\") for col in columns)))
-        else:  # SQLite LIKE is case-insensitive for ASCII
-            where.append(or_(*(col.like(pattern, escape="\\") for col in columns)))
+        # The engine's full-text index over input/output (words, last one as a prefix), or an
+        # exact trace id or name, so pasting an id or a name into the search box finds it too.
+        text_match = trace_fulltext_condition(engine.dialect.name, filt.search)
+        exact = [traces.c.id == filt.search.lower(), traces.c.name == filt.search]
+        where.append(or_(*exact, text_match) if text_match is not None else or_(*exact))
     return where
 
 

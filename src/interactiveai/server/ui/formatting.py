@@ -106,6 +106,20 @@ def _readable(value: Any, depth: int = 0) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def turn_content(text: str | None) -> tuple[str, str]:
+    """A conversation turn from a payload: ("text", words) when it reads as text, else ("json", pretty JSON)."""
+    if text is None or text == "":
+        return "empty", ""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return "text", text  # plain text, or a JSON prefix cut at the display limit
+    readable = _readable(value)
+    if isinstance(value, str) or readable != json.dumps(value, ensure_ascii=False, default=str):
+        return "text", readable
+    return "json", json.dumps(value, ensure_ascii=False, indent=2, default=str)
+
+
 def score_text(score: dict[str, Any]) -> str:
     """A score's value as shown: numbers rounded, categorical and boolean labels as given."""
     data_type = score.get("data_type", score.get("dataType"))
@@ -156,6 +170,7 @@ def register(env: Any) -> None:
         fmt_cost=fmt_cost,
         fmt_int=fmt_int,
         preview=preview,
+        turn_content=turn_content,
         score_text=score_text,
         safe_href=safe_href,
         json_script=json_script,

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from interactiveai.server.query import ui_trace_detail as detail
+from interactiveai.server.query.filters import ScoreFilter
+from interactiveai.server.query.observations import get_observation
+from interactiveai.server.query.pagination import MAX_LIMIT
+from interactiveai.server.query.scores import list_scores
+from interactiveai.server.query.traces import get_trace
 from interactiveai.server.query.ui_traces import TracePage, filter_options, list_trace_page, scores_for_traces
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState, parse_list_state
@@ -134,7 +140,8 @@ def _detail_data(request: Request, project_id: str, trace_id: str) -> tuple[Acce
         row[4] = row[4] - base_us
         row[5] = None if row[5] is None else row[5] - base_us
         row[6] = None if row[6] is None else row[6] - base_us
-    scores = [score_json(s) for s in detail.get_trace_scores(engine, project_id, trace_id)]
+    found = list_scores(engine, project_id, ScoreFilter(trace_id=trace_id), limit=MAX_LIMIT, with_total=False)
+    scores = sorted((score_json(asdict(s)) for s in found.items), key=lambda s: s["timestamp"] or "")
     data = {
         "trace": {**trace_json(header, project_id), "endTime": iso_time(header.get("end_time_us"))},
         "baseTimeUs": base_us,
@@ -158,19 +165,20 @@ def trace_detail_json(request: Request, project_id: str, trace_id: str) -> Respo
 @router.get("/project/{project_id}/traces/{trace_id}/io.json")
 def trace_io_json(request: Request, project_id: str, trace_id: str) -> Response:
     project_access(request, project_id)
-    payload = detail.get_trace_payload(request.app.state.engine, project_id, trace_id)
-    if payload is None:
+    trace = get_trace(request.app.state.engine, project_id, trace_id)
+    if trace is None:
         raise NotFoundPage()
-    return json_response(request, payload)
+    return json_response(request, {"input": trace.input, "output": trace.output, "metadata": trace.metadata})
 
 
 @router.get("/project/{project_id}/traces/{trace_id}/observations/{observation_id}.json")
 def observation_json(request: Request, project_id: str, trace_id: str, observation_id: str) -> Response:
     project_access(request, project_id)
-    engine = request.app.state.engine
-    obs = detail.get_observation(engine, project_id, trace_id, observation_id)
-    if obs is None:
+    found = get_observation(request.app.state.engine, project_id, observation_id, trace_id=trace_id)
+    if found is None:
         raise NotFoundPage()
+    obs = asdict(found)
+    obs.pop("project_id", None)
     for key in ("start_time_us", "end_time_us", "completion_start_time_us", "created_at_us"):
         obs[key.removesuffix("_us")] = iso_time(obs.pop(key))
     return json_response(request, obs)

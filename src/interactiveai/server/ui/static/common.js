@@ -1,8 +1,12 @@
 // Every page: local times for <time data-local>, menus that close on outside click or Escape.
 (function () {
   "use strict";
-  const fmt = new Intl.DateTimeFormat(undefined, {
-    year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  const thisYear = new Date().getFullYear();
+  const short = new Intl.DateTimeFormat(undefined, {
+    month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  });
+  const long = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
   });
 
   function localiseTimes(root) {
@@ -10,7 +14,7 @@
       const when = new Date(node.getAttribute("datetime"));
       if (!Number.isNaN(when.getTime())) {
         node.title = node.getAttribute("datetime");
-        node.textContent = fmt.format(when);
+        node.textContent = (when.getFullYear() === thisYear ? short : long).format(when);
       }
     });
   }
@@ -27,6 +31,16 @@
   });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") closeMenus(null);
+  });
+  // Rows with data-href open on click anywhere (links, buttons and text selection keep working).
+  document.addEventListener("click", (event) => {
+    if (event.defaultPrevented || event.button !== 0 || event.target.closest("a, button, input, select, label")) return;
+    const row = event.target.closest("tr[data-href]");
+    if (row && !window.getSelection().toString()) window.location.assign(row.dataset.href);
+  });
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("select[data-autosubmit]");
+    if (select && select.form) select.form.requestSubmit();
   });
   document.addEventListener("DOMContentLoaded", () => localiseTimes(document));
   window.IA = Object.assign(window.IA || {}, { localiseTimes });

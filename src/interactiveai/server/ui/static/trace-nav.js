@@ -186,7 +186,14 @@ export class TraceNav {
       }
       lane.append(bar);
       const tag = el("span", "lane-label", fmtDuration(dur));
-      tag.style.left = `calc(${Math.min(left + width, 92)}% + 6px)`;
+      if (left + width > 80) {  // no room after the bar: put the label before it
+        tag.style.right = `calc(${100 - left}% + 6px)`;
+        if (left < 15) {
+          tag.style.right = "auto";
+          tag.style.left = "6px";
+          tag.classList.add("inside");
+        }
+      } else tag.style.left = `calc(${left + width}% + 6px)`;
       lane.append(tag);
       row.append(lane);
     } else {
@@ -203,7 +210,7 @@ export class TraceNav {
     if (!this.axis) return;
     const ticks = [];
     for (let k = 0; k <= 4; k++) {
-      const t = el("span", "tick", fmtDuration(Math.round((this.duration * k) / 4)));
+      const t = el("span", "tick", k === 0 ? "0" : fmtDuration(Math.round((this.duration * k) / 4)));
       t.style.left = `${k * 25}%`;
       ticks.push(t);
     }

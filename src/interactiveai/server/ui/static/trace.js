@@ -95,7 +95,7 @@ function panelHeader(node, obs) {
   const dur = node.end === null || node.end === undefined ? null : node.end - node.start;
   meta.append(badge(String(node.type).toLowerCase(), `type-${String(node.type).toLowerCase()}`));
   meta.append(badge(node.level || "DEFAULT", `level-${String(node.level || "default").toLowerCase()}`));
-  if (dur !== null) meta.append(badge(`⏱ ${fmtDuration(dur)}`, "soft"));
+  if (dur !== null) meta.append(badge(`duration ${fmtDuration(dur)}`, "soft"));
   if (node.completionStart) meta.append(badge(`TTFT ${fmtDuration(node.completionStart - node.start)}`, "soft"));
   if (node.model) meta.append(badge(node.model, "model"));
   if (node.tokens) meta.append(badge(`${Number(node.tokens).toLocaleString()} tokens`, "soft"));

@@ -67,16 +67,6 @@
     }
   }
 
-  function setupRowLinks() {
-    const wrap = document.getElementById("traces-table-wrap");
-    if (!wrap) return;
-    wrap.addEventListener("click", (event) => {
-      if (event.target.closest("a, button, input")) return;
-      const row = event.target.closest("tr[data-href]");
-      if (row && !window.getSelection().toString()) window.location.assign(row.dataset.href);
-    });
-  }
-
   function signature(list) {
     return list.map((t) => `${t.id}:${t.observationCount}:${t.totalCost}:${t.latency}`).join("|");
   }
@@ -134,7 +124,6 @@
   document.addEventListener("DOMContentLoaded", () => {
     setupColumns();
     setupFilters();
-    setupRowLinks();
     setupLive();
   });
 })();
