@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import ColumnElement, Connection, distinct, func, select
 
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.filters import UserFilter
@@ -35,24 +35,17 @@ def list_users(
     limit: int = 50,
     with_total: bool = True,
 ) -> Page[User]:
-    """Users by most recent activity, aggregated over the traces in the window (all time if none).
+    """Users by most recent activity in the window (all time if none), with their aggregates.
 
-    Reads the ``(project_id, user_id, timestamp_us)`` index; give a time window on big projects.
+    Two steps, like sessions: the page of user ids comes from the covering
+    ``(project_id, user_id, timestamp_us)`` index alone; only the page's users then have their
+    token and cost sums read from the table rows. Aggregates cover the window.
     """
     check_page(page, limit)
     cond = _conditions(project_id, filters)
     last_seen = func.max(traces.c.timestamp_us).label("last_seen")
-    query = (
-        select(
-            traces.c.user_id,
-            func.min(traces.c.timestamp_us),
-            last_seen,
-            func.count(),
-            func.sum(traces.c.input_tokens),
-            func.sum(traces.c.output_tokens),
-            func.sum(traces.c.total_tokens),
-            func.sum(traces.c.total_cost),
-        )
+    ids_query = (
+        select(traces.c.user_id, last_seen)
         .where(*cond)
         .group_by(traces.c.user_id)
         .order_by(last_seen.desc(), traces.c.user_id)
@@ -60,23 +53,45 @@ def list_users(
         .offset(offset_of(page, limit))
     )
     with connect(db) as conn:
-        items = [
-            User(
-                id=uid,
-                first_seen_us=int(first),
-                last_seen_us=int(last),
-                trace_count=int(count),
-                input_tokens=int(tin or 0),
-                output_tokens=int(tout or 0),
-                total_tokens=int(ttotal or 0),
-                total_cost=None if cost is None else float(cost),
-            )
-            for uid, first, last, count, tin, tout, ttotal, cost in conn.execute(query)
-        ]
+        user_ids = [row[0] for row in conn.execute(ids_query)]
+        items = _aggregate(conn, cond, user_ids)
         total = None
         if with_total:
             total = conn.execute(select(func.count(distinct(traces.c.user_id))).where(*cond)).scalar_one()
     return Page(items=items, page=page, limit=limit, total=total)
+
+
+def _aggregate(conn: Connection, cond: list[ColumnElement[bool]], user_ids: list[str]) -> list[User]:
+    if not user_ids:
+        return []
+    query = (
+        select(
+            traces.c.user_id,
+            func.min(traces.c.timestamp_us),
+            func.max(traces.c.timestamp_us),
+            func.count(),
+            func.sum(traces.c.input_tokens),
+            func.sum(traces.c.output_tokens),
+            func.sum(traces.c.total_tokens),
+            func.sum(traces.c.total_cost),
+        )
+        .where(*cond, traces.c.user_id.in_(user_ids))
+        .group_by(traces.c.user_id)
+    )
+    by_id = {
+        uid: User(
+            id=uid,
+            first_seen_us=int(first),
+            last_seen_us=int(last),
+            trace_count=int(count),
+            input_tokens=int(tin or 0),
+            output_tokens=int(tout or 0),
+            total_tokens=int(ttotal or 0),
+            total_cost=None if cost is None else float(cost),
+        )
+        for uid, first, last, count, tin, tout, ttotal, cost in conn.execute(query)
+    }
+    return [by_id[u] for u in user_ids if u in by_id]
 
 
 def get_user(db: Db, project_id: str, user_id: str, filters: UserFilter | None = None) -> User | None:
