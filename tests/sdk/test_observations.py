@@ -315,3 +315,35 @@ def test_disabled_client_observations_are_noops() -> None:
     assert client.get_current_trace_id() is None
     assert client.flush(timeout=0.1) is True
     assert client.shutdown(timeout=0.1) is True
+
+
+async def test_async_with_scope(client: InteractiveAI, memory: Memory) -> None:
+    async with client.start_as_current_observation(name="async-root", as_type="agent") as root:
+        assert client.get_current_observation_id() == root.id
+        with pytest.raises(RuntimeError):
+            async with client.start_as_current_span(name="async-fail"):
+                raise RuntimeError("x")
+    assert memory.attrs("async-fail")[Attr.OBSERVATION_LEVEL] == "ERROR"
+    assert memory.span("async-fail").parent.span_id == memory.span("async-root").context.span_id  # type: ignore[union-attr]
+
+
+def test_mask_covers_metadata_and_trace_fields(make_client: Any, memory: Memory) -> None:
+    def mask(*, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: "[redacted]" if k == "ssn" else v for k, v in data.items()}
+        return data
+
+    client = make_client(mask=mask)
+    with client.start_as_current_span(name="m", metadata={"ssn": "123", "ok": 1}) as span:
+        span.update_trace(metadata={"ssn": "456"}, input={"ssn": "789", "q": "x"})
+    attrs = memory.attrs("m")
+    assert attrs[Attr.OBSERVATION_METADATA_PREFIX + "ssn"] == '"[redacted]"'
+    assert attrs[Attr.OBSERVATION_METADATA_PREFIX + "ok"] == "1"
+    assert attrs[Attr.TRACE_METADATA_PREFIX + "ssn"] == '"[redacted]"'
+    assert json.loads(attrs[Attr.TRACE_INPUT]) == {"ssn": "[redacted]", "q": "x"}
+
+
+def test_client_as_context_manager_shuts_down(make_client: Any) -> None:
+    with make_client() as client:
+        assert client.enabled
+    assert client.enabled is False

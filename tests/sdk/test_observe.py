@@ -510,3 +510,47 @@ def test_decorated_function_keeps_metadata(client: InteractiveAI) -> None:
 
     assert documented.__name__ == "documented"
     assert documented.__doc__ == "Doc."
+
+
+def test_parent_id_without_trace_id_is_ignored(
+    client: InteractiveAI, memory: Memory, caplog: pytest.LogCaptureFixture
+) -> None:
+    @observe
+    def f() -> int:
+        return 1
+
+    assert f(interactiveai_parent_observation_id="0123456789abcdef") == 1
+    assert memory.span("f").parent is None
+    assert "needs interactiveai_trace_id" in caplog.text
+
+
+async def test_public_key_routing_survives_tasks_and_generators(make_client: Any, memory: Memory) -> None:
+    make_client(public_key="pk-a")
+    make_client(public_key="pk-b")
+    seen: list[str | None] = []
+
+    async def background() -> None:
+        seen.append(get_client().public_key)
+
+    @observe
+    def produce() -> Iterator[int]:
+        seen.append(get_client().public_key)
+        yield 1
+
+    @observe
+    async def entry() -> None:
+        await asyncio.create_task(background())
+        list(produce())
+
+    await entry(interactiveai_public_key="pk-b")
+    assert seen == ["pk-b", "pk-b"]
+    assert {(s.instrumentation_scope.attributes or {}).get("public_key") for s in memory.spans()} == {"pk-b"}
+
+
+def test_observe_on_a_lambda_and_partial(client: InteractiveAI, memory: Memory) -> None:
+    import functools
+
+    double = observe(lambda x: x * 2)
+    add = observe(name="add")(functools.partial(lambda a, b: a + b, 1))
+    assert double(2) == 4 and add(2) == 3
+    assert {s.name for s in memory.spans()} == {"<lambda>", "add"}

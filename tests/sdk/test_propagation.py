@@ -164,3 +164,25 @@ def test_attributes_are_rederived_from_incoming_baggage(client: InteractiveAI, m
 def test_works_without_any_client(memory: Memory) -> None:
     with propagate_attributes(user_id="u"):  # no client, no provider of ours: still harmless
         pass
+
+
+def test_non_string_metadata_values_are_json(client: InteractiveAI, memory: Memory) -> None:
+    with propagate_attributes(metadata={"n": 7, "flag": True, "nested": {"a": [1]}, "skip": None}):
+        client.start_span(name="s").end()
+    attrs = memory.attrs("s")
+    prefix = Attr.TRACE_METADATA_PREFIX
+    assert (attrs[prefix + "n"], attrs[prefix + "flag"], attrs[prefix + "nested"]) == ("7", "true", '{"a":[1]}')
+    assert prefix + "skip" not in attrs
+
+
+def test_baggage_round_trip_in_one_process(client: InteractiveAI, memory: Memory) -> None:
+    from interactiveai import continue_trace, inject_trace_headers
+
+    with client.start_as_current_span(name="up"):
+        with propagate_attributes(user_id="u-b", metadata={"k": 1}, as_baggage=True):
+            headers = inject_trace_headers()
+    with continue_trace(headers):
+        client.start_span(name="down").end()
+    attrs = memory.attrs("down")
+    assert attrs[Attr.TRACE_USER_ID] == "u-b"
+    assert attrs[Attr.TRACE_METADATA_PREFIX + "k"] == '"1"'  # baggage carries text

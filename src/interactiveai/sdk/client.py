@@ -194,6 +194,12 @@ class InteractiveAI:
             # Drain the old processor off the caller's thread: construction never blocks.
             threading.Thread(target=processor.shutdown, name="interactiveai-replaced", daemon=True).start()
 
+    def __enter__(self) -> InteractiveAI:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
     # -- properties ---------------------------------------------------------------------------------
 
     @property
