@@ -89,3 +89,44 @@ def test_server_with_demo_data_serves_demo_traces(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def test_model_definitions_from_the_cli(tmp_path: Path) -> None:
+    _cli("projects", "create", "Costs", "--id", "costs", data_dir=tmp_path)
+    created = _cli(
+        "models",
+        "create",
+        "--project",
+        "costs",
+        "--name",
+        "my-finetune",
+        "--match",
+        "(?i)^my-finetune(-v\\d+)?$",
+        "--input-price",
+        "0.000002",
+        "--output-price",
+        "0.000008",
+        "--price",
+        "input_cached_tokens=0.000001",
+        data_dir=tmp_path,
+    ).stdout
+    model_id = created.split()[1]
+    listed = _cli("models", "list", "--project", "costs", data_dir=tmp_path).stdout
+    assert "my-finetune" in listed and "input_cached_tokens=1e-06" in listed and "output=8e-06" in listed
+    bad = _cli(
+        "models",
+        "create",
+        "--project",
+        "costs",
+        "--name",
+        "x",
+        "--match",
+        "(",
+        "--input-price",
+        "1",
+        data_dir=tmp_path,
+        check=False,
+    )
+    assert bad.returncode != 0 and "Error" in bad.stderr
+    assert "deleted" in _cli("models", "delete", "--project", "costs", model_id, data_dir=tmp_path).stdout
+    assert "my-finetune" not in _cli("models", "list", "--project", "costs", data_dir=tmp_path).stdout

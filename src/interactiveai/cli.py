@@ -169,6 +169,81 @@ if click is not None:
         click.echo(f"revoked {key}")
 
     @cli.group()
+    def models() -> None:
+        """Per-project model price definitions (they win over the packaged catalog)."""
+
+    @models.command("list")
+    @click.option("--project", "project_id", required=True)
+    @with_database_options
+    def models_list(project_id: str, data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.costs.models import list_models
+
+        definitions, _ = list_models(
+            _engine(_settings(data_dir=data_dir, database_url=database_url)), project_id, limit=1000
+        )
+        for model in definitions:
+            prices = ", ".join(f"{usage}={price:g}" for usage, price in sorted(model.prices.items()))
+            click.echo(f"{model.id}\t{model.model_name}\t{model.match_pattern}\t{model.unit}\t{prices}")
+
+    @models.command("create")
+    @click.option("--project", "project_id", required=True)
+    @click.option("--name", "model_name", required=True, help="Model name, e.g. my-finetune.")
+    @click.option("--match", "match_pattern", required=True, help="Regex matched against the model name sent.")
+    @click.option("--input-price", type=float, help="USD per input unit (token).")
+    @click.option("--output-price", type=float, help="USD per output unit (token).")
+    @click.option("--price", "extra_prices", multiple=True, help="USAGE_TYPE=USD per unit, repeatable.")
+    @click.option("--start-date", help="ISO date from which these prices apply.")
+    @click.option("--unit", default="TOKENS", show_default=True)
+    @with_database_options
+    def models_create(
+        project_id: str,
+        model_name: str,
+        match_pattern: str,
+        input_price: float | None,
+        output_price: float | None,
+        extra_prices: tuple[str, ...],
+        start_date: str | None,
+        unit: str,
+        data_dir: Path | None,
+        database_url: str | None,
+    ) -> None:
+        from interactiveai.server.clock import parse_iso_to_us
+        from interactiveai.server.costs.models import ModelConflictError, ModelValidationError, create_model
+
+        prices: dict[str, float] = {}
+        for item in extra_prices:
+            usage, sep, value = item.partition("=")
+            if not sep:
+                raise click.BadParameter(f"expected USAGE_TYPE=PRICE, got {item!r}", param_hint="--price")
+            prices[usage.strip()] = float(value)
+        try:
+            model = create_model(
+                _engine(_settings(data_dir=data_dir, database_url=database_url)),
+                project_id,
+                model_name=model_name,
+                match_pattern=match_pattern,
+                start_date_us=parse_iso_to_us(start_date) if start_date else None,
+                unit=unit,
+                prices=prices or None,
+                input_price=input_price,
+                output_price=output_price,
+            )
+        except (ModelValidationError, ModelConflictError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"model {model.id} ({model.model_name})")
+
+    @models.command("delete")
+    @click.option("--project", "project_id", required=True)
+    @click.argument("model_id")
+    @with_database_options
+    def models_delete(project_id: str, model_id: str, data_dir: Path | None, database_url: str | None) -> None:
+        from interactiveai.server.costs.models import delete_model
+
+        if not delete_model(_engine(_settings(data_dir=data_dir, database_url=database_url)), project_id, model_id):
+            raise click.ClickException(f"no model {model_id!r} in project {project_id!r}")
+        click.echo(f"deleted {model_id}")
+
+    @cli.group()
     def users() -> None:
         """Manage UI users."""
 

@@ -38,6 +38,7 @@ def create_app(
     created = ensure_first_start(engine) if first_start else None
 
     from interactiveai.server.api.routes import router as api_router
+    from interactiveai.server.costs.routes import router as models_router
     from interactiveai.server.ingest.routes import router as ingest_router
     from interactiveai.server.ingest.service import IngestService
     from interactiveai.server.ui.routes import mount_ui
@@ -75,6 +76,7 @@ def create_app(
     _install_error_handlers(app)
     app.include_router(ingest_router)
     app.include_router(api_router)
+    app.include_router(models_router)
     mount_ui(app)
     return app
 
