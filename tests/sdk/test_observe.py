@@ -554,3 +554,22 @@ def test_observe_on_a_lambda_and_partial(client: InteractiveAI, memory: Memory) 
     add = observe(name="add")(functools.partial(lambda a, b: a + b, 1))
     assert double(2) == 4 and add(2) == 3
     assert {s.name for s in memory.spans()} == {"<lambda>", "add"}
+
+
+def test_abandoned_generator_cleans_up_inner_spans(
+    client: InteractiveAI, memory: Memory, caplog: pytest.LogCaptureFixture
+) -> None:
+    @observe
+    def stream() -> Iterator[int]:
+        with client.start_as_current_span(name="inner"):
+            yield 1
+            yield 2
+
+    gen = stream()
+    next(gen)
+    del gen
+    gc.collect()
+    inner, outer = memory.span("inner"), memory.span("stream")
+    assert inner.end_time is not None and outer.end_time is not None
+    assert inner.parent is not None and inner.parent.span_id == outer.context.span_id
+    assert "Failed to detach" not in caplog.text

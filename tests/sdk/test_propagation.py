@@ -186,3 +186,9 @@ def test_baggage_round_trip_in_one_process(client: InteractiveAI, memory: Memory
     attrs = memory.attrs("down")
     assert attrs[Attr.TRACE_USER_ID] == "u-b"
     assert attrs[Attr.TRACE_METADATA_PREFIX + "k"] == '"1"'  # baggage carries text
+
+
+def test_wrong_argument_types_never_raise(client: InteractiveAI, memory: Memory) -> None:
+    with propagate_attributes(tags=123, metadata=["not", "a", "dict"]):  # type: ignore[arg-type]
+        client.start_span(name="s").end()
+    assert Attr.TRACE_TAGS not in memory.attrs("s")

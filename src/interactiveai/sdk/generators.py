@@ -45,6 +45,10 @@ class _Finisher:
         self._items: list[Any] | None = [] if collect else None
         self._done = False
 
+    @property
+    def done(self) -> bool:
+        return self._done
+
     def add(self, item: Any) -> None:
         if self._items is not None:
             self._items.append(item)
@@ -99,7 +103,13 @@ class GeneratorWrapper(Generator[Any, Any, Any]):
             self._fin.complete()
 
     def __del__(self) -> None:
-        # Abandoned before exhaustion: end the observation rather than leak it.
+        # Abandoned before exhaustion: close the generator in its own context (so its cleanup code
+        # detaches what it attached there) and end the observation rather than leak it.
+        try:
+            if not self._fin.done:
+                self._ctx.run(self._gen.close)
+        except Exception:
+            pass
         self._fin.complete()
 
     def __getattr__(self, name: str) -> Any:

@@ -217,4 +217,9 @@ def propagate_attributes(
         with propagate_attributes(user_id="u-1", session_id="s-1", tags=["prod"]):
             answer(question)
     """
-    return PropagationScope(_validated(user_id, session_id, trace_name, version, tags, metadata), as_baggage)
+    try:
+        values = _validated(user_id, session_id, trace_name, version, tags, metadata)
+    except Exception as exc:  # e.g. tags that are not iterable: drop everything, never raise
+        logger.warning("interactiveai: propagate_attributes: invalid arguments dropped: %s", exc)
+        values = _Propagated()
+    return PropagationScope(values, as_baggage)
