@@ -10,8 +10,6 @@ import base64
 import logging
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -77,6 +75,9 @@ class ApiClient:
         self.timeout = timeout
 
     def request(self, method: str, path: str, body: Any = None, *, timeout: float | None = None) -> ApiResponse:
+        import urllib.error  # imported on first use: keeps `import interactiveai` fast
+        import urllib.request
+
         data = None if body is None else orjson.dumps(body)
         headers = dict(self.headers)
         if data is not None:
