@@ -19,12 +19,13 @@ from typing import Any, Final, TypeVar, cast, overload
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span
+from opentelemetry.util.types import AttributeValue
 
 from interactiveai.sdk import registry
 from interactiveai.sdk.attributes import DECORATOR_TYPES, Attr, MaskFunction, ObservationTypeNoEvent, apply_mask
-from interactiveai.sdk.distributed import TraceContext
+from interactiveai.sdk.distributed import remote_parent_context
 from interactiveai.sdk.generators import AsyncGeneratorWrapper, GeneratorWrapper, Outcome, is_async_iter, is_sync_iter
-from interactiveai.sdk.observations import is_error, mark_error, start_otel_span
+from interactiveai.sdk.observations import is_error, mark_error
 from interactiveai.sdk.serialize import to_text
 from interactiveai.sdk.settings import io_capture_enabled
 
@@ -103,25 +104,33 @@ def _begin(plan: _Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
         trace_id = kwargs.pop(TRACE_ID_KWARG, None)
         parent_id = kwargs.pop(PARENT_ID_KWARG, None)
         public_key = kwargs.pop(PUBLIC_KEY_KWARG, None)
+    key_token = None
     try:
         client = registry.get_client(public_key=public_key)
-        if client._tracer is None:
+        tracer = client._tracer
+        if tracer is None:
             return None
-        key_token = registry.current_public_key.set(public_key) if public_key else None
-        fields: dict[str, Any] = {}
+        # Inlined equivalent of start_otel_span: this runs on every decorated call.
+        attributes: dict[str, AttributeValue] = {Attr.OBSERVATION_TYPE: plan.as_type, **client._base_attributes}
         if plan.capture_input:
-            fields["input"] = {"args": list(args[1:] if plan.skip_first else args), "kwargs": kwargs}
-        trace_context: TraceContext | None = None
-        if parent_id is not None and trace_id is None:
-            logger.warning("interactiveai: %s needs %s; ignoring it", PARENT_ID_KWARG, TRACE_ID_KWARG)
+            payload = {"args": list(args[1:] if plan.skip_first else args), "kwargs": kwargs}
+            mask = client._mask
+            attributes[Attr.OBSERVATION_INPUT] = to_text(payload if mask is None else apply_mask(payload, mask))
+        ctx = None
         if trace_id is not None:
-            trace_context = {"trace_id": trace_id}
-            if parent_id is not None:
-                trace_context["parent_span_id"] = parent_id
-        span = start_otel_span(client, plan.name, plan.as_type, fields, trace_context=trace_context)
+            ctx = remote_parent_context(trace_id, parent_id)
+            if ctx is not None:
+                attributes[Attr.AS_ROOT] = True
+        elif parent_id is not None:
+            logger.warning("interactiveai: %s needs %s; ignoring it", PARENT_ID_KWARG, TRACE_ID_KWARG)
+        span = tracer.start_span(plan.name, context=ctx, attributes=attributes)
+        if public_key:
+            key_token = registry.current_public_key.set(public_key)
         token = otel_context.attach(trace.set_span_in_context(span))
         return _Call(span, token, key_token, client._mask)
     except Exception as exc:
+        if key_token is not None:
+            registry.current_public_key.reset(key_token)
         logger.warning("interactiveai: @observe could not start %r: %s", plan.name, exc)
         return None
 
