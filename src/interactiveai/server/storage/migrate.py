@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -25,8 +28,23 @@ _UPGRADE_LOCK = threading.Lock()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with _UPGRADE_LOCK:
+    with _UPGRADE_LOCK, _sqlite_file_lock(engine):
         command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Serialise upgrades of one SQLite file across processes (pysqlite runs DDL outside a transaction)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:
