@@ -251,6 +251,29 @@ def decode_json_request(body: bytes) -> list[dict[str, Any]]:
     return spans
 
 
+def count_protobuf_request(body: bytes) -> list[tuple[str, str]]:
+    """Only the (trace_id, span_id) of each span: for load tests, where full decoding would be the bottleneck."""
+    request = trace_service_pb2.ExportTraceServiceRequest()
+    request.ParseFromString(body)
+    return [
+        (span.trace_id.hex(), span.span_id.hex())
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
+
+
+def count_json_request(body: bytes) -> list[tuple[str, str]]:
+    """Only the (trace_id, span_id) of each span of an OTLP/JSON request (ids as sent)."""
+    request = json.loads(body)
+    return [
+        (span["traceId"], span["spanId"])
+        for resource_spans in request["resourceSpans"]
+        for scope_spans in resource_spans["scopeSpans"]
+        for span in scope_spans["spans"]
+    ]
+
+
 # -- the server ---------------------------------------------------------------------------------
 
 
@@ -309,10 +332,17 @@ class _Handler(BaseHTTPRequestHandler):
                 body = gzip.decompress(body)
             elif headers.get("content-encoding", "").lower() == "deflate":
                 body = zlib.decompress(body)
+            ids: list[tuple[str, str]] | None = None
             if content_type == "application/x-protobuf":
-                spans = decode_protobuf_request(body)
+                if receiver.keep_spans:
+                    spans = decode_protobuf_request(body)
+                else:
+                    spans, ids = [], count_protobuf_request(body)
             elif content_type == "application/json":
-                spans = decode_json_request(body)
+                if receiver.keep_spans:
+                    spans = decode_json_request(body)
+                else:
+                    spans, ids = [], count_json_request(body)
             else:
                 receiver._record(ReceivedRequest(self.path, headers, length, 415))
                 self._reply(415, b"unsupported content type", "text/plain")
@@ -322,7 +352,7 @@ class _Handler(BaseHTTPRequestHandler):
             receiver._record(ReceivedRequest(self.path, headers, length, 400))
             self._reply(400, f"cannot decode: {exc!r}".encode(), "text/plain")
             return
-        receiver._record(ReceivedRequest(self.path, headers, length, 200, spans))
+        receiver._record(ReceivedRequest(self.path, headers, length, 200, spans), ids)
         if mode == "garbage":
             self._reply(200, b"\xff\xfe<html>not an OTLP response", "application/x-protobuf")
         elif content_type == "application/json":
@@ -346,16 +376,21 @@ class OtlpReceiver:
     Args:
         path: The path ``endpoint`` points at; any path ending in ``/v1/traces`` is accepted.
         port: 0 picks a free port (kept across "down"/"ok").
+        keep_spans: False decodes only span ids, for load tests: ``span_count()`` and
+            ``wait_for_spans()`` still count exactly, ``spans()`` stays empty.
     """
 
     __test__ = False
 
-    def __init__(self, *, path: str = "/api/public/otel/v1/traces", port: int = 0) -> None:
+    def __init__(self, *, path: str = "/api/public/otel/v1/traces", port: int = 0, keep_spans: bool = True) -> None:
         self.path = path
         self.port = port
+        self.keep_spans = keep_spans
         self.requests: list[ReceivedRequest] = []
         self.decode_errors: list[str] = []
         self._spans: list[dict[str, Any]] = []
+        self._span_ids: set[tuple[str | None, str | None]] = set()
+        self._span_total = 0
         self._changed = threading.Condition()
         self._mode = "ok"
         self._delay = 2.0
@@ -439,10 +474,14 @@ class OtlpReceiver:
             else:
                 self._connections.discard(connection)
 
-    def _record(self, request: ReceivedRequest) -> None:
+    def _record(self, request: ReceivedRequest, ids: list[tuple[str, str]] | None = None) -> None:
+        if ids is None:
+            ids = [(span["trace_id"], span["span_id"]) for span in request.spans]
         with self._changed:
             self.requests.append(request)
             self._spans.extend(request.spans)
+            self._span_ids.update(ids)
+            self._span_total += len(ids)
             self._changed.notify_all()
 
     def all_spans(self) -> list[dict[str, Any]]:
@@ -463,8 +502,14 @@ class OtlpReceiver:
                 yield span
 
     def span_count(self) -> int:
-        """Number of distinct spans received so far."""
-        return len({(span["trace_id"], span["span_id"]) for span in self.all_spans()})
+        """Number of distinct (trace_id, span_id) received so far."""
+        with self._changed:
+            return len(self._span_ids)
+
+    def total_span_count(self) -> int:
+        """Number of spans received so far, duplicates (retried requests) included."""
+        with self._changed:
+            return self._span_total
 
     def wait_for_spans(self, n: int, timeout: float = 10.0) -> list[dict[str, Any]]:
         """Wait until at least ``n`` distinct spans arrived; return them. Raises ``TimeoutError``."""
@@ -482,3 +527,5 @@ class OtlpReceiver:
         with self._changed:
             self.requests.clear()
             self._spans.clear()
+            self._span_ids.clear()
+            self._span_total = 0

@@ -98,3 +98,20 @@ def test_undecodable_body_is_a_400_with_the_reason() -> None:
             urllib.request.urlopen(request, timeout=2)
         assert caught.value.code == 400
         assert receiver.decode_errors
+
+
+def test_count_only_mode_counts_both_encodings_exactly() -> None:
+    from interactiveai.sdk.export import OtlpHttpExporter
+
+    with OtlpReceiver(keep_spans=False) as receiver:
+        provider = TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=receiver.endpoint)))
+        provider.add_span_processor(SimpleSpanProcessor(OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5)))
+        for i in range(3):
+            with provider.get_tracer("t").start_as_current_span(f"s{i}"):
+                pass
+        receiver.wait_for_spans(3, timeout=5)
+        provider.shutdown()
+        assert receiver.spans() == []
+        assert receiver.span_count() == 3  # each span arrived twice, once per encoding, with the same hex ids
+        assert receiver.total_span_count() == 6
