@@ -165,3 +165,14 @@ def test_get_trace_url_failure_is_none(make_client: Any, http_server: RecordingS
     assert client.get_trace_url(trace_id="ab" * 16) is None
     assert client.get_trace_url(trace_id="ab" * 16) is None
     assert len(http_server.to(PROJECTS)) == 1  # failures are not retried on every call
+
+
+def test_score_options_never_raise(scored: InteractiveAI, http_server: RecordingServer) -> None:
+    with scored.start_as_current_span(name="s") as span:
+        span.score(name="dup", value=1, trace_id="ff" * 16)  # type: ignore[call-arg]
+        span.score(name="unknown", value=1, bogus=True)  # type: ignore[call-arg]
+        scored.score_current_trace(name="ok", value=1, comment="fine")
+    assert scored.flush(timeout=5)
+    sent = {s["name"]: s for s in _sent(http_server)}
+    assert sent["dup"]["traceId"] == span.trace_id  # the observation's ids win
+    assert "unknown" not in sent and sent["ok"]["comment"] == "fine"

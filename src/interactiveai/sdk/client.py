@@ -34,7 +34,7 @@ from interactiveai.sdk.observations import (
     wrap_span,
 )
 from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
-from interactiveai.sdk.scores import ScoreSender, prepare_score
+from interactiveai.sdk.scores import ScoreOptions, ScoreSender, prepare_score
 from interactiveai.sdk.settings import ClientSettings, load_client_settings
 from interactiveai.version import __version__
 
@@ -425,21 +425,30 @@ class InteractiveAI:
         except Exception as exc:
             logger.warning("interactiveai: could not queue score %r: %s", name, exc)
 
-    def score_current_span(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+    def _score(
+        self, name: str, value: float | str | bool, trace_id: str, observation_id: str | None, options: ScoreOptions
+    ) -> None:
+        extra: dict[str, Any] = {k: v for k, v in options.items() if k not in ("trace_id", "observation_id")}
+        try:
+            self.create_score(name=name, value=value, trace_id=trace_id, observation_id=observation_id, **extra)
+        except TypeError as exc:  # unknown option names: report, never raise into user code
+            logger.warning("interactiveai: score %r not created: %s", name, exc)
+
+    def score_current_span(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
         """Score the active observation."""
         tid, oid = self.get_current_trace_id(), self.get_current_observation_id()
         if tid is None:
             logger.warning("interactiveai: score_current_span called outside an active observation")
             return
-        self.create_score(name=name, value=value, trace_id=tid, observation_id=oid, **kwargs)
+        self._score(name, value, tid, oid, options)
 
-    def score_current_trace(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+    def score_current_trace(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
         """Score the active trace."""
         tid = self.get_current_trace_id()
         if tid is None:
             logger.warning("interactiveai: score_current_trace called outside an active observation")
             return
-        self.create_score(name=name, value=value, trace_id=tid, **kwargs)
+        self._score(name, value, tid, None, options)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

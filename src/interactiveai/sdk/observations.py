@@ -31,6 +31,7 @@ from interactiveai.sdk.attributes import (
 )
 from interactiveai.sdk.distributed import TraceContext, remote_parent_context
 from interactiveai.sdk.ids import format_observation_id, format_trace_id
+from interactiveai.sdk.scores import ScoreOptions
 
 if TYPE_CHECKING:
     from interactiveai.sdk.client import InteractiveAI
@@ -166,13 +167,13 @@ class InteractiveAIObservation:
             )
         return self
 
-    def score(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+    def score(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
         """Score this observation (see ``InteractiveAI.create_score`` for the options)."""
-        self._client.create_score(name=name, value=value, trace_id=self.trace_id, observation_id=self.id, **kwargs)
+        self._client._score(name, value, self.trace_id, self.id, options)
 
-    def score_trace(self, *, name: str, value: float | str | bool, **kwargs: Any) -> None:
+    def score_trace(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
         """Score this observation's trace."""
-        self._client.create_score(name=name, value=value, trace_id=self.trace_id, **kwargs)
+        self._client._score(name, value, self.trace_id, None, options)
 
     # -- children ---------------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypedDict
 
 import orjson
 
@@ -32,6 +32,17 @@ SCORE_DATA_TYPES: Final = frozenset(("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"
 SCORES_PATH: Final = "/api/public/scores"
 MAX_ATTEMPTS: Final = 4
 MAX_BACKOFF: Final = 8.0
+
+
+class ScoreOptions(TypedDict, total=False):
+    """Optional fields of a score created from an observation or the current context."""
+
+    score_id: str
+    data_type: str
+    comment: str
+    config_id: str
+    metadata: Any
+    timestamp: dt.datetime
 
 
 def build_score(
