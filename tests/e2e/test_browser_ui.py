@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import time
-from urllib.parse import quote
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
@@ -53,7 +53,11 @@ def data(server: LiveServer) -> dict[str, str]:
     engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
     pid, now = server.project_id, now_us()
     ids: dict[str, str] = {}
-    turns = [("Plan a trip to Lisbon", "Sure — when?"), ("In May", "May is lovely."), ("What to pack?", "Light clothes.")]
+    turns = [
+        ("Plan a trip to Lisbon", "Sure — when?"),
+        ("In May", "May is lovely."),
+        ("What to pack?", "Light clothes."),
+    ]
     for i, (question, answer) in enumerate(turns):
         ids[f"turn{i}"] = chat_trace(
             engine, pid, f"turn{i}", now - (50 - i) * MINUTE, name="travel-agent", question=question,
