@@ -83,6 +83,12 @@ def _server(data_dir: Path, database_url: str | None) -> Iterator[tuple[str, sub
         log.close()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: steadier than wall time on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the server (collapsed stacks), for finding where ingestion spends its time."""
     if not path:
@@ -150,6 +156,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         for _ in clients:
             ready.acquire()  # every body is encoded before the clock starts
         spy = _profiler(server.pid, args.profile)
+        cpu_before = _cpu_seconds(server.pid)
         began = time.perf_counter()
         start.set()
         outcomes = [results.get() for _ in clients]
@@ -160,6 +167,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         visible = time.perf_counter()
         visible_spans = _api_total(url, "/api/public/observations?limit=1")
         rss = _peak_rss_mb(server.pid)
+        cpu = _cpu_seconds(server.pid) - cpu_before
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its output on SIGINT
             spy.wait(timeout=60)
@@ -181,6 +189,8 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         "seconds_to_visible": round(visible - began, 2),
         "spans_per_second": round(total_spans / (visible - began)),
         "server_peak_rss_mb": round(rss, 1),
+        "server_cpu_us_per_span": round(cpu / total_spans * 1e6, 1),
+        "load_average_1m": os.getloadavg()[0],
         "ok": visible_traces == total_traces and visible_spans == total_spans,
     }
 
