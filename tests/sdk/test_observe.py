@@ -573,3 +573,29 @@ def test_abandoned_generator_cleans_up_inner_spans(
     assert inner.end_time is not None and outer.end_time is not None
     assert inner.parent is not None and inner.parent.span_id == outer.context.span_id
     assert "Failed to detach" not in caplog.text
+
+
+async def test_streaming_response_keeps_the_span_open(client: InteractiveAI, memory: Memory) -> None:
+    responses = pytest.importorskip("starlette.responses")  # the [server] extra; installed in CI
+    StreamingResponse = responses.StreamingResponse  # noqa: N806
+
+    @observe
+    async def token(i: int) -> str:
+        return f"t{i}"
+
+    async def body() -> AsyncIterator[str]:
+        for i in range(2):
+            yield await token(i)
+
+    @observe
+    async def endpoint() -> Any:
+        return StreamingResponse(body())
+
+    response = await endpoint()
+    assert memory.spans() == []  # still streaming
+    chunks = [chunk async for chunk in response.body_iterator]
+    assert chunks == ["t0", "t1"]
+    span = memory.span("endpoint")
+    assert span.attributes and span.attributes[Attr.OBSERVATION_OUTPUT] == "t0t1"
+    tokens = [s for s in memory.spans() if s.name == "token"]
+    assert len(tokens) == 2 and all(t.parent and t.parent.span_id == span.context.span_id for t in tokens)

@@ -170,11 +170,22 @@ def _finish_iteration(call: _Call, plan: _Plan) -> Callable[[Outcome], None]:
 
 
 def _wrap_iterable(call: _Call, plan: _Plan, result: Any) -> Any:
-    """A generator wrapper holding the span open, or None if ``result`` is not an iterator we wrap."""
+    """A generator wrapper holding the span open, or None if ``result`` is not an iterator we wrap.
+
+    Streaming HTTP responses (an object with a generator ``body_iterator``, as Starlette's
+    ``StreamingResponse``) keep the span open until the body has been sent.
+    """
     if is_sync_iter(result):
         return GeneratorWrapper(result, _finish_iteration(call, plan), plan.capture_output)
     if is_async_iter(result):
         return AsyncGeneratorWrapper(result, _finish_iteration(call, plan), plan.capture_output)
+    body = getattr(result, "body_iterator", None)
+    if body is not None and (is_sync_iter(body) or is_async_iter(body)):
+        try:
+            result.body_iterator = _wrap_iterable(call, plan, body)
+            return result
+        except Exception:  # read-only attribute: fall back to a span that ends now
+            return None
     return None
 
 
