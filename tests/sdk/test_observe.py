@@ -577,7 +577,7 @@ def test_abandoned_generator_cleans_up_inner_spans(
 
 async def test_streaming_response_keeps_the_span_open(client: InteractiveAI, memory: Memory) -> None:
     responses = pytest.importorskip("starlette.responses")  # the [server] extra; installed in CI
-    StreamingResponse = responses.StreamingResponse  # noqa: N806
+    StreamingResponse = responses.StreamingResponse
 
     @observe
     async def token(i: int) -> str:
