@@ -399,3 +399,29 @@ def test_debug_logging(caplog: pytest.LogCaptureFixture, make_client: Any) -> No
     finally:
         logger.setLevel(level)
         logger.handlers[:] = handlers
+
+
+def test_garbage_configuration_never_raises(caplog: pytest.LogCaptureFixture) -> None:
+    client = InteractiveAI(public_key="pk", secret_key="sk", flush_at="lots")  # type: ignore[arg-type]
+    assert client.enabled is False
+    assert "client setup failed" in caplog.text
+    client.start_span(name="x").end()
+
+
+def test_non_sdk_tracer_provider_is_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture, dead_host: str, monkeypatch: pytest.MonkeyPatch, memory: Memory
+) -> None:
+    from opentelemetry import trace
+
+    # Stand in for the global provider so this test does not install one for the whole session.
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: memory.provider)
+    client = InteractiveAI(
+        public_key="pk-np",
+        secret_key="sk",
+        host=dead_host,
+        tracer_provider=trace.NoOpTracerProvider(),  # type: ignore[arg-type]
+        span_exporter=InMemorySpanExporter(),
+    )
+    assert "not an OpenTelemetry SDK TracerProvider" in caplog.text
+    client.start_span(name="lands-on-global").end()
+    assert [s.name for s in memory.spans()] == ["lands-on-global"]
