@@ -87,6 +87,11 @@ def data(server: LiveServer) -> dict[str, str]:
                            params={XSS: XSS}, usage={XSS: 1})],
         trace_scores=[{"name": XSS, "string_value": XSS, "data_type": "CATEGORICAL", "comment": XSS}],
     )  # fmt: skip
+    ids["cycle"] = add_trace(
+        engine, pid, tid("cycle"), timestamp_us=now - 3 * 24 * 60 * MINUTE, name="broken-parents",
+        observations_=[obs(oid("c1"), parent=oid("c2"), name="loop-a"), obs(oid("c2"), parent=oid("c1"), name="loop-b"),
+                       obs(oid("c3"), parent=oid("missing"), name="orphan")],
+    )  # fmt: skip
     rows = [obs(oid("big0"), type="AGENT", name="batch-job", start=0, end=BIG * 1000)]
     for k in range(1, BIG):
         parent = rows[(k - 1) // 20]["id"]
@@ -179,7 +184,7 @@ def test_login_redirects_back_and_logout(browser: Any, server: LiveServer, data:
 def test_filtering_the_list(page: Any, server: LiveServer, data: dict[str, str]) -> None:
     page.goto(_url(server, "/traces"))
     rows = page.locator("#traces-table tbody tr")
-    assert rows.count() == 7
+    assert rows.count() == 8
     page.fill("input[name=q]", "Lisbon")
     page.click("#filters button[type=submit]")
     page.wait_for_url("**q=Lisbon**")
@@ -255,6 +260,13 @@ def test_keyboard_navigation(page: Any, server: LiveServer, data: dict[str, str]
     assert page.locator(".nav-row").count() == 2
     page.keyboard.press("ArrowRight")  # expand again
     assert page.locator(".nav-row").count() == 5
+
+
+def test_broken_parent_links_still_show_every_observation(page: Any, server: LiveServer, data: dict[str, str]) -> None:
+    page.goto(_url(server, f"/traces/{data['cycle']}"))
+    for name in ("loop-a", "loop-b", "orphan"):
+        expect(page.locator(".nav-row", has_text=name)).to_have_count(1)
+    assert page.watch.errors == []
 
 
 def test_deep_link_to_an_observation(page: Any, server: LiveServer, data: dict[str, str]) -> None:

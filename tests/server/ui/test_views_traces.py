@@ -170,7 +170,7 @@ def test_detail_json_twin(ui: Any, project: Any, seeded: dict[str, str]) -> None
     columns = body["observations"]["columns"]
     rows = [dict(zip(columns, r, strict=True)) for r in body["observations"]["rows"]]
     assert [r["name"] for r in rows] == ["answer-question", "search-docs", "chat-completion", "lookup-population"]
-    assert rows[0]["start"] == 0 and rows[2]["parent"] == rows[0]["id"]
+    assert rows[0]["start"] == 0 and rows[0]["parent"] is None and rows[2]["parent"] == 0
     assert rows[2]["completion_start"] == 250_000 + 400_000
     assert body["scores"][0]["name"] == "quality"
     assert body["observationTotal"] == 4 and body["truncated"] is False

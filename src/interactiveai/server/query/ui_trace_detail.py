@@ -20,7 +20,7 @@ MAX_OBSERVATIONS = 20_000  # beyond this the page shows a truncation notice
 
 COMPACT_COLUMNS = [
     "id",
-    "parent",
+    "parent",  # row index of the parent in this list (null: a root, or a parent not in the trace)
     "type",
     "name",
     "start",
@@ -79,7 +79,10 @@ def get_compact_observations(
                 observations.c.project_id == project_id, observations.c.trace_id == trace_id
             )
             total = int(conn.execute(count_query).scalar_one())
+    # Parents as row indexes, not 16-hex ids: 10,000 observations weigh ~160 kB less.
+    index = {row[0]: i for i, row in enumerate(rows)}
     for row in rows:
+        row[1] = index.get(row[1]) if row[1] is not None else None
         row[11] = bool(row[11])
     return rows, total
 

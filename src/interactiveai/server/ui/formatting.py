@@ -58,6 +58,17 @@ def fmt_cost(value: float | None) -> str:
     return f"${value:.6f}".rstrip("0")
 
 
+def fmt_compact(value: int | None) -> str:
+    """Short counts for badges: 950, 12k, 3.4M."""
+    if value is None:
+        return "—"
+    if value < 10_000:
+        return str(value)
+    if value < 1_000_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
 def fmt_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
@@ -169,6 +180,7 @@ def register(env: Any) -> None:
         fmt_duration=fmt_duration,
         fmt_cost=fmt_cost,
         fmt_int=fmt_int,
+        fmt_compact=fmt_compact,
         preview=preview,
         turn_content=turn_content,
         score_text=score_text,

@@ -46,7 +46,7 @@ export function buildNodes(data) {
   const byId = new Map();
   for (const r of data.observations.rows) {
     const node = {
-      index: nodes.length, id: r[at.id], parentId: r[at.parent], parent: 0, children: [], depth: 1,
+      index: nodes.length, id: r[at.id], parentRow: r[at.parent], parent: 0, children: [], depth: 1,
       type: r[at.type], name: r[at.name] || "(unnamed)", start: r[at.start], end: r[at.end],
       completionStart: r[at.completion_start], level: r[at.level], model: r[at.model], cost: r[at.cost],
       tokens: r[at.tokens], hasStatus: r[at.has_status], subtreeCost: r[at.cost] || 0,
@@ -56,18 +56,35 @@ export function buildNodes(data) {
   }
   for (let i = 1; i < nodes.length; i++) {
     const n = nodes[i];
-    const p = n.parentId && byId.has(n.parentId) ? byId.get(n.parentId) : 0;
-    n.parent = p === i ? 0 : p;
+    const p = n.parentRow === null || n.parentRow === undefined ? 0 : n.parentRow + 1;  // node 0 is the trace
+    n.parent = p === i || p >= nodes.length ? 0 : p;
     nodes[n.parent].children.push(i);
   }
-  // depths top-down (rows are in start order, but a parent may start after its child: iterate)
-  const stack = [0];
-  while (stack.length) {
-    const i = stack.pop();
-    for (const c of nodes[i].children) {
-      nodes[c].depth = nodes[i].depth + 1;
-      stack.push(c);
+  // depths top-down; nodes caught in a parent cycle (hostile or broken data) are never reached
+  // from the trace, so they are re-attached to it rather than silently hidden.
+  const seen = new Uint8Array(nodes.length);
+  const walk = (start) => {
+    const stack = [start];
+    seen[start] = 1;
+    while (stack.length) {
+      const i = stack.pop();
+      for (const c of nodes[i].children) {
+        if (seen[c]) continue;
+        seen[c] = 1;
+        nodes[c].depth = nodes[i].depth + 1;
+        stack.push(c);
+      }
     }
+  };
+  walk(0);
+  for (let i = 1; i < nodes.length; i++) {
+    if (seen[i]) continue;
+    const old = nodes[nodes[i].parent].children;
+    old.splice(old.indexOf(i), 1);
+    nodes[i].parent = 0;
+    nodes[i].depth = 1;
+    nodes[0].children.push(i);
+    walk(i);
   }
   // subtree costs bottom-up: children always have greater depth, so sort by depth descending
   const order = nodes.slice(1).sort((a, b) => b.depth - a.depth);
