@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -32,6 +32,7 @@ class OtlpError(ValueError):
 class Resource:
     attributes: dict[str, Any]
     service_name: str | None
+    derived: dict[str, Any] = field(default_factory=dict)  # mapping's per-resource facts, computed once
 
 
 @dataclass(slots=True)

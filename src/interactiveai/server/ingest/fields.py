@@ -1,0 +1,154 @@
+"""Single-field rules of the mapping: observation type, level, environment, tags, times, text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from interactiveai.server.clock import parse_iso_to_us
+from interactiveai.server.ingest.keys import Scan
+from interactiveai.server.ingest.messages import maybe_json
+from interactiveai.server.ingest.otlp import STATUS_ERROR
+
+TYPES = frozenset(
+    {"SPAN", "GENERATION", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"}
+)
+_OPENINFERENCE_KINDS = {"LLM": "GENERATION", "RERANKER": "RETRIEVER", "UNKNOWN": "SPAN"}
+_GEN_AI_OPERATIONS = {
+    "chat": "GENERATION",
+    "completion": "GENERATION",
+    "text_completion": "GENERATION",
+    "generate_content": "GENERATION",
+    "generate": "GENERATION",
+    "embeddings": "EMBEDDING",
+    "invoke_agent": "AGENT",
+    "create_agent": "AGENT",
+    "execute_tool": "TOOL",
+}
+_TRACELOOP_KINDS = {"agent": "AGENT", "tool": "TOOL", "workflow": "CHAIN", "task": "SPAN"}
+_TRACELOOP_REQUESTS = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING"}
+_MLFLOW_TYPES = {"LLM": "GENERATION", "CHAT_MODEL": "GENERATION", "RERANKER": "RETRIEVER", "PARSER": "SPAN"}
+_LEVEL_ALIASES = {
+    "TRACE": "DEBUG",
+    "VERBOSE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "DEFAULT",
+    "LOG": "DEFAULT",
+    "NOTICE": "DEFAULT",
+    "OK": "DEFAULT",
+    "SUCCESS": "DEFAULT",
+    "DEFAULT": "DEFAULT",
+    "WARN": "WARNING",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "FATAL": "ERROR",
+    "CRITICAL": "ERROR",
+}
+_ENVIRONMENT_RE = re.compile(r"[a-z0-9_-]{1,40}")
+
+
+def text(value: Any) -> str | None:
+    """A text column value: None for absent or empty; lists and objects as JSON."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = orjson.dumps(value).decode() if isinstance(value, (list, dict)) else str(value)
+    # PostgreSQL text cannot hold NUL; dropping it keeps both engines storing the same thing
+    return (value.replace("\x00", "") if "\x00" in value else value) or None
+
+
+def truthy(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
+
+
+def _strip_quotes(value: Any) -> str:
+    raw = str(value)
+    return raw[1:-1] if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"' else raw
+
+
+def observation_type(scan: Scan, has_model: bool, legacy_generation: bool) -> str:
+    """``legacy_generation``: old reference SDKs wrote type=span on generations (model or usage tell)."""
+    declared = scan.found.get("type")
+    if declared is not None:
+        upper = str(declared).upper()
+        if upper in TYPES:
+            return "GENERATION" if upper == "SPAN" and legacy_generation else upper
+    kind = scan.found.get("openinference_kind")
+    if kind is not None:
+        upper = str(kind).upper()
+        mapped = _OPENINFERENCE_KINDS.get(upper, upper)
+        if mapped in TYPES:
+            return mapped
+    operation = scan.found.get("operation")
+    if operation is not None and str(operation) in _GEN_AI_OPERATIONS:
+        return _GEN_AI_OPERATIONS[str(operation)]
+    mlflow_type = scan.found.get("mlflow_type")
+    if mlflow_type is not None:
+        upper = _strip_quotes(mlflow_type).upper()
+        mapped = _MLFLOW_TYPES.get(upper, upper)
+        if mapped in TYPES:
+            return mapped
+    traceloop = scan.found.get("traceloop_kind")
+    if traceloop is not None and str(traceloop) in _TRACELOOP_KINDS:
+        return _TRACELOOP_KINDS[str(traceloop)]
+    request_type = scan.found.get("request_type")
+    if request_type is not None and str(request_type) in _TRACELOOP_REQUESTS:
+        return _TRACELOOP_REQUESTS[str(request_type)]
+    if "tool_name" in scan.found or "tool_call_id" in scan.found:
+        return "TOOL"
+    return "GENERATION" if has_model else "SPAN"
+
+
+def level(scan: Scan, status_code: int) -> str:
+    declared = scan.found.get("level")
+    if declared is not None:
+        mapped = _LEVEL_ALIASES.get(str(declared).upper())
+        if mapped is not None:
+            return mapped
+    return "ERROR" if status_code == STATUS_ERROR else "DEFAULT"
+
+
+def environment(value: Any) -> str:
+    """Lower-case ``[a-z0-9_-]{1,40}``, else ``default`` (names starting "langfuse" are reserved)."""
+    if value is None:
+        return "default"
+    name = str(value).strip().lower()
+    return name if _ENVIRONMENT_RE.fullmatch(name) and not name.startswith("langfuse") else "default"
+
+
+def tags(value: Any) -> list[str] | None:
+    """Tags as an array, a JSON-array string, a comma-separated string or a single string."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped.startswith("["):
+            decoded = maybe_json(stripped)
+            if isinstance(decoded, list):
+                value = decoded
+        if isinstance(value, str):
+            value = [part for part in (p.strip() for p in stripped.split(",")) if part]
+    if not isinstance(value, list):
+        value = [value]
+    return sorted({name[:200] for name in (text(tag) for tag in value) if name})
+
+
+def time_us(value: Any) -> int | None:
+    """A completion start time: an ISO string (possibly JSON-encoded twice) or an epoch number."""
+    value = maybe_json(value)
+    if isinstance(value, str):
+        try:
+            return parse_iso_to_us(value)
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        if value > 1e17:
+            return int(value // 1000)  # nanoseconds
+        if value > 1e14:
+            return int(value)  # microseconds
+        if value > 1e11:
+            return int(value * 1000)  # milliseconds
+        return int(value * 1_000_000)  # seconds
+    return None
