@@ -8,6 +8,7 @@ once; spans that already ended, or were started before, are not touched.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ MAX_VALUE_LENGTH: Final = 200
 BAGGAGE_PREFIX: Final = "interactiveai_"
 BAGGAGE_METADATA_PREFIX: Final = "interactiveai_metadata_"
 _CONTEXT_KEY: Final = otel_context.create_key("interactiveai.propagated")
+# OTel's own context key for baggage, read directly on the span-start hot path when available.
+_BAGGAGE_KEY: Final[str | None] = getattr(baggage, "_BAGGAGE_KEY", None)
 
 _SCALARS: Final = {
     "user_id": Attr.TRACE_USER_ID,
@@ -50,7 +53,9 @@ class _Propagated:
         tags = self.tags + tuple(t for t in inner.tags if t not in self.tags)
         return _Propagated({**self.scalars, **inner.scalars}, tags, {**self.metadata, **inner.metadata})
 
+    @functools.cached_property
     def attributes(self) -> dict[str, AttributeValue]:
+        """Computed once per block, then shared by every span started in it (read-only)."""
         out: dict[str, AttributeValue] = {_SCALARS[k]: v for k, v in self.scalars.items()}
         if self.tags:
             out[Attr.TRACE_TAGS] = list(self.tags)
@@ -134,9 +139,12 @@ def propagated_attributes(ctx: Context | None = None) -> dict[str, AttributeValu
     if ctx is None:
         ctx = otel_context.get_current()
     values = ctx.get(_CONTEXT_KEY)
+    # Fast path for every span start: nothing propagated and no baggage at all.
+    if values is None and _BAGGAGE_KEY is not None and not ctx.get(_BAGGAGE_KEY):
+        return {}
     out = _from_baggage(ctx)
     if isinstance(values, _Propagated):
-        out.update(values.attributes())  # local values win over what arrived as baggage
+        out.update(values.attributes)  # local values win over what arrived as baggage
     return out
 
 
@@ -170,7 +178,7 @@ class PropagationScope:
                 ctx = _with_baggage(ctx, self._values)
             current = trace.get_current_span(ctx)
             if current.is_recording():
-                current.set_attributes(merged.attributes())
+                current.set_attributes(merged.attributes)
             self._token = otel_context.attach(ctx)
         except Exception as exc:
             logger.warning("interactiveai: propagate_attributes failed: %s", exc)
