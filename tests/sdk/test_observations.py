@@ -347,3 +347,10 @@ def test_client_as_context_manager_shuts_down(make_client: Any) -> None:
     with make_client() as client:
         assert client.enabled
     assert client.enabled is False
+
+
+def test_level_is_case_insensitive(client: InteractiveAI, memory: Memory) -> None:
+    client.start_span(name="x", level="error", status_message="lower").end()
+    span = memory.span("x")
+    assert dict(span.attributes or {})[Attr.OBSERVATION_LEVEL] == "ERROR"
+    assert span.status.status_code is StatusCode.ERROR

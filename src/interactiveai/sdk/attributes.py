@@ -131,8 +131,8 @@ def observation_attributes(
     if version is not None:
         out[Attr.VERSION] = str(version)
     if level is not None:
-        if level in LEVELS:
-            out[Attr.OBSERVATION_LEVEL] = level
+        if str(level).upper() in LEVELS:
+            out[Attr.OBSERVATION_LEVEL] = str(level).upper()
         else:
             logger.warning("interactiveai: unknown level %r ignored (use DEBUG, DEFAULT, WARNING or ERROR)", level)
     if status_message is not None:

@@ -121,7 +121,7 @@ class InteractiveAIObservation:
             if name is not None:
                 span.update_name(name)
             span.set_attributes(safe_attributes(observation_attributes, mask=self._client._mask, **fields))
-            if fields.get("level") == "ERROR":
+            if str(fields.get("level")).upper() == "ERROR":
                 span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))
         except Exception as exc:
             logger.warning("interactiveai: update failed: %s", exc)
@@ -321,7 +321,7 @@ def start_otel_span(
     if fields:
         attributes.update(safe_attributes(observation_attributes, mask=client._mask, **fields))
     span = tracer.start_span(name, context=ctx, attributes=attributes, start_time=start_time)
-    if fields.get("level") == "ERROR":
+    if str(fields.get("level")).upper() == "ERROR":
         span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))
     return span
 
