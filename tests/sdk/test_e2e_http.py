@@ -113,3 +113,39 @@ def test_spans_and_scores_of_one_trace(http_server: RecordingServer) -> None:
     assert scores[0]["traceId"] == spans[0]["trace_id"] and scores[0]["observationId"] == spans[0]["span_id"]
     client.shutdown(timeout=2)
     provider.shutdown()
+
+
+def test_concurrent_threads_and_tasks_keep_their_trees(live: InteractiveAI, receiver: OtlpReceiver) -> None:
+    import asyncio
+
+    from interactiveai import ContextPreservingExecutor
+
+    @observe
+    def leaf(i: int) -> int:
+        return i
+
+    @observe
+    async def aleaf(i: int) -> int:
+        await asyncio.sleep(0)
+        return i
+
+    @observe
+    def request(n: int) -> int:
+        async def fan_out() -> list[int]:
+            return list(await asyncio.gather(*(aleaf(i) for i in range(3))))
+
+        with ContextPreservingExecutor(max_workers=3) as pool:
+            total = sum(pool.map(leaf, range(3)))
+        return total + sum(asyncio.run(fan_out()))
+
+    with ContextPreservingExecutor(max_workers=4) as outer:
+        results = list(outer.map(request, range(8)))
+    assert results == [6] * 8
+    assert live.flush(timeout=10)
+    spans = receiver.wait_for_spans(8 * 7, timeout=10)
+    roots = [s for s in spans if s["name"] == "request"]
+    assert len(roots) == 8 and len({r["trace_id"] for r in roots}) == 8
+    for root in roots:
+        children = [s for s in spans if s["parent_span_id"] == root["span_id"]]
+        assert sorted(c["name"] for c in children) == ["aleaf"] * 3 + ["leaf"] * 3
+        assert all(c["trace_id"] == root["trace_id"] for c in children)
