@@ -288,6 +288,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as exporters use it
+    # The reply goes out as head then body; with Nagle on, the body would wait for the client's
+    # delayed ACK of the head (~40 ms per request), which is the receiver's slowness, not the sender's.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

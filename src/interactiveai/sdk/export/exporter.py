@@ -15,7 +15,7 @@ import http.client
 import logging
 import os
 import random
-import socket
+import ssl
 import threading
 import time
 import weakref
@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from interactiveai.sdk.export.connection import HttpConnection, build_request_head
 from interactiveai.sdk.export.encoder import encode_spans
 from interactiveai.version import __version__
 
@@ -112,7 +113,9 @@ class OtlpHttpExporter(SpanExporter):
         }
         if self._gzip:
             base["Content-Encoding"] = "gzip"
-        self._headers = {**base, **headers}
+        # Validated and rendered once: every request reuses the same head bytes.
+        self._head = build_request_head(self._host, self._port, self._https, self._path, {**base, **headers})
+        self._ssl_context = ssl.create_default_context() if self._https else None
         self._closed = threading.Event()
         self._init_connection_state()
         self._logged_rejections: set[int] = set()
@@ -122,7 +125,7 @@ class OtlpHttpExporter(SpanExporter):
         os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
 
     def _init_connection_state(self) -> None:
-        self._conn: http.client.HTTPConnection | None = None
+        self._conn: HttpConnection | None = None
         self._lock = threading.Lock()
 
     # -- SpanExporter -------------------------------------------------------------------------
@@ -136,13 +139,8 @@ class OtlpHttpExporter(SpanExporter):
         """Close the connection and make pending and later exports give up at once."""
         self._closed.set()
         conn = self._conn
-        sock = getattr(conn, "sock", None) if conn is not None else None
-        if sock is not None:
-            # shutdown(), not close(): it wakes an export thread blocked in recv() on this socket.
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        if conn is not None:
+            conn.abort()  # wakes an export thread blocked in recv() on it
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         """Nothing is buffered here: the processor owns the queue."""
@@ -174,9 +172,8 @@ class OtlpHttpExporter(SpanExporter):
             try:
                 status, retry_after, reply = self._post(body, remaining)
             except (OSError, http.client.HTTPException) as exc:
-                # Connection refused/reset, timeout, malformed response: the connection state is
-                # unknown, so start over with a fresh one.
-                self._reset_connection()
+                # Connection refused/reset, timeout, malformed response: _post dropped the
+                # connection; the next attempt opens a fresh one.
                 logger.debug("interactiveai: export attempt %d failed: %r", attempt + 1, exc)
             else:
                 if 200 <= status < 300:
@@ -202,48 +199,34 @@ class OtlpHttpExporter(SpanExporter):
         with self._lock:
             conn = self._conn
             reused = conn is not None
-            if conn is None:
-                conn = self._conn = self._new_connection(timeout)
             try:
-                return self._roundtrip(conn, body, timeout)
-            except (ConnectionError, http.client.RemoteDisconnected):
-                if not reused:
-                    raise
-                # A kept-alive connection the server closed while idle: the request never reached
-                # it, so one immediate retry on a fresh connection is safe and not a "failure".
+                if conn is None:
+                    conn = self._conn = self._connect(timeout)
+                try:
+                    status, retry_after, reply, will_close = conn.post(self._head, body, timeout)
+                except (ConnectionError, http.client.RemoteDisconnected):
+                    if not reused:
+                        raise
+                    # A kept-alive connection the server closed while idle: the request never
+                    # reached it, so one immediate retry on a fresh connection is safe.
+                    conn.close()
+                    conn = self._conn = self._connect(timeout)
+                    status, retry_after, reply, will_close = conn.post(self._head, body, timeout)
+            except BaseException:
+                # The stream is in an unknown state (half a request sent, half a reply read).
                 self._drop_connection_locked()
-                conn = self._conn = self._new_connection(timeout)
-                return self._roundtrip(conn, body, timeout)
+                raise
+            if will_close:
+                self._drop_connection_locked()
+        return status, _parse_retry_after(retry_after), reply
 
-    def _new_connection(self, timeout: float) -> http.client.HTTPConnection:
-        if self._https:
-            return http.client.HTTPSConnection(self._host, self._port, timeout=timeout)
-        return http.client.HTTPConnection(self._host, self._port, timeout=timeout)
-
-    def _roundtrip(
-        self, conn: http.client.HTTPConnection, body: bytes, timeout: float
-    ) -> tuple[int, float | None, bytes]:
-        conn.timeout = timeout
-        if conn.sock is not None:
-            conn.sock.settimeout(timeout)
-        conn.request("POST", self._path, body, self._headers)
-        response = conn.getresponse()
-        reply = response.read()  # drain it, or the connection cannot be reused
-        if response.will_close:
-            self._drop_connection_locked()
-        return response.status, _parse_retry_after(response.getheader("Retry-After")), reply
+    def _connect(self, timeout: float) -> HttpConnection:
+        return HttpConnection(self._host, self._port, ssl_context=self._ssl_context, timeout=timeout)
 
     def _drop_connection_locked(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-    def _reset_connection(self) -> None:
-        with self._lock:
-            self._drop_connection_locked()
+            conn.close()
 
     def _log_rejection(self, status: int, reply: bytes) -> None:
         # Once per status code: a misconfigured key would otherwise log every few seconds forever.
