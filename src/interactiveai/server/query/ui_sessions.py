@@ -62,7 +62,9 @@ def session_replay(engine: Engine, project_id: str, session_id: str, limit: int 
         ).mappings()
         trace_rows = [dict(r) for r in rows]
     # PostgreSQL sums BIGINTs into NUMERIC (Decimal): plain ints and floats for the callers.
-    data = {k: (None if v is None else float(v) if k.endswith("_cost") else int(v)) for k, v in summary.items()}
+    data: dict[str, Any] = {
+        k: (None if v is None else float(v) if k.endswith("_cost") else int(v)) for k, v in summary.items()
+    }
     data["session_id"] = session_id
     data["duration_us"] = data["last_us"] - data["first_us"]
     data["traces"] = trace_rows
