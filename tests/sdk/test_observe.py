@@ -599,3 +599,21 @@ async def test_streaming_response_keeps_the_span_open(client: InteractiveAI, mem
     assert span.attributes and span.attributes[Attr.OBSERVATION_OUTPUT] == "t0t1"
     tokens = [s for s in memory.spans() if s.name == "token"]
     assert len(tokens) == 2 and all(t.parent and t.parent.span_id == span.context.span_id for t in tokens)
+
+
+def test_generator_under_contextmanager(client: InteractiveAI, memory: Memory) -> None:
+    import contextlib
+
+    @contextlib.contextmanager
+    @observe
+    def resource() -> Iterator[str]:
+        yield "handle"
+
+    with resource() as handle:
+        assert handle == "handle"
+    with pytest.raises(KeyError):
+        with resource():
+            raise KeyError("inside")
+    spans = [s for s in memory.spans() if s.name == "resource"]
+    assert len(spans) == 2 and all(s.end_time is not None for s in spans)
+    assert dict(spans[1].attributes or {})[Attr.OBSERVATION_LEVEL] == "ERROR"
