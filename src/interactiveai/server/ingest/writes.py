@@ -14,17 +14,14 @@ concurrency (several server replicas on one PostgreSQL):
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, bindparam, select, update
 
 from interactiveai.server.clock import now_us
+from interactiveai.server.ingest.bulk import insert_rows, update_rows
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.storage.schema import observations, trace_tags, traces
@@ -37,43 +34,6 @@ _UPDATE_TRACE = (
     .where(traces.c.project_id == bindparam("b_project_id"), traces.c.id == bindparam("b_id"))
     .values({name: bindparam(name) for name in (*MERGE_COLUMNS, "updated_at_us")})
 )
-
-
-def _insert(dialect_name: str, table: Table) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
-
-
-def _positional_dialect(dialect_name: str) -> Dialect:
-    if dialect_name == "postgresql":
-        return postgresql.psycopg.dialect(paramstyle="format")  # type: ignore[no-untyped-call]
-    return sqlite.pysqlite.dialect(paramstyle="qmark")
-
-
-@functools.cache
-def _bulk_statement(dialect_name: str, statement: str) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
-    """A bulk statement compiled once to the driver's SQL, and the row dict → parameters getter.
-
-    Handing positional tuples straight to the driver's executemany skips SQLAlchemy's per-row
-    parameter processing, which was a fifth of the writer thread's time (the writer is serial).
-    """
-    dialect = _positional_dialect(dialect_name)
-    if statement == "update_trace":
-        compiled = _UPDATE_TRACE.compile(dialect=dialect)
-    else:
-        table = {"observations": observations, "traces": traces, "trace_tags": trace_tags}[statement]
-        keys = [c.name for c in table.columns]
-        compiled = _insert(dialect_name, table).compile(dialect=dialect, column_keys=keys)
-    names = compiled.positiontup or []
-    getter = operator.itemgetter(*names)
-    return str(compiled), getter
-
-
-def _bulk(conn: Connection, statement: str, rows: list[dict[str, Any]]) -> None:
-    sql, params = _bulk_statement(conn.dialect.name, statement)
-    conn.exec_driver_sql(sql, [params(row) for row in rows])
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -118,7 +78,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
                 new_rows.append(row)
     if not new_rows:
         return 0
-    _bulk(conn, "observations", new_rows)
+    insert_rows(conn, observations, new_rows)
 
     updates: list[dict[str, Any]] = []
     inserts: list[dict[str, Any]] = []
@@ -140,11 +100,11 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
             updates.append(merged)
         tag_rows.extend({"project_id": project_id, "tag": tag, "trace_id": trace_id} for tag in new_tags)
     if inserts:
-        _bulk(conn, "traces", inserts)
+        insert_rows(conn, traces, inserts)
     if updates:
-        _bulk(conn, "update_trace", updates)
+        update_rows(conn, _UPDATE_TRACE, updates)
     if tag_rows:
-        _bulk(conn, "trace_tags", tag_rows)
+        insert_rows(conn, trace_tags, tag_rows)
     return len(new_rows)
 
 
@@ -159,7 +119,7 @@ def _lock_traces(
             row = empty_trace(min(s.row["start_time_us"] for s in by_trace[trace_id]))
             row.update(project_id=project_id, id=trace_id, created_at_us=now, updated_at_us=now, bookmarked=False)
             placeholders.append(row)
-        _bulk(conn, "traces", placeholders)
+        insert_rows(conn, traces, placeholders)
     current: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(trace_ids):
         query = (
