@@ -110,3 +110,12 @@ def project(engine: Any) -> Project:
 @pytest.fixture
 def other_project(engine: Any) -> Project:
     return _make_project(engine, "proj-b")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    while its session-scoped browser lives, which would break every asyncio test collected after it."""
+    def is_browser(item: pytest.Item) -> bool:
+        return item.get_closest_marker("browser") is not None or "test_browser" in item.nodeid
+
+    items[:] = [item for item in items if not is_browser(item)] + [item for item in items if is_browser(item)]
