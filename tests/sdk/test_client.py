@@ -130,6 +130,24 @@ def test_same_key_replaces_processor_instead_of_piling_up(make_client: Any, memo
     assert first_sink.get_finished_spans() == ()
 
 
+def test_same_configuration_reuses_the_processor(
+    make_client: Any, memory: Memory, exported: InMemorySpanExporter
+) -> None:
+    first = make_client()
+    processor = first._processor
+    second = make_client()
+    assert second._processor is processor and first._processor is None
+    assert router_for(memory.provider).target("pk-test") is processor
+    first.start_span(name="a").end()
+    second.start_span(name="b").end()
+    assert first.flush(timeout=2)  # flushes the processor now exporting its key
+    assert sorted(s.name for s in exported.get_finished_spans()) == ["a", "b"]
+    assert first.shutdown(timeout=1)  # the replaced client leaves the live processor running
+    second.start_span(name="c").end()
+    assert second.flush(timeout=2)
+    assert sorted(s.name for s in exported.get_finished_spans()) == ["a", "b", "c"]
+
+
 def test_projects_are_isolated_on_a_shared_provider(make_client: Any) -> None:
     sink_a, sink_b = InMemorySpanExporter(), InMemorySpanExporter()
     a = make_client(public_key="pk-a", span_exporter=sink_a)

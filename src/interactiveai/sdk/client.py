@@ -135,7 +135,8 @@ class InteractiveAI:
         self._tracer: Tracer | None = None
         self._base_attributes: dict[str, AttributeValue] = {}
         self._router: SpanRouter | None = None
-        self._processor: SpanProcessor | None = None
+        self._processor: SpanProcessor | None = None  # the export processor this client owns
+        self._signature: tuple[object, ...] | None = None
         self._scores: ScoreSender | None = None
         self._api: ApiClient | None = None
         self._projects: ProjectLookup | None = None
@@ -174,14 +175,22 @@ class InteractiveAI:
         self._base_attributes = {
             k: v for k, v in ((Attr.ENVIRONMENT, settings.environment), (Attr.RELEASE, settings.release)) if v
         }
-        self._processor = build_export_processor(
-            settings,
-            additional_headers=additional_headers,
-            should_export_span=should_export_span,
-            span_exporter=span_exporter,
-        )
-        self._router = router_for(provider)
         key = settings.public_key
+        self._router = router_for(provider)
+        headers = tuple(sorted((additional_headers or {}).items()))
+        self._signature = (settings, id(provider), headers, should_export_span, span_exporter)
+        current = registry.registered(key)
+        if current is not None and current._signature == self._signature and current._processor is not None:
+            # Same configuration as the live client of this key (clients re-created per request
+            # or per module): take over its processor instead of rebuilding one.
+            self._processor, current._processor = current._processor, None
+        else:
+            self._processor = build_export_processor(
+                settings,
+                additional_headers=additional_headers,
+                should_export_span=should_export_span,
+                span_exporter=span_exporter,
+            )
         stale = [self._router.set_target(key, self._processor)]  # None removes a previous one
         self._tracer = provider.get_tracer(SDK_SCOPE_NAME, __version__, attributes={"public_key": key})
         replaced = registry.register(self)
@@ -190,7 +199,7 @@ class InteractiveAI:
             old, replaced._processor = replaced._processor, None
             if old is not None and replaced._router is not None and replaced._router.remove_target(key, old):
                 stale.append(old)
-        for processor in {id(p): p for p in stale if p is not None}.values():
+        for processor in {id(p): p for p in stale if p is not None and p is not self._processor}.values():
             # Drain the old processor off the caller's thread: construction never blocks.
             threading.Thread(target=processor.shutdown, name="interactiveai-replaced", daemon=True).start()
 
@@ -452,13 +461,20 @@ class InteractiveAI:
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
+    def _current_processor(self) -> SpanProcessor | None:
+        # The processor exporting this key's spans now: ours, or that of the client that replaced us.
+        if self._processor is not None or self._router is None or self.public_key is None:
+            return self._processor
+        return self._router.target(self.public_key)
+
     def flush(self, timeout: float | None = None) -> bool:
         """Send everything buffered; waits at most ``timeout`` seconds. True when all was delivered."""
         deadline = time.monotonic() + (self._settings.timeout if timeout is None else max(0.0, timeout))
         ok = True
         try:
-            if self._processor is not None:
-                ok = self._processor.force_flush(int(max(0.0, deadline - time.monotonic()) * 1000)) and ok
+            processor = self._current_processor()
+            if processor is not None:
+                ok = processor.force_flush(int(max(0.0, deadline - time.monotonic()) * 1000)) and ok
             if self._scores is not None:
                 ok = self._scores.flush(max(0.0, deadline - time.monotonic())) and ok
         except Exception as exc:
@@ -477,13 +493,16 @@ class InteractiveAI:
         ok = True
         try:
             processor, self._processor = self._processor, None
+            remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
             if processor is not None:
                 if self._router is not None and self.public_key is not None:
                     self._router.remove_target(self.public_key, processor)
-                remaining_ms = max(0.0, deadline - time.monotonic()) * 1000
                 # ExportProcessor.shutdown takes a timeout and reports success (the OTel base does neither).
                 shutdown: Callable[..., object] = processor.shutdown
                 ok = shutdown(remaining_ms) is not False and ok
+            elif (current := self._current_processor()) is not None:
+                # Replaced by a newer client of this key: deliver our spans, leave its processor running.
+                ok = current.force_flush(int(remaining_ms)) and ok
             if self._scores is not None:
                 ok = self._scores.shutdown(max(0.0, deadline - time.monotonic())) and ok
         except Exception as exc:

@@ -53,6 +53,10 @@ class SpanRouter(SpanProcessor):
             self._targets = tuple(self._by_key.values())
         return old
 
+    def target(self, public_key: str) -> SpanProcessor | None:
+        """The processor currently exporting the spans of ``public_key``."""
+        return self._by_key.get(public_key)
+
     def remove_target(self, public_key: str, processor: SpanProcessor) -> bool:
         """Remove ``processor`` if it is still the one installed for ``public_key``."""
         with self._lock:

@@ -54,6 +54,11 @@ def unregister(client: InteractiveAI) -> None:
         _live.discard(client)
 
 
+def registered(public_key: str) -> InteractiveAI | None:
+    """The live client of ``public_key``, if any."""
+    return _clients.get(public_key)
+
+
 def registered_clients() -> list[InteractiveAI]:
     with _lock:
         return list(_clients.values())
