@@ -7,8 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from interactiveai.server.api import health, observations, projects, score_configs, scores, sessions, traces
+from interactiveai.server.api import (
+    health,
+    observations,
+    projects,
+    score_configs,
+    scores,
+    sessions,
+    trace_deletion,
+    traces,
+)
 
 router = APIRouter(prefix="/api/public")
-for _module in (health, projects, traces, observations, sessions, scores, score_configs):
+for _module in (health, projects, traces, trace_deletion, observations, sessions, scores, score_configs):
     router.include_router(_module.router)

@@ -1,0 +1,40 @@
+"""``DELETE /traces/{traceId}`` and ``DELETE /traces``: real deletion of traces and all attached.
+
+The rows are gone when the call returns (observations, scores and tags with them), unlike
+systems that queue deletes for hours; deletes run in small batches so ingestion is not stalled.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from interactiveai.server.api.common import JSON, AuthKey, DbEngine, not_found
+from interactiveai.server.api.models import Message
+from interactiveai.server.retention import delete_traces
+
+router = APIRouter(tags=["traces"])
+
+
+class DeleteTracesBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    traceIds: list[str] = Field(min_length=1, max_length=1000, description="Ids of the traces to delete (1-1000).")
+
+
+class DeletedTraces(BaseModel):
+    message: str
+    deletedCount: int
+
+
+@router.delete("/traces/{traceId}", response_model=Message, summary="Delete a trace with its observations and scores")
+def delete_trace(traceId: str, key: AuthKey, engine: DbEngine) -> JSON:
+    if delete_traces(engine, key.project_id, [traceId]) == 0:
+        raise not_found("trace", traceId)
+    return JSON({"message": "Trace deleted successfully"})
+
+
+@router.delete("/traces", response_model=DeletedTraces, summary="Delete several traces")
+def delete_many_traces(body: DeleteTracesBody, key: AuthKey, engine: DbEngine) -> JSON:
+    deleted = delete_traces(engine, key.project_id, body.traceIds)
+    return JSON({"message": "Traces deleted successfully", "deletedCount": deleted})
