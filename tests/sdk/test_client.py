@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -315,7 +316,10 @@ def test_fork_child_traces_and_exits_cleanly(receiver: OtlpReceiver, memory: Mem
     )
     client.start_span(name="parent-before").end()
     client.create_score(name="parent-score", value=1, trace_id="cd" * 16)
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process that has threads: that is the point here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # child: fresh queues and threads; must trace, flush and exit on its own
         code = 1
         try:
