@@ -130,3 +130,11 @@ def test_model_definitions_from_the_cli(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "Error" in bad.stderr
     assert "deleted" in _cli("models", "delete", "--project", "costs", model_id, data_dir=tmp_path).stdout
     assert "my-finetune" not in _cli("models", "list", "--project", "costs", data_dir=tmp_path).stdout
+
+
+def test_project_retention_from_the_cli(tmp_path: Path) -> None:
+    _cli("projects", "create", "Short-lived", "--id", "short", data_dir=tmp_path)
+    assert "kept 30 days" in _cli("projects", "set-retention", "short", "30", data_dir=tmp_path).stdout
+    assert "kept forever" in _cli("projects", "set-retention", "short", data_dir=tmp_path).stdout
+    assert _cli("projects", "set-retention", "short", "0", data_dir=tmp_path, check=False).returncode != 0
+    assert _cli("projects", "set-retention", "nope", "3", data_dir=tmp_path, check=False).returncode != 0

@@ -132,6 +132,24 @@ if click is not None:
         key = create_api_key(engine, new_id)
         click.echo(f"project {new_id}\npublic key {key.public_key}\nsecret key {key.secret_key}")
 
+    @projects.command("set-retention")
+    @click.argument("project_id")
+    @click.argument("days", type=int, required=False)
+    @with_database_options
+    def projects_set_retention(
+        project_id: str, days: int | None, data_dir: Path | None, database_url: str | None
+    ) -> None:
+        """Keep PROJECT_ID's traces DAYS days (omit DAYS to keep them forever); older ones are deleted hourly."""
+        from interactiveai.server.retention import set_retention
+
+        try:
+            found = set_retention(_engine(_settings(data_dir=data_dir, database_url=database_url)), project_id, days)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not found:
+            raise click.ClickException(f"no project {project_id!r}")
+        click.echo(f"project {project_id}: " + (f"traces kept {days} days" if days else "traces kept forever"))
+
     @cli.group()
     def keys() -> None:
         """Create, list and revoke API keys."""
