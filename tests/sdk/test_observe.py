@@ -617,3 +617,18 @@ def test_generator_under_contextmanager(client: InteractiveAI, memory: Memory) -
     spans = [s for s in memory.spans() if s.name == "resource"]
     assert len(spans) == 2 and all(s.end_time is not None for s in spans)
     assert dict(spans[1].attributes or {})[Attr.OBSERVATION_LEVEL] == "ERROR"
+
+
+def test_long_generator_output_is_bounded(
+    client: InteractiveAI, memory: Memory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interactiveai.sdk import generators
+
+    monkeypatch.setattr(generators, "MAX_COLLECTED_ITEMS", 3)
+
+    @observe
+    def stream() -> Iterator[str]:
+        yield from "abcdef"
+
+    assert "".join(stream()) == "abcdef"  # the caller still gets every item
+    assert memory.attrs("stream")[Attr.OBSERVATION_OUTPUT] == "abc"

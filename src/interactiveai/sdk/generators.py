@@ -14,7 +14,7 @@ import logging
 import types
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from interactiveai.sdk.observations import is_error
 
@@ -37,6 +37,11 @@ def is_async_iter(value: object) -> bool:
     return isinstance(value, types.AsyncGeneratorType)
 
 
+# Items kept for the recorded output of one generator; a longer stream keeps only the first ones
+# (memory stays bounded however long the stream runs).
+MAX_COLLECTED_ITEMS: Final = 10_000
+
+
 class _Finisher:
     __slots__ = ("_finish", "_items", "_done")
 
@@ -50,7 +55,7 @@ class _Finisher:
         return self._done
 
     def add(self, item: Any) -> None:
-        if self._items is not None:
+        if self._items is not None and len(self._items) < MAX_COLLECTED_ITEMS:
             self._items.append(item)
 
     def complete(self, error: BaseException | None = None) -> None:
