@@ -8,6 +8,7 @@ driver with the GIL released.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from anyio import to_thread
 from sqlalchemy import Engine
@@ -31,6 +32,13 @@ class IngestService:
         )
 
     def start(self) -> None:
+        # Ingestion allocates millions of short-lived dicts; with the default thresholds the
+        # cyclic GC runs every 700 allocations and rescans the app's long-lived objects each
+        # time. Freezing what exists at start-up and collecting less often cut server CPU per
+        # span by about a tenth in benchmarks/ingest.py. Garbage here is acyclic, so memory
+        # stays bounded (reference counting frees it).
+        gc.freeze()
+        gc.set_threshold(20_000, 50, 100)
         self.writer.start()
 
     def stop(self) -> None:
