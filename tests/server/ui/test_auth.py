@@ -121,3 +121,27 @@ def test_session_secret_is_generated_once(app: Any, tmp_path: Any) -> None:
     secret_file = tmp_path / "ui_session_secret"
     assert secret_file.exists()
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_cookies_are_secure_when_configured(engine: Any, tmp_path: Any, member: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from interactiveai.server.app import create_app
+    from interactiveai.server.settings import load_settings
+
+    url = engine.url.render_as_string(hide_password=False)
+    settings = load_settings(data_dir=tmp_path, database_url=url, secure_cookies=True)
+    app = create_app(settings, engine=engine, first_start=False)
+    with TestClient(app, base_url="https://testserver") as client:
+        page = client.get("/login")
+        assert "Secure" in page.headers["set-cookie"]
+        response = login(client, "member@example.com")
+        cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "ia_session=" in v)
+        assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_login_page_survives_a_user_who_is_member_of_nothing(client: Any, engine: Any) -> None:
+    create_user(engine, "lonely@example.com", PASSWORD)
+    login(client, "lonely@example.com")
+    page = client.get("/")
+    assert page.status_code == 200 and "No projects" in page.text

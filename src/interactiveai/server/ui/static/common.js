@@ -38,6 +38,15 @@
     const row = event.target.closest("tr[data-href]");
     if (row && !window.getSelection().toString()) window.location.assign(row.dataset.href);
   });
+  // Copy buttons: <button data-copy="text">.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button || !navigator.clipboard) return;
+    navigator.clipboard.writeText(button.dataset.copy).then(() => {
+      button.classList.add("copied");
+      setTimeout(() => button.classList.remove("copied"), 1200);
+    }, () => {});
+  });
   document.addEventListener("change", (event) => {
     const select = event.target.closest("select[data-autosubmit]");
     if (select && select.form) select.form.requestSubmit();

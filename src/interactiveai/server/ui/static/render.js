@@ -5,6 +5,7 @@
 const LONG_STRING = 4000;
 const OPEN_DEPTH = 2;
 const MAX_CHILDREN = 500;
+const MAX_DEPTH = 60;
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -63,6 +64,7 @@ function summary(value) {
 // A collapsible tree of nested <details>; objects and arrays deeper than OPEN_DEPTH start closed.
 export function jsonTree(value, depth = 0) {
   if (value === null || typeof value !== "object") return scalar(value);
+  if (depth > MAX_DEPTH) return rawJson(value);  // pathological nesting: no deep recursion
   const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
   if (entries.length === 0) return el("span", "j-empty", Array.isArray(value) ? "[]" : "{}");
   const details = el("details", "j-node");
@@ -83,7 +85,12 @@ export function jsonTree(value, depth = 0) {
 }
 
 export function rawJson(value) {
-  const text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  let text;
+  try {
+    text = typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  } catch (_err) {
+    text = String(value);  // too deep to serialise
+  }
   return stringNode(text ?? "", "raw-json");
 }
 

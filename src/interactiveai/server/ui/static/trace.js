@@ -104,7 +104,13 @@ function panelHeader(node, obs) {
   if (obs && obs.environment) meta.append(badge(obs.environment, "env"));
   head.append(meta);
   const idLine = el("div", "panel-ids muted small");
-  if (node.id) idLine.append(el("span", "mono", node.id));
+  if (node.id) {
+    const copy = el("button", "copy", "copy");
+    copy.type = "button";
+    copy.dataset.copy = node.id;
+    copy.title = "Copy observation id";
+    idLine.append(el("span", "mono", node.id), copy);
+  }
   if (obs && obs.start_time) idLine.append(el("span", null, ` · started ${obs.start_time.replace("T", " ").replace("Z", " UTC")}`));
   head.append(idLine);
   return head;
