@@ -97,6 +97,7 @@ class ExportProcessor(SpanProcessor):
         # None means "keep every trace": the common case pays one `is None` test.
         self._sample_bound = None if sample_rate >= 1.0 else sampling_bound(sample_rate)
         self._is_shutdown = False
+        self._dropped_filter_errors = 0
         self._init_state()
         ref = weakref.WeakMethod(self._init_state)
         os.register_at_fork(after_in_child=lambda: (method := ref()) is not None and method())
@@ -115,6 +116,7 @@ class ExportProcessor(SpanProcessor):
         self._stopping = False
         self._stop_deadline = 0.0
         self._retry_at = 0.0
+        self._next_tick = time.monotonic() + self._schedule_delay
         self._thread: threading.Thread | None = None
         self._exported = 0
         self._dropped_full = 0
@@ -140,7 +142,7 @@ class ExportProcessor(SpanProcessor):
                 if not should_export(span):
                     return
             except Exception:  # a user-supplied filter must not break the application
-                logger.exception("interactiveai: should_export raised; the span is not exported")
+                self._filter_failed()
                 return
         queue = self._queue
         if len(queue) + self._in_flight >= self._max_queue_size:
@@ -153,6 +155,13 @@ class ExportProcessor(SpanProcessor):
             with self._cond:
                 self._batch_ready = True
                 self._cond.notify()
+
+    def _filter_failed(self) -> None:
+        # Logged once with the traceback; after that only counted, or a broken filter would log
+        # on every span of the application.
+        self._dropped_filter_errors += 1
+        if self._dropped_filter_errors == 1:
+            logger.exception("interactiveai: should_export raised; such spans are not exported (logged once)")
 
     def _start_worker(self) -> None:
         with self._cond:
@@ -223,27 +232,37 @@ class ExportProcessor(SpanProcessor):
     # -- export thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
-        next_tick = time.monotonic() + self._schedule_delay
         while True:
-            with self._cond:
-                while not (self._stopping or self._flush_requests):
-                    now = time.monotonic()
-                    wake_at = next_tick if not self._batch_ready else now
-                    wake_at = max(wake_at, self._retry_at)  # after a failure, pause before retrying
-                    if wake_at <= now:
-                        break
-                    self._cond.wait(wake_at - now)
-                self._batch_ready = False
-                requests, self._flush_requests = self._flush_requests, []
-                stopping, stop_deadline = self._stopping, self._stop_deadline
-            next_tick = time.monotonic() + self._schedule_delay
-            ok = self._drain(stop_deadline if stopping else None)
-            for request in requests:
-                request.ok = ok
-                request.done.set()
-            self._report_drops(force=False)
-            if stopping:
-                return
+            try:
+                if self._run_once():
+                    return
+            except Exception:  # the thread must outlive any bug below, or spans pile up unexported
+                logger.exception("interactiveai: export loop error; continuing")
+                self._dropped_failed += self._in_flight
+                self._in_flight = 0
+                time.sleep(min(self._schedule_delay, 1.0) or 0.01)
+
+    def _run_once(self) -> bool:
+        """Wait for work, export it; True when the processor is shutting down and the thread should end."""
+        next_tick = self._next_tick
+        with self._cond:
+            while not (self._stopping or self._flush_requests):
+                now = time.monotonic()
+                wake_at = next_tick if not self._batch_ready else now
+                wake_at = max(wake_at, self._retry_at)  # after a failure, pause before retrying
+                if wake_at <= now:
+                    break
+                self._cond.wait(wake_at - now)
+            self._batch_ready = False
+            requests, self._flush_requests = self._flush_requests, []
+            stopping, stop_deadline = self._stopping, self._stop_deadline
+        self._next_tick = time.monotonic() + self._schedule_delay
+        ok = self._drain(stop_deadline if stopping else None)
+        for request in requests:
+            request.ok = ok
+            request.done.set()
+        self._report_drops(force=False)
+        return stopping
 
     def _drain(self, stop_deadline: float | None) -> bool:
         """Export the queue batch by batch; False (and a retry pause) at the first failed batch."""
