@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -237,4 +238,84 @@ models = Table(
     Column("updated_at_us", BigInteger, nullable=False),
     UniqueConstraint("project_id", "model_name", "start_date_us", "unit", name="uq_models_definition"),
     Index("ix_models_project", "project_id"),
+)
+
+# --- datasets ---------------------------------------------------------------------------------
+# Datasets are built from real traces: an item may copy a trace's or an observation's input and
+# output (source_trace_id / source_observation_id keep the link). A run is one experiment over a
+# dataset; a run item links one item to the trace that the experiment produced for it.
+# Composite foreign keys (project_id, …) keep every child in its parent's project, and cascade so
+# that deleting an item or a run takes its run items with it on both engines.
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("name", SHORT, nullable=False),  # unique per project; may contain "/"
+    Column("description", Text, nullable=True),
+    Column("metadata", Text, nullable=False, default="{}"),  # JSON object
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    UniqueConstraint("project_id", "name", name="uq_datasets_project_name"),
+    Index("ix_datasets_project_created", "project_id", "created_at_us"),
+)
+
+dataset_items = Table(
+    "dataset_items",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("dataset_id", ID, nullable=False),
+    Column("input", Text, nullable=True),  # JSON text, as received or copied from the source
+    Column("expected_output", Text, nullable=True),  # JSON text
+    Column("metadata", Text, nullable=False, default="{}"),  # JSON object
+    Column("source_trace_id", ID, nullable=True),
+    Column("source_observation_id", ID, nullable=True),
+    Column("status", String(10), nullable=False, default="ACTIVE"),  # ACTIVE | ARCHIVED
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"
+    ),
+    Index("ix_dataset_items_project_dataset", "project_id", "dataset_id", "created_at_us"),
+    Index("ix_dataset_items_project_source", "project_id", "source_trace_id", "source_observation_id"),
+)
+
+dataset_runs = Table(
+    "dataset_runs",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("dataset_id", ID, nullable=False),
+    Column("name", SHORT, nullable=False),  # unique per dataset
+    Column("description", Text, nullable=True),
+    Column("metadata", Text, nullable=False, default="{}"),  # JSON object
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("updated_at_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"
+    ),
+    UniqueConstraint("project_id", "dataset_id", "name", name="uq_dataset_runs_project_dataset_name"),
+    Index("ix_dataset_runs_project_dataset_created", "project_id", "dataset_id", "created_at_us"),
+)
+
+dataset_run_items = Table(
+    "dataset_run_items",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("id", ID, primary_key=True),
+    Column("dataset_run_id", ID, nullable=False),
+    Column("dataset_item_id", ID, nullable=False),
+    Column("trace_id", ID, nullable=False),  # the trace the experiment produced; it may arrive later
+    Column("observation_id", ID, nullable=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["project_id", "dataset_run_id"], ["dataset_runs.project_id", "dataset_runs.id"], ondelete="CASCADE"
+    ),
+    ForeignKeyConstraint(
+        ["project_id", "dataset_item_id"], ["dataset_items.project_id", "dataset_items.id"], ondelete="CASCADE"
+    ),
+    Index("ix_dataset_run_items_project_run", "project_id", "dataset_run_id", "created_at_us"),
+    Index("ix_dataset_run_items_project_item", "project_id", "dataset_item_id"),
 )
