@@ -275,9 +275,7 @@ dataset_items = Table(
     Column("status", String(10), nullable=False, default="ACTIVE"),  # ACTIVE | ARCHIVED
     Column("created_at_us", BigInteger, nullable=False),
     Column("updated_at_us", BigInteger, nullable=False),
-    ForeignKeyConstraint(
-        ["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"
-    ),
+    ForeignKeyConstraint(["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"),
     Index("ix_dataset_items_project_dataset", "project_id", "dataset_id", "created_at_us"),
     Index("ix_dataset_items_project_source", "project_id", "source_trace_id", "source_observation_id"),
 )
@@ -293,9 +291,7 @@ dataset_runs = Table(
     Column("metadata", Text, nullable=False, default="{}"),  # JSON object
     Column("created_at_us", BigInteger, nullable=False),
     Column("updated_at_us", BigInteger, nullable=False),
-    ForeignKeyConstraint(
-        ["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"
-    ),
+    ForeignKeyConstraint(["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"),
     UniqueConstraint("project_id", "dataset_id", "name", name="uq_dataset_runs_project_dataset_name"),
     Index("ix_dataset_runs_project_dataset_created", "project_id", "dataset_id", "created_at_us"),
 )

@@ -60,9 +60,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("project_id", "id", name=op.f("pk_dataset_items")),
     )
-    op.create_index(
-        "ix_dataset_items_project_dataset", "dataset_items", ["project_id", "dataset_id", "created_at_us"]
-    )
+    op.create_index("ix_dataset_items_project_dataset", "dataset_items", ["project_id", "dataset_id", "created_at_us"])
     op.create_index(
         "ix_dataset_items_project_source",
         "dataset_items",
