@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from interactiveai.server.ingest.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.writes import write_batch
 
@@ -62,6 +63,7 @@ class GroupCommitWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
+        self._checkpointer = WalCheckpointer(engine) if engine.dialect.name == "sqlite" else None
 
     # --- request side ---------------------------------------------------------------------------
 
@@ -96,6 +98,8 @@ class GroupCommitWriter:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="interactiveai-ingest-writer", daemon=True)
         self._thread.start()
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Write everything already accepted, then stop the thread."""
@@ -106,6 +110,8 @@ class GroupCommitWriter:
             self._thread.join(timeout)
             self._thread = None
         self._close()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
 
     # --- writer thread --------------------------------------------------------------------------
 
@@ -179,6 +185,8 @@ class GroupCommitWriter:
                 conn.exec_driver_sql("ROLLBACK")
                 raise
             conn.exec_driver_sql("COMMIT")
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
         else:
             with conn.begin():
                 yield conn
@@ -189,6 +197,8 @@ class GroupCommitWriter:
             if conn.dialect.name == "sqlite":
                 # driver-level autocommit: the transaction is ours, opened with BEGIN IMMEDIATE
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                # checkpoints run in their own thread (checkpoint.py), not inside our COMMITs
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
             self._conn = conn
         return self._conn
 
