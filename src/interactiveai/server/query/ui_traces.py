@@ -245,7 +245,7 @@ def scores_for_traces(engine: Engine, project_id: str, trace_ids: list[str]) -> 
     return grouped
 
 
-def filter_options(engine: Engine, project_id: str, from_us: int | None, sample: int = 5000) -> dict[str, list[str]]:
+def filter_options(engine: Engine, project_id: str, from_us: int | None, sample: int = 2000) -> dict[str, list[str]]:
     """Suggestions for the filter inputs: distinct values among the most recent traces in range."""
     recent = select(traces.c.name, traces.c.environment, traces.c.tags).where(traces.c.project_id == project_id)
     if from_us is not None:
