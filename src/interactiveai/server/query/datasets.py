@@ -1,0 +1,388 @@
+"""Dataset queries: datasets, their items, experiment runs and run items, and a trace's I/O.
+
+Read-only, like every query module; the writes live in ``writes/datasets.py``. Every function
+filters on the project first, so an id or name of another project reads as "not found". Lists
+are newest first (created time, then id descending, so equal times still page stably).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from interactiveai.server.query._db import Db, connect, load_json, load_json_object
+from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets, observations
+from interactiveai.server.storage.schema import traces as traces_table
+
+ITEM_STATUSES = ("ACTIVE", "ARCHIVED")
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    id: str
+    project_id: str
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at_us: int
+    updated_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetItem:
+    id: str
+    project_id: str
+    dataset_id: str
+    dataset_name: str
+    status: str
+    input: Any
+    expected_output: Any
+    metadata: dict[str, Any]
+    source_trace_id: str | None
+    source_observation_id: str | None
+    created_at_us: int
+    updated_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRun:
+    id: str
+    project_id: str
+    dataset_id: str
+    dataset_name: str
+    name: str
+    description: str | None
+    metadata: dict[str, Any]
+    created_at_us: int
+    updated_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRunItem:
+    id: str
+    project_id: str
+    dataset_run_id: str
+    dataset_run_name: str
+    dataset_item_id: str
+    trace_id: str
+    observation_id: str | None
+    created_at_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceIO:
+    """The stored input and output (JSON text, as ingested) of a trace or one of its observations."""
+
+    trace_id: str
+    observation_id: str | None
+    input: str | None
+    output: str | None
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+
+def list_datasets(db: Db, project_id: str, *, page: int = 1, limit: int = 50) -> Page[Dataset]:
+    check_page(page, limit)
+    condition = datasets.c.project_id == project_id
+    query = (
+        select(datasets)
+        .where(condition)
+        .order_by(datasets.c.created_at_us.desc(), datasets.c.id.desc())
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [_dataset(r) for r in conn.execute(query).mappings()]
+        total = conn.execute(select(func.count()).select_from(datasets).where(condition)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def get_dataset(db: Db, project_id: str, name: str) -> Dataset | None:
+    """The project's dataset with this name (names are unique per project)."""
+    return _one_dataset(db, (datasets.c.project_id == project_id) & (datasets.c.name == name))
+
+
+def get_dataset_by_id(db: Db, project_id: str, dataset_id: str) -> Dataset | None:
+    return _one_dataset(db, (datasets.c.project_id == project_id) & (datasets.c.id == dataset_id))
+
+
+def item_ids_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Item ids of several datasets at once (newest first): the v1 list shows them per dataset."""
+    result: dict[str, list[str]] = {i: [] for i in dataset_ids}
+    if not dataset_ids:
+        return result
+    query = (
+        select(dataset_items.c.dataset_id, dataset_items.c.id)
+        .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id.in_(dataset_ids))
+        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+    )
+    with connect(db) as conn:
+        for dataset_id, item_id in conn.execute(query):
+            result[dataset_id].append(item_id)
+    return result
+
+
+def run_names_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Run names of several datasets at once (newest first)."""
+    result: dict[str, list[str]] = {i: [] for i in dataset_ids}
+    if not dataset_ids:
+        return result
+    query = (
+        select(dataset_runs.c.dataset_id, dataset_runs.c.name)
+        .where(dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id.in_(dataset_ids))
+        .order_by(dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
+    )
+    with connect(db) as conn:
+        for dataset_id, name in conn.execute(query):
+            result[dataset_id].append(name)
+    return result
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+def list_dataset_items(
+    db: Db,
+    project_id: str,
+    *,
+    dataset_id: str | None = None,
+    source_trace_id: str | None = None,
+    source_observation_id: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    limit: int = 50,
+) -> Page[DatasetItem]:
+    """One page of the project's items, optionally of one dataset or built from one trace/observation.
+
+    Raises:
+        ValueError: bad page/limit or status.
+    """
+    check_page(page, limit)
+    if status is not None and status not in ITEM_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(ITEM_STATUSES)}")
+    conditions: list[ColumnElement[bool]] = [dataset_items.c.project_id == project_id]
+    for column, value in (
+        (dataset_items.c.dataset_id, dataset_id),
+        (dataset_items.c.source_trace_id, source_trace_id),
+        (dataset_items.c.source_observation_id, source_observation_id),
+        (dataset_items.c.status, status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    query = (
+        _items_select()
+        .where(*conditions)
+        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [_item(r) for r in conn.execute(query).mappings()]
+        total = conn.execute(select(func.count()).select_from(dataset_items).where(*conditions)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def items_of_dataset(db: Db, project_id: str, dataset_id: str) -> list[DatasetItem]:
+    """Every item of a dataset, newest first (the v1 dataset object embeds them)."""
+    query = (
+        _items_select()
+        .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id == dataset_id)
+        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+    )
+    with connect(db) as conn:
+        return [_item(r) for r in conn.execute(query).mappings()]
+
+
+def get_dataset_item(db: Db, project_id: str, item_id: str) -> DatasetItem | None:
+    query = _items_select().where(dataset_items.c.project_id == project_id, dataset_items.c.id == item_id)
+    with connect(db) as conn:
+        row = conn.execute(query).mappings().first()
+    return None if row is None else _item(row)
+
+
+# --- runs and run items -----------------------------------------------------------------------
+
+
+def list_dataset_runs(db: Db, project_id: str, dataset_id: str, *, page: int = 1, limit: int = 50) -> Page[DatasetRun]:
+    check_page(page, limit)
+    conditions = (dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id)
+    query = (
+        _runs_select()
+        .where(*conditions)
+        .order_by(dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [_run(r) for r in conn.execute(query).mappings()]
+        total = conn.execute(select(func.count()).select_from(dataset_runs).where(*conditions)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def get_dataset_run(db: Db, project_id: str, dataset_id: str, name: str) -> DatasetRun | None:
+    query = _runs_select().where(
+        dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id, dataset_runs.c.name == name
+    )
+    with connect(db) as conn:
+        row = conn.execute(query).mappings().first()
+    return None if row is None else _run(row)
+
+
+def list_dataset_run_items(
+    db: Db, project_id: str, dataset_run_id: str, *, page: int = 1, limit: int = 50
+) -> Page[DatasetRunItem]:
+    check_page(page, limit)
+    conditions = (dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
+    query = (
+        _run_items_select()
+        .where(*conditions)
+        .order_by(dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
+        .limit(limit)
+        .offset(offset_of(page, limit))
+    )
+    with connect(db) as conn:
+        items = [_run_item(r) for r in conn.execute(query).mappings()]
+        total = conn.execute(select(func.count()).select_from(dataset_run_items).where(*conditions)).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def run_items_of_run(db: Db, project_id: str, dataset_run_id: str) -> list[DatasetRunItem]:
+    """Every run item of a run, newest first (the run object embeds them)."""
+    query = (
+        _run_items_select()
+        .where(dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
+        .order_by(dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
+    )
+    with connect(db) as conn:
+        return [_run_item(r) for r in conn.execute(query).mappings()]
+
+
+# --- the source of an item: a trace or an observation -----------------------------------------
+
+
+def source_io(db: Db, project_id: str, trace_id: str, observation_id: str | None = None) -> SourceIO | None:
+    """The stored input/output of the project's trace, or of one observation of that trace.
+
+    None when the trace (or the observation within it) is not in the project. The observation is
+    looked up within its trace, so a trace id of one request and an observation id of another
+    never combine into an item that mixes the two.
+    """
+    with connect(db) as conn:
+        if observation_id is None:
+            row = conn.execute(
+                select(traces_table.c.input, traces_table.c.output).where(
+                    traces_table.c.project_id == project_id, traces_table.c.id == trace_id
+                )
+            ).first()
+        else:
+            row = conn.execute(
+                select(observations.c.input, observations.c.output).where(
+                    observations.c.project_id == project_id,
+                    observations.c.trace_id == trace_id,
+                    observations.c.id == observation_id,
+                )
+            ).first()
+    if row is None:
+        return None
+    return SourceIO(trace_id=trace_id, observation_id=observation_id, input=row[0], output=row[1])
+
+
+def trace_of_observation(db: Db, project_id: str, observation_id: str) -> str | None:
+    """The trace an observation belongs to: older clients link run items by observation id only."""
+    query = select(observations.c.trace_id).where(
+        observations.c.project_id == project_id, observations.c.id == observation_id
+    )
+    with connect(db) as conn:
+        trace_id: str | None = conn.execute(query.limit(1)).scalar()
+    return trace_id
+
+
+# --- rows -> records --------------------------------------------------------------------------
+
+
+def _one_dataset(db: Db, condition: ColumnElement[bool]) -> Dataset | None:
+    with connect(db) as conn:
+        row = conn.execute(select(datasets).where(condition)).mappings().first()
+    return None if row is None else _dataset(row)
+
+
+def _items_select() -> Select[Any]:
+    # The dataset's name travels with each item (the reference's item carries datasetName).
+    return select(dataset_items, datasets.c.name.label("dataset_name")).join(
+        datasets, (datasets.c.project_id == dataset_items.c.project_id) & (datasets.c.id == dataset_items.c.dataset_id)
+    )
+
+
+def _runs_select() -> Select[Any]:
+    return select(dataset_runs, datasets.c.name.label("dataset_name")).join(
+        datasets, (datasets.c.project_id == dataset_runs.c.project_id) & (datasets.c.id == dataset_runs.c.dataset_id)
+    )
+
+
+def _run_items_select() -> Select[Any]:
+    return select(dataset_run_items, dataset_runs.c.name.label("dataset_run_name")).join(
+        dataset_runs,
+        (dataset_runs.c.project_id == dataset_run_items.c.project_id)
+        & (dataset_runs.c.id == dataset_run_items.c.dataset_run_id),
+    )
+
+
+def _dataset(row: Any) -> Dataset:
+    return Dataset(
+        id=row["id"],
+        project_id=row["project_id"],
+        name=row["name"],
+        description=row["description"],
+        metadata=load_json_object(row["metadata"]),
+        created_at_us=row["created_at_us"],
+        updated_at_us=row["updated_at_us"],
+    )
+
+
+def _item(row: Any) -> DatasetItem:
+    return DatasetItem(
+        id=row["id"],
+        project_id=row["project_id"],
+        dataset_id=row["dataset_id"],
+        dataset_name=row["dataset_name"],
+        status=row["status"],
+        input=load_json(row["input"]),
+        expected_output=load_json(row["expected_output"]),
+        metadata=load_json_object(row["metadata"]),
+        source_trace_id=row["source_trace_id"],
+        source_observation_id=row["source_observation_id"],
+        created_at_us=row["created_at_us"],
+        updated_at_us=row["updated_at_us"],
+    )
+
+
+def _run(row: Any) -> DatasetRun:
+    return DatasetRun(
+        id=row["id"],
+        project_id=row["project_id"],
+        dataset_id=row["dataset_id"],
+        dataset_name=row["dataset_name"],
+        name=row["name"],
+        description=row["description"],
+        metadata=load_json_object(row["metadata"]),
+        created_at_us=row["created_at_us"],
+        updated_at_us=row["updated_at_us"],
+    )
+
+
+def _run_item(row: Any) -> DatasetRunItem:
+    return DatasetRunItem(
+        id=row["id"],
+        project_id=row["project_id"],
+        dataset_run_id=row["dataset_run_id"],
+        dataset_run_name=row["dataset_run_name"],
+        dataset_item_id=row["dataset_item_id"],
+        trace_id=row["trace_id"],
+        observation_id=row["observation_id"],
+        created_at_us=row["created_at_us"],
+    )
