@@ -141,6 +141,55 @@ def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
     }
 
 
+# -- encoders alone ----------------------------------------------------------------------------
+
+
+def encoders(n: int) -> None:
+    """CPU per span of each candidate wire encoding, on N fresh spans encoded once each in batches
+    of 512 (cold, as in the export thread), plus the request size per span."""
+    import gc
+    import zlib
+
+    import orjson
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as protobuf_request
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from interactiveai.sdk.export.encoder import encode_spans
+    from interactiveai.sdk.export.otlp_objects import spans_to_request
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    _plain_loop(provider.get_tracer("interactiveai-sdk", "0.1.0", attributes={"public_key": "pk"}), 0, n)
+    spans = list(memory.get_finished_spans())
+    batches = [spans[i : i + 512] for i in range(0, n, 512)]
+    candidates: dict[str, Any] = {
+        "protobuf (stock encoder)": lambda b: protobuf_request(b).SerializeToString(),
+        "OTLP/JSON dicts + orjson": lambda b: orjson.dumps(spans_to_request(b)),
+        "OTLP/JSON text (ours)": encode_spans,
+    }
+    print(f"{'encoding':34s} {'µs/span':>8s} {'bytes/span':>10s}")
+    bodies: dict[str, list[bytes]] = {}
+    for name, encode in candidates.items():
+        gc.collect()
+        start = time.process_time()
+        bodies[name] = [encode(batch) for batch in batches]
+        cpu = time.process_time() - start
+        size = sum(map(len, bodies[name])) / n
+        print(f"{name:34s} {cpu / n * 1e6:8.2f} {size:10.0f}")
+    for level in (1, 6):
+        for name in ("protobuf (stock encoder)", "OTLP/JSON text (ours)"):
+            start = time.process_time()
+            compressed = [zlib.compress(body, level, wbits=31) for body in bodies[name]]
+            cpu = time.process_time() - start
+            size = sum(map(len, compressed)) / n
+            print(
+                f"{'  + gzip level ' + str(level) + ' of ' + name.split(' ')[0]:34s} {cpu / n * 1e6:8.2f} {size:10.0f}"
+            )
+
+
 # -- the orchestrator ---------------------------------------------------------------------------
 
 
@@ -165,12 +214,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30_000, help="observations per measurement")
     parser.add_argument("--repeat", type=int, default=3, help="measurements per variant (best is reported)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--encoders", action="store_true", help="only compare wire encodings (CPU and size per span)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve()
+        return
+    if args.encoders:
+        encoders(args.n)
         return
     if args.measure:
         print(json.dumps(measure(args.measure, args.base_url, args.n)))
