@@ -68,6 +68,8 @@ class ReceivedRequest:
     spans: list[dict[str, Any]] = field(default_factory=list)
     received_at: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` when the answer was decided (after the "slow" sleep)."""
+    client_port: int = 0
+    """The client's source port: requests on one kept-alive connection share it."""
 
 
 # -- decoding: protobuf -------------------------------------------------------------------------
@@ -318,15 +320,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"\x00\x01 this is not HTTP \xff\r\n\r\n")
             self.wfile.flush()
             self.close_connection = True
-            receiver._record(ReceivedRequest(self.path, headers, len(body), 0))
+            self._record(ReceivedRequest(self.path, headers, len(body), 0))
             return
         if mode.isdigit():
             extra = {"Retry-After": f"{retry_after:g}"} if mode in ("429", "503") else {}
-            receiver._record(ReceivedRequest(self.path, headers, len(body), int(mode)))
+            self._record(ReceivedRequest(self.path, headers, len(body), int(mode)))
             self._reply(int(mode), b'{"message": "test receiver error mode"}', "application/json", extra)
             return
         if not self.path.split("?")[0].endswith("/v1/traces"):
-            receiver._record(ReceivedRequest(self.path, headers, len(body), 404))
+            self._record(ReceivedRequest(self.path, headers, len(body), 404))
             self._reply(404, b"not found", "text/plain")
             return
         content_type = headers.get("content-type", "").split(";")[0].strip()
@@ -347,21 +349,25 @@ class _Handler(BaseHTTPRequestHandler):
                 else:
                     spans, ids = [], count_json_request(body)
             else:
-                receiver._record(ReceivedRequest(self.path, headers, length, 415))
+                self._record(ReceivedRequest(self.path, headers, length, 415))
                 self._reply(415, b"unsupported content type", "text/plain")
                 return
         except Exception as exc:  # a decoding bug in an exporter must show up in the test
             receiver.decode_errors.append(repr(exc))
-            receiver._record(ReceivedRequest(self.path, headers, length, 400))
+            self._record(ReceivedRequest(self.path, headers, length, 400))
             self._reply(400, f"cannot decode: {exc!r}".encode(), "text/plain")
             return
-        receiver._record(ReceivedRequest(self.path, headers, length, 200, spans), ids)
+        self._record(ReceivedRequest(self.path, headers, length, 200, spans), ids)
         if mode == "garbage":
             self._reply(200, b"\xff\xfe<html>not an OTLP response", "application/x-protobuf")
         elif content_type == "application/json":
             self._reply(200, b"{}", "application/json")
         else:
             self._reply(200, trace_service_pb2.ExportTraceServiceResponse().SerializeToString(), content_type)
+
+    def _record(self, request: ReceivedRequest, ids: list[tuple[str, str]] | None = None) -> None:
+        request.client_port = self.client_address[1]
+        self.server.receiver._record(request, ids)
 
     def _reply(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
