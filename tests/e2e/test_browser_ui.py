@@ -210,6 +210,30 @@ def test_filtering_the_list(page: Any, server: LiveServer, data: dict[str, str])
     assert page.watch.errors == []
 
 
+def test_custom_time_range_in_local_time(
+    browser: Any, auth_state: str, server: LiveServer, data: dict[str, str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    context = browser.new_context(storage_state=auth_state, timezone_id="Asia/Kolkata")  # UTC+05:30
+    page = context.new_page()
+    page.goto(_url(server, "/traces"))
+    page.select_option("#range", "custom")
+    now = datetime.now(UTC)
+    local = ZoneInfo("Asia/Kolkata")
+    start, end = now - timedelta(minutes=12), now + timedelta(hours=1)
+    page.fill("#custom-range input[name=from]", start.astimezone(local).strftime("%Y-%m-%dT%H:%M:%S"))
+    page.fill("#custom-range input[name=to]", end.astimezone(local).strftime("%Y-%m-%dT%H:%M:%S"))
+    page.click("#filters button[type=submit]")
+    page.wait_for_url("**range=custom**")
+    assert f"from={start.strftime('%Y-%m-%dT%H%%3A%M%%3A%S')}" in page.url  # the URL carries UTC
+    shown = {r.get_attribute("data-trace-id") for r in page.locator("#traces-table tbody tr").all()}
+    assert {data["error"], data["xss"], data["big"]} <= shown and data["chat"] not in shown
+    assert page.input_value("#custom-range input[name=from]") == start.astimezone(local).strftime("%Y-%m-%dT%H:%M:%S")
+    context.close()
+
+
 def test_column_chooser_persists(page: Any, server: LiveServer, data: dict[str, str]) -> None:
     page.goto(_url(server, "/traces"))
     assert page.locator("th[data-col=input]").is_visible()

@@ -60,8 +60,23 @@
         toggle.setAttribute("aria-expanded", String(!more.classList.contains("hidden")));
       });
     }
+    // The URL carries UTC; the inputs show and take local time.
+    const pad = (n) => String(n).padStart(2, "0");
+    const localText = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    const utcInputs = [...document.querySelectorAll("input[data-utc]")];
+    utcInputs.forEach((input) => {
+      const d = input.value ? new Date(input.value.replace(/Z$/, "") + "Z") : null;
+      if (d && !Number.isNaN(d.getTime())) input.value = localText(d);
+    });
+    const tzLabel = document.getElementById("tz-label");
+    if (tzLabel) tzLabel.textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
     if (form) {
-      form.addEventListener("submit", () => {  // keep the URL short: drop empty fields
+      form.addEventListener("submit", () => {
+        utcInputs.forEach((input) => {
+          const d = input.value ? new Date(input.value) : null;
+          if (d && !Number.isNaN(d.getTime())) input.value = d.toISOString().slice(0, 19);
+        });
+        // keep the URL short: drop empty fields
         form.querySelectorAll("input, select").forEach((i) => { if (!i.value && i.name) i.disabled = true; });
       });
     }
