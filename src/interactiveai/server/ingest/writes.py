@@ -3,13 +3,16 @@
 The caller owns the transaction (see writer.py). Order of work, chosen for correctness under
 concurrency (several server replicas on one PostgreSQL):
 
-1. Lock the affected trace rows. PostgreSQL: insert placeholders for unknown traces with
-   ``ON CONFLICT DO NOTHING``, then ``SELECT … FOR UPDATE``, both in (project, id) order so that
-   two transactions never wait on each other in a cycle. SQLite: the transaction was opened with
-   ``BEGIN IMMEDIATE``, so this writer is the only one and a plain read suffices.
-2. With the traces locked, no one else can be inserting their observations: read which of the
+1. Lock the affected trace rows that exist (PostgreSQL: ``SELECT … FOR UPDATE`` in id order;
+   SQLite: the transaction was opened with ``BEGIN IMMEDIATE``, so this writer is the only one).
+2. Insert the unknown traces as finished rows (their spans merged in Python), in id order, with
+   ``ON CONFLICT DO NOTHING RETURNING id``. A trace another replica inserted in the meantime is
+   then locked and treated as existing. Inserting new keys in sorted order after locking existing
+   rows in sorted order cannot form a wait cycle (an insert only waits for another transaction's
+   uncommitted insert of the same key), and a deadlock error would be retried anyway.
+3. With the traces locked, no one else can be inserting their observations: read which of the
    batch's spans are already stored and insert only the others. A re-sent span is a no-op.
-3. Merge only the inserted spans into the trace rows and write them back.
+4. Merge only the inserted spans into the existing trace rows and write them back.
 """
 
 from __future__ import annotations
@@ -59,67 +62,71 @@ def write_batch(conn: Connection, batch: Sequence[tuple[str, MappedSpan]]) -> in
 
 def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[MappedSpan]], now: int) -> int:
     trace_ids = sorted(by_trace)
-    current = _lock_traces(conn, project_id, trace_ids, by_trace, now)
-    # A trace row and its observations are always committed together, so only traces that
-    # already count observations can hold some of this batch's spans (re-sends).
+    current = _select_traces(conn, project_id, trace_ids)
+    merged_rows: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    spans_to_store: list[MappedSpan] = []
+
+    # Unknown traces: all their spans are new; insert the finished rows directly.
+    unknown = [t for t in trace_ids if t not in current]
+    if unknown:
+        rows = []
+        for trace_id in unknown:
+            spans = by_trace[trace_id]
+            merged, tags = merge_spans(empty_trace(spans[0].row["start_time_us"]), spans)
+            merged.update(project_id=project_id, id=trace_id, created_at_us=now, updated_at_us=now, bookmarked=False)
+            merged_rows[trace_id] = (merged, tags)
+            rows.append(merged)
+        if conn.dialect.name == "postgresql":
+            # another replica may have inserted some of them since our read: those it won are
+            # locked and merged like any existing trace below
+            won = set(insert_rows(conn, traces, rows, returning="id"))
+            lost = [t for t in unknown if t not in won]
+            if lost:
+                current.update(_select_traces(conn, project_id, lost))
+                for trace_id in lost:
+                    del merged_rows[trace_id]
+        else:
+            insert_rows(conn, traces, rows)  # BEGIN IMMEDIATE: no one else can have inserted them
+        for trace_id in merged_rows:
+            spans_to_store.extend(by_trace[trace_id])
+
+    # Known traces: only spans not stored yet count (re-sends are no-ops).
     stored = _stored_observations(
         conn, project_id, {t: by_trace[t] for t, row in current.items() if row["observation_count"]}
     )
-    new_rows: list[dict[str, Any]] = []
-    new_by_trace: dict[str, list[MappedSpan]] = {}
-    for trace_id in trace_ids:
+    updates: list[dict[str, Any]] = []
+    for trace_id, row in current.items():
         fresh = [s for s in by_trace[trace_id] if (trace_id, s.row["id"]) not in stored]
         if fresh:
-            new_by_trace[trace_id] = fresh
-            for span in fresh:
-                row = span.row
-                row["project_id"] = project_id
-                row["created_at_us"] = now
-                new_rows.append(row)
-    if not new_rows:
-        return 0
-    insert_rows(conn, observations, new_rows)
-
-    updates: list[dict[str, Any]] = []
-    inserts: list[dict[str, Any]] = []
-    tag_rows: list[dict[str, Any]] = []
-    for trace_id, fresh in new_by_trace.items():
-        existing = current.get(trace_id)
-        base = existing if existing is not None else empty_trace(fresh[0].row["start_time_us"])
-        merged, new_tags = merge_spans(base, fresh)
-        merged["updated_at_us"] = now
-        if existing is None:
-            merged["project_id"] = project_id
-            merged["id"] = trace_id
-            merged["created_at_us"] = now
-            merged["bookmarked"] = False
-            inserts.append(merged)
-        else:
-            merged["b_project_id"] = project_id
-            merged["b_id"] = trace_id
+            merged, tags = merge_spans(row, fresh)
+            merged.update(updated_at_us=now, b_project_id=project_id, b_id=trace_id)
+            merged_rows[trace_id] = (merged, tags)
             updates.append(merged)
-        tag_rows.extend({"project_id": project_id, "tag": tag, "trace_id": trace_id} for tag in new_tags)
-    if inserts:
-        insert_rows(conn, traces, inserts)
+            spans_to_store.extend(fresh)
+    if not spans_to_store:
+        return 0
+
+    observation_rows = []
+    for span in spans_to_store:
+        row = span.row
+        row["project_id"] = project_id
+        row["created_at_us"] = now
+        observation_rows.append(row)
+    insert_rows(conn, observations, observation_rows)
     if updates:
         update_rows(conn, _UPDATE_TRACE, updates)
+    tag_rows = [
+        {"project_id": project_id, "tag": tag, "trace_id": trace_id}
+        for trace_id, (_, tags) in merged_rows.items()
+        for tag in tags
+    ]
     if tag_rows:
         insert_rows(conn, trace_tags, tag_rows)
-    return len(new_rows)
+    return len(observation_rows)
 
 
-def _lock_traces(
-    conn: Connection, project_id: str, trace_ids: list[str], by_trace: dict[str, list[MappedSpan]], now: int
-) -> dict[str, dict[str, Any]]:
-    """The current rows of the batch's traces, locked for this transaction (see module doc)."""
-    postgres = conn.dialect.name == "postgresql"
-    if postgres:
-        placeholders = []
-        for trace_id in trace_ids:
-            row = empty_trace(min(s.row["start_time_us"] for s in by_trace[trace_id]))
-            row.update(project_id=project_id, id=trace_id, created_at_us=now, updated_at_us=now, bookmarked=False)
-            placeholders.append(row)
-        insert_rows(conn, traces, placeholders)
+def _select_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The current rows of these traces; on PostgreSQL locked, in id order (see module doc)."""
     current: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(trace_ids):
         query = (
@@ -127,7 +134,7 @@ def _lock_traces(
             .where(traces.c.project_id == project_id, traces.c.id.in_(chunk))
             .order_by(traces.c.id)
         )
-        if postgres:
+        if conn.dialect.name == "postgresql":
             query = query.with_for_update()
         for found in conn.execute(query).mappings():
             current[found["id"]] = dict(found)
