@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -144,6 +145,58 @@ def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
 # -- encoders alone ----------------------------------------------------------------------------
 
 
+def _varint(n: int) -> bytes:
+    if n < 0x80:
+        return bytes((n,))
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _field(tag: bytes, payload: bytes) -> bytes:
+    return tag + _varint(len(payload)) + payload
+
+
+def _pb_attributes(tag: bytes, attributes: Any) -> bytes:
+    parts = []
+    for key, value in getattr(attributes, "_dict", attributes).items():
+        if type(value) is str:
+            any_value = _field(b"\x0a", value.encode())
+        elif type(value) is bool:
+            any_value = b"\x10\x01" if value else b"\x10\x00"
+        elif type(value) is int:
+            any_value = b"\x18" + _varint(value & 0xFFFFFFFFFFFFFFFF)
+        else:
+            any_value = b"\x21" + struct.pack("<d", float(value))
+        parts.append(_field(tag, _field(b"\x0a", key.encode()) + _field(b"\x12", any_value)))
+    return b"".join(parts)
+
+
+def protobuf_prototype(spans: list[Any]) -> bytes:
+    """A pure-Python protobuf ``ExportTraceServiceRequest`` writer, fast paths only (one resource
+    and scope, string/bool/int/float attributes, no events or links): the best case for protobuf."""
+    pack_q = struct.Struct("<Q").pack
+    out = []
+    for span in spans:
+        trace_id, span_id, _, flags, _, _ = span._context
+        parts = [b"\x0a\x10", trace_id.to_bytes(16, "big"), b"\x12\x08", span_id.to_bytes(8, "big")]
+        if span._parent is not None:
+            parts += [b"\x22\x08", span._parent[1].to_bytes(8, "big")]
+        parts += [_field(b"\x2a", span._name.encode()), b"\x30", _varint(span._kind.value + 1)]
+        parts += [b"\x39", pack_q(span._start_time), b"\x41", pack_q(span._end_time)]
+        parts.append(_pb_attributes(b"\x4a", span._attributes))
+        parts.append(b"\x85\x01" + struct.pack("<I", int(flags) | 0x100))
+        out.append(_field(b"\x12", b"".join(parts)))
+    scope = spans[0].instrumentation_scope
+    scope_bytes = _field(b"\x0a", scope.name.encode()) + _field(b"\x12", (scope.version or "").encode())
+    scope_spans = _field(b"\x0a", scope_bytes) + b"".join(out)
+    resource = _pb_attributes(b"\x0a", spans[0].resource.attributes)
+    return _field(b"\x0a", _field(b"\x0a", resource) + _field(b"\x12", scope_spans))
+
+
 def encoders(n: int) -> None:
     """CPU per span of each candidate wire encoding, on N fresh spans encoded once each in batches
     of 512 (cold, as in the export thread), plus the request size per span."""
@@ -167,9 +220,23 @@ def encoders(n: int) -> None:
     batches = [spans[i : i + 512] for i in range(0, n, 512)]
     candidates: dict[str, Any] = {
         "protobuf (stock encoder)": lambda b: protobuf_request(b).SerializeToString(),
+        "protobuf (hand-rolled prototype)": protobuf_prototype,
         "OTLP/JSON dicts + orjson": lambda b: orjson.dumps(spans_to_request(b)),
         "OTLP/JSON text (ours)": encode_spans,
     }
+    # The prototype must produce what the stock encoder does, or its timing means nothing.
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    stock, prototype = ExportTraceServiceRequest(), ExportTraceServiceRequest()
+    stock.ParseFromString(protobuf_request(batches[0]).SerializeToString())
+    prototype.ParseFromString(protobuf_prototype(batches[0]))
+    stock_span, prototype_span = (
+        stock.resource_spans[0].scope_spans[0].spans[0],
+        prototype.resource_spans[0].scope_spans[0].spans[0],
+    )
+    stock_span.flags = prototype_span.flags  # the stock encoder leaves out the W3C bits
+    stock_span.ClearField("status")  # the stock encoder sends an empty status; unset is the same value
+    assert stock_span == prototype_span and len(prototype.resource_spans[0].scope_spans[0].spans) == len(batches[0])
     print(f"{'encoding':34s} {'µs/span':>8s} {'bytes/span':>10s}")
     bodies: dict[str, list[bytes]] = {}
     for name, encode in candidates.items():
