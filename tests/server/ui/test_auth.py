@@ -145,3 +145,9 @@ def test_login_page_survives_a_user_who_is_member_of_nothing(client: Any, engine
     login(client, "lonely@example.com")
     page = client.get("/")
     assert page.status_code == 200 and "No projects" in page.text
+
+
+def test_login_page_redirects_a_logged_in_user(ui: Any, project: Any) -> None:
+    response = ui.get(f"/login?next=/project/{project.id}/sessions", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/project/{project.id}/sessions"

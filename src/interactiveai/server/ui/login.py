@@ -10,6 +10,7 @@ from interactiveai.server.ui.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
     LoginRateLimiter,
+    LoginRequired,
     SessionSigner,
     authenticate,
     check_csrf,
@@ -36,7 +37,11 @@ _NO_PROJECTS = "Your account is not a member of any project yet. Ask an administ
 
 @router.get("/login")
 def login_page(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", {"next": safe_next(next), "error": None, "email": ""})
+    try:
+        current_user(request)
+    except LoginRequired:
+        return render(request, "login.html", {"next": safe_next(next), "error": None, "email": ""})
+    return RedirectResponse(safe_next(next), status_code=303)  # already logged in
 
 
 @router.post("/login")

@@ -186,6 +186,7 @@ export class TraceNav {
       });
     }
     label.append(caret, typeIcon(n.type), el("span", "nav-name", n.name));
+    if (n.model && this.mode === "tree") label.append(el("span", "nav-model", n.model));
     if (n.hasStatus || n.level === "ERROR" || n.level === "WARNING") label.append(el("span", "dot", ""));
     row.append(label);
     const dur = n.end === null || n.end === undefined ? null : n.end - n.start;

@@ -1,0 +1,172 @@
+"""The project dashboard: tiles, charts and tables of a time range, and its JSON twin.
+
+The HTML page is a shell (range and environment controls, empty tiles, chart frames); the
+script ``dashboard.js`` fetches the JSON twin and draws everything, so the aggregates are
+computed once per view and the page appears at once even when a 30-day window takes a moment.
+Both routes read ``query.metrics.dashboard``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import QueryParams
+
+from interactiveai.server.clock import now_us
+from interactiveai.server.query import metrics
+from interactiveai.server.query.metrics_base import GRANULARITIES, MetricsFilter
+from interactiveai.server.ui.auth import project_access
+from interactiveai.server.ui.formatting import iso_time
+from interactiveai.server.ui.pages import json_response, render
+
+router = APIRouter(include_in_schema=False)
+
+RANGES: dict[str, tuple[int, str]] = {
+    "24h": (24 * 3600, "Past 24 hours"),
+    "7d": (7 * 86400, "Past 7 days"),
+    "30d": (30 * 86400, "Past 30 days"),
+}
+DEFAULT_RANGE = "7d"
+MAX_ENVIRONMENTS = 20
+
+
+class DashboardArgs:
+    """The dashboard's state in the URL: ``range`` preset and ``env`` (repeatable). Lenient parsing."""
+
+    def __init__(self, params: QueryParams) -> None:
+        self.range = params.get("range") or DEFAULT_RANGE
+        if self.range not in RANGES:
+            self.range = DEFAULT_RANGE
+        self.environments = list(dict.fromkeys(e.strip()[:40] for e in params.getlist("env") if e.strip()))
+        self.environments = self.environments[:MAX_ENVIRONMENTS]
+
+    def window(self) -> MetricsFilter:
+        seconds = RANGES[self.range][0]
+        # The window ends at the end of the current minute, so repeated loads share bucket edges.
+        minute = GRANULARITIES["minute"]
+        to_us = (now_us() // minute + 1) * minute
+        return MetricsFilter(to_us - seconds * 1_000_000, to_us, environments=self.environments)
+
+    def query(self, **overrides: Any) -> str:
+        params: list[tuple[str, str]] = [("range", overrides.get("range", self.range))]
+        params += [("env", e) for e in overrides.get("env", self.environments)]
+        return urlencode(params)
+
+
+def _ms(us: float | None) -> float | None:
+    return None if us is None else us / 1000
+
+
+def dashboard_data(board: metrics.Dashboard, window: MetricsFilter) -> dict[str, Any]:
+    """The JSON twin's body (camelCase; latencies in milliseconds, costs in USD)."""
+    s = board.summary
+    return {
+        "from": iso_time(window.from_us),
+        "to": iso_time(window.to_us),
+        "granularity": board.granularity,
+        "summary": {
+            "traces": s.traces,
+            "observations": s.observations,
+            "errorTraces": s.error_traces,
+            "warningTraces": s.warning_traces,
+            "errorRate": s.error_rate,
+            "inputTokens": s.input_tokens,
+            "outputTokens": s.output_tokens,
+            "totalTokens": s.total_tokens,
+            "totalCost": s.total_cost,
+            "latencyP50Ms": _ms(s.latency_p50_us),
+            "latencyP95Ms": _ms(s.latency_p95_us),
+        },
+        "volume": [
+            {
+                "time": iso_time(p.bucket_us),
+                "traces": p.traces,
+                "observations": p.observations,
+                "errorTraces": p.error_traces,
+                "warningTraces": p.warning_traces,
+                "totalTokens": p.total_tokens,
+                "totalCost": p.total_cost,
+            }
+            for p in board.volume
+        ],
+        "modelSeries": [
+            {
+                "time": iso_time(p.bucket_us),
+                "model": p.model,
+                "calls": p.calls,
+                "inputTokens": p.input_tokens,
+                "outputTokens": p.output_tokens,
+                "totalTokens": p.total_tokens,
+                "totalCost": p.total_cost,
+            }
+            for p in board.model_series
+        ],
+        "latency": [
+            {"time": iso_time(p.bucket_us), "p50": _ms(p.p50_us), "p90": _ms(p.p90_us), "p95": _ms(p.p95_us), "p99": _ms(p.p99_us)}
+            for p in board.latency
+        ],
+        "models": [
+            {
+                "model": m.model,
+                "calls": m.calls,
+                "inputTokens": m.input_tokens,
+                "outputTokens": m.output_tokens,
+                "totalTokens": m.total_tokens,
+                "totalCost": m.total_cost,
+                "latencyP50Ms": _ms(m.latency_us[0]),
+                "latencyP95Ms": _ms(m.latency_us[2]),
+            }
+            for m in board.models
+        ],
+        "users": [
+            {"userId": u.user_id, "traces": u.traces, "totalTokens": u.total_tokens, "totalCost": u.total_cost}
+            for u in board.users
+        ],
+        "scores": [
+            {
+                "name": sc.name,
+                "dataType": sc.data_type,
+                "count": sc.count,
+                "average": sc.average,
+                "min": sc.minimum,
+                "max": sc.maximum,
+            }
+            for sc in board.scores
+        ],
+    }
+
+
+@router.get("/project/{project_id}/dashboard.json")
+def dashboard_json(request: Request, project_id: str) -> Response:
+    project_access(request, project_id)
+    args = DashboardArgs(request.query_params)
+    window = args.window()
+    board = metrics.dashboard(request.app.state.engine, project_id, window)
+    body = {"range": args.range, "environments": args.environments, **dashboard_data(board, window)}
+    return json_response(request, body)
+
+
+@router.get("/project/{project_id}/dashboard")
+def dashboard_page(request: Request, project_id: str) -> Response:
+    access = project_access(request, project_id)
+    args = DashboardArgs(request.query_params)
+    known = metrics.environments(request.app.state.engine, project_id)
+    base = f"/project/{project_id}/dashboard"
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "access": access,
+            "section": "dashboard",
+            "args": args,
+            "ranges": [(key, label) for key, (_seconds, label) in RANGES.items()],
+            "environments": sorted(set(known) | set(args.environments)),
+            "base": base,
+            "json_url": f"{base}.json?{args.query()}",
+            "range_label": RANGES[args.range][1],
+            "users_url": f"/project/{project_id}/users/",
+        },
+    )
