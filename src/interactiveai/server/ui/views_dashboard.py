@@ -105,7 +105,13 @@ def dashboard_data(board: metrics.Dashboard, window: MetricsFilter) -> dict[str,
             for p in board.model_series
         ],
         "latency": [
-            {"time": iso_time(p.bucket_us), "p50": _ms(p.p50_us), "p90": _ms(p.p90_us), "p95": _ms(p.p95_us), "p99": _ms(p.p99_us)}
+            {
+                "time": iso_time(p.bucket_us),
+                "p50": _ms(p.p50_us),
+                "p90": _ms(p.p90_us),
+                "p95": _ms(p.p95_us),
+                "p99": _ms(p.p99_us),
+            }
             for p in board.latency
         ],
         "models": [
