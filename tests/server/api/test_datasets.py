@@ -89,7 +89,7 @@ def test_dataset_lists_paginate_with_meta(client: Any, project: Any) -> None:
     ("body", "message"),
     [
         ({}, "name is required"),
-        ({"name": "n", "metadata": "x"}, "metadata must be a JSON object"),
+        ({"name": "n", "description": 1}, "description must be a string"),
         ([1], "JSON object"),
     ],
 )

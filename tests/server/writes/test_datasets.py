@@ -40,7 +40,7 @@ def test_upsert_dataset_by_name_keeps_id_and_changes_only_what_is_given(engine: 
         ({}, "name is required"),
         ({"name": 3}, "name must be a string"),
         ({"name": "x" * 201}, "name must be at most 200 characters"),
-        ({"name": "n", "metadata": [1]}, "metadata must be a JSON object"),
+        ({"name": "n", "metadata": 2**70}, "metadata cannot be stored as JSON"),
         ({"name": "n", "description": 5}, "description must be a string"),
         ([], "the dataset must be a JSON object"),
     ],
@@ -91,11 +91,22 @@ def test_item_upsert_by_id_updates_only_given_fields(engine: Any, project: Any) 
         engine, project.id, {"datasetName": "a", "id": "item-1", "input": {"q": 1}, "metadata": {"m": 1}}
     )
     assert created.id == "item-1" and created.expected_output is None
-    updated = upsert_dataset_item(engine, project.id, {"datasetName": "b", "id": "item-1", "status": "archived"})
+    updated = upsert_dataset_item(engine, project.id, {"datasetName": "a", "id": "item-1", "status": "archived"})
     assert updated.status == "ARCHIVED" and updated.input == {"q": 1} and updated.metadata == {"m": 1}
-    assert updated.dataset_name == "b" and updated.created_at_us == created.created_at_us
-    nulled = upsert_dataset_item(engine, project.id, {"datasetName": "b", "id": "item-1", "input": None})
+    assert updated.dataset_name == "a" and updated.created_at_us == created.created_at_us
+    nulled = upsert_dataset_item(engine, project.id, {"datasetName": "a", "id": "item-1", "input": None})
     assert nulled.input is None
+    # ids are unique per project: an item never moves to another dataset
+    with pytest.raises(InvalidInputError, match="belongs to dataset 'a'"):
+        upsert_dataset_item(engine, project.id, {"datasetName": "b", "id": "item-1", "input": 2})
+
+
+def test_metadata_may_be_any_json_value(engine: Any, project: Any) -> None:
+    dataset = upsert_dataset(engine, project.id, {"name": "ds", "metadata": ["tag-a", "tag-b"]})
+    assert dataset.metadata == ["tag-a", "tag-b"]
+    assert upsert_dataset(engine, project.id, {"name": "plain"}).metadata == {}
+    item = upsert_dataset_item(engine, project.id, {"datasetName": "ds", "input": 1, "metadata": "note"})
+    assert item.metadata == "note"
 
 
 @pytest.mark.parametrize(
@@ -106,7 +117,7 @@ def test_item_upsert_by_id_updates_only_given_fields(engine: Any, project: Any) 
         ({"datasetName": "ds", "sourceObservationId": "o"}, "sourceObservationId requires sourceTraceId"),
         ({"datasetName": "ds", "id": "x" * 65}, "id must be at most 64 characters"),
         ({"datasetName": "ds", "input": 2**70}, "input cannot be stored as JSON"),
-        ({"datasetName": "ds", "metadata": "m"}, "metadata must be a JSON object"),
+        ({"datasetName": "ds", "expectedOutput": 2**70}, "expectedOutput cannot be stored as JSON"),
     ],
 )
 def test_item_validation(engine: Any, project: Any, body: Any, message: str) -> None:

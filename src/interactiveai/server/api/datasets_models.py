@@ -27,7 +27,7 @@ class Dataset(_Out):
     projectId: str
     name: str
     description: str | None
-    metadata: dict[str, Any]
+    metadata: Any
     createdAt: str
     updatedAt: str
 
@@ -47,7 +47,7 @@ class DatasetItem(_Out):
     status: Literal["ACTIVE", "ARCHIVED"]
     input: Any
     expectedOutput: Any
-    metadata: dict[str, Any]
+    metadata: Any
     sourceTraceId: str | None
     sourceObservationId: str | None
     createdAt: str
@@ -98,7 +98,7 @@ class DatasetRun(_Out):
     projectId: str
     name: str
     description: str | None
-    metadata: dict[str, Any]
+    metadata: Any
     datasetId: str
     datasetName: str
     createdAt: str
@@ -120,7 +120,7 @@ class DatasetRuns(_Out):
 class DatasetCreate(BaseModel):
     name: str = Field(description="Unique per project; posting an existing name updates that dataset.")
     description: str | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: Any = Field(default=None, description="Any JSON value.")
 
 
 class DatasetItemCreate(BaseModel):
@@ -128,7 +128,7 @@ class DatasetItemCreate(BaseModel):
     id: str | None = Field(default=None, description="Posting an existing id updates that item.")
     input: Any = Field(default=None, description="Any JSON; copied from the source when omitted.")
     expectedOutput: Any = Field(default=None, description="Any JSON; the source's output when omitted.")
-    metadata: dict[str, Any] | None = None
+    metadata: Any = Field(default=None, description="Any JSON value.")
     sourceTraceId: str | None = Field(default=None, description="The trace this item was built from.")
     sourceObservationId: str | None = Field(default=None, description="An observation of that trace.")
     status: Literal["ACTIVE", "ARCHIVED"] | None = None
@@ -137,7 +137,7 @@ class DatasetItemCreate(BaseModel):
 class DatasetRunItemCreate(BaseModel):
     runName: str = Field(description="The run (experiment) name; created in the item's dataset if new.")
     runDescription: str | None = None
-    metadata: dict[str, Any] | None = Field(default=None, description="Metadata of the run.")
+    metadata: Any = Field(default=None, description="Metadata of the run (any JSON); updates an existing run.")
     datasetItemId: str
     traceId: str | None = Field(default=None, description="The trace the run produced for this item.")
     observationId: str | None = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 
-from interactiveai.server.query._db import Db, connect, load_json, load_json_object
+from interactiveai.server.query._db import Db, connect, load_json
 from interactiveai.server.query.pagination import Page, check_page, offset_of
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets, observations
 from interactiveai.server.storage.schema import traces as traces_table
@@ -27,7 +27,7 @@ class Dataset:
     project_id: str
     name: str
     description: str | None
-    metadata: dict[str, Any]
+    metadata: Any  # any JSON value ({} when none was given)
     created_at_us: int
     updated_at_us: int
 
@@ -41,7 +41,7 @@ class DatasetItem:
     status: str
     input: Any
     expected_output: Any
-    metadata: dict[str, Any]
+    metadata: Any  # any JSON value ({} when none was given)
     source_trace_id: str | None
     source_observation_id: str | None
     created_at_us: int
@@ -56,7 +56,7 @@ class DatasetRun:
     dataset_name: str
     name: str
     description: str | None
-    metadata: dict[str, Any]
+    metadata: Any  # any JSON value ({} when none was given)
     created_at_us: int
     updated_at_us: int
 
@@ -338,7 +338,7 @@ def _dataset(row: Any) -> Dataset:
         project_id=row["project_id"],
         name=row["name"],
         description=row["description"],
-        metadata=load_json_object(row["metadata"]),
+        metadata=load_json(row["metadata"]),
         created_at_us=row["created_at_us"],
         updated_at_us=row["updated_at_us"],
     )
@@ -353,7 +353,7 @@ def _item(row: Any) -> DatasetItem:
         status=row["status"],
         input=load_json(row["input"]),
         expected_output=load_json(row["expected_output"]),
-        metadata=load_json_object(row["metadata"]),
+        metadata=load_json(row["metadata"]),
         source_trace_id=row["source_trace_id"],
         source_observation_id=row["source_observation_id"],
         created_at_us=row["created_at_us"],
@@ -369,7 +369,7 @@ def _run(row: Any) -> DatasetRun:
         dataset_name=row["dataset_name"],
         name=row["name"],
         description=row["description"],
-        metadata=load_json_object(row["metadata"]),
+        metadata=load_json(row["metadata"]),
         created_at_us=row["created_at_us"],
         updated_at_us=row["updated_at_us"],
     )

@@ -112,6 +112,11 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
         if dataset is None:
             raise NotFoundError("Dataset", dataset_name)
         existing = get_dataset_item(conn, project_id, item_id) if item_id else None
+        if existing is not None and existing.dataset_id != dataset.id:
+            # Ids are unique per project and an item never moves: its run results belong to its dataset.
+            raise InvalidInputError(
+                f"item {item_id} belongs to dataset {existing.dataset_name!r}; ids cannot be reused"
+            )
         source_changed = existing is None or (
             (existing.source_trace_id, existing.source_observation_id) != (source_trace_id, source_observation_id)
         )
@@ -140,7 +145,7 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
             conn.execute(
                 update(dataset_items)
                 .where(dataset_items.c.project_id == project_id, dataset_items.c.id == existing.id)
-                .values(dataset_id=dataset.id, updated_at_us=now, **values)
+                .values(updated_at_us=now, **values)
             )
         assert item_id is not None
         item = get_dataset_item(conn, project_id, item_id)
@@ -311,18 +316,16 @@ def _object(body: Any, what: str) -> Mapping[str, Any]:
 
 
 def _optional_fields(body: Mapping[str, Any], **columns: str) -> dict[str, Any]:
-    """The given JSON fields as column values: ``metadata`` an object, ``*description`` a string,
-    anything else any JSON value (stored as JSON text). Absent keys are left out, so an update
-    changes only what the client sent."""
+    """The given JSON fields as column values: ``description`` a string, anything else any JSON
+    value stored as JSON text (metadata too: the reference accepts any JSON there, and clients
+    send lists and strings). Absent keys are left out, so an update changes only what was sent."""
     values: dict[str, Any] = {}
     for key, column in columns.items():
         if key not in body:
             continue
         value = body[key]
         if column == "metadata":
-            if value is not None and not isinstance(value, dict):
-                raise InvalidInputError(f"{key} must be a JSON object")
-            values[column] = orjson.dumps(value or {}).decode()
+            values[column] = "{}" if value is None else _json_text(key, value)
         elif column == "description":
             if value is not None and not isinstance(value, str):
                 raise InvalidInputError(f"{key} must be a string")
