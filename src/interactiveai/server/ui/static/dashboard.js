@@ -1,0 +1,324 @@
+// Dashboard: fetches the page's JSON twin and draws tiles, SVG charts and tables.
+// No libraries. Every piece of data reaches the DOM through textContent or an SVG attribute,
+// never innerHTML: model names and user ids are client-provided text.
+(function () {
+  "use strict";
+  const SVG = "http://www.w3.org/2000/svg";
+  const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#059669", "#c026d3", "#dc2626", "#64748b"];
+  const MAX_SERIES = 6; // more models than this are summed into "other"
+
+  // --- formatting ---------------------------------------------------------------------------
+  const intFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  function fmtInt(v) { return v == null ? "—" : intFmt.format(v); }
+  function fmtCompact(v) {
+    if (v == null) return "—";
+    const a = Math.abs(v);
+    if (a >= 1e9) return (v / 1e9).toFixed(1) + "B";
+    if (a >= 1e6) return (v / 1e6).toFixed(1) + "M";
+    if (a >= 1e4) return (v / 1e3).toFixed(0) + "k";
+    if (a >= 1e3) return (v / 1e3).toFixed(1) + "k";
+    return String(Math.round(v * 100) / 100);
+  }
+  function fmtCost(v) {
+    if (v == null) return "—";
+    if (v === 0) return "$0";
+    const a = Math.abs(v);
+    if (a >= 1000) return "$" + intFmt.format(v);
+    if (a >= 1) return "$" + v.toFixed(2);
+    if (a >= 0.01) return "$" + v.toFixed(4);
+    return "$" + v.toPrecision(2);
+  }
+  function fmtMs(v) {
+    if (v == null) return "—";
+    if (v < 1) return (v * 1000).toFixed(0) + "µs";
+    if (v < 1000) return v.toFixed(0) + "ms";
+    if (v < 60000) return (v / 1000).toFixed(2) + "s";
+    return (v / 60000).toFixed(1) + "m";
+  }
+  function fmtPct(v) { return v == null ? "—" : (v * 100).toFixed(v < 0.1 ? 2 : 1) + "%"; }
+  function fmtTime(iso, granularity, long) {
+    const d = new Date(iso);
+    const opts = granularity === "day" || granularity === "week"
+      ? { month: "short", day: "numeric" }
+      : { hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+    if (long && opts.hour) Object.assign(opts, { month: "short", day: "numeric" });
+    return new Intl.DateTimeFormat(undefined, opts).format(d);
+  }
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text != null) node.textContent = text;
+    return node;
+  }
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    return node;
+  }
+  function swatch(color) {
+    const s = el("span", "swatch");
+    s.style.background = color;
+    return s;
+  }
+
+  // --- chart ----------------------------------------------------------------------------------
+  function niceMax(v) {
+    if (!(v > 0)) return 1;
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+    return 10 * p;
+  }
+
+  // series: [{name, color, values: [number|null per bucket]}]; kind: "stack" (bars) or "line".
+  function drawChart(box, times, series, opts) {
+    box.replaceChildren();
+    const width = Math.max(box.clientWidth, 240);
+    const height = box.clientHeight || 220;
+    const m = { top: 8, right: 8, bottom: 22, left: 52 };
+    const w = width - m.left - m.right;
+    const h = height - m.top - m.bottom;
+    const svg = svgEl("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": opts.label });
+    box.appendChild(svg);
+    const n = times.length;
+    const totals = times.map((_, i) => opts.kind === "stack"
+      ? series.reduce((s, ser) => s + (ser.values[i] || 0), 0)
+      : Math.max(0, ...series.map((ser) => ser.values[i] || 0)));
+    const top = niceMax(Math.max(0, ...totals));
+    const y = (v) => m.top + h - (v / top) * h;
+    const step = w / Math.max(n, 1);
+    const x = (i) => m.left + i * step;
+
+    const grid = svgEl("g", { class: "grid" });
+    const axis = svgEl("g", { class: "axis" });
+    for (let t = 0; t <= 4; t++) {
+      const v = (top * t) / 4;
+      grid.appendChild(svgEl("line", { x1: m.left, x2: m.left + w, y1: y(v), y2: y(v) }));
+      const label = svgEl("text", { x: m.left - 6, y: y(v) + 3.5, "text-anchor": "end" });
+      label.textContent = opts.format(v);
+      axis.appendChild(label);
+    }
+    const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(w / 70))));
+    for (let i = 0; i < n; i += every) {
+      const label = svgEl("text", { x: x(i) + step / 2, y: height - 6, "text-anchor": "middle" });
+      label.textContent = fmtTime(times[i], opts.granularity, false);
+      axis.appendChild(label);
+    }
+    svg.append(grid, axis);
+    svg.appendChild(svgEl("line", { class: "baseline", x1: m.left, x2: m.left + w, y1: y(0), y2: y(0) }));
+
+    if (!totals.some((v) => v > 0)) {
+      const note = svgEl("text", { class: "empty-note", x: m.left + w / 2, y: m.top + h / 2, "text-anchor": "middle" });
+      note.textContent = "No data in this range";
+      svg.appendChild(note);
+      return;
+    }
+    if (opts.kind === "stack") {
+      const barW = Math.max(1, step * 0.72);
+      for (let i = 0; i < n; i++) {
+        let base = 0;
+        for (const ser of series) {
+          const v = ser.values[i] || 0;
+          if (v <= 0) continue;
+          svg.appendChild(svgEl("rect", {
+            x: x(i) + (step - barW) / 2, y: y(base + v), width: barW, height: Math.max(0.5, y(base) - y(base + v)),
+            fill: ser.color, rx: barW > 6 ? 1.5 : 0,
+          }));
+          base += v;
+        }
+      }
+    } else {
+      for (const ser of series) {
+        let d = "";
+        let pen = false;
+        ser.values.forEach((v, i) => {
+          if (v == null) { pen = false; return; }
+          d += (pen ? "L" : "M") + (x(i) + step / 2).toFixed(1) + " " + y(v).toFixed(1);
+          pen = true;
+        });
+        svg.appendChild(svgEl("path", { d, fill: "none", stroke: ser.color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
+        if (n <= 60) ser.values.forEach((v, i) => {
+          if (v != null) svg.appendChild(svgEl("circle", { cx: x(i) + step / 2, cy: y(v), r: 2, fill: ser.color }));
+        });
+      }
+    }
+    addHover(box, svg, { times, series, opts, x, step, m, h, n });
+  }
+
+  function addHover(box, svg, c) {
+    const line = svgEl("line", { class: "hover-line hidden", y1: c.m.top, y2: c.m.top + c.h });
+    svg.appendChild(line);
+    const tip = el("div", "chart-tip hidden");
+    box.appendChild(tip);
+    svg.addEventListener("mousemove", (event) => {
+      const rect = svg.getBoundingClientRect();
+      const scale = rect.width / svg.viewBox.baseVal.width;
+      const px = (event.clientX - rect.left) / scale;
+      const i = Math.floor((px - c.m.left) / c.step);
+      if (i < 0 || i >= c.n) { hide(); return; }
+      const cx = c.x(i) + c.step / 2;
+      line.setAttribute("x1", cx); line.setAttribute("x2", cx);
+      line.classList.remove("hidden");
+      tip.replaceChildren(el("div", "tip-title", fmtTime(c.times[i], c.opts.granularity, true)));
+      const rows = c.series.filter((s) => c.opts.kind !== "stack" || s.values[i]);
+      for (const ser of rows.slice().reverse()) {
+        const row = el("div");
+        row.append(swatch(ser.color), document.createTextNode(ser.name + ": " + c.opts.format(ser.values[i])));
+        tip.appendChild(row);
+      }
+      if (!rows.length) tip.appendChild(el("div", null, "no data"));
+      tip.classList.remove("hidden");
+      const left = cx * scale + 12;
+      tip.style.left = (left + tip.offsetWidth > rect.width ? cx * scale - tip.offsetWidth - 12 : left) + "px";
+      tip.style.top = "8px";
+    });
+    function hide() { line.classList.add("hidden"); tip.classList.add("hidden"); }
+    svg.addEventListener("mouseleave", hide);
+  }
+
+  function legend(target, series) {
+    target.replaceChildren();
+    for (const ser of series) {
+      const item = el("span");
+      item.append(swatch(ser.color), document.createTextNode(ser.name));
+      target.appendChild(item);
+    }
+  }
+
+  // Group the per-model rows into at most MAX_SERIES series (by total of `field`) plus "other".
+  function byModel(data, field) {
+    const times = data.volume.map((p) => p.time);
+    const index = new Map(times.map((t, i) => [t, i]));
+    const totals = new Map();
+    for (const p of data.modelSeries) totals.set(p.model, (totals.get(p.model) || 0) + p[field]);
+    const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
+    const kept = ranked.slice(0, MAX_SERIES);
+    const series = kept.map((name, k) => ({ name, color: PALETTE[k % PALETTE.length], values: times.map(() => 0) }));
+    const other = { name: "other", color: PALETTE[PALETTE.length - 1], values: times.map(() => 0) };
+    for (const p of data.modelSeries) {
+      const i = index.get(p.time);
+      if (i === undefined) continue;
+      const k = kept.indexOf(p.model);
+      (k >= 0 ? series[k] : other).values[i] += p[field];
+    }
+    if (ranked.length > MAX_SERIES) series.push(other);
+    return series;
+  }
+
+  function charts(root, data) {
+    const times = data.volume.map((p) => p.time);
+    const g = data.granularity;
+    const specs = {
+      traces: {
+        kind: "stack", format: fmtCompact, label: "Traces over time",
+        series: [
+          { name: "ok", color: PALETTE[0], values: data.volume.map((p) => p.traces - p.errorTraces) },
+          { name: "with errors", color: "#d92d20", values: data.volume.map((p) => p.errorTraces) },
+        ],
+      },
+      cost: { kind: "stack", format: fmtCost, label: "Cost by model", series: byModel(data, "totalCost") },
+      tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", series: byModel(data, "totalTokens") },
+      latency: {
+        kind: "line", format: fmtMs, label: "Trace latency percentiles",
+        series: ["p50", "p90", "p95", "p99"].map((k, i) => ({
+          name: k, color: ["#059669", "#0891b2", "#4f46e5", "#d97706"][i], values: data.latency.map((p) => p[k]),
+        })),
+      },
+    };
+    for (const [name, spec] of Object.entries(specs)) {
+      const box = root.querySelector(`[data-chart="${name}"]`);
+      const key = root.querySelector(`[data-legend="${name}"]`);
+      if (!box) continue;
+      drawChart(box, times, spec.series, { kind: spec.kind, format: spec.format, label: spec.label, granularity: g });
+      if (key) legend(key, spec.series);
+    }
+  }
+
+  // --- tiles and tables -------------------------------------------------------------------------
+  function setTile(root, name, value, sub) {
+    const node = root.querySelector(`[data-tile="${name}"]`);
+    if (node) node.textContent = value;
+    const subNode = root.querySelector(`[data-tile-sub="${name}"]`);
+    if (subNode && sub != null) subNode.textContent = sub;
+  }
+
+  function tiles(root, s) {
+    setTile(root, "traces", fmtInt(s.traces), s.warningTraces ? fmtInt(s.warningTraces) + " with warnings" : "\u00a0");
+    setTile(root, "observations", fmtInt(s.observations));
+    setTile(root, "cost", fmtCost(s.totalCost), s.traces ? fmtCost(s.totalCost / s.traces) + " per trace" : "\u00a0");
+    setTile(root, "tokens", fmtCompact(s.totalTokens), fmtCompact(s.inputTokens) + " in · " + fmtCompact(s.outputTokens) + " out");
+    setTile(root, "errors", fmtPct(s.errorRate), fmtInt(s.errorTraces) + " traces with errors");
+    setTile(root, "latency", fmtMs(s.latencyP95Ms), "p50 " + fmtMs(s.latencyP50Ms));
+  }
+
+  function fillTable(table, rows, cells, emptyText) {
+    const body = table.querySelector("tbody");
+    body.replaceChildren();
+    if (!rows.length) {
+      const tr = el("tr");
+      const td = el("td", "empty-row", emptyText);
+      td.colSpan = table.querySelectorAll("thead th").length;
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    for (const row of rows) {
+      const tr = el("tr");
+      for (const [value, cls, href] of cells(row)) {
+        const td = el("td", cls || null);
+        if (href) {
+          const a = el("a", null, value);
+          a.href = href;
+          td.appendChild(a);
+        } else {
+          td.textContent = value;
+        }
+        tr.appendChild(td);
+      }
+      body.appendChild(tr);
+    }
+  }
+
+  function tables(root, data) {
+    const usersUrl = root.dataset.usersUrl || "";
+    fillTable(root.querySelector("#models-table"), data.models, (m) => [
+      [m.model, "ellipsis"], [fmtInt(m.calls), "num"], [fmtInt(m.inputTokens), "num"], [fmtInt(m.outputTokens), "num"],
+      [fmtInt(m.totalTokens), "num"], [fmtCost(m.totalCost), "num"], [fmtMs(m.latencyP50Ms), "num"], [fmtMs(m.latencyP95Ms), "num"],
+    ], "No model calls in this range");
+    fillTable(root.querySelector("#users-table"), data.users, (u) => [
+      [u.userId, "ellipsis", usersUrl + encodeURIComponent(u.userId)], [fmtInt(u.traces), "num"],
+      [fmtInt(u.totalTokens), "num"], [fmtCost(u.totalCost), "num"],
+    ], "No traces with a user id in this range");
+    const num = (v) => (v == null ? "—" : (Math.round(v * 1000) / 1000).toString());
+    fillTable(root.querySelector("#scores-table"), data.scores, (s) => [
+      [s.name], [s.dataType.toLowerCase()], [fmtInt(s.count), "num"], [num(s.average), "num"], [num(s.min), "num"], [num(s.max), "num"],
+    ], "No scores in this range");
+  }
+
+  function render(root, data) {
+    tiles(root, data.summary);
+    charts(root, data);
+    tables(root, data);
+    root.classList.remove("loading");
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const root = document.getElementById("dashboard");
+    if (!root) return;
+    let data = null;
+    fetch(root.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status))))
+      .then((body) => { data = body; render(root, body); })
+      .catch((err) => {
+        const box = document.getElementById("dash-error");
+        box.textContent = "Could not load the dashboard data (" + err.message + "). Reload to try again.";
+        box.classList.remove("hidden");
+        root.classList.remove("loading");
+      });
+    let timer = null;
+    window.addEventListener("resize", () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => { if (data) charts(root, data); }, 150);
+    });
+  });
+})();
