@@ -194,3 +194,8 @@ def test_detail_is_project_scoped(ui: Any, project: Any, other_project: Any, see
     assert ui.get(f"/project/{project.id}/traces/{seeded['foreign']}.json").status_code == 404
     assert ui.get(f"/project/{project.id}/traces/{seeded['foreign']}/io.json").status_code == 404
     assert ui.get(f"/project/{other_project.id}/traces/{seeded['foreign']}.json").status_code == 404
+
+
+def test_selected_environment_stays_in_the_select(ui: Any, project: Any, seeded: dict[str, str]) -> None:
+    page = ui.get(f"/project/{project.id}/traces?env=nowhere").text
+    assert "<option selected>nowhere</option>" in page

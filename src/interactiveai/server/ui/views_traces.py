@@ -108,6 +108,8 @@ def traces_page(request: Request, project_id: str) -> Response:
     access, state, page, trace_scores = _list(request, project_id)
     base = f"/project/{project_id}/traces"
     options = filter_options(request.app.state.engine, project_id, state.filter.from_us)
+    # a selected value missing from the recent sample must stay selectable, or Apply would drop it
+    options["environments"] = sorted(set(options["environments"]) | set(state.filter.environments))
     return render(
         request,
         "traces.html",
