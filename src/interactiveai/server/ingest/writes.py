@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from interactiveai.server.clock import now_us
-from interactiveai.server.ingest.bulk import insert_rows, update_rows
+from interactiveai.server.ingest.bulk import copy_rows, insert_rows, pg_update_rows, update_rows
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.storage.schema import observations, trace_tags, traces
@@ -100,6 +100,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
         if fresh:
             merged, tags = merge_spans(row, fresh)
             merged.update(updated_at_us=now, b_project_id=project_id, b_id=trace_id)
+            merged.update(project_id=project_id, id=trace_id, created_at_us=0, bookmarked=False)  # staging only
             merged_rows[trace_id] = (merged, tags)
             updates.append(merged)
             spans_to_store.extend(fresh)
@@ -112,9 +113,15 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
         row["project_id"] = project_id
         row["created_at_us"] = now
         observation_rows.append(row)
-    insert_rows(conn, observations, observation_rows)
-    if updates:
-        update_rows(conn, _UPDATE_TRACE, updates)
+    if conn.dialect.name == "postgresql":
+        # no conflict possible: these spans' traces are locked and the spans were checked absent
+        copy_rows(conn, observations, observation_rows)
+        if updates:
+            pg_update_rows(conn, traces, updates, [*MERGE_COLUMNS, "updated_at_us"])
+    else:
+        insert_rows(conn, observations, observation_rows)
+        if updates:
+            update_rows(conn, _UPDATE_TRACE, updates)
     tag_rows = [
         {"project_id": project_id, "tag": tag, "trace_id": trace_id}
         for trace_id, (_, tags) in merged_rows.items()
