@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -9,6 +11,7 @@ from interactiveai.server.writes.datasets import (
     NotFoundError,
     create_item_from_trace,
     create_run_item,
+    delete_dataset,
     delete_dataset_item,
     delete_dataset_run,
     upsert_dataset,
@@ -189,3 +192,42 @@ def test_deletes_never_reach_another_project(engine: Any, project: Any, other_pr
     assert not delete_dataset_item(engine, project.id, "shared-id")
     assert not delete_dataset_run(engine, project.id, "ds", "r")
     assert q.get_dataset_item(engine, other_project.id, "shared-id") is not None
+
+
+def test_concurrent_creates_by_name_make_one_dataset_and_one_run(engine: Any, project: Any) -> None:
+    """Experiment runners post in parallel; a race on a new name must not fail or duplicate it."""
+    workers = 6
+    barrier = threading.Barrier(workers)
+
+    def create_dataset(_: int) -> str:
+        barrier.wait()
+        return upsert_dataset(engine, project.id, {"name": "parallel"}).id
+
+    with ThreadPoolExecutor(workers) as pool:
+        assert len(set(pool.map(create_dataset, range(workers)))) == 1
+    items = [upsert_dataset_item(engine, project.id, {"datasetName": "parallel", "input": n}) for n in range(workers)]
+
+    def link(n: int) -> str:
+        barrier.wait()
+        body = {"runName": "run", "datasetItemId": items[n].id, "traceId": trace_id(n + 1)}
+        return create_run_item(engine, project.id, body).dataset_run_id
+
+    with ThreadPoolExecutor(workers) as pool:
+        run_ids = set(pool.map(link, range(workers)))
+    assert len(run_ids) == 1
+    assert len(q.run_items_of_run(engine, project.id, run_ids.pop())) == workers
+
+
+def test_deleting_a_dataset_takes_everything_in_it(engine: Any, project: Any, other_project: Any) -> None:
+    for project_id in (project.id, other_project.id):
+        upsert_dataset(engine, project_id, {"name": "ds"})
+        item = upsert_dataset_item(engine, project_id, {"datasetName": "ds", "input": 1})
+        create_run_item(engine, project_id, {"runName": "r", "datasetItemId": item.id, "traceId": trace_id(1)})
+    upsert_dataset(engine, project.id, {"name": "kept"})
+    assert delete_dataset(engine, project.id, "ds")
+    assert not delete_dataset(engine, project.id, "ds")
+    assert q.get_dataset(engine, project.id, "ds") is None
+    assert q.list_dataset_items(engine, project.id).total == 0
+    assert [d.name for d in q.list_datasets(engine, project.id).items] == ["kept"]
+    theirs = q.get_dataset(engine, other_project.id, "ds")
+    assert theirs is not None and q.list_dataset_runs(engine, other_project.id, theirs.id).total == 1

@@ -266,6 +266,27 @@ def delete_dataset_run(engine: Engine, project_id: str, dataset_name: str, run_n
     return True
 
 
+def delete_dataset(engine: Engine, project_id: str, name: str) -> bool:
+    """Delete a dataset with its items, runs and run items (for the UI; the reference API has no
+    such endpoint). False if the project has no dataset with that name."""
+    with engine.begin() as conn:
+        dataset = get_dataset(conn, project_id, name)
+        if dataset is None:
+            return False
+        runs = select(dataset_runs.c.id).where(
+            dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset.id
+        )
+        conn.execute(
+            delete(dataset_run_items).where(
+                dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id.in_(runs)
+            )
+        )
+        for table in (dataset_runs, dataset_items):
+            conn.execute(delete(table).where(table.c.project_id == project_id, table.c.dataset_id == dataset.id))
+        conn.execute(delete(datasets).where(datasets.c.project_id == project_id, datasets.c.id == dataset.id))
+    return True
+
+
 def _run_for(conn: Connection, project_id: str, dataset_id: str, name: str, changes: Mapping[str, Any]) -> DatasetRun:
     now = now_us()
     run = get_dataset_run(conn, project_id, dataset_id, name)
