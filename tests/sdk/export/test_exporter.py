@@ -40,7 +40,7 @@ def test_a_connection_closed_by_the_server_is_replaced_transparently() -> None:
         receiver.set_mode("down")  # cuts the kept-alive connection
         receiver.set_mode("ok")
         started = time.monotonic()
-        outcome = exporter.export_batch(_spans(), deadline=time.monotonic() + 5)
+        outcome = exporter.export_batch(_spans(), deadline=time.monotonic() + 5).outcome
         assert outcome is ExportOutcome.SUCCESS
         assert time.monotonic() - started < 0.5  # no backoff: a stale connection is not a failure
         assert len({request.client_port for request in receiver.requests}) == 2
@@ -51,7 +51,7 @@ def test_client_errors_are_final(status: str) -> None:
     with OtlpReceiver() as receiver:
         receiver.set_mode(status)
         exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5)
-        assert exporter.export_batch(_spans(), deadline=time.monotonic() + 5) is ExportOutcome.REJECTED
+        assert exporter.export_batch(_spans(), deadline=time.monotonic() + 5).outcome is ExportOutcome.REJECTED
         assert len(receiver.requests) == 1
 
 
@@ -61,7 +61,7 @@ def test_transient_errors_are_retried_until_the_deadline(status: str) -> None:
         receiver.set_mode(status, retry_after=0.1)
         exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5)
         started = time.monotonic()
-        assert exporter.export_batch(_spans(), deadline=started + 1.0) is ExportOutcome.RETRYABLE
+        assert exporter.export_batch(_spans(), deadline=started + 1.0).outcome is ExportOutcome.RETRYABLE
         assert time.monotonic() - started <= 1.2  # the deadline bounds retries and backoff
         assert len(receiver.requests) >= 2
 
@@ -73,7 +73,7 @@ def test_retries_succeed_once_the_receiver_recovers() -> None:
         receiver.set_mode("down")
         exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5)
         threading.Timer(0.5, receiver.set_mode, args=("ok",)).start()
-        assert exporter.export_batch(_spans(), deadline=time.monotonic() + 5) is ExportOutcome.SUCCESS
+        assert exporter.export_batch(_spans(), deadline=time.monotonic() + 5).outcome is ExportOutcome.SUCCESS
         assert receiver.span_count() == 3
 
 
@@ -106,3 +106,29 @@ def test_query_strings_are_kept() -> None:
         exporter = OtlpHttpExporter(receiver.endpoint + "?tenant=a", headers={}, timeout=5)
         assert exporter.export(_spans()) is SpanExportResult.SUCCESS
         assert receiver.requests[0].path == "/api/public/otel/v1/traces?tenant=a"
+
+
+def test_big_batches_are_split_and_oversized_spans_dropped_alone() -> None:
+    from interactiveai.sdk.export import ExportProcessor
+
+    with OtlpReceiver() as receiver:
+        exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5, max_request_chars=3000)
+        processor = ExportProcessor(
+            exporter, max_queue_size=100, max_export_batch_size=100, schedule_delay=60, export_timeout=5
+        )
+        provider = TracerProvider(shutdown_on_exit=False)
+        provider.add_span_processor(processor)
+        tracer = provider.get_tracer("t")
+        for i in range(20):
+            with tracer.start_as_current_span(f"s{i}", attributes={"payload": "x" * 500}):
+                pass
+        with tracer.start_as_current_span("huge", attributes={"payload": "y" * 5000}):
+            pass
+        assert processor.force_flush(5000) is True
+        assert receiver.span_count() == 20
+        assert "huge" not in {span["name"] for span in receiver.spans()}
+        assert len(receiver.requests) >= 4  # 20 spans of ~700 characters, at most 3,000 per request
+        assert all(request.status == 200 for request in receiver.requests)
+        assert processor.stats.exported == 20
+        assert processor.stats.dropped_export_failed == 1
+        provider.shutdown()

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from opentelemetry.sdk.resources import Resource
@@ -27,7 +28,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from interactiveai.sdk.export.otlp_objects import attribute_items, encode_any_value, encode_span
 
-__all__ = ["encode_spans", "encode_spans_text"]
+__all__ = ["MAX_REQUEST_CHARS", "EncodedBatch", "encode_batch", "encode_spans", "encode_spans_text"]
 
 logger = logging.getLogger("interactiveai.sdk.export")
 
@@ -179,17 +180,38 @@ def _scope_json(scope: InstrumentationScope | None) -> str:
     return text + "}"
 
 
-def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
-    """The OTLP/JSON request as text, and how many spans it contains (unencodable ones are skipped)."""
+MAX_REQUEST_CHARS = 4 * 1024 * 1024
+"""Most span JSON characters in one request: at most ~12 MB of UTF-8 (all 3-byte characters), below
+the 20 MiB the server accepts, and far below what any proxy in between is likely to refuse. A batch
+with big inputs/outputs is split into several requests instead of being refused whole (HTTP 413)."""
+
+
+@dataclass
+class EncodedBatch:
+    """The requests for one batch of spans, and what could not be put in any."""
+
+    bodies: list[bytes] = field(default_factory=list)
+    """OTLP/JSON request bodies (UTF-8), each at most ``MAX_REQUEST_CHARS`` of span text."""
+    span_counts: list[int] = field(default_factory=list)
+    """Spans in each body."""
+    skipped: int = 0
+    """Spans that could not be encoded, or that alone exceed the request limit."""
+
+
+def _to_bytes(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate in some string (possible in Python, invalid in UTF-8): replace it rather
+        # than lose the request.
+        return text.encode("utf-8", "replace")
+
+
+def _assemble(entries: list[tuple[ReadableSpan, str]]) -> str:
     # Group by object identity: a provider shares one Resource and one scope object per tracer, and
     # hashing a Resource (its attributes) per span would cost more than encoding the span.
     groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[str]]]]] = {}
-    count = 0
-    for span in spans:
-        text = _span_text(span)
-        if text is None:
-            continue
-        count += 1
+    for span, text in entries:
         resource = span.resource  # properties, but no copies: these two just return the field
         group = groups.get(id(resource))
         if group is None:
@@ -209,15 +231,48 @@ def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
         resource_parts.append(
             f'{{"resource":{_resource_json(resource)},"scopeSpans":[{",".join(scope_parts)}]{schema}}}'
         )
-    return f'{{"resourceSpans":[{",".join(resource_parts)}]}}', count
+    return f'{{"resourceSpans":[{",".join(resource_parts)}]}}'
+
+
+def encode_batch(spans: Sequence[ReadableSpan], max_request_chars: int = MAX_REQUEST_CHARS) -> EncodedBatch:
+    """Encode ``spans`` into as few requests as the size limit allows, in span order."""
+    result = EncodedBatch()
+    chunk: list[tuple[ReadableSpan, str]] = []
+    chunk_chars = 0
+    for span in spans:
+        text = _span_text(span)
+        if text is None:
+            result.skipped += 1
+            continue
+        size = len(text)
+        if size > max_request_chars:
+            logger.warning(
+                "interactiveai: span %r is %d characters of OTLP/JSON, over the %d a request may carry; "
+                "it is dropped (cap the size of its inputs/outputs)",
+                span.name,
+                size,
+                max_request_chars,
+            )
+            result.skipped += 1
+            continue
+        if chunk and chunk_chars + size > max_request_chars:
+            result.bodies.append(_to_bytes(_assemble(chunk)))
+            result.span_counts.append(len(chunk))
+            chunk, chunk_chars = [], 0
+        chunk.append((span, text))
+        chunk_chars += size
+    if chunk:
+        result.bodies.append(_to_bytes(_assemble(chunk)))
+        result.span_counts.append(len(chunk))
+    return result
+
+
+def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
+    """One OTLP/JSON request as text for all of ``spans`` (no size limit), and how many it holds."""
+    entries = [(span, text) for span in spans if (text := _span_text(span)) is not None]
+    return _assemble(entries), len(entries)
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
-    """The OTLP/JSON request body (UTF-8) for ``spans``."""
-    text, _ = encode_spans_text(spans)
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate in some string (possible in Python, invalid in UTF-8): replace it rather
-        # than lose the batch.
-        return text.encode("utf-8", "replace")
+    """One OTLP/JSON request body (UTF-8) for all of ``spans`` (no size limit)."""
+    return _to_bytes(encode_spans_text(spans)[0])

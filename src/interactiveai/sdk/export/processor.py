@@ -25,7 +25,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from interactiveai.sdk.export.exporter import ExportOutcome, OtlpHttpExporter
+from interactiveai.sdk.export.exporter import BatchResult, ExportOutcome, OtlpHttpExporter
 from interactiveai.sdk.export.sampling import TRACE_ID_LIMIT, sampling_bound
 
 __all__ = ["DROP_WARNING_INTERVAL", "ExportProcessor", "ExportStats"]
@@ -276,9 +276,10 @@ class ExportProcessor(SpanProcessor):
             deadline = time.monotonic() + self._export_timeout
             if stop_deadline is not None:
                 deadline = min(deadline, stop_deadline)
-            outcome = self._export(batch, deadline)
+            outcome, rejected = self._export(batch, deadline)
             if outcome is ExportOutcome.SUCCESS:
-                self._exported += size
+                self._exported += size - rejected
+                self._dropped_failed += rejected
                 self._in_flight = 0
                 continue
             if outcome is ExportOutcome.RETRYABLE and stop_deadline is None:
@@ -296,15 +297,17 @@ class ExportProcessor(SpanProcessor):
         self._retry_at = 0.0
         return True
 
-    def _export(self, batch: list[ReadableSpan], deadline: float) -> ExportOutcome:
+    def _export(self, batch: list[ReadableSpan], deadline: float) -> BatchResult:
         try:
             if self._batch_export is not None:
                 return self._batch_export(batch, deadline=deadline)
             result = self._exporter.export(batch)
         except Exception:  # never let an exporter bug end the thread
             logger.exception("interactiveai: exporter raised; %d spans dropped", len(batch))
-            return ExportOutcome.REJECTED
-        return ExportOutcome.SUCCESS if result is SpanExportResult.SUCCESS else ExportOutcome.REJECTED
+            return BatchResult(ExportOutcome.REJECTED, len(batch))
+        if result is SpanExportResult.SUCCESS:
+            return BatchResult(ExportOutcome.SUCCESS, 0)
+        return BatchResult(ExportOutcome.REJECTED, len(batch))
 
     def _report_drops(self, *, force: bool) -> None:
         dropped = self._dropped_full + self._dropped_failed
