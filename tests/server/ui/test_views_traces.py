@@ -199,3 +199,9 @@ def test_detail_is_project_scoped(ui: Any, project: Any, other_project: Any, see
 def test_selected_environment_stays_in_the_select(ui: Any, project: Any, seeded: dict[str, str]) -> None:
     page = ui.get(f"/project/{project.id}/traces?env=nowhere").text
     assert "<option selected>nowhere</option>" in page
+
+
+def test_project_root_redirects_to_traces(ui: Any, project: Any, other_project: Any) -> None:
+    response = ui.get(f"/project/{project.id}", follow_redirects=False)
+    assert response.headers["location"] == f"/project/{project.id}/traces"
+    assert ui.get(f"/project/{other_project.id}", follow_redirects=False).status_code == 404

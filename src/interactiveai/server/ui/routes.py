@@ -26,6 +26,7 @@ def mount_ui(app: FastAPI) -> None:
     app.state.ui_signer = SessionSigner(load_or_create_secret(settings.data_dir))
     app.state.ui_login_limiter = LoginRateLimiter()
     app.state.ui_env = build_environment()
+    app.state.ui_options_cache = {}  # filter suggestions per (project, range), see views_traces
 
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

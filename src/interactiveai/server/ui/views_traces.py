@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from interactiveai.server.query import ui_trace_detail as detail
 from interactiveai.server.query.filters import ScoreFilter
@@ -91,6 +92,12 @@ def score_json(score: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@router.get("/project/{project_id}")
+def project_home(request: Request, project_id: str) -> Response:
+    project_access(request, project_id)
+    return RedirectResponse(f"/project/{project_id}/traces", status_code=303)
+
+
 @router.get("/project/{project_id}/traces.json")
 def traces_json(request: Request, project_id: str) -> Response:
     _access, state, page, trace_scores = _list(request, project_id)
@@ -107,7 +114,7 @@ def traces_json(request: Request, project_id: str) -> Response:
 def traces_page(request: Request, project_id: str) -> Response:
     access, state, page, trace_scores = _list(request, project_id)
     base = f"/project/{project_id}/traces"
-    options = filter_options(request.app.state.engine, project_id, state.filter.from_us)
+    options = _cached_options(request, project_id, state)
     # a selected value missing from the recent sample must stay selectable, or Apply would drop it
     options["environments"] = sorted(set(options["environments"]) | set(state.filter.environments))
     return render(
@@ -128,6 +135,24 @@ def traces_page(request: Request, project_id: str) -> Response:
             "options": options,
         },
     )
+
+
+_OPTIONS_TTL = 30.0  # seconds; suggestions may lag new names/tags by this much
+
+
+def _cached_options(request: Request, project_id: str, state: ListState) -> dict[str, list[str]]:
+    """Filter suggestions, cached per project and time-range preset (they cost a 2,000-row read)."""
+    key = (project_id, state.range if state.range != "custom" else f"custom:{state.filter.from_us}")
+    now = time.monotonic()
+    options_cache: dict[tuple[str, str], tuple[float, dict[str, list[str]]]] = request.app.state.ui_options_cache
+    hit = options_cache.get(key)
+    if hit is not None and now - hit[0] < _OPTIONS_TTL:
+        return {k: list(v) for k, v in hit[1].items()}
+    options = filter_options(request.app.state.engine, project_id, state.filter.from_us)
+    if len(options_cache) > 1000:
+        options_cache.clear()
+    options_cache[key] = (now, options)
+    return {k: list(v) for k, v in options.items()}
 
 
 def _detail_data(request: Request, project_id: str, trace_id: str) -> tuple[Access, dict[str, Any]]:
