@@ -207,3 +207,39 @@ def test_fork_child_exports_its_own_spans_only() -> None:
         names = sorted(span["name"] for span in receiver.all_spans())
         assert names == ["child-0", "child-1", "parent-0", "parent-1", "parent-2"]  # each exactly once
         provider.shutdown()
+
+
+def test_queue_bound_holds_with_many_threads_ending_spans() -> None:
+    import threading
+
+    with OtlpReceiver() as receiver:
+        receiver.set_mode("down")
+        provider, processor, tracer = make_pipeline(
+            receiver.endpoint, max_queue_size=50, max_export_batch_size=10, schedule_delay=0.001, export_timeout=0.05
+        )
+        peak = 0
+        stop = threading.Event()
+
+        def watch() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                peak = max(peak, len(processor._queue))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        workers = [threading.Thread(target=end_spans, args=(tracer, 2000, f"w{n}")) for n in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        stop.set()
+        watcher.join()
+        stats = processor.stats
+        # Racing threads may pass the bound for an instant, by at most one span each (see on_end).
+        assert peak <= 50 + len(workers)
+        assert stats.queued <= 50
+        assert stats.queued + stats.dropped_queue_full + stats.dropped_export_failed + stats.exported <= 8000
+        receiver.set_mode("ok")
+        assert processor.force_flush(5000)
+        assert receiver.span_count() == processor.stats.exported
+        provider.shutdown()

@@ -145,13 +145,24 @@ class ExportProcessor(SpanProcessor):
                 self._filter_failed()
                 return
         queue = self._queue
-        if len(queue) + self._in_flight >= self._max_queue_size:
+        if len(queue) + self._in_flight >= self._max_queue_size:  # full: the common case in an outage
             self._dropped_full += 1
             return
+        # Check again after appending: check-then-append is not atomic across threads, so a thread
+        # that lost a race takes a span back out. The bound can be passed only for an instant, by at
+        # most one span per thread ending a span at that very moment.
         queue.append(span)
+        size = len(queue)
+        if size + self._in_flight > self._max_queue_size:
+            try:
+                queue.pop()  # the newest span (ours or a racing thread's): drop-newest either way
+            except IndexError:
+                pass
+            self._dropped_full += 1
+            return
         if self._thread is None:
             self._start_worker()
-        if len(queue) >= self._batch_size and not self._batch_ready:
+        if size >= self._batch_size and not self._batch_ready:
             with self._cond:
                 self._batch_ready = True
                 self._cond.notify()
