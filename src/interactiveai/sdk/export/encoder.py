@@ -38,6 +38,9 @@ _escape: Callable[[str], str] = json.encoder.encode_basestring
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 _KIND = {SpanKind.INTERNAL: 1, SpanKind.SERVER: 2, SpanKind.CLIENT: 3, SpanKind.PRODUCER: 4, SpanKind.CONSUMER: 5}
+# Enum member lookups on the class cost ~100 ns each on Python 3.11; module constants cost ~7.
+_INTERNAL = SpanKind.INTERNAL
+_UNSET = StatusCode.UNSET
 
 _key_prefixes: dict[str, str] = {}
 """'{"key":"<escaped>","value":' per attribute key: keys repeat across spans, escaping them once pays."""
@@ -82,7 +85,7 @@ def _attributes_json(attributes: Mapping[str, object] | None) -> str:
 def _status_json(status: Any) -> str:
     code = status.status_code
     description = status.description
-    if code is StatusCode.UNSET and not description:
+    if code is _UNSET and not description:
         return "{}"
     if description:
         return f'{{"code":{code.value},"message":{_escape(description)}}}'
@@ -125,6 +128,9 @@ def _span_json(span: ReadableSpan) -> str:
     links = getattr(span._links, "_dq", span._links)
     kind = span._kind
     flags = trace_flags | 0x100  # bit 8: "parent remoteness is known"; bits 0-7: W3C trace flags
+    status = span._status
+    # Unset and no message (almost every span): skip the two Status properties.
+    status_json = "{}" if status._status_code is _UNSET and not status._description else _status_json(status)
     head = f'{{"traceId":"{trace_id.to_bytes(16, "big").hex()}","spanId":"{span_id.to_bytes(8, "big").hex()}"'
     if parent is not None:
         head += f',"parentSpanId":"{parent[1].to_bytes(8, "big").hex()}"'
@@ -147,9 +153,9 @@ def _span_json(span: ReadableSpan) -> str:
     if dropped:
         tail += f',"droppedLinksCount":{dropped}'
     return (
-        f'{head},"name":{_escape(span._name)},"kind":{1 if kind is SpanKind.INTERNAL else _KIND.get(kind, 0)},'
+        f'{head},"name":{_escape(span._name)},"kind":{1 if kind is _INTERNAL else _KIND.get(kind, 0)},'
         f'"startTimeUnixNano":"{span._start_time or 0}","endTimeUnixNano":"{span._end_time or 0}",'
-        f'"attributes":[{_attributes_json(attributes)}],"flags":{flags}{tail},"status":{_status_json(span._status)}}}'
+        f'"attributes":[{_attributes_json(attributes)}],"flags":{flags}{tail},"status":{status_json}}}'
     )
 
 
