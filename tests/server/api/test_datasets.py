@@ -5,7 +5,6 @@ from urllib.parse import quote
 
 import pytest
 
-from interactiveai.server.api.datasets import router
 from interactiveai.server.api.datasets_models import (
     Dataset,
     DatasetItem,
@@ -21,14 +20,6 @@ from interactiveai.server.api.datasets_models import (
 from tests.server.query.seed import add_observation, add_trace, obs_id, trace_id
 
 API = "/api/public"
-
-
-@pytest.fixture
-def app(app: Any) -> Any:
-    """The conftest app, with the datasets router mounted if the API does not include it yet."""
-    if not any(getattr(route, "path", "") == f"{API}/dataset-items" for route in app.routes):
-        app.include_router(router, prefix=API)
-    return app
 
 
 def enc(name: str) -> str:

@@ -21,6 +21,16 @@ EXPECTED = {
     ("get", "/api/public/score-configs"),
     ("get", "/api/public/score-configs/{configId}"),
     ("patch", "/api/public/score-configs/{configId}"),
+    ("delete", "/api/public/traces/{traceId}"),
+    ("delete", "/api/public/traces"),
+    ("get", "/api/public/models"),
+    ("post", "/api/public/models"),
+    ("get", "/api/public/datasets"),
+    ("post", "/api/public/datasets"),
+    ("post", "/api/public/dataset-items"),
+    ("get", "/api/public/dataset-items"),
+    ("post", "/api/public/dataset-run-items"),
+    ("get", "/api/public/dataset-run-items"),
 }
 
 

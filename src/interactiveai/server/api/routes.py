@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from interactiveai.server.api import (
+    datasets,
     health,
     observations,
     projects,
@@ -19,5 +20,15 @@ from interactiveai.server.api import (
 )
 
 router = APIRouter(prefix="/api/public")
-for _module in (health, projects, traces, trace_deletion, observations, sessions, scores, score_configs):
+for _module in (
+    health,
+    projects,
+    traces,
+    trace_deletion,
+    observations,
+    sessions,
+    scores,
+    score_configs,
+    datasets,
+):
     router.include_router(_module.router)
