@@ -89,12 +89,26 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (the throwaway server's backends)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     """py-spy sampling the server (collapsed stacks), for finding where ingestion spends its time."""
     if not path:
         return None
     spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--threads", "-o", path]
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--threads", "--idle", "-o", path]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # let it attach before the load starts
     return process
@@ -157,6 +171,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
             ready.acquire()  # every body is encoded before the clock starts
         spy = _profiler(server.pid, args.profile)
         cpu_before = _cpu_seconds(server.pid)
+        db_cpu_before = _postgres_cpu_seconds()
         began = time.perf_counter()
         start.set()
         outcomes = [results.get() for _ in clients]
@@ -168,6 +183,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         visible_spans = _api_total(url, "/api/public/observations?limit=1")
         rss = _peak_rss_mb(server.pid)
         cpu = _cpu_seconds(server.pid) - cpu_before
+        db_cpu = _postgres_cpu_seconds() - db_cpu_before
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its output on SIGINT
             spy.wait(timeout=60)
@@ -190,6 +206,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         "spans_per_second": round(total_spans / (visible - began)),
         "server_peak_rss_mb": round(rss, 1),
         "server_cpu_us_per_span": round(cpu / total_spans * 1e6, 1),
+        "postgres_cpu_us_per_span": round(db_cpu / total_spans * 1e6, 1),
         "load_average_1m": os.getloadavg()[0],
         "ok": visible_traces == total_traces and visible_spans == total_spans,
     }

@@ -21,7 +21,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, String, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest.bulk import copy_rows, insert_rows, pg_update_rows, update_rows
@@ -37,6 +38,13 @@ _UPDATE_TRACE = (
     .where(traces.c.project_id == bindparam("b_project_id"), traces.c.id == bindparam("b_id"))
     .values({name: bindparam(name) for name in (*MERGE_COLUMNS, "updated_at_us")})
 )
+
+
+def _one_of(column: Any, values: Sequence[str], dialect_name: str) -> Any:
+    """``column IN (values)``; on PostgreSQL ``= ANY(array)``: one parameter, not hundreds to plan."""
+    if dialect_name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(String), unique=True))
+    return column.in_(values)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -138,7 +146,7 @@ def _select_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> d
     for chunk in _chunks(trace_ids):
         query = (
             select(traces.c.id, *_MERGE_COLS)
-            .where(traces.c.project_id == project_id, traces.c.id.in_(chunk))
+            .where(traces.c.project_id == project_id, _one_of(traces.c.id, chunk, conn.dialect.name))
             .order_by(traces.c.id)
         )
         if conn.dialect.name == "postgresql":
@@ -161,8 +169,8 @@ def _stored_observations(
         for id_chunk in _chunks(span_ids):
             query = select(observations.c.trace_id, observations.c.id).where(
                 observations.c.project_id == project_id,
-                observations.c.trace_id.in_(chunk),
-                observations.c.id.in_(id_chunk),
+                _one_of(observations.c.trace_id, chunk, conn.dialect.name),
+                _one_of(observations.c.id, id_chunk, conn.dialect.name),
             )
             stored.update((r[0], r[1]) for r in conn.execute(query))
     return stored
