@@ -103,7 +103,7 @@ def _sql(dialect: str, n: int, start_us: int, step_us: int) -> list[str]:
     scores_sql = f"""{seq}
         INSERT INTO scores (project_id, id, trace_id, name, value, data_type, source, metadata, environment,
             timestamp_us, created_at_us, updated_at_us)
-        SELECT '{PROJECT}', 's' || i, {tid}, CASE i % 2 WHEN 0 THEN 'quality' ELSE 'helpfulness' END,
+        SELECT '{PROJECT}', 's' || i, {tid}, CASE (i / 10) % 2 WHEN 0 THEN 'quality' ELSE 'helpfulness' END,
             ({h} % 100) / 100.0, 'NUMERIC', 'EVAL', '{{}}', {env}, {ts}, {ts}, {ts}
         FROM {rows} WHERE i % 10 = 0"""
     return [traces_sql, obs_sql, scores_sql]

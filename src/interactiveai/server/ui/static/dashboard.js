@@ -30,6 +30,7 @@
   }
   function fmtMs(v) {
     if (v == null) return "—";
+    if (v === 0) return "0";
     if (v < 1) return (v * 1000).toFixed(0) + "µs";
     if (v < 1000) return v.toFixed(0) + "ms";
     if (v < 60000) return (v / 1000).toFixed(2) + "s";
