@@ -37,6 +37,10 @@ ATTRIBUTES: dict[str, Any] = {
     "float_list": [0.5, -1.5],
     "bool_list": [True, False],
     "empty_list": [],
+    # Long strings take the orjson escaper: plain, quote-heavy JSON, non-ASCII and control characters.
+    "long_plain": "the model answered " * 50,
+    "long_json": json.dumps({"messages": [{"role": "user", "content": 'say "hi"\n\ttab ' * 20}]}),
+    "long_unicode": "日本語 ✓ émoji 🎉 \u0000\u001f\u007f " * 20,
 }
 
 
@@ -210,7 +214,8 @@ def test_lone_surrogates_do_not_lose_the_batch() -> None:
     provider = TracerProvider(shutdown_on_exit=False)
     provider.add_span_processor(SimpleSpanProcessor(memory))
     tracer = provider.get_tracer("t")
-    with tracer.start_as_current_span("bad \ud800 name", attributes={"k": "x\udfffy"}):
+    attributes = {"k": "x\udfffy", "long": "z" * 150 + "\ud800"}
+    with tracer.start_as_current_span("bad \ud800 name", attributes=attributes):
         pass
     with tracer.start_as_current_span("fine"):
         pass
@@ -218,6 +223,7 @@ def test_lone_surrogates_do_not_lose_the_batch() -> None:
     spans = json.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"]
     assert [span["name"] for span in spans] == ["bad ? name", "fine"]
     assert spans[0]["attributes"][0]["value"] == {"stringValue": "x?y"}
+    assert spans[0]["attributes"][1]["value"] == {"stringValue": "z" * 150 + "?"}
 
 
 def test_an_unencodable_span_is_skipped_not_the_batch() -> None:

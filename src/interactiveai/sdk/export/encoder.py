@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
@@ -34,6 +35,19 @@ logger = logging.getLogger("interactiveai.sdk.export")
 
 _escape: Callable[[str], str] = json.encoder.encode_basestring
 """JSON string literal (quotes included), C-accelerated; non-ASCII stays as is (UTF-8 on the wire)."""
+
+_LONG_STRING = 100
+"""From this length on, strings are escaped by orjson: its SIMD scan costs ~0.4 µs for 10 KB of
+plain text where the stdlib escaper costs ~18 µs (at 2-3x less for text with many escapes or
+non-ASCII). Inputs and outputs (LLM prompts and answers) are the long strings of a span."""
+
+
+def _escape_long(value: str) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # lone surrogates: orjson refuses them, the stdlib escaper does not
+        return _escape(value)
+
 
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
@@ -70,7 +84,8 @@ def _attributes_json(attributes: Mapping[str, object] | None) -> str:
         prefix = prefixes.get(key) or _key_prefix(key)
         kind = type(value)
         if kind is str:
-            append(f'{prefix}{{"stringValue":{_escape(value)}}}}}')  # type: ignore[arg-type]
+            text = _escape(value) if len(value) < _LONG_STRING else _escape_long(value)  # type: ignore[arg-type]
+            append(f'{prefix}{{"stringValue":{text}}}}}')
         elif kind is bool:
             append(prefix + ('{"boolValue":true}}' if value else '{"boolValue":false}}'))
         elif kind is int and _INT64_MIN <= value <= _INT64_MAX:  # type: ignore[operator]
