@@ -86,3 +86,8 @@ def test_users_list_and_page(ui: Any, project: Any, conversation: list[str]) -> 
 def test_people_pages_need_login_and_membership(client: Any, project: Any, other_project: Any) -> None:
     assert client.get(f"/project/{project.id}/sessions", follow_redirects=False).status_code == 303
     assert client.get(f"/project/{project.id}/users.json").status_code == 401
+
+
+def test_session_search_opens_the_session(ui: Any, project: Any, conversation: list[str]) -> None:
+    response = ui.get(f"/project/{project.id}/sessions?q=trip-42", follow_redirects=False)
+    assert response.headers["location"] == f"/project/{project.id}/sessions/trip-42"

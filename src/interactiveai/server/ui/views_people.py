@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from interactiveai.server.clock import now_us
@@ -125,6 +125,8 @@ def sessions_json(request: Request, project_id: str) -> Response:
 def sessions_page(request: Request, project_id: str) -> Response:
     access, args, rows, more = _sessions(request, project_id)
     base = f"/project/{project_id}/sessions"
+    if args.search:  # "open session id…": sessions are found by their exact id
+        return RedirectResponse(f"{base}/{quote(args.search, safe='')}", status_code=303)
     return render(
         request,
         "sessions.html",

@@ -168,6 +168,7 @@ export class TraceNav {
     const row = el("div", `nav-row lvl-${String(n.level || "DEFAULT").toLowerCase()}`);
     row.style.transform = `translateY(${pos * ROW_H}px)`;
     row.setAttribute("role", "treeitem");
+    row.setAttribute("aria-level", String(n.depth + 1));
     row.dataset.index = String(n.index);
     if (n.id) row.dataset.observationId = n.id;
     if (n.index === this.selected) {

@@ -100,6 +100,11 @@ function panelHeader(node, obs) {
   if (node.model) meta.append(badge(node.model, "model"));
   if (node.tokens) meta.append(badge(`${Number(node.tokens).toLocaleString()} tokens`, "soft"));
   if (node.cost !== null && node.cost !== undefined) meta.append(badge(fmtCost(node.cost), "soft"));
+  if (node.id && node.children.length) {
+    const sub = badge(`${node.children.length} children${node.subtreeCost ? ` · Σ ${fmtCost(node.subtreeCost)}` : ""}`, "soft");
+    sub.title = "Direct children, and the cost of this observation with everything under it";
+    meta.append(sub);
+  }
   if (obs && obs.version) meta.append(badge(`v ${obs.version}`, "soft"));
   if (obs && obs.environment) meta.append(badge(obs.environment, "env"));
   head.append(meta);
