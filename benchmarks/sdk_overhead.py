@@ -61,13 +61,26 @@ def serve() -> None:
 # -- one measurement (in its own process) -------------------------------------------------------
 
 
-def _plain_loop(tracer: Any, start: int, n: int) -> None:
+def _text(chars: int, seed: int) -> str:
+    """Prose-like text (words, punctuation, a few quotes and non-ASCII), like prompts and answers."""
+    words = ["the", "model", "answered", "question", "context", "retrieved", '"quoted"', "naïve", "café", "data,"]
+    out: list[str] = []
+    size = 0
+    while size < chars:
+        word = words[(seed * 7 + len(out) * 13) % len(words)]
+        out.append(word)
+        size += len(word) + 1
+    return " ".join(out)[:chars]
+
+
+def _plain_loop(tracer: Any, start: int, n: int, payload: int = 0) -> None:
     dumps = json.dumps
     for i in range(start, start + n):
+        text = _text(payload, i) if payload else ""
         with tracer.start_as_current_span("work") as span:
             span.set_attribute("interactiveai.observation.type", "span")
-            span.set_attribute("interactiveai.observation.input", dumps({"args": [i], "kwargs": {}}))
-            span.set_attribute("interactiveai.observation.output", dumps({"r": i + 2}))
+            span.set_attribute("interactiveai.observation.input", dumps({"args": [i, text], "kwargs": {}}))
+            span.set_attribute("interactiveai.observation.output", dumps({"r": i + 2, "text": text[: payload // 2]}))
 
 
 def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
@@ -197,7 +210,7 @@ def protobuf_prototype(spans: list[Any]) -> bytes:
     return _field(b"\x0a", _field(b"\x0a", resource) + _field(b"\x12", scope_spans))
 
 
-def encoders(n: int) -> None:
+def encoders(n: int, payload: int) -> None:
     """CPU per span of each candidate wire encoding, on N fresh spans encoded once each in batches
     of 512 (cold, as in the export thread), plus the request size per span."""
     import gc
@@ -215,7 +228,7 @@ def encoders(n: int) -> None:
     memory = InMemorySpanExporter()
     provider = TracerProvider(shutdown_on_exit=False)
     provider.add_span_processor(SimpleSpanProcessor(memory))
-    _plain_loop(provider.get_tracer("interactiveai-sdk", "0.1.0", attributes={"public_key": "pk"}), 0, n)
+    _plain_loop(provider.get_tracer("interactiveai-sdk", "0.1.0", attributes={"public_key": "pk"}), 0, n, payload)
     spans = list(memory.get_finished_spans())
     batches = [spans[i : i + 512] for i in range(0, n, 512)]
     candidates: dict[str, Any] = {
@@ -282,6 +295,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="measurements per variant (best is reported)")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--encoders", action="store_true", help="only compare wire encodings (CPU and size per span)")
+    parser.add_argument(
+        "--payload", type=int, default=0, help="with --encoders: characters of prose in each input (half in output)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
@@ -290,7 +306,7 @@ def main() -> None:
         serve()
         return
     if args.encoders:
-        encoders(args.n)
+        encoders(args.n, args.payload)
         return
     if args.measure:
         print(json.dumps(measure(args.measure, args.base_url, args.n)))
