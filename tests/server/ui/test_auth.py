@@ -151,3 +151,15 @@ def test_login_page_redirects_a_logged_in_user(ui: Any, project: Any) -> None:
     response = ui.get(f"/login?next=/project/{project.id}/sessions", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == f"/project/{project.id}/sessions"
+
+
+def test_a_new_password_ends_existing_sessions(ui: Any, engine: Any, project: Any, member: str) -> None:
+    from sqlalchemy import update
+
+    from interactiveai.server.passwords import hash_password
+    from interactiveai.server.storage.schema import users
+
+    assert ui.get(f"/project/{project.id}/traces").status_code == 200
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == member).values(password_hash=hash_password("new one")))
+    assert ui.get(f"/project/{project.id}/traces", follow_redirects=False).status_code == 303

@@ -8,6 +8,7 @@ the UI reads, never writes (DESIGN §1).
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import os
 import secrets
@@ -50,6 +51,11 @@ class User:
     email: str
     name: str | None
     is_admin: bool
+    password_stamp: str = ""  # derived from the password hash: a new password ends every session
+
+
+def _stamp(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -89,18 +95,20 @@ class SessionSigner:
         self._session = URLSafeTimedSerializer(secret, salt="interactiveai.ui.session")
         self._csrf = URLSafeTimedSerializer(secret, salt="interactiveai.ui.csrf")
 
-    def session_value(self, user_id: str) -> str:
-        return self._session.dumps({"u": user_id})
+    def session_value(self, user: User) -> str:
+        return self._session.dumps({"u": user.id, "p": user.password_stamp})
 
-    def read_session(self, value: str | None) -> str | None:
+    def read_session(self, value: str | None) -> tuple[str, str] | None:
+        """(user id, password stamp) of a valid, unexpired session cookie."""
         if not value:
             return None
         try:
             data: Any = self._session.loads(value, max_age=SESSION_MAX_AGE)
         except BadSignature:
             return None
-        user_id = data.get("u") if isinstance(data, dict) else None
-        return user_id if isinstance(user_id, str) else None
+        if not isinstance(data, dict) or not isinstance(data.get("u"), str) or not isinstance(data.get("p"), str):
+            return None
+        return data["u"], data["p"]
 
     def new_csrf(self) -> str:
         return self._csrf.dumps(secrets.token_urlsafe(16))
@@ -188,15 +196,17 @@ def authenticate(engine: Engine, email: str, password: str) -> User | None:
         return None
     if not verify_password(password, row["password_hash"]):
         return None
-    return User(row["id"], row["email"], row["name"], bool(row["is_admin"]))
+    return User(row["id"], row["email"], row["name"], bool(row["is_admin"]), _stamp(row["password_hash"]))
 
 
 def load_user(engine: Engine, user_id: str) -> User | None:
     with engine.connect() as conn:
         row = conn.execute(
-            select(users.c.id, users.c.email, users.c.name, users.c.is_admin).where(users.c.id == user_id)
+            select(users.c.id, users.c.email, users.c.name, users.c.is_admin, users.c.password_hash).where(
+                users.c.id == user_id
+            )
         ).first()
-    return None if row is None else User(row[0], row[1], row[2], bool(row[3]))
+    return None if row is None else User(row[0], row[1], row[2], bool(row[3]), _stamp(row[4]))
 
 
 def user_projects(engine: Engine, user: User) -> list[ProjectRef]:
@@ -216,10 +226,10 @@ def current_user(request: Request) -> User:
     if cached is not None:
         return cached
     signer: SessionSigner = request.app.state.ui_signer
-    user_id = signer.read_session(request.cookies.get(SESSION_COOKIE))
-    user = load_user(request.app.state.engine, user_id) if user_id else None
-    if user is None:
-        raise LoginRequired()
+    session = signer.read_session(request.cookies.get(SESSION_COOKIE))
+    user = load_user(request.app.state.engine, session[0]) if session else None
+    if user is None or session is None or not hmac.compare_digest(user.password_stamp, session[1]):
+        raise LoginRequired()  # unknown user, or the password changed since this session began
     request.state.ui_user = user
     return user
 

@@ -76,7 +76,7 @@ def login_submit(
     redirect = RedirectResponse(safe_next(next), status_code=303)
     redirect.set_cookie(
         SESSION_COOKIE,
-        signer.session_value(user.id),
+        signer.session_value(user),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
