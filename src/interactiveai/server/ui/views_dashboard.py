@@ -8,6 +8,8 @@ Both routes read ``query.metrics.dashboard``.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode
 
@@ -145,14 +147,54 @@ def dashboard_data(board: metrics.Dashboard, window: MetricsFilter) -> dict[str,
     }
 
 
+class _Cache:
+    """Recent dashboards, for one minute: windows end on a minute edge, so a reload (or a colleague
+    opening the same range) within that minute gets the same figures without recomputing them."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[Any, ...], value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_CACHE_LOCK = threading.Lock()
+
+
+def _cache_of(request: Request) -> _Cache:
+    # One cache per app (its engine, its data): test apps and in-process replicas never share figures.
+    state = request.app.state
+    with _CACHE_LOCK:
+        cache: _Cache | None = getattr(state, "dashboard_cache", None)
+        if cache is None:
+            cache = state.dashboard_cache = _Cache()
+    return cache
+
+
 @router.get("/project/{project_id}/dashboard.json")
 def dashboard_json(request: Request, project_id: str) -> Response:
     project_access(request, project_id)
     args = DashboardArgs(request.query_params)
     window = args.window()
-    board = metrics.dashboard(request.app.state.engine, project_id, window)
-    body = {"range": args.range, "environments": args.environments, **dashboard_data(board, window)}
-    return json_response(request, body)
+    cache = _cache_of(request)
+    key = (project_id, window.from_us, window.to_us, tuple(args.environments))
+    data = cache.get(key)
+    if data is None:
+        data = dashboard_data(metrics.dashboard(request.app.state.engine, project_id, window), window)
+        cache.put(key, data)
+    return json_response(request, {"range": args.range, "environments": args.environments, **data})
 
 
 @router.get("/project/{project_id}/dashboard")
