@@ -237,3 +237,30 @@ def test_an_unencodable_span_is_skipped_not_the_batch() -> None:
     assert count == 2
     scope_spans = json.loads(text)["resourceSpans"][0]["scopeSpans"]
     assert sum(len(entry["spans"]) for entry in scope_spans) == 2
+
+
+def test_spans_with_huge_values_round_trip() -> None:
+    huge = 'a "prompt" with naïve café 日本 \n\t\\ ' * 200
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("interactiveai-sdk", "1", attributes={"public_key": "pk"})
+    with tracer.start_as_current_span("huge", attributes={"input": huge, "n": 1, "nan": math.nan}) as span:
+        span.add_event("chunk", {"text": huge})
+    with tracer.start_as_current_span("surrogate", attributes={"input": "\ud800" + "x" * 2000}):
+        pass
+    with tracer.start_as_current_span("small", attributes={"input": "short"}):
+        pass
+    spans = list(memory.get_finished_spans())
+    text, count = encode_spans_text(spans)
+    assert count == 3
+    decoded = {span["name"]: span for span in json.loads(text)["resourceSpans"][0]["scopeSpans"][0]["spans"]}
+    reference = {span["name"]: span for span in spans_to_request(spans)["resourceSpans"][0]["scopeSpans"][0]["spans"]}
+    assert decoded["huge"] == json.loads(json.dumps(reference["huge"]))
+    assert decoded["small"] == json.loads(json.dumps(reference["small"]))
+    assert decoded["surrogate"]["attributes"][0]["value"]["stringValue"] == "?" + "x" * 2000
+    with OtlpReceiver() as receiver:
+        got = _send(OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5), spans, receiver)
+    assert got["huge"]["attributes"]["input"] == huge
+    assert math.isnan(got["huge"]["attributes"]["nan"])
+    assert got["huge"]["events"][0]["attributes"] == {"text": huge}

@@ -112,7 +112,7 @@ def test_big_batches_are_split_and_oversized_spans_dropped_alone() -> None:
     from interactiveai.sdk.export import ExportProcessor
 
     with OtlpReceiver() as receiver:
-        exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5, max_request_chars=3000)
+        exporter = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5, max_request_bytes=3000)
         processor = ExportProcessor(
             exporter, max_queue_size=100, max_export_batch_size=100, schedule_delay=60, export_timeout=5
         )
@@ -127,7 +127,7 @@ def test_big_batches_are_split_and_oversized_spans_dropped_alone() -> None:
         assert processor.force_flush(5000) is True
         assert receiver.span_count() == 20
         assert "huge" not in {span["name"] for span in receiver.spans()}
-        assert len(receiver.requests) >= 4  # 20 spans of ~700 characters, at most 3,000 per request
+        assert len(receiver.requests) >= 4  # 20 spans of ~700 bytes, at most 3,000 per request
         assert all(request.status == 200 for request in receiver.requests)
         assert processor.stats.exported == 20
         assert processor.stats.dropped_export_failed == 1

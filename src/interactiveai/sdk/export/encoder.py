@@ -29,7 +29,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from interactiveai.sdk.export.otlp_objects import attribute_items, encode_any_value, encode_span
 
-__all__ = ["MAX_REQUEST_CHARS", "EncodedBatch", "encode_batch", "encode_spans", "encode_spans_text"]
+__all__ = ["MAX_REQUEST_BYTES", "EncodedBatch", "encode_batch", "encode_spans", "encode_spans_text"]
 
 logger = logging.getLogger("interactiveai.sdk.export")
 
@@ -174,16 +174,21 @@ def _span_json(span: ReadableSpan) -> str:
     )
 
 
-def _span_text(span: ReadableSpan) -> str | None:
+def _span_bytes(span: ReadableSpan) -> bytes | None:
+    """One span's OTLP/JSON as UTF-8: the text path, else the reference path (public API + orjson)."""
     try:
-        return _span_json(span)
+        return _to_bytes(_span_json(span))
     except Exception:
         pass
     try:
-        return json.dumps(encode_span(span), ensure_ascii=False, separators=(",", ":"))
+        reference = encode_span(span)
     except Exception:
         logger.exception("interactiveai: span %r cannot be encoded as OTLP; it is skipped", getattr(span, "name", "?"))
         return None
+    try:
+        return orjson.dumps(reference)
+    except orjson.JSONEncodeError:  # lone surrogates (or an exotic value): the stdlib and replacement
+        return _to_bytes(json.dumps(reference, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 def _resource_json(resource: Resource) -> str:
@@ -201,10 +206,10 @@ def _scope_json(scope: InstrumentationScope | None) -> str:
     return text + "}"
 
 
-MAX_REQUEST_CHARS = 4 * 1024 * 1024
-"""Most span JSON characters in one request: at most ~12 MB of UTF-8 (all 3-byte characters), below
-the 20 MiB the server accepts, and far below what any proxy in between is likely to refuse. A batch
-with big inputs/outputs is split into several requests instead of being refused whole (HTTP 413)."""
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+"""Most span bytes in one request (before gzip): well below the 20 MiB the server accepts, and below
+what proxies in between commonly refuse. A batch with big inputs/outputs is split into several
+requests instead of being refused whole (HTTP 413)."""
 
 
 @dataclass
@@ -212,7 +217,7 @@ class EncodedBatch:
     """The requests for one batch of spans, and what could not be put in any."""
 
     bodies: list[bytes] = field(default_factory=list)
-    """OTLP/JSON request bodies (UTF-8), each at most ``MAX_REQUEST_CHARS`` of span text."""
+    """OTLP/JSON request bodies (UTF-8), each at most ``MAX_REQUEST_BYTES`` of spans."""
     span_counts: list[int] = field(default_factory=list)
     """Spans in each body."""
     skipped: int = 0
@@ -224,15 +229,15 @@ def _to_bytes(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate in some string (possible in Python, invalid in UTF-8): replace it rather
-        # than lose the request.
+        # than lose the span.
         return text.encode("utf-8", "replace")
 
 
-def _assemble(entries: list[tuple[ReadableSpan, str]]) -> str:
+def _assemble(entries: list[tuple[ReadableSpan, bytes]]) -> bytes:
     # Group by object identity: a provider shares one Resource and one scope object per tracer, and
     # hashing a Resource (its attributes) per span would cost more than encoding the span.
-    groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[str]]]]] = {}
-    for span, text in entries:
+    groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
+    for span, body in entries:
         resource = span.resource  # properties, but no copies: these two just return the field
         group = groups.get(id(resource))
         if group is None:
@@ -241,59 +246,65 @@ def _assemble(entries: list[tuple[ReadableSpan, str]]) -> str:
         scope_group = group[1].get(id(scope))
         if scope_group is None:
             scope_group = group[1][id(scope)] = (scope, [])
-        scope_group[1].append(text)
-    resource_parts: list[str] = []
-    for resource, scopes in groups.values():
-        scope_parts = []
-        for scope, texts in scopes.values():
+        scope_group[1].append(body)
+    # One flat list and one join: the request is copied once, however big its spans are.
+    parts: list[bytes] = [b'{"resourceSpans":[']
+    for r, (resource, scopes) in enumerate(groups.values()):
+        head = f'{{"resource":{_resource_json(resource)},"scopeSpans":['
+        parts.append(_to_bytes(head if r == 0 else "," + head))
+        for i, (scope, bodies) in enumerate(scopes.values()):
+            head = f'{{"scope":{_scope_json(scope)},"spans":['
+            parts.append(_to_bytes(head if i == 0 else "," + head))
+            parts.append(bodies[0])
+            for body in bodies[1:]:
+                parts += (b",", body)
             schema = f',"schemaUrl":{_escape(scope.schema_url)}' if scope is not None and scope.schema_url else ""
-            scope_parts.append(f'{{"scope":{_scope_json(scope)},"spans":[{",".join(texts)}]{schema}}}')
+            parts.append(_to_bytes(f"]{schema}}}"))
         schema = f',"schemaUrl":{_escape(resource.schema_url)}' if resource.schema_url else ""
-        resource_parts.append(
-            f'{{"resource":{_resource_json(resource)},"scopeSpans":[{",".join(scope_parts)}]{schema}}}'
-        )
-    return f'{{"resourceSpans":[{",".join(resource_parts)}]}}'
+        parts.append(_to_bytes(f"]{schema}}}"))
+    parts.append(b"]}")
+    return b"".join(parts)
 
 
-def encode_batch(spans: Sequence[ReadableSpan], max_request_chars: int = MAX_REQUEST_CHARS) -> EncodedBatch:
+def encode_batch(spans: Sequence[ReadableSpan], max_request_bytes: int = MAX_REQUEST_BYTES) -> EncodedBatch:
     """Encode ``spans`` into as few requests as the size limit allows, in span order."""
     result = EncodedBatch()
-    chunk: list[tuple[ReadableSpan, str]] = []
-    chunk_chars = 0
+    chunk: list[tuple[ReadableSpan, bytes]] = []
+    chunk_bytes = 0
     for span in spans:
-        text = _span_text(span)
-        if text is None:
+        body = _span_bytes(span)
+        if body is None:
             result.skipped += 1
             continue
-        size = len(text)
-        if size > max_request_chars:
+        size = len(body)
+        if size > max_request_bytes:
             logger.warning(
-                "interactiveai: span %r is %d characters of OTLP/JSON, over the %d a request may carry; "
+                "interactiveai: span %r is %d bytes of OTLP/JSON, over the %d a request may carry; "
                 "it is dropped (cap the size of its inputs/outputs)",
                 span.name,
                 size,
-                max_request_chars,
+                max_request_bytes,
             )
             result.skipped += 1
             continue
-        if chunk and chunk_chars + size > max_request_chars:
-            result.bodies.append(_to_bytes(_assemble(chunk)))
+        if chunk and chunk_bytes + size > max_request_bytes:
+            result.bodies.append(_assemble(chunk))
             result.span_counts.append(len(chunk))
-            chunk, chunk_chars = [], 0
-        chunk.append((span, text))
-        chunk_chars += size
+            chunk, chunk_bytes = [], 0
+        chunk.append((span, body))
+        chunk_bytes += size
     if chunk:
-        result.bodies.append(_to_bytes(_assemble(chunk)))
+        result.bodies.append(_assemble(chunk))
         result.span_counts.append(len(chunk))
     return result
 
 
-def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
-    """One OTLP/JSON request as text for all of ``spans`` (no size limit), and how many it holds."""
-    entries = [(span, text) for span in spans if (text := _span_text(span)) is not None]
-    return _assemble(entries), len(entries)
-
-
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
     """One OTLP/JSON request body (UTF-8) for all of ``spans`` (no size limit)."""
-    return _to_bytes(encode_spans_text(spans)[0])
+    return _assemble([(span, body) for span in spans if (body := _span_bytes(span)) is not None])
+
+
+def encode_spans_text(spans: Sequence[ReadableSpan]) -> tuple[str, int]:
+    """``encode_spans`` as text, and how many spans it holds (for tests and debugging)."""
+    entries = [(span, body) for span in spans if (body := _span_bytes(span)) is not None]
+    return _assemble(entries).decode("utf-8"), len(entries)

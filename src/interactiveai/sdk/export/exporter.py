@@ -29,7 +29,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from interactiveai.sdk.export.connection import HttpConnection, build_request_head
-from interactiveai.sdk.export.encoder import MAX_REQUEST_CHARS, encode_batch
+from interactiveai.sdk.export.encoder import MAX_REQUEST_BYTES, encode_batch
 from interactiveai.version import __version__
 
 __all__ = ["COMPRESSIONS", "BatchResult", "ExportOutcome", "OtlpHttpExporter"]
@@ -91,7 +91,7 @@ class OtlpHttpExporter(SpanExporter):
         timeout: Seconds one ``export`` call may take in total, retries and backoff included.
         compression: ``"gzip"`` (default: ~1.4 µs/span of CPU for 8x fewer bytes, see
             docs/benchmarks.md) or ``"none"``.
-        max_request_chars: Most span text per request; bigger batches are split.
+        max_request_bytes: Most span bytes per request (before gzip); bigger batches are split.
 
     Example:
         >>> exporter = OtlpHttpExporter("http://localhost:3000/v1/traces", headers={}, timeout=5.0)
@@ -104,7 +104,7 @@ class OtlpHttpExporter(SpanExporter):
         headers: Mapping[str, str],
         timeout: float,
         compression: str = "gzip",
-        max_request_chars: int = MAX_REQUEST_CHARS,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
     ) -> None:
         parts = urlsplit(endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -118,7 +118,7 @@ class OtlpHttpExporter(SpanExporter):
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._timeout = float(timeout)
         self._gzip = compression == "gzip"
-        self._max_request_chars = max_request_chars
+        self._max_request_bytes = max_request_bytes
         base = {
             "Content-Type": "application/json",
             "User-Agent": f"interactiveai-python/{__version__}",
@@ -172,7 +172,7 @@ class OtlpHttpExporter(SpanExporter):
         if not spans:
             return BatchResult(ExportOutcome.SUCCESS, 0)
         try:
-            encoded = encode_batch(spans, self._max_request_chars)
+            encoded = encode_batch(spans, self._max_request_bytes)
         except Exception:  # a bug in the encoder must not kill the export thread
             logger.exception("interactiveai: could not encode %d spans; they are dropped", len(spans))
             return BatchResult(ExportOutcome.REJECTED, len(spans))
