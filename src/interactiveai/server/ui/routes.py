@@ -20,7 +20,7 @@ from interactiveai.server.ui.pages import STATIC_DIR, SecurityHeadersMiddleware,
 
 def mount_ui(app: FastAPI) -> None:
     """Add every UI route to ``app``; called once by ``create_app``."""
-    from interactiveai.server.ui import login, views_people, views_traces
+    from interactiveai.server.ui import login, views_dashboard, views_people, views_traces
 
     settings = app.state.settings
     app.state.ui_signer = SessionSigner(load_or_create_secret(settings.data_dir))
@@ -33,6 +33,7 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(views_traces.router)
     app.include_router(views_people.router)
+    app.include_router(views_dashboard.router)
     _install_handlers(app)
 
 
