@@ -32,6 +32,7 @@ from interactiveai.sdk.attributes import (
 from interactiveai.sdk.distributed import TraceContext, remote_parent_context
 from interactiveai.sdk.ids import format_observation_id, format_trace_id
 from interactiveai.sdk.scores import ScoreOptions
+from interactiveai.sdk.spans import start_span
 
 if TYPE_CHECKING:
     from interactiveai.sdk.client import InteractiveAI
@@ -320,7 +321,7 @@ def start_otel_span(
         attributes[Attr.AS_ROOT] = True
     if fields:
         attributes.update(safe_attributes(observation_attributes, mask=client._mask, **fields))
-    span = tracer.start_span(name, context=ctx, attributes=attributes, start_time=start_time)
+    span = start_span(tracer, name, ctx, attributes, start_time)
     if str(fields.get("level")).upper() == "ERROR":
         span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))
     return span

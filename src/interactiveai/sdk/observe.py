@@ -28,6 +28,7 @@ from interactiveai.sdk.generators import AsyncGeneratorWrapper, GeneratorWrapper
 from interactiveai.sdk.observations import is_error, mark_error
 from interactiveai.sdk.serialize import to_text
 from interactiveai.sdk.settings import io_capture_enabled
+from interactiveai.sdk.spans import start_span
 
 logger = logging.getLogger("interactiveai")
 
@@ -123,7 +124,7 @@ def _begin(plan: _Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
                 attributes[Attr.AS_ROOT] = True
         elif parent_id is not None:
             logger.warning("interactiveai: %s needs %s; ignoring it", PARENT_ID_KWARG, TRACE_ID_KWARG)
-        span = tracer.start_span(plan.name, context=ctx, attributes=attributes)
+        span = start_span(tracer, plan.name, ctx, attributes)
         if public_key:
             key_token = registry.current_public_key.set(public_key)
         token = otel_context.attach(trace.set_span_in_context(span))

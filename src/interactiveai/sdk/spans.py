@@ -1,0 +1,317 @@
+"""The span path of the observations the SDK creates: the OTel SDK's own ``start_span``, leaner.
+
+Observations are ordinary OpenTelemetry SDK spans: ``ObservationSpan`` is a subclass of
+``opentelemetry.sdk.trace.Span`` (hence an OTel API ``Span`` and a ``ReadableSpan``), it is started
+by the tracer of the application's ``TracerProvider`` with that provider's sampler, id generator,
+resource, limits, tracer configuration and span processors, and it lives in the OTel context, so
+third-party spans nest under it and propagators see it. What differs is only the cost:
+
+- ``start_span`` does what ``Tracer.start_span`` does, reading the context once and deciding the
+  stock ``ParentBased``/``ALWAYS_ON``/``ALWAYS_OFF`` samplers inline (any other sampler is
+  called as usual);
+- the span is built without the validation of values we produce ourselves (strings, bools,
+  ints, floats: exactly what OTel's validation would store unchanged); anything else, and every
+  value when a value-length limit is configured, goes through OTel's ``BoundedAttributes``;
+- the event and link lists are created on first use;
+- ``end()`` hands the span itself to the processors instead of a ``ReadableSpan`` copy. The copy
+  shares the span's attribute, event and link containers anyway; once ended, every mutator of
+  the span refuses to change it (under its lock, as in OTel), so processors see the same frozen
+  data.
+
+The fast path is used only with the OTel SDK layout it was written against (checked once at
+import, and per call that the tracer is exactly the SDK ``Tracer``); otherwise ``start_span``
+falls back to ``tracer.start_span``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from time import time_ns
+from typing import Any, Final
+
+from opentelemetry import trace as trace_api
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
+from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace.status import Status, StatusCode
+from opentelemetry.util.types import AnyValue, AttributeValue
+
+__all__ = ["ObservationSpan", "fast_path_supported", "start_span"]
+
+# The OTel SDK's loggers, so warnings read exactly as with the stock span.
+_otel_logger = logging.getLogger(sdk_trace.__name__)
+
+_PLAIN: Final = frozenset((str, bool, int, float))
+_INTERNAL: Final = SpanKind.INTERNAL
+_UNSET: Final = Status(StatusCode.UNSET)
+_RECORD_AND_SAMPLE: Final = sampling.Decision.RECORD_AND_SAMPLE
+_DROP: Final = sampling.Decision.DROP
+_EMPTY: Final[tuple[Any, ...]] = ()
+
+_SDK_TRACER: Final = sdk_trace.Tracer
+_ParentBased: Final = sampling.ParentBased
+_StaticSampler: Final = sampling.StaticSampler
+
+# TraceFlags for (sampled, random trace id); ints, immutable, shared.
+_FLAGS: Final = {
+    (sampled, random): TraceFlags(
+        (TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT) | (TraceFlags.RANDOM_TRACE_ID if random else 0)
+    )
+    for sampled in (False, True)
+    for random in (False, True)
+}
+
+
+def _sdk_layout_ok() -> bool:
+    """True when the installed OTel SDK has the internals this module replicates."""
+    try:
+        tracer = sdk_trace.TracerProvider(shutdown_on_exit=False).get_tracer("interactiveai-layout-check")
+        needed = (
+            "sampler",
+            "resource",
+            "span_processor",
+            "id_generator",
+            "instrumentation_info",
+            "_span_limits",
+            "_instrumentation_scope",
+            "_tracer_metrics",
+            "_is_enabled",
+        )
+        probe = BoundedAttributes(4, immutable=False)
+        return (
+            type(tracer) is sdk_trace.Tracer
+            and all(hasattr(tracer, name) for name in needed)
+            and hasattr(tracer.span_processor, "_on_ending")
+            and hasattr(sdk_trace.Span, "_readable_span")
+            and all(hasattr(probe, name) for name in ("_dict", "maxlen", "dropped", "max_value_len", "_lock"))
+            and hasattr(probe, "_setitem_locked")
+            and hasattr(BoundedList(1), "_dq")
+            and hasattr(TraceFlags, "RANDOM_TRACE_ID")
+            and all(
+                hasattr(sampling.DEFAULT_ON, name)
+                for name in (
+                    "_root",
+                    "_remote_parent_sampled",
+                    "_remote_parent_not_sampled",
+                    "_local_parent_sampled",
+                    "_local_parent_not_sampled",
+                )
+            )
+            and hasattr(sampling.ALWAYS_ON, "_decision")
+        )
+    except Exception:
+        return False
+
+
+_FAST: Final = _sdk_layout_ok()
+
+
+def fast_path_supported() -> bool:
+    """Whether observations take the lean path with this OTel SDK (else ``Tracer.start_span``)."""
+    return _FAST
+
+
+def _plain(attributes: Mapping[str, Any]) -> bool:
+    """True when OTel's validation would store every item unchanged (and drop none)."""
+    plain = _PLAIN
+    for key, value in attributes.items():
+        if type(value) not in plain or type(key) is not str or not key:
+            return False
+    return True
+
+
+class ObservationSpan(sdk_trace.Span):
+    """An OTel SDK ``Span`` built and ended without the copies and re-validation (see the module doc)."""
+
+    def __init__(
+        self,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        tracer: sdk_trace.Tracer,
+        attributes: Mapping[str, AttributeValue] | None,
+        record_end_metrics: Callable[[], None] | None,
+    ) -> None:
+        limits = tracer._span_limits
+        # ReadableSpan's state.
+        self._name = name
+        self._context = context
+        self._kind = _INTERNAL
+        self._instrumentation_info = tracer.instrumentation_info
+        self._instrumentation_scope = tracer._instrumentation_scope
+        self._parent = parent
+        self._start_time: int | None = None
+        self._end_time: int | None = None
+        self._resource = tracer.resource
+        self._status = _UNSET
+        # Span's state.
+        self._sampler = tracer.sampler
+        self._trace_config = None
+        self._record_exception = True
+        self._set_status_on_exception = True
+        self._span_processor = tracer.span_processor
+        self._limits = limits
+        self._lock = threading.Lock()
+        maxlen = limits.max_span_attributes
+        max_value_len = limits.max_span_attribute_length
+        if (
+            max_value_len is None
+            and (attributes is None or ((maxlen is None or len(attributes) <= maxlen) and _plain(attributes)))
+            and (maxlen is None or maxlen > 0)
+        ):
+            bounded = BoundedAttributes.__new__(BoundedAttributes)
+            bounded._dict = dict(attributes) if attributes else {}
+            bounded.maxlen = maxlen
+            bounded.dropped = 0
+            bounded.max_value_len = None
+            bounded._lock = threading.Lock()
+            bounded._immutable = False
+        else:
+            bounded = BoundedAttributes(maxlen, attributes, immutable=False, max_value_len=max_value_len)
+        self._attributes = bounded
+        self._events = _EMPTY  # a BoundedList on the first event (see _add_event)
+        self._links = _EMPTY
+        self._record_end_metrics = record_end_metrics
+
+    # -- writes: the SDK span's semantics, minus re-validating plain values --------------------
+
+    def set_attribute(self, key: str, value: AnyValue) -> None:
+        bounded: BoundedAttributes = self._attributes  # type: ignore[assignment]
+        if (
+            type(value) in _PLAIN
+            and type(key) is str
+            and key
+            and (bounded.max_value_len is None or type(value) is not str)
+            and bounded.maxlen != 0
+        ):
+            with self._lock:
+                if self._end_time is not None:
+                    _otel_logger.warning("Setting attribute on ended span.")
+                    return
+                with bounded._lock:
+                    bounded._setitem_locked(key, value)
+            return
+        super().set_attribute(key, value)
+
+    def set_attributes(self, attributes: Mapping[str, AnyValue]) -> None:
+        bounded: BoundedAttributes = self._attributes  # type: ignore[assignment]
+        if not (bounded.max_value_len is None and bounded.maxlen != 0 and _plain(attributes)):
+            super().set_attributes(attributes)
+            return
+        with self._lock:
+            if self._end_time is not None:
+                _otel_logger.warning("Setting attribute on ended span.")
+                return
+            with bounded._lock:
+                for key, value in attributes.items():
+                    bounded._setitem_locked(key, value)
+
+    def _add_event(self, event: sdk_trace.EventBase) -> None:
+        with self._lock:
+            if self._end_time is None:
+                events = self._events
+                if type(events) is tuple:
+                    events = self._events = BoundedList(self._limits.max_events)
+                events.append(event)  # type: ignore[attr-defined]
+                return
+        _otel_logger.warning("Tried calling %s on an ended span.", "_add_event")
+
+    def _add_link(self, link: trace_api.Link) -> None:
+        with self._lock:
+            if self._end_time is None:
+                links = self._links
+                if type(links) is tuple:
+                    links = self._links = BoundedList(self._limits.max_links)
+                links.append(link)  # type: ignore[attr-defined]
+                return
+        _otel_logger.warning("Tried calling %s on an ended span.", "_add_link")
+
+    def end(self, end_time: int | None = None) -> None:
+        with self._lock:
+            if self._start_time is None:
+                raise RuntimeError("Calling end() on a not started span.")
+            if self._end_time is not None:
+                _otel_logger.warning("Calling end() on an ended span.")
+                return
+            self._end_time = end_time if end_time is not None else time_ns()
+            self._attributes._immutable = True  # type: ignore[union-attr]
+        if self._record_end_metrics:
+            self._record_end_metrics()
+        processor = self._span_processor
+        processor._on_ending(self)
+        # Ended, every mutator refuses (under the lock): the span is its own read-only snapshot.
+        processor.on_end(self)
+
+
+def _decide(
+    sampler: sampling.Sampler,
+    context: Context | None,
+    parent: SpanContext | None,
+    trace_id: int,
+    name: str,
+    attributes: Mapping[str, AttributeValue] | None,
+) -> tuple[sampling.Decision, Mapping[str, AttributeValue] | None, Any]:
+    """The sampling decision, the span's attributes and trace state, as ``sampler`` would give them."""
+    if type(sampler) is _ParentBased:
+        if parent is None:
+            delegate = sampler._root
+        elif parent.is_remote:
+            delegate = (
+                sampler._remote_parent_sampled if parent.trace_flags.sampled else sampler._remote_parent_not_sampled
+            )
+        else:
+            delegate = (
+                sampler._local_parent_sampled if parent.trace_flags.sampled else sampler._local_parent_not_sampled
+            )
+        if type(delegate) is _StaticSampler:
+            decision = delegate._decision
+            trace_state = None if parent is None else parent.trace_state
+            return decision, (None if decision is _DROP else attributes), trace_state
+    result = sampler.should_sample(context, trace_id, name, _INTERNAL, attributes, _EMPTY)
+    return result.decision, result.attributes, result.trace_state
+
+
+def start_span(
+    tracer: trace_api.Tracer,
+    name: str,
+    context: Context | None = None,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    start_time: int | None = None,
+) -> trace_api.Span:
+    """``tracer.start_span(name, context=..., attributes=..., start_time=...)``, an internal span."""
+    if not _FAST or type(tracer) is not _SDK_TRACER:
+        return tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
+    sdk_tracer = tracer
+    parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
+    if parent is not None and not isinstance(parent, SpanContext):
+        raise TypeError("parent_span_context must be a SpanContext or None.")
+    if not sdk_tracer._is_enabled():
+        return NonRecordingSpan(context=parent)  # type: ignore[arg-type]  # as the SDK does
+    id_generator = sdk_tracer.id_generator
+    if parent is None or not parent.is_valid:
+        parent = None
+        trace_id = id_generator.generate_trace_id()
+        random_trace_id = id_generator.is_trace_id_random()
+    else:
+        trace_id = parent.trace_id
+        random_trace_id = parent.trace_flags.random_trace_id
+    decision, span_attributes, trace_state = _decide(sdk_tracer.sampler, context, parent, trace_id, name, attributes)
+    span_context = SpanContext(
+        trace_id,
+        id_generator.generate_span_id(),
+        is_remote=False,
+        trace_flags=_FLAGS[decision is _RECORD_AND_SAMPLE, bool(random_trace_id)],
+        trace_state=trace_state,
+    )
+    record_end_metrics = sdk_tracer._tracer_metrics.start_span(parent, decision)
+    if decision is _DROP:
+        return NonRecordingSpan(context=span_context)
+    span = ObservationSpan(name, span_context, parent, sdk_tracer, span_attributes, record_end_metrics)
+    span._start_time = start_time if start_time is not None else time_ns()
+    sdk_tracer.span_processor.on_start(span, parent_context=context)
+    return span
