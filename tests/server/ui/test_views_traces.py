@@ -205,3 +205,8 @@ def test_project_root_redirects_to_traces(ui: Any, project: Any, other_project: 
     response = ui.get(f"/project/{project.id}", follow_redirects=False)
     assert response.headers["location"] == f"/project/{project.id}/traces"
     assert ui.get(f"/project/{other_project.id}", follow_redirects=False).status_code == 404
+
+
+def test_metadata_column(ui: Any, project: Any, seeded: dict[str, str]) -> None:
+    page = ui.get(f"/project/{project.id}/traces?cols=name,metadata").text
+    assert "customer: acme · tier: 2" in page

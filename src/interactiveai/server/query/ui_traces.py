@@ -161,6 +161,7 @@ _LIST_COLUMNS = [
     traces.c.bookmarked,
     func.substr(traces.c.input, 1, PREVIEW_CHARS).label("input_preview"),
     func.substr(traces.c.output, 1, PREVIEW_CHARS).label("output_preview"),
+    func.substr(traces.c.metadata, 1, PREVIEW_CHARS).label("metadata_preview"),
 ]
 
 

@@ -40,6 +40,7 @@ COLUMNS: list[tuple[str, str, bool]] = [
     ("user", "User", True),
     ("session", "Session", False),
     ("scores", "Scores", True),
+    ("metadata", "Metadata", False),
     ("observations", "Obs.", False),
     ("version", "Version", False),
     ("release", "Release", False),

@@ -131,6 +131,23 @@ def turn_content(text: str | None) -> tuple[str, str]:
     return "json", json.dumps(value, ensure_ascii=False, indent=2, default=str)
 
 
+def compact_json(text: str | None, limit: int = 160) -> str:
+    """``key: value`` pairs of a JSON object prefix, for one-line metadata previews."""
+    if not text:
+        return ""
+    try:
+        value: Any = json.loads(text)
+    except ValueError:
+        return text[:limit]
+    if isinstance(value, dict):
+        flat = " · ".join(
+            f"{k}: {v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}" for k, v in value.items()
+        )
+    else:
+        flat = json.dumps(value, ensure_ascii=False)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def score_text(score: dict[str, Any]) -> str:
     """A score's value as shown: numbers rounded, categorical and boolean labels as given."""
     data_type = score.get("data_type", score.get("dataType"))
@@ -183,6 +200,7 @@ def register(env: Any) -> None:
         fmt_compact=fmt_compact,
         preview=preview,
         turn_content=turn_content,
+        compact_json=compact_json,
         score_text=score_text,
         safe_href=safe_href,
         json_script=json_script,

@@ -179,7 +179,18 @@ export function chatView(messages) {
     for (const call of Array.isArray(m.tool_calls) ? m.tool_calls : []) body.append(toolCall(call));
     if (m.function_call) body.append(toolCall({ function: m.function_call }));
     msg.append(body);
-    if (role === "system") msg.classList.add("collapsible");
+    // Long system prompts start folded, as people read the conversation first.
+    const length = typeof content === "string" ? content.length : JSON.stringify(content ?? "").length;
+    if (role === "system" && length > 400) {
+      body.classList.add("folded");
+      const toggle = el("button", "linklike small", `show ${length.toLocaleString()} characters`);
+      toggle.type = "button";
+      toggle.addEventListener("click", () => {
+        const folded = body.classList.toggle("folded");
+        toggle.textContent = folded ? `show ${length.toLocaleString()} characters` : "fold";
+      });
+      head.append(toggle);
+    }
     wrap.append(msg);
   }
   return wrap;
