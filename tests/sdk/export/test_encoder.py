@@ -264,3 +264,32 @@ def test_spans_with_huge_values_round_trip() -> None:
     assert got["huge"]["attributes"]["input"] == huge
     assert math.isnan(got["huge"]["attributes"]["nan"])
     assert got["huge"]["events"][0]["attributes"] == {"text": huge}
+
+
+def test_encoder_agrees_with_the_reference_on_the_sdks_own_spans() -> None:
+    """@observe creates lean span objects (sdk/spans.py); the encoder reads span internals, so it
+    must read these exactly as the public API does."""
+    from interactiveai import InteractiveAI, observe
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    client = InteractiveAI(
+        public_key="pk-enc", secret_key="sk", host="http://127.0.0.1:9", tracer_provider=provider, span_exporter=memory
+    )
+
+    @observe(as_type="generation")
+    def inner(prompt: str) -> dict[str, Any]:
+        return {"answer": prompt.upper(), "n": 3}
+
+    @observe
+    def outer(question: str) -> dict[str, Any]:
+        return inner(question * 80)
+
+    outer("what is OTLP? ✓ ")
+    assert client.flush()
+    spans = list(memory.get_finished_spans())
+    assert len(spans) == 2
+    text, count = encode_spans_text(spans)
+    assert count == 2
+    assert json.loads(text) == json.loads(json.dumps(spans_to_request(spans)))
+    client.shutdown()
