@@ -210,3 +210,19 @@ def test_project_root_redirects_to_traces(ui: Any, project: Any, other_project: 
 def test_metadata_column(ui: Any, project: Any, seeded: dict[str, str]) -> None:
     page = ui.get(f"/project/{project.id}/traces?cols=name,metadata").text
     assert "customer: acme · tier: 2" in page
+
+
+def test_foreign_or_forged_cursors_read_as_the_first_page(ui: Any, engine: Any, project: Any) -> None:
+    import base64
+    import json
+
+    now = now_us()
+    for i in range(3):
+        add_trace(engine, project.id, tid(f"c{i}"), timestamp_us=now - i * 1000, name=f"t{i}")
+    by_time = ui.get(f"/project/{project.id}/traces.json?limit=1").json()["meta"]["nextCursor"]
+    first_by_cost = ui.get(f"/project/{project.id}/traces.json?limit=1&sort=cost").json()["data"]
+    response = ui.get(f"/project/{project.id}/traces.json?limit=1&sort=cost&cursor={by_time}")
+    assert response.status_code == 200 and response.json()["data"] == first_by_cost
+    forged = base64.urlsafe_b64encode(json.dumps(["latency", "text", "x", "next"]).encode()).decode()
+    response = ui.get(f"/project/{project.id}/traces.json?sort=latency&cursor={forged}")
+    assert response.status_code == 200 and len(response.json()["data"]) == 3

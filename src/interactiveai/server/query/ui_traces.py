@@ -66,22 +66,25 @@ class TracePage:
     prev_cursor: str | None
 
 
-def encode_cursor(value: Any, trace_id: str, direction: str) -> str:
-    raw = json.dumps([value, trace_id, direction], separators=(",", ":")).encode()
+def encode_cursor(sort: str, value: Any, trace_id: str, direction: str) -> str:
+    raw = json.dumps([sort, value, trace_id, direction], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> tuple[Any, str, str] | None:
+def decode_cursor(cursor: str | None, sort: str) -> tuple[Any, str, str] | None:
+    """(value, id, direction) of a cursor made for ``sort``; None for anything else (first page)."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, trace_id, direction = json.loads(raw)
+        made_for, value, trace_id, direction = json.loads(raw)
     except (ValueError, TypeError):
         return None
-    if not isinstance(trace_id, str) or direction not in ("next", "prev"):
+    if made_for != sort or not isinstance(trace_id, str) or direction not in ("next", "prev"):
         return None
-    if not isinstance(value, (int, float, str)) or isinstance(value, bool):
+    # the value must have the sort key's type: PostgreSQL refuses to compare a number with text
+    expected: tuple[type, ...] = (str,) if sort == "name" else (int, float)
+    if not isinstance(value, expected) or isinstance(value, bool):
         return None
     return value, trace_id, direction
 
@@ -176,9 +179,10 @@ def list_trace_page(
     limit: int = 50,
 ) -> TracePage:
     """One page of traces in sort order, with next/prev keyset cursors."""
-    key = SORTS.get(sort, SORTS["timestamp"])
+    sort = sort if sort in SORTS else "timestamp"
+    key = SORTS[sort]
     where = filter_conditions(engine, project_id, filt)
-    position = decode_cursor(cursor)
+    position = decode_cursor(cursor, sort)
     backwards = position is not None and position[2] == "prev"
     forward_desc = descending != backwards  # the order this query reads in
     if position is not None:
@@ -202,9 +206,9 @@ def list_trace_page(
         has_next = more if not backwards else True
         has_prev = (position is not None) if not backwards else more
         if has_next:
-            next_cursor = encode_cursor(last["sort_key"], last["id"], "next")
+            next_cursor = encode_cursor(sort, last["sort_key"], last["id"], "next")
         if has_prev:
-            prev_cursor = encode_cursor(first["sort_key"], first["id"], "prev")
+            prev_cursor = encode_cursor(sort, first["sort_key"], first["id"], "prev")
     for row in rows:
         row.pop("sort_key", None)
         row["tags"] = _json_list(row["tags"])
