@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -147,3 +148,25 @@ def test_works_with_any_span_exporter() -> None:
     assert len(memory.get_finished_spans()) == 25
     assert processor.stats.exported == 25
     provider.shutdown()
+
+
+def test_without_an_export_thread_spans_queue_and_shutdown_exports_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thread creation can fail (limits, interpreter shutdown): never into the caller."""
+    import threading
+
+    from interactiveai.sdk.export import processor as processor_module
+
+    class Unstartable(threading.Thread):
+        def start(self) -> None:
+            raise RuntimeError("can't start new thread")
+
+    with OtlpReceiver() as receiver:
+        provider, processor, tracer = make_pipeline(receiver.endpoint, max_queue_size=10)
+        monkeypatch.setattr(processor_module.threading, "Thread", Unstartable)
+        end_spans(tracer, 15)  # no exception
+        assert processor.stats.queued == 10
+        assert processor.stats.dropped_queue_full == 5
+        assert processor.force_flush(500) is False
+        monkeypatch.undo()  # the receiver's own threads must be able to start
+        assert processor.shutdown(5000) is True  # exported from the calling thread
+        assert receiver.span_count() == 10

@@ -118,6 +118,7 @@ class ExportProcessor(SpanProcessor):
         self._retry_at = 0.0
         self._next_tick = time.monotonic() + self._schedule_delay
         self._thread: threading.Thread | None = None
+        self._thread_failed = False
         self._exported = 0
         self._dropped_full = 0
         self._dropped_failed = 0
@@ -174,13 +175,23 @@ class ExportProcessor(SpanProcessor):
         if self._dropped_filter_errors == 1:
             logger.exception("interactiveai: should_export raised; such spans are not exported (logged once)")
 
-    def _start_worker(self) -> None:
+    def _start_worker(self) -> bool:
+        """Start the export thread if it is not running; False when no thread can be started."""
         with self._cond:
             if self._thread is not None:
-                return
+                return self._thread.is_alive() or not self._thread_failed
             thread = threading.Thread(target=self._run, name="interactiveai-export", daemon=True)
             self._thread = thread
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:
+            # "can't start new thread" (resource limits, or interpreter shutdown). Not retried per
+            # span: spans queue up to the bound, then are dropped and counted; shutdown() still
+            # exports what it can from its own thread.
+            self._thread_failed = True
+            logger.exception("interactiveai: cannot start the export thread; spans are queued, not sent")
+            return False
+        return True
 
     # -- flush and shutdown ----------------------------------------------------------------------
 
@@ -189,7 +200,8 @@ class ExportProcessor(SpanProcessor):
         if self._is_shutdown or (not self._queue and not self._in_flight):
             return not self._queue
         request = _FlushRequest()
-        self._start_worker()
+        if not self._start_worker():
+            return False
         with self._cond:
             self._flush_requests.append(request)
             self._cond.notify()
@@ -212,9 +224,10 @@ class ExportProcessor(SpanProcessor):
         timeout = self._export_timeout if timeout_millis is None else max(timeout_millis, 0) / 1000
         deadline = time.monotonic() + timeout
         ok = True
-        if self._queue or self._in_flight or self._thread is not None:
-            if self._queue:
-                self._start_worker()
+        if self._queue and not self._start_worker():
+            # No export thread (it could not be started): export from this thread, within the timeout.
+            ok = self._drain(deadline)
+        elif self._queue or self._in_flight or self._thread is not None:
             with self._cond:
                 self._stopping = True
                 self._stop_deadline = deadline
