@@ -38,6 +38,8 @@ TRACE_ID_KWARG: Final = "interactiveai_trace_id"
 PARENT_ID_KWARG: Final = "interactiveai_parent_observation_id"
 PUBLIC_KEY_KWARG: Final = "interactiveai_public_key"
 _SPECIAL: Final = frozenset((TRACE_ID_KWARG, PARENT_ID_KWARG, PUBLIC_KEY_KWARG))
+# Exact built-in types: never generators, and they cannot carry a ``body_iterator``.
+_PLAIN_RESULTS: Final = frozenset((type(None), bool, int, float, str, bytes, dict, list, tuple, set))
 
 
 class _Plan:
@@ -176,6 +178,8 @@ def _wrap_iterable(call: _Call, plan: _Plan, result: Any) -> Any:
     Streaming HTTP responses (an object with a generator ``body_iterator``, as Starlette's
     ``StreamingResponse``) keep the span open until the body has been sent.
     """
+    if type(result) in _PLAIN_RESULTS:  # most results: no attribute lookup that would raise
+        return None
     if is_sync_iter(result):
         return GeneratorWrapper(result, _finish_iteration(call, plan), plan.capture_output)
     if is_async_iter(result):

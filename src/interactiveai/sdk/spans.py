@@ -54,6 +54,10 @@ _DROP: Final = sampling.Decision.DROP
 _EMPTY: Final[tuple[Any, ...]] = ()
 
 _SDK_TRACER: Final = sdk_trace.Tracer
+_new_tuple: Final[Any] = tuple.__new__
+_DEFAULT_TRACE_STATE: Final = SpanContext(1, 1, False).trace_state
+_TRACE_ID_MAX: Final = (1 << 128) - 1
+_SPAN_ID_MAX: Final = (1 << 64) - 1
 _ParentBased: Final = sampling.ParentBased
 _StaticSampler: Final = sampling.StaticSampler
 
@@ -92,6 +96,10 @@ def _sdk_layout_ok() -> bool:
             and hasattr(probe, "_setitem_locked")
             and hasattr(BoundedList(1), "_dq")
             and hasattr(TraceFlags, "RANDOM_TRACE_ID")
+            and tuple(SpanContext(3, 4, False, TraceFlags(1), _DEFAULT_TRACE_STATE))
+            == (3, 4, False, 1, _DEFAULT_TRACE_STATE, True)
+            and not SpanContext(0, 4, False).is_valid
+            and not SpanContext(1 << 128, 4, False).is_valid
             and all(
                 hasattr(sampling.DEFAULT_ON, name)
                 for name in (
@@ -301,12 +309,18 @@ def start_span(
         trace_id = parent.trace_id
         random_trace_id = parent.trace_flags.random_trace_id
     decision, span_attributes, trace_state = _decide(sdk_tracer.sampler, context, parent, trace_id, name, attributes)
-    span_context = SpanContext(
-        trace_id,
-        id_generator.generate_span_id(),
-        is_remote=False,
-        trace_flags=_FLAGS[decision is _RECORD_AND_SAMPLE, bool(random_trace_id)],
-        trace_state=trace_state,
+    span_id = id_generator.generate_span_id()
+    # SpanContext.__new__'s tuple, built directly (its keyword handling is a Python-level call).
+    span_context: SpanContext = _new_tuple(
+        SpanContext,
+        (
+            trace_id,
+            span_id,
+            False,
+            _FLAGS[decision is _RECORD_AND_SAMPLE, bool(random_trace_id)],
+            _DEFAULT_TRACE_STATE if trace_state is None else trace_state,
+            0 < trace_id <= _TRACE_ID_MAX and 0 < span_id <= _SPAN_ID_MAX,
+        ),
     )
     record_end_metrics = sdk_tracer._tracer_metrics.start_span(parent, decision)
     if decision is _DROP:
