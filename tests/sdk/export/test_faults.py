@@ -243,3 +243,20 @@ def test_queue_bound_holds_with_many_threads_ending_spans() -> None:
         assert processor.force_flush(5000)
         assert receiver.span_count() == processor.stats.exported
         provider.shutdown()
+
+
+def test_retry_after_longer_than_the_export_timeout_paces_the_processor(caplog: pytest.LogCaptureFixture) -> None:
+    with OtlpReceiver() as receiver:
+        receiver.set_mode("429", retry_after=0.8)
+        provider, processor, tracer = make_pipeline(receiver.endpoint, schedule_delay=0.01, export_timeout=0.3)
+        with caplog.at_level(logging.WARNING, logger="interactiveai.sdk.export"):
+            end_spans(tracer, 5)
+            assert wait_until(lambda: len(receiver.requests) >= 3, timeout=5)
+        times = [request.received_at for request in receiver.requests[:3]]
+        # Without the hint the processor would retry every schedule_delay (10 ms).
+        assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.7
+        assert len([r for r in caplog.records if "unreachable or refusing" in r.getMessage()]) == 1
+        receiver.set_mode("ok")
+        assert processor.force_flush(5000)
+        assert receiver.span_count() == 5
+        provider.shutdown()

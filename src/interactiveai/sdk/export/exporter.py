@@ -66,6 +66,9 @@ class BatchResult(NamedTuple):
 
     outcome: ExportOutcome
     rejected: int
+    retry_not_before: float = 0.0
+    """For RETRYABLE: the ``time.monotonic()`` before which the receiver asked not to be retried
+    (its last ``Retry-After``), so the processor's next attempt honours it too."""
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -131,6 +134,7 @@ class OtlpHttpExporter(SpanExporter):
         self._closed = threading.Event()
         self._init_connection_state()
         self._logged_rejections: set[int] = set()
+        self._retry_not_before = 0.0
         # The child of a fork must not share the parent's socket (both would read each other's
         # responses) nor inherit a lock the parent's export thread held at fork time.
         ref = weakref.WeakMethod(self._init_connection_state)
@@ -182,7 +186,7 @@ class OtlpHttpExporter(SpanExporter):
                 body = zlib.compress(body, _GZIP_LEVEL, wbits=31)  # wbits=31: gzip framing
             outcome = self.send(body, deadline=deadline)
             if outcome is ExportOutcome.RETRYABLE:
-                return BatchResult(outcome, 0)
+                return BatchResult(outcome, 0, self._retry_not_before)
             if outcome is ExportOutcome.REJECTED:
                 rejected += count
         if rejected == len(spans):
@@ -192,6 +196,7 @@ class OtlpHttpExporter(SpanExporter):
     def send(self, body: bytes, *, deadline: float) -> ExportOutcome:
         """POST an already-encoded request body with retry, backoff and jitter until ``deadline``."""
         attempt = 0
+        self._retry_not_before = 0.0
         while not self._closed.is_set():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -214,6 +219,7 @@ class OtlpHttpExporter(SpanExporter):
             delay = delay / 2 + random.uniform(0, delay / 2)  # jitter: replicas must not retry in lockstep
             if retry_after is not None:
                 delay = max(delay, retry_after)
+                self._retry_not_before = time.monotonic() + retry_after
             if time.monotonic() + delay >= deadline:
                 break
             if self._closed.wait(delay):

@@ -123,7 +123,8 @@ class ExportProcessor(SpanProcessor):
         self._dropped_full = 0
         self._dropped_failed = 0
         self._dropped_reported = 0
-        self._last_drop_warning = 0.0
+        self._last_drop_warning = float("-inf")
+        self._last_failure_warning = float("-inf")
 
     # -- hot path --------------------------------------------------------------------------------
 
@@ -300,7 +301,7 @@ class ExportProcessor(SpanProcessor):
             deadline = time.monotonic() + self._export_timeout
             if stop_deadline is not None:
                 deadline = min(deadline, stop_deadline)
-            outcome, rejected = self._export(batch, deadline)
+            outcome, rejected, retry_not_before = self._export(batch, deadline)
             if outcome is ExportOutcome.SUCCESS:
                 self._exported += size - rejected
                 self._dropped_failed += rejected
@@ -309,7 +310,9 @@ class ExportProcessor(SpanProcessor):
             if outcome is ExportOutcome.RETRYABLE and stop_deadline is None:
                 queue.extendleft(reversed(batch))
                 self._in_flight = 0
-                self._retry_at = time.monotonic() + self._schedule_delay
+                # Pause before the next attempt, longer if the receiver said so (Retry-After).
+                self._retry_at = max(time.monotonic() + self._schedule_delay, retry_not_before)
+                self._report_failure(len(queue))
                 return False
             self._dropped_failed += size
             self._in_flight = 0
@@ -332,6 +335,19 @@ class ExportProcessor(SpanProcessor):
         if result is SpanExportResult.SUCCESS:
             return BatchResult(ExportOutcome.SUCCESS, 0)
         return BatchResult(ExportOutcome.REJECTED, len(batch))
+
+    def _report_failure(self, waiting: int) -> None:
+        # Not every failed round: an outage of hours would log thousands of lines.
+        now = time.monotonic()
+        if now - self._last_failure_warning < DROP_WARNING_INTERVAL:
+            return
+        self._last_failure_warning = now
+        logger.warning(
+            "interactiveai: the receiver is unreachable or refusing (network error, 408, 429 or 5xx); "
+            "%d spans are kept and retried (at most max_queue_size=%d)",
+            waiting,
+            self._max_queue_size,
+        )
 
     def _report_drops(self, *, force: bool) -> None:
         dropped = self._dropped_full + self._dropped_failed
