@@ -226,3 +226,17 @@ def test_foreign_or_forged_cursors_read_as_the_first_page(ui: Any, engine: Any, 
     forged = base64.urlsafe_b64encode(json.dumps(["latency", "text", "x", "next"]).encode()).decode()
     response = ui.get(f"/project/{project.id}/traces.json?sort=latency&cursor={forged}")
     assert response.status_code == 200 and len(response.json()["data"]) == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["lat_min=1e300", "lat_max=-1e300", "cost_min=inf", "cost_max=nan", "user=%00", "meta=k%3D%00", "q=%00x"],
+)
+def test_hostile_filter_values_never_fail_the_page(ui: Any, project: Any, seeded: dict[str, str], query: str) -> None:
+    assert ui.get(f"/project/{project.id}/traces.json?{query}").status_code in (200, 404)
+    assert ui.get(f"/project/{project.id}/traces?{query}").status_code in (200, 404)
+
+
+def test_nul_in_ids_is_a_404(ui: Any, project: Any, seeded: dict[str, str]) -> None:
+    for path in ("/traces/a%00b", "/traces/a%00b.json", "/sessions/s%00", "/users/u%00"):
+        assert ui.get(f"/project/{project.id}{path}").status_code == 404

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, cast, func, literal, or_, select
+from sqlalchemy import Engine, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -93,7 +93,9 @@ def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
     if engine.dialect.name == "postgresql":
         return func.jsonb_extract_path_text(cast(traces.c.metadata, JSONB), key)
     path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return cast(func.json_extract(traces.c.metadata, path), String)
+    # json_extract raises on malformed JSON: one odd row must not fail the whole filter
+    extracted = cast(func.json_extract(traces.c.metadata, path), String)
+    return case((func.json_valid(traces.c.metadata) == 1, extracted), else_=None)
 
 
 def _one(values: list[str]) -> str | None:

@@ -6,6 +6,7 @@ a malformed value is ignored (and reported in ``errors``) rather than failing th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -105,10 +106,14 @@ def _float(value: str | None, name: str, errors: list[str]) -> float | None:
     if value is None or value.strip() == "":
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         errors.append(f"{name}: not a number")
         return None
+    if not math.isfinite(number):
+        errors.append(f"{name}: not a finite number")
+        return None
+    return min(max(number, -1e9), 1e9)  # keeps latency µs inside a BIGINT
 
 
 def _time(value: str | None, name: str, errors: list[str]) -> int | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -78,6 +78,10 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
         )
 
 
+def _text_headers() -> list[tuple[str, str]]:
+    return [(k.decode(), v.decode()) for k, v in SECURITY_HEADERS]
+
+
 class SecurityHeadersMiddleware:
     """Adds CSP and friends to every UI response, gzipped (API and ingestion paths are left untouched).
 
@@ -92,6 +96,10 @@ class SecurityHeadersMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(_API_PREFIXES):
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            # NUL is never part of an id or a filter, and PostgreSQL rejects it in text parameters
+            await PlainTextResponse("Not found", status_code=404, headers=dict(_text_headers()))(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
