@@ -283,3 +283,26 @@ def test_links_argument_is_not_needed_by_observations() -> None:
     provider, _ = _provider()
     tracer = provider.get_tracer("t")
     assert start_span(tracer, "s").links == tracer.start_span("s", links=[Link(SpanContext(0, 0, False))]).links
+
+
+def test_tracer_subclasses_and_unusual_tracers_keep_their_own_start_span() -> None:
+    provider, exporter = _provider()
+    stock_tracer = provider.get_tracer("t")
+
+    class Custom(type(stock_tracer)):  # type: ignore[misc]
+        pass
+
+    custom = Custom(
+        stock_tracer.sampler,
+        stock_tracer.resource,
+        stock_tracer.span_processor,
+        stock_tracer.id_generator,
+        stock_tracer.instrumentation_info,
+        stock_tracer._span_limits,
+        stock_tracer._instrumentation_scope,
+    )
+    span = start_span(custom, "custom")
+    assert isinstance(span, SdkSpan) and type(span) is not ObservationSpan
+    span.end()
+    assert type(start_span(stock_tracer, "lean")) is ObservationSpan
+    assert [s.name for s in exporter.get_finished_spans()] == ["custom"]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from time import time_ns
 from typing import Any, Final
@@ -71,30 +72,31 @@ _FLAGS: Final = {
 }
 
 
+_TRACER_FIELDS: Final = (
+    "sampler",
+    "resource",
+    "span_processor",
+    "id_generator",
+    "instrumentation_info",
+    "_span_limits",
+    "_instrumentation_scope",
+    "_tracer_metrics",
+)
+
+
 def _sdk_layout_ok() -> bool:
-    """True when the installed OTel SDK has the internals this module replicates."""
+    """True when the installed OTel SDK has the internals this module replicates (no side effects:
+    nothing global is created; each tracer's own fields are checked on its first span)."""
     try:
-        tracer = sdk_trace.TracerProvider(shutdown_on_exit=False).get_tracer("interactiveai-layout-check")
-        needed = (
-            "sampler",
-            "resource",
-            "span_processor",
-            "id_generator",
-            "instrumentation_info",
-            "_span_limits",
-            "_instrumentation_scope",
-            "_tracer_metrics",
-            "_is_enabled",
-        )
         probe = BoundedAttributes(4, immutable=False)
         return (
-            type(tracer) is sdk_trace.Tracer
-            and all(hasattr(tracer, name) for name in needed)
-            and hasattr(tracer.span_processor, "_on_ending")
-            and hasattr(sdk_trace.Span, "_readable_span")
-            and all(hasattr(probe, name) for name in ("_dict", "maxlen", "dropped", "max_value_len", "_lock"))
+            all(hasattr(probe, name) for name in ("_dict", "maxlen", "dropped", "max_value_len", "_lock"))
             and hasattr(probe, "_setitem_locked")
             and hasattr(BoundedList(1), "_dq")
+            and hasattr(sdk_trace.Tracer, "_is_enabled")
+            and hasattr(sdk_trace.Span, "_readable_span")
+            and hasattr(sdk_trace.SynchronousMultiSpanProcessor, "_on_ending")
+            and hasattr(sdk_trace.ConcurrentMultiSpanProcessor, "_on_ending")
             and hasattr(TraceFlags, "RANDOM_TRACE_ID")
             and tuple(SpanContext(3, 4, False, TraceFlags(1), _DEFAULT_TRACE_STATE))
             == (3, 4, False, 1, _DEFAULT_TRACE_STATE, True)
@@ -117,6 +119,32 @@ def _sdk_layout_ok() -> bool:
 
 
 _FAST: Final = _sdk_layout_ok()
+# Per tracer (by id, with a weak reference so a recycled id cannot alias and no tracer is kept
+# alive): does it have the fields the fast path reads? Bounded, like any per-object cache here.
+_TRACERS: dict[int, tuple[weakref.ref[Any], bool]] = {}
+
+
+def _tracer_ok(tracer: object) -> bool:
+    entry = _TRACERS.get(id(tracer))
+    if entry is not None and entry[0]() is tracer:
+        return entry[1]
+    ok = _FAST and type(tracer) is _SDK_TRACER
+    if ok:
+        try:
+            ok = (
+                all(hasattr(tracer, name) for name in _TRACER_FIELDS)
+                and hasattr(tracer.span_processor, "_on_ending")  # type: ignore[attr-defined]
+                and hasattr(tracer._tracer_metrics, "start_span")  # type: ignore[attr-defined]
+            )
+        except Exception:
+            ok = False
+    if len(_TRACERS) >= 256:
+        _TRACERS.clear()
+    try:
+        _TRACERS[id(tracer)] = (weakref.ref(tracer), ok)
+    except TypeError:  # not weak-referenceable: not cached (and not the SDK tracer anyway)
+        pass
+    return ok
 
 
 def fast_path_supported() -> bool:
@@ -292,9 +320,10 @@ def start_span(
     start_time: int | None = None,
 ) -> trace_api.Span:
     """``tracer.start_span(name, context=..., attributes=..., start_time=...)``, an internal span."""
-    if not _FAST or type(tracer) is not _SDK_TRACER:
+    entry = _TRACERS.get(id(tracer))
+    if not (entry[1] if entry is not None and entry[0]() is tracer else _tracer_ok(tracer)):
         return tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
-    sdk_tracer = tracer
+    sdk_tracer: sdk_trace.Tracer = tracer  # type: ignore[assignment]  # checked by _tracer_ok
     parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
     if parent is not None and not isinstance(parent, SpanContext):
         raise TypeError("parent_span_context must be a SpanContext or None.")
