@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from interactiveai.server.clock import now_us
@@ -74,3 +75,32 @@ def test_safe_href() -> None:
     assert safe_href("https://example.com/a") == "https://example.com/a"
     for bad in ("javascript:alert(1)", " javascript:alert(1)", "data:text/html,x", "vbscript:x", "//evil", None, 3):
         assert safe_href(bad) is None
+
+
+class _Tags(HTMLParser):
+    """Every start tag with its attributes, as a browser's tokenizer sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_pages_need_no_inline_script_or_style(ui: Any, engine: Any, project: Any) -> None:
+    """Everything runs under CSP script-src/style-src 'self': no inline code, handlers or style attributes."""
+    trace_id = _hostile(engine, project.id)
+    paths = ["/traces", f"/traces/{trace_id}", "/sessions", "/users", "/traces?range=all&q=nothing-matches"]
+    pages = [ui.get(f"/project/{project.id}{path}").text for path in paths] + [ui.get("/login").text]
+    for html in pages:
+        parser = _Tags()
+        parser.feed(html)
+        for tag, attrs in parser.tags:
+            assert "style" not in attrs, (tag, attrs)
+            assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+            if tag == "script":
+                assert (attrs.get("src") or "").startswith("/static/") or attrs.get("type") == "application/json"
+            if tag == "a":
+                assert not (attrs.get("href") or "").lower().strip().startswith("javascript:")
+        assert all(tag != "img" for tag, _ in parser.tags)
