@@ -21,6 +21,7 @@ import binascii
 import gzip
 import json
 import socket
+import ssl
 import threading
 import time
 import zlib
@@ -387,12 +388,21 @@ class OtlpReceiver:
         port: 0 picks a free port (kept across "down"/"ok").
         keep_spans: False decodes only span ids, for load tests: ``span_count()`` and
             ``wait_for_spans()`` still count exactly, ``spans()`` stays empty.
+        tls: ``(certfile, keyfile)`` to serve HTTPS (``endpoint`` then starts with ``https``).
     """
 
     __test__ = False
 
-    def __init__(self, *, path: str = "/api/public/otel/v1/traces", port: int = 0, keep_spans: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        path: str = "/api/public/otel/v1/traces",
+        port: int = 0,
+        keep_spans: bool = True,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.path = path
+        self._tls = tls
         self.port = port
         self.keep_spans = keep_spans
         self.requests: list[ReceivedRequest] = []
@@ -424,6 +434,10 @@ class OtlpReceiver:
             return
         server = _Server(("127.0.0.1", self.port), _Handler)
         server.receiver = self
+        if self._tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self._tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -449,12 +463,12 @@ class OtlpReceiver:
     @property
     def endpoint(self) -> str:
         """Full URL of the traces endpoint."""
-        return f"http://127.0.0.1:{self.port}{self.path}"
+        return f"{self.base_url}{self.path}"
 
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``: the SDK's ``host`` setting for this receiver."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def set_mode(self, mode: str, *, delay: float | None = None, retry_after: float | None = None) -> None:
         """Switch behaviour: see ``MODES``. ``delay`` is the "slow" sleep; ``retry_after`` for 429/503."""

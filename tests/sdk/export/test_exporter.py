@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -132,3 +135,22 @@ def test_big_batches_are_split_and_oversized_spans_dropped_alone() -> None:
         assert processor.stats.exported == 20
         assert processor.stats.dropped_export_failed == 1
         provider.shutdown()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command to make a certificate")
+def test_https_with_certificate_verification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    with OtlpReceiver(tls=(str(cert), str(key))) as receiver:
+        assert receiver.endpoint.startswith("https://")
+        untrusted = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=1)
+        assert untrusted.export_batch(_spans(), deadline=time.monotonic() + 0.5).outcome is ExportOutcome.RETRYABLE
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted as OpenSSL's default verify path
+        trusted = OtlpHttpExporter(receiver.endpoint, headers={}, timeout=5)
+        assert trusted.export(_spans()) is SpanExportResult.SUCCESS
+        assert receiver.span_count() == 3
