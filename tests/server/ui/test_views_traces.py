@@ -240,3 +240,8 @@ def test_hostile_filter_values_never_fail_the_page(ui: Any, project: Any, seeded
 def test_nul_in_ids_is_a_404(ui: Any, project: Any, seeded: dict[str, str]) -> None:
     for path in ("/traces/a%00b", "/traces/a%00b.json", "/sessions/s%00", "/users/u%00"):
         assert ui.get(f"/project/{project.id}{path}").status_code == 404
+
+
+def test_tags_link_to_their_filter(ui: Any, project: Any, seeded: dict[str, str]) -> None:
+    page = ui.get(f"/project/{project.id}/traces?user=alice").text
+    assert 'href="/project/proj-a/traces?user=alice&amp;tag=rag"' in page

@@ -77,6 +77,13 @@ class ListState:
         params += [(k, v) for k, v in overrides.items() if v is not None]
         return path + ("?" + urlencode(params) if params else "")
 
+    def adding(self, path: str, key: str, value: str) -> str:
+        """The URL with one more value of a (multi-valued) filter: for clickable tags and chips."""
+        params = [(k, v) for k, v in self.raw if k != "cursor"]
+        if (key, value) not in params:
+            params.append((key, value))
+        return path + "?" + urlencode(params)
+
     def without(self, path: str, key: str, value: str) -> str:
         """The URL with one value of a (multi-valued) filter removed: for the active-filter chips."""
         params = [(k, v) for k, v in self.raw if k != "cursor" and not (k == key and v == value)]

@@ -117,6 +117,7 @@ function panelHeader(node, obs) {
     idLine.append(el("span", "mono", node.id), copy);
   }
   if (obs && obs.start_time) idLine.append(el("span", null, ` · started ${obs.start_time.replace("T", " ").replace("Z", " UTC")}`));
+  if (obs && obs.service_name) idLine.append(el("span", null, ` · service ${obs.service_name}`));
   head.append(idLine);
   return head;
 }
