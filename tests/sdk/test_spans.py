@@ -306,3 +306,23 @@ def test_tracer_subclasses_and_unusual_tracers_keep_their_own_start_span() -> No
     span.end()
     assert type(start_span(stock_tracer, "lean")) is ObservationSpan
     assert [s.name for s in exporter.get_finished_spans()] == ["custom"]
+
+
+def test_invalid_and_non_plain_writes_take_the_sdk_validation() -> None:
+    from types import MappingProxyType
+
+    provider, exporter = _provider()
+    tracer = provider.get_tracer("t")
+    initial = {"": 1, "n": None, "b": b"x"}
+    for start in (lambda: tracer.start_span("s", attributes=initial), lambda: start_span(tracer, "s", None, initial)):
+        span = start()
+        span.set_attributes(MappingProxyType({"m": "x", "l": [1, 2]}))
+        span.set_attributes({"": "empty key", "none": None, "ok": 1})
+        span.set_attribute("", "empty")
+        span.set_attribute("obj", object())  # type: ignore[arg-type]
+        span.set_attribute("seq", ("a", "b"))
+        span.end()
+    stock, ours = exporter.get_finished_spans()
+    assert dict(ours.attributes or {}) == dict(stock.attributes or {})
+    assert ours.dropped_attributes == stock.dropped_attributes
+    assert dict(ours.attributes or {})["l"] == (1, 2) and "" not in (ours.attributes or {})

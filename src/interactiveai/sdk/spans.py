@@ -236,7 +236,9 @@ class ObservationSpan(sdk_trace.Span):
 
     def set_attributes(self, attributes: Mapping[str, AnyValue]) -> None:
         bounded: BoundedAttributes = self._attributes  # type: ignore[assignment]
-        if not (bounded.max_value_len is None and bounded.maxlen != 0 and _plain(attributes)):
+        if not (
+            type(attributes) is dict and bounded.max_value_len is None and bounded.maxlen != 0 and _plain(attributes)
+        ):
             super().set_attributes(attributes)
             return
         with self._lock:
