@@ -409,3 +409,56 @@ def test_trace_sent_through_the_sdk_opens_at_its_url(page: Any, server: LiveServ
     expect(page.locator("#detail-pane h2")).to_have_text("answer")
     expect(page.locator("#detail-pane .panel-meta")).to_contain_text("gpt-4o-mini")
     assert "sdk-user" in page.locator(".trace-sub").inner_text()
+
+
+def test_hostile_data_sent_through_the_sdk_is_shown_as_text(
+    page: Any, server: LiveServer, data: dict[str, str]
+) -> None:
+    from interactiveai import InteractiveAI, get_client, observe
+
+    InteractiveAI(public_key=server.public_key, secret_key=server.secret_key, host=server.url)
+    client = get_client()
+
+    @observe(as_type="generation")
+    def hostile_llm(messages: list[dict[str, str]]) -> dict[str, str]:
+        client.update_current_generation(
+            name=XSS,
+            model=XSS,
+            level="ERROR",
+            status_message=XSS,
+            metadata={XSS: XSS_URL},
+            usage_details={"input": 3, "output": 2},
+        )
+        return {"role": "assistant", "content": XSS}
+
+    @observe()
+    def handler(question: str) -> dict[str, str]:
+        client.update_current_trace(
+            name=XSS,
+            user_id="sdk-xss-user",
+            tags=[XSS],
+            metadata={"html": XSS},
+            input=[{"role": "user", "content": XSS}],
+        )
+        return hostile_llm([{"role": "system", "content": XSS}, {"role": "user", "content": question}])
+
+    trace_id = client.create_trace_id(seed="browser-sdk-xss")
+    handler(XSS, interactiveai_trace_id=trace_id)
+    assert client.flush(timeout=10)
+    deadline = time.monotonic() + 20
+    while page.request.get(_url(server, f"/traces/{trace_id}.json")).status != 200:
+        assert time.monotonic() < deadline, "the SDK's trace never became visible"
+        time.sleep(0.2)
+    page.goto(_url(server, "/traces?user=sdk-xss-user&cols=name,input,output,tags,user"))
+    row = page.locator(f"tr[data-trace-id='{trace_id}']")
+    assert row.locator("td.col-name").inner_text() == XSS
+    assert row.locator("td.col-tags").inner_text() == XSS
+    page.goto(_url(server, f"/traces/{trace_id}"))
+    assert page.locator("h1").inner_text() == XSS
+    page.locator(".nav-row.lvl-error").last.click()
+    expect(page.locator("#detail-pane h2")).to_have_text(XSS)
+    expect(page.locator("#detail-pane .alert")).to_have_text(XSS)
+    expect(page.locator("#detail-pane .msg.role-system .msg-text")).to_have_text(XSS)
+    assert page.locator("#detail-pane img, #detail-pane script, a[href^='javascript:']").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert page.watch.dialogs == []

@@ -88,6 +88,20 @@ def preview(text: str | None, limit: int = 160) -> str:
     return readable if len(readable) <= limit else readable[: limit - 1] + "…"
 
 
+_NO_ARGUMENT = object()
+
+
+def _call_argument(value: dict[str, Any]) -> Any:
+    """The single argument of an SDK-recorded call input ``{"args": [...], "kwargs": {...}}``."""
+    if not value or not set(value) <= {"args", "kwargs"}:
+        return _NO_ARGUMENT
+    raw_args, raw_kwargs = value.get("args"), value.get("kwargs")
+    args: list[Any] = raw_args if isinstance(raw_args, list) else []
+    kwargs: dict[str, Any] = raw_kwargs if isinstance(raw_kwargs, dict) else {}
+    everything = [*args, *kwargs.values()]
+    return everything[0] if len(everything) == 1 else _NO_ARGUMENT
+
+
 def _readable(value: Any, depth: int = 0) -> str:
     if isinstance(value, str):
         return value
@@ -101,6 +115,9 @@ def _readable(value: Any, depth: int = 0) -> str:
         if all(isinstance(v, dict) and v.get("type") == "text" for v in value):
             return " ".join(str(v.get("text", "")) for v in value)
     if isinstance(value, dict):
+        call = _call_argument(value)
+        if call is not _NO_ARGUMENT:
+            return _readable(call, depth + 1)
         if isinstance(value.get("messages"), list):
             return _readable(value["messages"], depth + 1)
         if isinstance(value.get("choices"), list) and value["choices"]:

@@ -102,9 +102,23 @@ function isMessage(m) {
   return m !== null && typeof m === "object" && !Array.isArray(m) && typeof m.role === "string";
 }
 
+// The SDK records a decorated function's input as {args: [...], kwargs: {...}}: the one argument
+// that carries the payload (a single positional or keyword argument), if there is exactly one.
+export function callArguments(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (!keys.length || !keys.every((k) => k === "args" || k === "kwargs")) return undefined;
+  const args = Array.isArray(value.args) ? value.args : [];
+  const kwargs = value.kwargs && typeof value.kwargs === "object" ? Object.values(value.kwargs) : [];
+  const all = [...args, ...kwargs];
+  return all.length === 1 ? all[0] : undefined;
+}
+
 // Returns a list of messages when the value looks like a conversation, else null.
 export function asMessages(value) {
   if (Array.isArray(value) && value.length > 0 && value.every(isMessage)) return value;
+  const call = callArguments(value);
+  if (call !== undefined) return asMessages(call);
   if (value && typeof value === "object" && !Array.isArray(value)) {
     if (Array.isArray(value.messages) && value.messages.length && value.messages.every(isMessage)) {
       return value.messages;
