@@ -28,6 +28,10 @@
     if (a >= 0.01) return "$" + v.toFixed(4);
     return "$" + v.toPrecision(2);
   }
+  function fmtCostAxis(v) {
+    if (v === 0) return "$0";
+    return v >= 1000 ? "$" + fmtCompact(v) : "$" + parseFloat(v.toPrecision(3));
+  }
   function fmtMs(v) {
     if (v == null) return "—";
     if (v === 0) return "0";
@@ -96,15 +100,22 @@
       const v = (top * t) / 4;
       grid.appendChild(svgEl("line", { x1: m.left, x2: m.left + w, y1: y(v), y2: y(v) }));
       const label = svgEl("text", { x: m.left - 6, y: y(v) + 3.5, "text-anchor": "end" });
-      label.textContent = opts.format(v);
+      label.textContent = (opts.axisFormat || opts.format)(v);
       axis.appendChild(label);
     }
     const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(w / 70))));
-    for (let i = 0; i < n; i += every) {
+    // Hours over several days: one date label per local midnight reads better than bare times.
+    const daily = opts.granularity === "hour" && n > 36;
+    const ticks = daily
+      ? times.map((t, i) => i).filter((i) => new Date(times[i]).getHours() === 0)
+      : times.map((t, i) => i).filter((i) => i % every === 0);
+    const spacing = daily ? Math.max(1, Math.ceil((ticks.length * 70) / w)) : 1;
+    ticks.forEach((i, k) => {
+      if (k % spacing) return;
       const label = svgEl("text", { x: x(i) + step / 2, y: height - 6, "text-anchor": "middle" });
-      label.textContent = fmtTime(times[i], opts.granularity, false);
+      label.textContent = fmtTime(times[i], daily ? "day" : opts.granularity, false);
       axis.appendChild(label);
-    }
+    });
     svg.append(grid, axis);
     svg.appendChild(svgEl("line", { class: "baseline", x1: m.left, x2: m.left + w, y1: y(0), y2: y(0) }));
 
@@ -217,7 +228,9 @@
           { name: "with errors", color: "#d92d20", values: data.volume.map((p) => p.errorTraces) },
         ],
       },
-      cost: { kind: "stack", format: fmtCost, label: "Cost by model", series: byModel(data, "totalCost") },
+      cost: {
+        kind: "stack", format: fmtCost, axisFormat: fmtCostAxis, label: "Cost by model", series: byModel(data, "totalCost"),
+      },
       tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", series: byModel(data, "totalTokens") },
       latency: {
         kind: "line", format: fmtMs, label: "Trace latency percentiles",
@@ -230,7 +243,9 @@
       const box = root.querySelector(`[data-chart="${name}"]`);
       const key = root.querySelector(`[data-legend="${name}"]`);
       if (!box) continue;
-      drawChart(box, times, spec.series, { kind: spec.kind, format: spec.format, label: spec.label, granularity: g });
+      drawChart(box, times, spec.series, {
+        kind: spec.kind, format: spec.format, axisFormat: spec.axisFormat, label: spec.label, granularity: g,
+      });
       if (key) legend(key, spec.series);
     }
   }
