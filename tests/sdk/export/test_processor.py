@@ -170,3 +170,28 @@ def test_without_an_export_thread_spans_queue_and_shutdown_exports_them(monkeypa
         monkeypatch.undo()  # the receiver's own threads must be able to start
         assert processor.shutdown(5000) is True  # exported from the calling thread
         assert receiver.span_count() == 10
+
+
+def test_flush_under_a_steady_stream_returns_once_its_spans_are_out() -> None:
+    """A flush exports what was queued when it was called; spans ended meanwhile do not delay it."""
+    import threading
+
+    with OtlpReceiver() as receiver:
+        provider, processor, tracer = make_pipeline(receiver.endpoint, max_export_batch_size=50, schedule_delay=60)
+        end_spans(tracer, 120, "before")
+        stop = threading.Event()
+
+        def stream() -> None:
+            while not stop.is_set():
+                end_spans(tracer, 10, "during")
+
+        producer = threading.Thread(target=stream)
+        producer.start()
+        try:
+            assert processor.force_flush(10_000) is True
+        finally:
+            stop.set()
+            producer.join()
+        names = {span["name"] for span in receiver.spans()}
+        assert {f"before-{i}" for i in range(120)} <= names
+        provider.shutdown()

@@ -290,12 +290,18 @@ class ExportProcessor(SpanProcessor):
         return stopping
 
     def _drain(self, stop_deadline: float | None) -> bool:
-        """Export the queue batch by batch; False (and a retry pause) at the first failed batch."""
+        """Export the spans queued now, batch by batch; False (and a retry pause) at the first failure.
+
+        Only what is queued when the drain starts: under a steady stream of new spans, a flush must
+        not chase them until its timeout (the next round takes them). A shutdown takes everything.
+        """
         queue = self._queue
-        while queue:
+        todo = len(queue)
+        while queue and (todo > 0 or stop_deadline is not None):
             # Count the batch as in flight *before* taking it out, so on_end never sees room that
             # does not exist and a failed batch always fits back in.
             size = min(self._batch_size, len(queue))
+            todo -= size
             self._in_flight = size
             batch = [queue.popleft() for _ in range(size)]
             deadline = time.monotonic() + self._export_timeout
