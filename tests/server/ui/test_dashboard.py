@@ -10,7 +10,7 @@ import pytest
 
 from interactiveai.server.clock import now_us
 from tests.server.query.seed import add_observation, add_score, add_trace, obs_id, trace_id
-from tests.server.ui.conftest import login
+from tests.server.ui.conftest import PASSWORD, login
 
 HOUR = 3_600_000_000
 
@@ -138,3 +138,86 @@ def test_dashboard_requires_login_and_membership(client: Any, recent: Any, other
     assert login(client, "member@example.com").status_code == 303
     assert client.get(f"/project/{other_project.id}/dashboard.json").status_code == 404
     assert client.get(f"/project/{other_project.id}/dashboard").status_code == 404
+
+
+_BROWSER_SCRIPT = r"""
+import json, sys
+from playwright.sync_api import sync_playwright
+
+base, project_id, email, password = sys.argv[1:5]
+args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{base}/login?next=/project/{project_id}/dashboard%3Frange%3D7d")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#dashboard:not(.loading)", timeout=20000)
+    result = {
+        "traces": page.text_content("[data-tile=traces]"),
+        "cost": page.text_content("[data-tile=cost]"),
+        "bars": page.locator("[data-chart=traces] rect").count(),
+        "lines": page.locator("[data-chart=latency] path").count(),
+        "users": page.locator("#users-table tbody td:first-child").all_text_contents(),
+        "models": page.locator("#models-table tbody td:first-child").all_text_contents(),
+        "xss": page.evaluate("window.__xss || null"),
+        "problems": problems,
+    }
+    browser.close()
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.browser
+def test_dashboard_draws_in_chromium(app: Any, engine: Any, project: Any, member: str, tmp_path: Any) -> None:
+    """The real page in Chromium: tiles, SVG bars and lines, tables; hostile names stay text."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import uvicorn
+
+    from tests.support.postgres import free_port
+
+    if shutil.which("chromium") is None:
+        pytest.fail("Chromium is required for browser tests (apt-get install chromium)")
+    now = now_us()
+    hostile = '<img src=x onerror="window.__xss=1">'
+    add_trace(engine, project.id, trace_id(1), timestamp_us=now - HOUR, user_id=hostile, total_cost=1.25)
+    add_trace(engine, project.id, trace_id(2), timestamp_us=now - 30 * HOUR, user_id="ben", total_cost=0.5)
+    add_observation(
+        engine, project.id, trace_id(1), obs_id(1), model=hostile, start_time_us=now - HOUR, total_cost=1.25
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        script = tmp_path / "dashboard_browser.py"
+        script.write_text(_BROWSER_SCRIPT)
+        done = subprocess.run(
+            [sys.executable, str(script), f"http://127.0.0.1:{port}", project.id, "member@example.com", PASSWORD],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["problems"] == [] and result["xss"] is None
+    assert result["traces"] == "2" and result["cost"] == "$1.75"
+    assert result["bars"] >= 2 and result["lines"] == 4
+    assert result["users"] == [hostile, "ben"] and result["models"] == [hostile]
