@@ -224,7 +224,9 @@ export function payloadCard(title, value) {
   const messages = asMessages(value);
   const views = [];
   if (messages) views.push(["Chat", () => chatView(messages)]);
-  views.push(["Pretty", () => (typeof value === "string" ? stringNode(value, "pre-text") : jsonTree(value))]);
+  const argument = callArguments(value);  // a recorded call's single argument reads better alone
+  const pretty = argument === undefined ? value : argument;
+  views.push(["Pretty", () => (typeof pretty === "string" ? stringNode(pretty, "pre-text") : jsonTree(pretty))]);
   views.push(["JSON", () => rawJson(value)]);
   const tabs = el("div", "seg");
   const show = (index) => {
