@@ -52,8 +52,6 @@
     const toggle = document.getElementById("toggle-more");
     const more = document.getElementById("more-filters");
     if (toggle && more) {
-      const hasValues = [...more.querySelectorAll("input, select")].some((i) => (i.type === "checkbox" ? i.checked : i.value));
-      if (hasValues) more.classList.remove("hidden");
       toggle.setAttribute("aria-expanded", String(!more.classList.contains("hidden")));
       toggle.addEventListener("click", () => {
         more.classList.toggle("hidden");
