@@ -326,3 +326,18 @@ def test_invalid_and_non_plain_writes_take_the_sdk_validation() -> None:
     assert dict(ours.attributes or {}) == dict(stock.attributes or {})
     assert ours.dropped_attributes == stock.dropped_attributes
     assert dict(ours.attributes or {})["l"] == (1, 2) and "" not in (ours.attributes or {})
+
+
+def test_concurrent_multi_span_processor_provider() -> None:
+    from opentelemetry.sdk.trace import ConcurrentMultiSpanProcessor
+
+    processors = ConcurrentMultiSpanProcessor(2)
+    provider = TracerProvider(shutdown_on_exit=False, active_span_processor=processors)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    span = start_span(provider.get_tracer("t"), "s", None, {"a": "b"})
+    assert type(span) is ObservationSpan
+    span.end()
+    (done,) = exporter.get_finished_spans()
+    assert done.name == "s" and dict(done.attributes or {}) == {"a": "b"}
+    provider.shutdown()
