@@ -341,3 +341,38 @@ def test_concurrent_multi_span_processor_provider() -> None:
     (done,) = exporter.get_finished_spans()
     assert done.name == "s" and dict(done.attributes or {}) == {"a": "b"}
     provider.shutdown()
+
+
+def test_custom_id_generator_and_sdk_metrics_are_called() -> None:
+    from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+    class Sequential(IdGenerator):
+        def __init__(self) -> None:
+            self.n = 0
+
+        def generate_span_id(self) -> int:
+            self.n += 1
+            return self.n
+
+        def generate_trace_id(self) -> int:
+            return 0xABC
+
+        def is_trace_id_random(self) -> bool:
+            return False
+
+    provider, exporter = _provider(id_generator=Sequential())
+    tracer = provider.get_tracer("t")
+    calls: list[Any] = []
+
+    class Metrics:
+        def start_span(self, parent: Any, decision: Any) -> Any:
+            calls.append(("start", parent, decision))
+            return lambda: calls.append(("end",))
+
+    tracer._tracer_metrics = Metrics()  # type: ignore[assignment]
+    span = start_span(tracer, "s")
+    ctx = span.get_span_context()
+    assert (ctx.trace_id, ctx.span_id, ctx.trace_flags) == (0xABC, 1, TraceFlags(TraceFlags.SAMPLED))
+    assert calls == [("start", None, sampling.Decision.RECORD_AND_SAMPLE)]
+    span.end()
+    assert calls[-1] == ("end",) and len(exporter.get_finished_spans()) == 1

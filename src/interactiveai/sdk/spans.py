@@ -7,8 +7,9 @@ resource, limits, tracer configuration and span processors, and it lives in the 
 third-party spans nest under it and propagators see it. What differs is only the cost:
 
 - ``start_span`` does what ``Tracer.start_span`` does, reading the context once and deciding the
-  stock ``ParentBased``/``ALWAYS_ON``/``ALWAYS_OFF`` samplers inline (any other sampler is
-  called as usual);
+  stock ``ParentBased``/``ALWAYS_ON``/``ALWAYS_OFF`` samplers, the stock ``RandomIdGenerator``
+  ids and the no-op SDK self-metrics inline (any other sampler, id generator or metrics object
+  is called as usual);
 - the span is built without the validation of values we produce ourselves (strings, bools,
   ints, floats: exactly what OTel's validation would store unchanged); anything else, and every
   value when a value-length limit is configured, goes through OTel's ``BoundedAttributes``;
@@ -26,19 +27,23 @@ falls back to ``tracer.start_span``.
 from __future__ import annotations
 
 import logging
+import random as _random
 import threading
 import weakref
 from collections.abc import Callable, Mapping
 from time import time_ns
 from typing import Any, Final
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import propagation as trace_propagation
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util.types import AnyValue, AttributeValue
 
@@ -55,6 +60,14 @@ _DROP: Final = sampling.Decision.DROP
 _EMPTY: Final[tuple[Any, ...]] = ()
 
 _SDK_TRACER: Final = sdk_trace.Tracer
+_RandomIdGenerator: Final = RandomIdGenerator
+_NoOpTracerMetrics: Any
+try:
+    from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics as _NoOpTracerMetrics
+except ImportError:  # other SDK versions: every tracer's metrics are called
+    _NoOpTracerMetrics = None
+_SPAN_KEY: Final[str] = getattr(trace_propagation, "_SPAN_KEY", "current-span")  # checked in _sdk_layout_ok
+_get_current: Final = otel_context.get_current
 _new_tuple: Final[Any] = tuple.__new__
 _DEFAULT_TRACE_STATE: Final = SpanContext(1, 1, False).trace_state
 _TRACE_ID_MAX: Final = (1 << 128) - 1
@@ -89,6 +102,7 @@ def _sdk_layout_ok() -> bool:
     nothing global is created; each tracer's own fields are checked on its first span)."""
     try:
         probe = BoundedAttributes(4, immutable=False)
+        probe_span = NonRecordingSpan(SpanContext(3, 4, False))
         return (
             all(hasattr(probe, name) for name in ("_dict", "maxlen", "dropped", "max_value_len", "_lock"))
             and hasattr(probe, "_setitem_locked")
@@ -98,6 +112,8 @@ def _sdk_layout_ok() -> bool:
             and hasattr(sdk_trace.SynchronousMultiSpanProcessor, "_on_ending")
             and hasattr(sdk_trace.ConcurrentMultiSpanProcessor, "_on_ending")
             and hasattr(TraceFlags, "RANDOM_TRACE_ID")
+            and hasattr(trace_propagation, "_SPAN_KEY")
+            and trace_api.set_span_in_context(probe_span).get(_SPAN_KEY) is probe_span
             and tuple(SpanContext(3, 4, False, TraceFlags(1), _DEFAULT_TRACE_STATE))
             == (3, 4, False, 1, _DEFAULT_TRACE_STATE, True)
             and not SpanContext(0, 4, False).is_valid
@@ -326,21 +342,37 @@ def start_span(
     if not (entry[1] if entry is not None and entry[0]() is tracer else _tracer_ok(tracer)):
         return tracer.start_span(name, context=context, attributes=attributes, start_time=start_time)
     sdk_tracer: sdk_trace.Tracer = tracer  # type: ignore[assignment]  # checked by _tracer_ok
-    parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
+    # trace_api.get_current_span(context), without its two nested calls.
+    current = (context if context is not None else _get_current()).get(_SPAN_KEY)
+    if current is None or not isinstance(current, trace_api.Span):
+        current = trace_api.INVALID_SPAN
+    parent: SpanContext | None = current.get_span_context()
     if parent is not None and not isinstance(parent, SpanContext):
         raise TypeError("parent_span_context must be a SpanContext or None.")
     if not sdk_tracer._is_enabled():
         return NonRecordingSpan(context=parent)  # type: ignore[arg-type]  # as the SDK does
     id_generator = sdk_tracer.id_generator
+    stock_ids = type(id_generator) is _RandomIdGenerator
     if parent is None or not parent.is_valid:
         parent = None
-        trace_id = id_generator.generate_trace_id()
-        random_trace_id = id_generator.is_trace_id_random()
+        if stock_ids:  # RandomIdGenerator.generate_trace_id, inline
+            trace_id = _random.getrandbits(128)
+            while trace_id == 0:
+                trace_id = _random.getrandbits(128)
+            random_trace_id = True
+        else:
+            trace_id = id_generator.generate_trace_id()
+            random_trace_id = id_generator.is_trace_id_random()
     else:
         trace_id = parent.trace_id
         random_trace_id = parent.trace_flags.random_trace_id
     decision, span_attributes, trace_state = _decide(sdk_tracer.sampler, context, parent, trace_id, name, attributes)
-    span_id = id_generator.generate_span_id()
+    if stock_ids:  # RandomIdGenerator.generate_span_id, inline
+        span_id = _random.getrandbits(64)
+        while span_id == 0:
+            span_id = _random.getrandbits(64)
+    else:
+        span_id = id_generator.generate_span_id()
     # SpanContext.__new__'s tuple, built directly (its keyword handling is a Python-level call).
     span_context: SpanContext = _new_tuple(
         SpanContext,
@@ -353,7 +385,9 @@ def start_span(
             0 < trace_id <= _TRACE_ID_MAX and 0 < span_id <= _SPAN_ID_MAX,
         ),
     )
-    record_end_metrics = sdk_tracer._tracer_metrics.start_span(parent, decision)
+    metrics = sdk_tracer._tracer_metrics
+    # The no-op metrics' callback does nothing: skip the two calls.
+    record_end_metrics = None if type(metrics) is _NoOpTracerMetrics else metrics.start_span(parent, decision)
     if decision is _DROP:
         return NonRecordingSpan(context=span_context)
     span = ObservationSpan(name, span_context, parent, sdk_tracer, span_attributes, record_end_metrics)
