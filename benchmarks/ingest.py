@@ -32,7 +32,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.server.ingest.otlp_builders import ResourceSpec, encode_protobuf, realistic_trace  # noqa: E402
+from tests.server.ingest.otlp_builders import (  # noqa: E402
+    ResourceSpec,
+    encode_json,
+    encode_protobuf,
+    gzipped,
+    realistic_trace,
+)
 from tests.support.postgres import create_database, free_port, postgres_server  # noqa: E402
 
 PUBLIC_KEY, SECRET_KEY = "pk-bench", "sk-bench"
@@ -108,27 +114,48 @@ def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     if not path:
         return None
     spy = Path(sys.executable).parent / "py-spy"
-    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--threads", "--idle", "-o", path]
+    command = [
+        str(spy),
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        "250",
+        "--threads",
+        "--idle",
+        "-o",
+        path,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # let it attach before the load starts
     return process
 
 
-def _make_bodies(seed: int, requests: int, traces_per_request: int) -> list[bytes]:
+def _make_bodies(seed: int, requests: int, traces_per_request: int, wire: str) -> list[bytes]:
     """Distinct traces in every request (re-sends would be deduplicated, not written)."""
     bodies = []
     for _ in range(requests):
         spans = [s for _ in range(traces_per_request) for s in realistic_trace()]
-        bodies.append(encode_protobuf([ResourceSpec(spans, {"service.name": f"bench-{seed}"})]))
+        resources = [ResourceSpec(spans, {"service.name": f"bench-{seed}"})]
+        if wire == "protobuf":
+            bodies.append(encode_protobuf(resources))
+        else:  # OTLP/JSON with gzip, what the SDK sends
+            bodies.append(gzipped(encode_json(resources)))
     return bodies
 
 
-def _client(port: int, seed: int, requests: int, traces_per_request: int, ready: Any, start: Any, results: Any) -> None:
-    bodies = _make_bodies(seed, requests, traces_per_request)
+def _client(
+    port: int, seed: int, requests: int, traces_per_request: int, wire: str, ready: Any, start: Any, results: Any
+) -> None:
+    bodies = _make_bodies(seed, requests, traces_per_request, wire)
     ready.release()
     start.wait()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     headers = {"Authorization": AUTH, "Content-Type": "application/x-protobuf"}
+    if wire == "json":
+        headers.update({"Content-Type": "application/json", "Content-Encoding": "gzip"})
     statuses: dict[int, int] = {}
     retries = 0
     for body in bodies:
@@ -162,19 +189,23 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         ctx = mp.get_context("fork")
         ready, start, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
         clients = [
-            ctx.Process(target=_client, args=(port, i, requests_per_client, traces_per_request, ready, start, results))
+            ctx.Process(
+                target=_client,
+                args=(port, i, requests_per_client, traces_per_request, args.wire, ready, start, results),
+            )
             for i in range(args.clients)
         ]
         for process in clients:
             process.start()
-        for _ in clients:
-            ready.acquire()  # every body is encoded before the clock starts
+        for _ in clients:  # every body is encoded before the clock starts
+            if not ready.acquire(timeout=900):
+                raise RuntimeError("a client process failed while encoding its requests")
         spy = _profiler(server.pid, args.profile)
         cpu_before = _cpu_seconds(server.pid)
         db_cpu_before = _postgres_cpu_seconds()
         began = time.perf_counter()
         start.set()
-        outcomes = [results.get() for _ in clients]
+        outcomes = [results.get(timeout=1800) for _ in clients]
         acknowledged = time.perf_counter()
         for process in clients:
             process.join()
@@ -193,6 +224,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
             statuses[status] = statuses.get(status, 0) + count
     return {
         "database": args.database,
+        "wire": "protobuf" if args.wire == "protobuf" else "OTLP/JSON + gzip",
         "clients": args.clients,
         "spans_per_request": traces_per_request * SPANS_PER_TRACE,
         "spans": total_spans,
@@ -206,7 +238,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         "spans_per_second": round(total_spans / (visible - began)),
         "server_peak_rss_mb": round(rss, 1),
         "server_cpu_us_per_span": round(cpu / total_spans * 1e6, 1),
-        "postgres_cpu_us_per_span": round(db_cpu / total_spans * 1e6, 1),
+        "postgres_cpu_us_per_span": round(db_cpu / total_spans * 1e6, 1) if args.database == "postgresql" else None,
         "load_average_1m": os.getloadavg()[0],
         "ok": visible_traces == total_traces and visible_spans == total_spans,
     }
@@ -218,6 +250,7 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=200_000, help="Total spans to post.")
     parser.add_argument("--batch", type=int, default=250, help="Spans per request (multiple of 5).")
     parser.add_argument("--clients", type=int, default=4, help="Concurrent client processes.")
+    parser.add_argument("--wire", choices=["protobuf", "json"], default="protobuf", help="json: gzipped, as the SDK.")
     parser.add_argument("--profile", help="Write py-spy collapsed stacks of the server here (RSS is then py-spy's).")
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
