@@ -13,9 +13,11 @@ from interactiveai.server.ingest.conventions import map_span
 from interactiveai.server.ingest.otlp import decode_protobuf
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
-from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded, WriteRejected
+from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded, StorageUnavailable, WriteRejected
+from interactiveai.server.storage.engines import create_db_engine
 from interactiveai.server.storage.schema import observations, traces
 from tests.server.ingest.otlp_builders import BASE_NS, ResourceSpec, SpanSpec, encode_protobuf, span_id, trace_id
+from tests.support.postgres import free_port
 
 
 def _mapped(specs: list[SpanSpec], project_id: str) -> list[MappedSpan]:
@@ -130,3 +132,18 @@ def test_replicas_writing_the_same_traces_lose_no_update(engine: Any, project: A
         trace = _trace(engine, project.id, tid)
         assert trace["observation_count"] == 40
         assert (trace["input_tokens"], trace["output_tokens"], trace["total_tokens"]) == (120, 80, 200)
+
+
+def test_unreachable_database_fails_with_storage_unavailable() -> None:
+    """A database that stays down fails the waiting requests as unavailable (503), after retries."""
+    down = create_db_engine(f"postgresql://nobody@127.0.0.1:{free_port()}/nothing", pool_size=1)
+    writer = GroupCommitWriter(down, batch_spans=100, queue_spans=1000)
+    future = writer.submit("p", _mapped([SpanSpec(trace_id(), span_id(), "x")], "p"))
+    writer.start()
+    try:
+        with pytest.raises(StorageUnavailable):
+            future.result(timeout=60)
+        assert writer.pending_spans == 0  # the queue is not left holding the failed spans
+    finally:
+        writer.stop()
+        down.dispose()
