@@ -108,7 +108,11 @@ def _daily_json(day: DailyMetric) -> dict[str, Any]:
 
 
 @router.get("/metrics", response_model=MetricsResult, summary="Aggregate traces or observations (metrics query)")
-def get_metrics(key: AuthKey, engine: DbEngine, query: Annotated[str, Query(description=_QUERY_HELP)]) -> JSON:
+def get_metrics(
+    key: AuthKey, engine: DbEngine, query: Annotated[str | None, Query(description=_QUERY_HELP)] = None
+) -> JSON:
+    if not query:
+        raise bad_request('query is required: a JSON object such as {"view": "traces", "fromTimestamp": …, …}')
     try:
         body = orjson.loads(query)
     except orjson.JSONDecodeError as exc:
