@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from interactiveai.server.storage.schema import observations, traces
+from interactiveai.server.storage.schema import models, observations, traces
 
 MAX_OBSERVATIONS = 20_000  # beyond this the page shows a truncation notice
 
@@ -95,3 +95,32 @@ def _json_value(text: str | None, default: Any) -> Any:
         return json.loads(text)
     except ValueError:
         return text
+
+
+COST_SOURCES = {"provided": "provided by the client", "project_model": "project model", "catalog": "catalog"}
+
+
+def describe_cost_source(
+    engine: Engine, project_id: str, cost_source: str | None, matched_model_id: str | None
+) -> dict[str, Any]:
+    """Which price an observation's cost came from, in words, with the matched model's name.
+
+    ``project_model`` names the project's definition (it may have been deleted since: then only
+    its id is known); ``catalog`` ids are ``provider/model`` refs of the packaged catalog.
+    """
+    name: str | None = None
+    if matched_model_id and cost_source in ("project_model", "provided"):
+        query = select(models.c.model_name).where(models.c.project_id == project_id, models.c.id == matched_model_id)
+        with engine.connect() as conn:
+            name = conn.execute(query).scalar()
+    if name is None and matched_model_id and "/" in matched_model_id:
+        name = matched_model_id.split("/", 1)[1]
+    label = COST_SOURCES.get(cost_source or "", None)
+    if cost_source == "project_model":
+        label = f"project model {name}" if name else "project model (since deleted)"
+    return {
+        "source": cost_source,
+        "label": label or "no price known",
+        "matchedModelId": matched_model_id,
+        "matchedModelName": name,
+    }

@@ -272,3 +272,22 @@ def filter_options(engine: Engine, project_id: str, from_us: int | None, sample:
         "environments": sorted(envs)[:100],
         "tags": sorted(tags)[:500],
     }
+
+
+def count_matching(engine: Engine, project_id: str, filt: TraceListFilter, cap: int) -> int:
+    """How many traces match the list's filters, counted up to ``cap + 1`` (so a huge match stays cheap)."""
+    inner = select(traces.c.id).where(*filter_conditions(engine, project_id, filt)).limit(cap + 1).subquery()
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(inner)).scalar_one())
+
+
+def matching_ids(engine: Engine, project_id: str, filt: TraceListFilter, limit: int) -> list[str]:
+    """Ids of up to ``limit`` traces matching the filters, newest first (what the list shows first)."""
+    query = (
+        select(traces.c.id)
+        .where(*filter_conditions(engine, project_id, filt))
+        .order_by(traces.c.timestamp_us.desc(), traces.c.id.desc())
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [row[0] for row in conn.execute(query)]

@@ -15,12 +15,21 @@ from interactiveai.server.ui.auth import (
     load_or_create_secret,
     login_url,
 )
+from interactiveai.server.ui.manage import Forbidden, forbidden_page
 from interactiveai.server.ui.pages import STATIC_DIR, SecurityHeadersMiddleware, build_environment, render
 
 
 def mount_ui(app: FastAPI) -> None:
     """Add every UI route to ``app``; called once by ``create_app``."""
-    from interactiveai.server.ui import login, views_dashboard, views_people, views_traces
+    from interactiveai.server.ui import (
+        login,
+        views_dashboard,
+        views_datasets,
+        views_people,
+        views_settings,
+        views_trace_actions,
+        views_traces,
+    )
 
     settings = app.state.settings
     app.state.ui_signer = SessionSigner(load_or_create_secret(settings.data_dir))
@@ -31,9 +40,12 @@ def mount_ui(app: FastAPI) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(login.router)
+    app.include_router(views_trace_actions.router)  # before views_traces: its POST paths are more specific
     app.include_router(views_traces.router)
     app.include_router(views_people.router)
     app.include_router(views_dashboard.router)
+    app.include_router(views_settings.router)
+    app.include_router(views_datasets.router)
     _install_handlers(app)
 
 
@@ -58,6 +70,10 @@ def _install_handlers(app: FastAPI) -> None:
             {"title": "Not found", "message": "There is nothing here, or you do not have access to it."},
             status_code=404,
         )
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, _exc: Exception) -> Response:
+        return forbidden_page(request)
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, _exc: Exception) -> Response:

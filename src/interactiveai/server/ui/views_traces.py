@@ -19,7 +19,9 @@ from interactiveai.server.query.ui_traces import TracePage, filter_options, list
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState, parse_list_state
 from interactiveai.server.ui.formatting import iso_time, preview
+from interactiveai.server.ui.manage import can_manage, notice_from
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_trace_actions import trace_page_extras
 
 router = APIRouter(include_in_schema=False)
 
@@ -133,6 +135,8 @@ def traces_page(request: Request, project_id: str) -> Response:
             "columns": COLUMNS,
             "ranges": list(RANGES),
             "options": options,
+            "notice": notice_from(request),
+            "can_manage": can_manage(request, access),
         },
     )
 
@@ -208,6 +212,9 @@ def observation_json(request: Request, project_id: str, trace_id: str, observati
     obs.pop("project_id", None)
     for key in ("start_time_us", "end_time_us", "completion_start_time_us", "created_at_us"):
         obs[key.removesuffix("_us")] = iso_time(obs.pop(key))
+    obs["cost_source_info"] = detail.describe_cost_source(
+        request.app.state.engine, project_id, found.cost_source, found.matched_model_id
+    )
     return json_response(request, obs)
 
 
@@ -225,5 +232,6 @@ def trace_detail_page(request: Request, project_id: str, trace_id: str) -> Respo
             "data": data,
             "trace_scores": [s for s in data["scores"] if not s["observationId"]],
             "selected": request.query_params.get("observation") or "",
+            **trace_page_extras(request, access, trace_id),
         },
     )

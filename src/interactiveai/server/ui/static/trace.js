@@ -51,7 +51,6 @@ function usageCard(obs) {
   const card = el("section", "card");
   const head = el("div", "card-head");
   head.append(el("h3", null, "Usage and cost"));
-  if (obs.cost_source) head.append(badge(`cost: ${obs.cost_source}`, "soft"));
   card.append(head);
   const body = el("div", "card-body");
   if (!keys.length) body.append(el("span", "muted", "No usage reported"));
@@ -72,8 +71,25 @@ function usageCard(obs) {
     table.append(total);
     body.append(table);
   }
+  body.append(priceSource(obs));
   card.append(body);
   return card;
+}
+
+// Which price made this cost: provided by the client, a project model, or the catalog.
+function priceSource(obs) {
+  const info = obs.cost_source_info || {};
+  const line = el("div", "usage-source small");
+  line.id = "price-source";
+  line.append(el("span", "muted", "Price:"));
+  line.append(badge(info.label || "no price known", info.source ? "soft" : ""));
+  if (info.matchedModelName && info.source !== "project_model") line.append(el("span", "mono", info.matchedModelName));
+  if (info.matchedModelId) {
+    const id = el("span", "mono muted", info.matchedModelId);
+    id.title = "matched model id";
+    line.append(id);
+  }
+  return line;
 }
 
 function simpleCard(title, content) {
