@@ -15,7 +15,7 @@ from interactiveai.server.storage.schema import projects
 from interactiveai.server.tenancy import add_membership, create_user, list_api_keys
 from tests.server.ui.conftest import PASSWORD, csrf_from, login
 
-XSS = '<script>window.__xss=1</script><img src=x onerror=alert(1)>'
+XSS = "<script>window.__xss=1</script><img src=x onerror=alert(1)>"
 
 
 def _settings(ui: Any, pid: str) -> tuple[str, str]:
@@ -112,7 +112,9 @@ def test_create_model_per_million_stored_per_token(ui: Any, engine: Any, project
         ({"model_name": "m", "match_pattern": "m", "input_price": "1", "start_date": "soon"}, "YYYY-MM-DD"),
     ],
 )
-def test_model_validation_errors_are_shown(ui: Any, engine: Any, project: Any, form: dict[str, str], message: str) -> None:
+def test_model_validation_errors_are_shown(
+    ui: Any, engine: Any, project: Any, form: dict[str, str], message: str
+) -> None:
     response = _post(ui, project.id, "/models", form)
     assert response.status_code == 400 and message in response.text
     assert 'id="model-error"' in response.text
@@ -174,7 +176,7 @@ def test_retention_and_name(ui: Any, engine: Any, project: Any) -> None:
     assert _post(ui, project.id, "/retention", {"mode": "days", "retention_days": "30"}).status_code == 303
     with engine.connect() as conn:
         assert conn.execute(select(projects.c.retention_days).where(projects.c.id == project.id)).scalar() == 30
-    assert "kept <strong id=\"retention-now\">30 days" in ui.get(f"/project/{project.id}/settings").text
+    assert 'kept <strong id="retention-now">30 days' in ui.get(f"/project/{project.id}/settings").text
     bad = _post(ui, project.id, "/retention", {"mode": "days", "retention_days": "0"})
     assert bad.status_code == 400 and "whole number of days" in bad.text
     assert _post(ui, project.id, "/retention", {"mode": "forever"}).status_code == 303

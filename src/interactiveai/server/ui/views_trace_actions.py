@@ -142,7 +142,7 @@ async def add_to_dataset(request: Request, project_id: str, trace_id: str) -> Re
         return render(
             request,
             "message.html",
-            {"access": access, "title": "Not added to a dataset", "message": str(exc)},
+            {"access": access, "section": "traces", "title": "Not added to a dataset", "message": str(exc)},
             status_code=400,
         )
     params: dict[str, str | int] = {"d": name}
