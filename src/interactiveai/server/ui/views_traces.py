@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import QueryParams
 
 from interactiveai.server.query import ui_trace_detail as detail
 from interactiveai.server.query.filters import ScoreFilter
@@ -28,7 +29,9 @@ router = APIRouter(include_in_schema=False)
 
 def _list(request: Request, project_id: str) -> tuple[Access, ListState, TracePage, dict[str, list[dict[str, Any]]]]:
     access = project_access(request, project_id)
-    state = parse_list_state(request.query_params)
+    # the flash notice's parameters are not filters: links and the JSON twin must not carry them
+    params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k not in ("notice", "n", "d")])
+    state = parse_list_state(params)
     engine = request.app.state.engine
     page = list_trace_page(
         engine,

@@ -1,0 +1,174 @@
+"""Settings, trace deletion and datasets in a real Chromium against a real server subprocess.
+
+Module-scoped server and browser (started once for these tests; Playwright's sync API allows one
+instance at a time, so this module's is closed before test_browser_ui.py starts its own).
+Screenshots land in /tmp/ia-screens/ (never in git).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from interactiveai.server.clock import now_us
+from tests.server.ui.seed import add_trace, chat_trace, obs, oid, tid
+from tests.support.live_server import LiveServer, live_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENS = Path("/tmp/ia-screens")
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+MINUTE = 60 * 1_000_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("settings-live")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def data(server: LiveServer) -> dict[str, str]:
+    from interactiveai.server.storage.engines import create_db_engine
+
+    engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
+    pid, now = server.project_id, now_us()
+    ids = {
+        "chat": chat_trace(engine, pid, "chat", now - 20 * MINUTE, user_id="alice", tags=["prod"]),
+        "doomed": add_trace(
+            engine, pid, tid("doomed"), timestamp_us=now - 10 * MINUTE, name="doomed-trace", input="delete me",
+            observations_=[obs(oid("d1"), name="root"), obs(oid("d2"), parent=oid("d1"), type="GENERATION",
+                           name="llm", model="gpt-4o", usage={"input": 100, "output": 20},
+                           cost={"input": 0.001, "output": 0.002})],
+        ),
+        "qa": add_trace(engine, pid, tid("qa"), timestamp_us=now - 5 * MINUTE, name="qa-for-dataset",
+                        input={"question": "Capital of France?"}, output="Paris"),
+    }  # fmt: skip
+    engine.dispose()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def browser(server: LiveServer) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def auth_state(browser: Any, server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(server.url + "/login")
+    tab.fill("input[name=email]", server.email)
+    tab.fill("input[name=password]", server.password)
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"**/project/{server.project_id}/traces")
+    path = str(tmp_path_factory.mktemp("settings-auth") / "state.json")
+    context.storage_state(path=path)
+    context.close()
+    return path
+
+
+@pytest.fixture
+def page(browser: Any, auth_state: str, data: dict[str, str]) -> Iterator[Any]:
+    context = browser.new_context(storage_state=auth_state, viewport={"width": 1440, "height": 900})
+    tab = context.new_page()
+    tab.add_init_script("window.__xss = undefined; window.alert = () => { window.__xss = 'alert'; };")
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.errors = errors
+    yield tab
+    context.close()
+
+
+def _url(server: LiveServer, path: str) -> str:
+    return f"{server.url}/project/{server.project_id}{path}"
+
+
+def test_create_key_and_see_the_secret_once(page: Any, server: LiveServer) -> None:
+    SCREENS.mkdir(exist_ok=True)
+    page.goto(_url(server, "/settings"))
+    expect(page.locator("#keys-table tbody tr")).to_have_count(1)
+    page.fill("#create-key input[name=note]", XSS)
+    page.click("#create-key button[type=submit]")
+    secret = page.locator("#new-secret-key").inner_text()
+    assert secret.startswith("sk-")
+    expect(page.locator("#new-key")).to_contain_text("shown only this once")
+    expect(page.locator("#keys-table tbody tr")).to_have_count(2)
+    expect(page.locator("#keys-table .key-note").last).to_have_text(XSS)
+    page.screenshot(path=str(SCREENS / "settings-new-key.png"))
+    page.goto(_url(server, "/settings"))
+    assert secret not in page.content()
+    page.goto(_url(server, "/settings?lookup=gpt-4o-mini#models"))
+    expect(page.locator("#lookup-result")).to_contain_text("catalog")
+    page.screenshot(path=str(SCREENS / "settings.png"), full_page=True)
+    # revoke it through the confirmation dialog
+    row = page.locator("#keys-table tbody tr", has_text=XSS)
+    row.locator("button", has_text="Revoke").click()
+    expect(page.locator("#confirm-dialog")).to_be_visible()
+    page.locator("#confirm-dialog .confirm-ok").click()
+    expect(page.locator("#notice")).to_contain_text("revoked")
+    expect(page.locator("#keys-table tbody tr")).to_have_count(1)
+    assert page.evaluate("window.__xss") is None and page.errors == []
+
+
+def test_delete_a_trace_from_its_page(page: Any, server: LiveServer, data: dict[str, str]) -> None:
+    page.goto(_url(server, f"/traces/{data['doomed']}?observation={oid('d2')}"))
+    expect(page.locator("#price-source")).to_contain_text("provided by the client")
+    page.screenshot(path=str(SCREENS / "trace-actions.png"))
+    page.click("#delete-trace button[type=submit]")
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("2 observation(s)")
+    page.screenshot(path=str(SCREENS / "trace-delete-confirm.png"))
+    dialog.locator(".confirm-cancel").click()  # cancelling keeps the trace
+    expect(dialog).to_be_hidden()
+    assert f"/traces/{data['doomed']}" in page.url
+    page.click("#delete-trace button[type=submit]")
+    dialog.locator(".confirm-ok").click()
+    page.wait_for_url("**/traces?notice=trace-deleted")
+    expect(page.locator("#notice")).to_contain_text("deleted")
+    expect(page.locator(f"tr[data-trace-id='{data['doomed']}']")).to_have_count(0)
+    expect(page.locator(f"tr[data-trace-id='{data['chat']}']")).to_have_count(1)
+    page.screenshot(path=str(SCREENS / "traces-after-delete.png"))
+    assert page.errors == []
+
+
+def test_add_a_trace_to_a_dataset(page: Any, server: LiveServer, data: dict[str, str]) -> None:
+    page.goto(_url(server, f"/traces/{data['qa']}"))
+    page.click("#dataset-menu summary")
+    page.fill("#add-to-dataset input[name=new_dataset]", XSS)
+    page.screenshot(path=str(SCREENS / "trace-add-to-dataset.png"))
+    page.click("#add-to-dataset button[type=submit]")
+    page.wait_for_url("**notice=item-added**")
+    expect(page.locator("#in-datasets")).to_have_text(XSS)
+    expect(page.locator("#notice")).to_contain_text("Added to the dataset")
+    page.click("#in-datasets a")
+    expect(page.locator("#dataset-title")).to_have_text(XSS)
+    expect(page.locator("#items-table")).to_contain_text("Capital of France?")
+    expect(page.locator("#items-table")).to_contain_text("Paris")
+    page.screenshot(path=str(SCREENS / "dataset.png"))
+    page.click("#items-table a.source-link")
+    page.wait_for_url(f"**/traces/{data['qa']}")
+    page.goto(_url(server, "/datasets"))
+    expect(page.locator("#datasets-table .dataset-name")).to_have_text(XSS)
+    page.screenshot(path=str(SCREENS / "datasets.png"))
+    assert page.evaluate("window.__xss") is None and page.errors == []
