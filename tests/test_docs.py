@@ -210,7 +210,8 @@ def api(server: LiveServer, path: str, **params: Any) -> Any:
 def one_trace(server: LiveServer, name: str) -> dict[str, Any]:
     found = api(server, "/traces", name=name)["data"]
     assert len(found) == 1, f"expected one trace named {name!r}, got {len(found)}"
-    return api(server, f"/traces/{found[0]['id']}")
+    trace: dict[str, Any] = api(server, f"/traces/{found[0]['id']}")
+    return trace
 
 
 def test_readme_quick_start_runs_and_its_trace_arrives(server: LiveServer, tmp_path: Path) -> None:
@@ -278,3 +279,20 @@ def test_sdk_examples_run_and_their_traces_arrive(server: LiveServer, tmp_path: 
 
     third_party = one_trace(server, "request")
     assert sorted(o["name"] for o in third_party["observations"]) == ["request", "rerank"]  # HTTP span filtered
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_the_docs_resolve() -> None:
+    docs = {"sdk.md": SDK_DOC, "server.md": SERVER_DOC, "deploy.md": (ROOT / "docs" / "deploy.md").read_text()}
+    anchors = {name: {anchor(h) for h in re.findall(r"^#+ (.*)$", text, re.M)} for name, text in docs.items()}
+    for name in ("sdk.md", "server.md"):
+        for target, fragment in re.findall(r"\]\(([\w.]*\.md)?(?:#([\w-]+))?\)", docs[name]):
+            target = target or name
+            assert target in docs, f"{name} links to a missing {target}"
+            assert not fragment or fragment in anchors[target], f"{name}: no heading #{fragment} in {target}"
+    for target in re.findall(r"\]\((docs/[\w.]+)\)", README):
+        assert (ROOT / target).is_file(), target
