@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from interactiveai.server.api import (
     datasets,
     health,
+    metrics,
     observations,
     projects,
     score_configs,
@@ -30,5 +31,6 @@ for _module in (
     scores,
     score_configs,
     datasets,
+    metrics,
 ):
     router.include_router(_module.router)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # Constraint names are given by convention so that migrations are identical on both engines.
@@ -177,6 +178,24 @@ observations = Table(
     Index("ix_observations_project_id", "project_id", "id"),
     Index("ix_observations_project_start", "project_id", "start_time_us"),
     Index("ix_observations_project_type_start", "project_id", "type", "start_time_us"),
+    # Covering index for the dashboard's per-model aggregates (migration 0004): model calls only.
+    Index(
+        "ix_observations_metrics",
+        "project_id",
+        "start_time_us",
+        "model",
+        "type",
+        "environment",
+        "end_time_us",
+        "completion_start_time_us",
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "total_cost",
+        "trace_id",
+        sqlite_where=text("model IS NOT NULL"),
+        postgresql_where=text("model IS NOT NULL"),
+    ),
 )
 
 scores = Table(
