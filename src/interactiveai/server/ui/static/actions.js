@@ -87,5 +87,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     syncTypeFields();
     syncBulk();
+    // the list's live refresh swaps its rows: keep the selection count and button in step
+    const wrap = document.getElementById("traces-table-wrap");
+    if (wrap) new MutationObserver(syncBulk).observe(wrap, { childList: true });
   });
 })();
