@@ -264,6 +264,9 @@ def test_sdk_examples_run_and_their_traces_arrive(server: LiveServer, tmp_path: 
     assert ticket["name"] == "handle_ticket"
     assert [s["name"] for s in api(server, "/scores", traceId=ticket_id)["data"]] == ["resolved"]
 
+    scored = {s["name"]: s for s in api(server, "/scores", traceId=one_trace(server, "answer")["id"])["data"]}
+    assert set(scored) == {"relevance", "user-feedback"} and scored["relevance"]["observationId"]
+    assert (scored["user-feedback"]["dataType"], scored["user-feedback"]["value"]) == ("BOOLEAN", 1)
     graded = one_trace(server, "graded")
     assert {s["name"] for s in api(server, "/scores", traceId=graded["id"])["data"]} == {
         "accuracy", "category", "reviewed"
