@@ -7,7 +7,6 @@ bounded ``flush``/``shutdown``/``auth_check``/``get_trace_url`` calls.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -23,6 +22,7 @@ from opentelemetry.util.types import AttributeValue
 from interactiveai.sdk import registry
 from interactiveai.sdk.api_client import PROJECTS_PATH, ApiClient, ProjectLookup, sdk_headers
 from interactiveai.sdk.attributes import Attr, MaskFunction, ObservationType
+from interactiveai.sdk.client_scores import ScoreMethods
 from interactiveai.sdk.distributed import TraceContext
 from interactiveai.sdk.ids import create_trace_id as _create_trace_id
 from interactiveai.sdk.ids import format_observation_id, format_trace_id
@@ -34,7 +34,7 @@ from interactiveai.sdk.observations import (
     wrap_span,
 )
 from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
-from interactiveai.sdk.scores import ScoreOptions, ScoreSender, prepare_score
+from interactiveai.sdk.scores import ScoreSender
 from interactiveai.sdk.settings import ClientSettings, load_client_settings
 from interactiveai.version import __version__
 
@@ -43,7 +43,7 @@ logger = logging.getLogger("interactiveai")
 SDK_SCOPE_NAME = "interactiveai-sdk"
 
 
-class InteractiveAI:
+class InteractiveAI(ScoreMethods):
     """The InteractiveAI client. Every argument is optional and falls back to its environment variable.
 
     Args:
@@ -386,78 +386,6 @@ class InteractiveAI:
             return self._api.get(PROJECTS_PATH).ok
         except Exception:
             return False
-
-    # -- scores -------------------------------------------------------------------------------------
-
-    def create_score(
-        self,
-        *,
-        name: str,
-        value: float | str | bool,
-        trace_id: str | None = None,
-        observation_id: str | None = None,
-        session_id: str | None = None,
-        dataset_run_id: str | None = None,
-        score_id: str | None = None,
-        data_type: str | None = None,
-        comment: str | None = None,
-        config_id: str | None = None,
-        metadata: Any = None,
-        timestamp: dt.datetime | None = None,
-    ) -> None:
-        """Queue a score on a trace, an observation, a session or a dataset run (sent in the background).
-
-        ``data_type`` is NUMERIC, BOOLEAN, CATEGORICAL or TEXT. Scores on traces that sampling
-        dropped are dropped too.
-        """
-        if self._scores is None or self._tracer is None:
-            return
-        try:
-            score = prepare_score(
-                sample_rate=self._settings.sample_rate,
-                environment=self._settings.environment,
-                name=name,
-                value=value,
-                trace_id=trace_id,
-                observation_id=observation_id,
-                session_id=session_id,
-                dataset_run_id=dataset_run_id,
-                score_id=score_id,
-                data_type=data_type,
-                comment=comment,
-                config_id=config_id,
-                metadata=metadata,
-                timestamp=timestamp,
-            )
-            if score is not None:
-                self._scores.enqueue(score)
-        except Exception as exc:
-            logger.warning("interactiveai: could not queue score %r: %s", name, exc)
-
-    def _score(
-        self, name: str, value: float | str | bool, trace_id: str, observation_id: str | None, options: ScoreOptions
-    ) -> None:
-        extra: dict[str, Any] = {k: v for k, v in options.items() if k not in ("trace_id", "observation_id")}
-        try:
-            self.create_score(name=name, value=value, trace_id=trace_id, observation_id=observation_id, **extra)
-        except TypeError as exc:  # unknown option names: report, never raise into user code
-            logger.warning("interactiveai: score %r not created: %s", name, exc)
-
-    def score_current_span(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
-        """Score the active observation."""
-        tid, oid = self.get_current_trace_id(), self.get_current_observation_id()
-        if tid is None:
-            logger.warning("interactiveai: score_current_span called outside an active observation")
-            return
-        self._score(name, value, tid, oid, options)
-
-    def score_current_trace(self, *, name: str, value: float | str | bool, **options: Unpack[ScoreOptions]) -> None:
-        """Score the active trace."""
-        tid = self.get_current_trace_id()
-        if tid is None:
-            logger.warning("interactiveai: score_current_trace called outside an active observation")
-            return
-        self._score(name, value, tid, None, options)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 

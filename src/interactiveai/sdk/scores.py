@@ -45,34 +45,43 @@ class ScoreOptions(TypedDict, total=False):
     timestamp: dt.datetime
 
 
-def build_score(
+def prepare_score(
     *,
-    score_id: str,
+    sample_rate: float,
+    environment: str | None,
     name: str,
     value: float | str | bool,
     trace_id: str | None,
     observation_id: str | None,
     session_id: str | None,
     dataset_run_id: str | None,
+    score_id: str | None,
     data_type: str | None,
     comment: str | None,
     config_id: str | None,
     metadata: Any,
-    environment: str | None,
     timestamp: dt.datetime | None,
-) -> dict[str, Any]:
-    """The camelCase score object of the public API; absent fields are left out."""
+) -> dict[str, Any] | None:
+    """The camelCase score object of the public API to queue (absent fields left out), or None when
+    its trace was sampled out (it would point at nothing)."""
+    if data_type is not None and data_type not in SCORE_DATA_TYPES:
+        logger.warning("interactiveai: unknown score data_type %r; sending without it", data_type)
+        data_type = None
+    tid = normalize_trace_id(trace_id) if trace_id is not None else None
+    # Same deterministic rule as span export, so a trace and its scores are kept or dropped together.
+    if tid is not None and not is_trace_sampled(int(tid, 16), sample_rate):
+        return None
     if isinstance(value, bool):  # booleans travel as 1/0, typed BOOLEAN
         data_type = data_type or "BOOLEAN"
         value = 1.0 if value else 0.0
     score: dict[str, Any] = {
-        "id": score_id,
+        "id": score_id or create_observation_id(),
         "name": name,
         "value": value,
         "timestamp": iso_utc(timestamp or dt.datetime.now(dt.UTC)),
     }
     optional = {
-        "traceId": trace_id,
+        "traceId": tid or trace_id,
         "observationId": observation_id,
         "sessionId": session_id,
         "datasetRunId": dataset_run_id,
@@ -86,48 +95,6 @@ def build_score(
         # Guarantee JSON-safe content: the queue is serialised later on another thread.
         score["metadata"] = orjson.loads(to_json(metadata))
     return score
-
-
-def prepare_score(
-    *,
-    sample_rate: float,
-    environment: str | None,
-    name: str,
-    value: float | str | bool,
-    trace_id: str | None = None,
-    observation_id: str | None = None,
-    session_id: str | None = None,
-    dataset_run_id: str | None = None,
-    score_id: str | None = None,
-    data_type: str | None = None,
-    comment: str | None = None,
-    config_id: str | None = None,
-    metadata: Any = None,
-    timestamp: dt.datetime | None = None,
-) -> dict[str, Any] | None:
-    """The score to queue, or None when its trace was sampled out (it would point at nothing)."""
-    if data_type is not None and data_type not in SCORE_DATA_TYPES:
-        logger.warning("interactiveai: unknown score data_type %r; sending without it", data_type)
-        data_type = None
-    tid = normalize_trace_id(trace_id) if trace_id is not None else None
-    # Same deterministic rule as span export, so a trace and its scores are kept or dropped together.
-    if tid is not None and not is_trace_sampled(int(tid, 16), sample_rate):
-        return None
-    return build_score(
-        score_id=score_id or create_observation_id(),
-        name=name,
-        value=value,
-        trace_id=tid or trace_id,
-        observation_id=observation_id,
-        session_id=session_id,
-        dataset_run_id=dataset_run_id,
-        data_type=data_type,
-        comment=comment,
-        config_id=config_id,
-        metadata=metadata,
-        environment=environment,
-        timestamp=timestamp,
-    )
 
 
 _LIVE_SENDERS: weakref.WeakSet[ScoreSender] = weakref.WeakSet()
