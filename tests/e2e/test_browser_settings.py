@@ -54,6 +54,8 @@ def data(server: LiveServer) -> dict[str, str]:
                            name="llm", model="gpt-4o", usage={"input": 100, "output": 20},
                            cost={"input": 0.001, "output": 0.002})],
         ),
+        "bulk-a": add_trace(engine, pid, tid("bulk-a"), timestamp_us=now - 7 * MINUTE, name="bulk-a"),
+        "bulk-b": add_trace(engine, pid, tid("bulk-b"), timestamp_us=now - 6 * MINUTE, name="bulk-b"),
         "qa": add_trace(engine, pid, tid("qa"), timestamp_us=now - 5 * MINUTE, name="qa-for-dataset",
                         input={"question": "Capital of France?"}, output="Paris"),
     }  # fmt: skip
@@ -172,3 +174,28 @@ def test_add_a_trace_to_a_dataset(page: Any, server: LiveServer, data: dict[str,
     expect(page.locator("#datasets-table .dataset-name")).to_have_text(XSS)
     page.screenshot(path=str(SCREENS / "datasets.png"))
     assert page.evaluate("window.__xss") is None and page.errors == []
+
+
+def test_delete_selected_traces_from_the_list(page: Any, server: LiveServer, data: dict[str, str]) -> None:
+    page.goto(_url(server, "/traces"))
+    button = page.locator("#delete-selected")
+    expect(button).to_be_disabled()
+    for key in ("bulk-a", "bulk-b"):
+        page.locator(f"tr[data-trace-id='{data[key]}'] input[data-bulk-item]").check()
+    expect(button).to_be_enabled()
+    expect(button).to_contain_text("2")
+    page.screenshot(path=str(SCREENS / "traces-selected.png"))
+    button.click()
+    page.locator("#confirm-dialog .confirm-ok").click()
+    page.wait_for_url("**notice=traces-deleted**")
+    expect(page.locator("#notice")).to_contain_text("2 trace(s) deleted")
+    for key in ("bulk-a", "bulk-b"):
+        expect(page.locator(f"tr[data-trace-id='{data[key]}']")).to_have_count(0)
+    expect(page.locator(f"tr[data-trace-id='{data['chat']}']")).to_have_count(1)
+    # "Delete all matching" shows the count first
+    page.goto(_url(server, "/traces?range=all&name=qa-pipeline"))
+    page.click("#delete-matching")
+    expect(page.locator("#match-count")).to_contain_text("1 trace matches")
+    page.click("text=Cancel")
+    expect(page.locator(f"tr[data-trace-id='{data['chat']}']")).to_have_count(1)
+    assert page.errors == []

@@ -123,3 +123,25 @@ def test_non_member_and_read_only(client: Any, engine: Any, project: Any, other_
     response = client.post(f"/project/{project.id}/traces/{trace_id}/add-to-dataset",
                            data={"csrf_token": token, "new_dataset": "x"})  # fmt: skip
     assert response.status_code == 403 and get_dataset(engine, project.id, "x") is None
+
+
+def test_new_pages_need_no_inline_script_or_style(ui: Any, engine: Any, project: Any, trace_id: str) -> None:
+    """Settings, datasets and the deletion confirmation run under the same CSP as every page."""
+    from tests.server.ui.test_escaping import _Tags
+
+    dataset = upsert_dataset(engine, project.id, {"name": XSS})
+    create_item_from_trace(engine, project.id, XSS, trace_id)
+    paths = ["/settings", "/settings?lookup=gpt-4o", "/datasets", f"/datasets/{dataset.id}",
+             "/traces/delete-matching?range=all", f"/traces/{trace_id}"]  # fmt: skip
+    pages = [ui.get(f"/project/{project.id}{path}").text for path in paths]
+    token = csrf_from(pages[0])
+    pages.append(ui.post(f"/project/{project.id}/settings/api-keys", data={"csrf_token": token, "note": XSS}).text)
+    for html in pages:
+        parser = _Tags()
+        parser.feed(html)
+        for tag, attrs in parser.tags:
+            assert "style" not in attrs, (tag, attrs)
+            assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+            if tag == "script":
+                assert (attrs.get("src") or "").startswith("/static/") or attrs.get("type") == "application/json"
+        assert all(tag != "img" for tag, _ in parser.tags)
