@@ -1,4 +1,7 @@
-"""``InteractiveAI``: the client. Configuration, span creation API, scores, flush and shutdown.
+"""``InteractiveAI``: the client. Configuration, span creation API, flush and shutdown.
+
+The methods on the active observation come from ``client_context``, the score methods from
+``client_scores`` (mixins, so they are all methods of ``InteractiveAI``).
 
 A client is cheap to use and safe to misconfigure: missing keys give a disabled no-op client
 and one warning, never an exception. Nothing here blocks user code beyond the explicit,
@@ -10,10 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any, Unpack
+from collections.abc import Callable
+from typing import Unpack
 
-from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.trace import Tracer
@@ -22,16 +24,15 @@ from opentelemetry.util.types import AttributeValue
 from interactiveai.sdk import registry
 from interactiveai.sdk.api_client import PROJECTS_PATH, ApiClient, ProjectLookup, sdk_headers
 from interactiveai.sdk.attributes import Attr, MaskFunction, ObservationType
+from interactiveai.sdk.client_context import CurrentContextMethods
 from interactiveai.sdk.client_scores import ScoreMethods
 from interactiveai.sdk.distributed import TraceContext
 from interactiveai.sdk.ids import create_trace_id as _create_trace_id
-from interactiveai.sdk.ids import format_observation_id, format_trace_id
 from interactiveai.sdk.observations import (
     InteractiveAIObservation,
     ObservationFields,
     ObservationScope,
     start_observation,
-    wrap_span,
 )
 from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
 from interactiveai.sdk.scores import ScoreSender
@@ -43,7 +44,7 @@ logger = logging.getLogger("interactiveai")
 SDK_SCOPE_NAME = "interactiveai-sdk"
 
 
-class InteractiveAI(ScoreMethods):
+class InteractiveAI(CurrentContextMethods, ScoreMethods):
     """The InteractiveAI client. Every argument is optional and falls back to its environment variable.
 
     Args:
@@ -298,68 +299,7 @@ class InteractiveAI(ScoreMethods):
         """A zero-duration observation of type ``event``."""
         return self.start_observation(name=name, as_type="event", trace_context=trace_context, **fields)
 
-    # -- the current context ----------------------------------------------------------------------
-
-    def _current(self, what: str) -> InteractiveAIObservation | None:
-        if self._tracer is None:
-            return None
-        span = trace.get_current_span()
-        if not span.is_recording():
-            logger.warning("interactiveai: %s called outside an active observation; nothing to update", what)
-            return None
-        return wrap_span(span, self)
-
-    def get_current_observation(self) -> InteractiveAIObservation | None:
-        """The active observation (its type preserved), or None."""
-        span = trace.get_current_span()
-        return wrap_span(span, self) if self._tracer is not None and span.is_recording() else None
-
-    def update_current_span(self, *, name: str | None = None, **fields: Unpack[ObservationFields]) -> None:
-        """Update the active observation; its type is kept."""
-        if (obs := self._current("update_current_span")) is not None:
-            obs.update(name=name, **fields)
-
-    def update_current_generation(self, *, name: str | None = None, **fields: Unpack[ObservationFields]) -> None:
-        """Update the active observation with generation fields; its type is kept."""
-        if (obs := self._current("update_current_generation")) is not None:
-            obs.update(name=name, **fields)
-
-    def update_current_trace(
-        self,
-        *,
-        name: str | None = None,
-        user_id: str | None = None,
-        session_id: str | None = None,
-        version: str | None = None,
-        input: Any = None,
-        output: Any = None,
-        metadata: Any = None,
-        tags: Sequence[str] | None = None,
-        public: bool | None = None,
-    ) -> None:
-        """Set trace-level attributes from inside an observation."""
-        if (obs := self._current("update_current_trace")) is not None:
-            obs.update_trace(
-                name=name,
-                user_id=user_id,
-                session_id=session_id,
-                version=version,
-                input=input,
-                output=output,
-                metadata=metadata,
-                tags=tags,
-                public=public,
-            )
-
-    def get_current_trace_id(self) -> str | None:
-        """The 32-hex id of the active trace, or None."""
-        ctx = trace.get_current_span().get_span_context()
-        return format_trace_id(ctx.trace_id) if self._tracer is not None and ctx.is_valid else None
-
-    def get_current_observation_id(self) -> str | None:
-        """The 16-hex id of the active observation, or None."""
-        ctx = trace.get_current_span().get_span_context()
-        return format_observation_id(ctx.span_id) if self._tracer is not None and ctx.is_valid else None
+    # -- ids ----------------------------------------------------------------------------------------
 
     @staticmethod
     def create_trace_id(*, seed: str | None = None) -> str:
