@@ -199,6 +199,8 @@ class GroupCommitWriter:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
                 # checkpoints run in their own thread (checkpoint.py), not inside our COMMITs
                 conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WRITER_AUTOCHECKPOINT_PAGES}")
+                # when the WAL is rewound, give back the disk space of a burst beyond the bound
+                conn.exec_driver_sql(f"PRAGMA journal_size_limit={WRITER_AUTOCHECKPOINT_PAGES * 4096}")
             self._conn = conn
         return self._conn
 
