@@ -53,7 +53,7 @@ if click is not None:
         """InteractiveAI: LLM observability server and tools."""
 
     @cli.command("server")
-    @click.option("--host", help="Interface to listen on (default 127.0.0.1; INTERACTIVEAI_HOST is the SDK's URL).")
+    @click.option("--host", help="Interface to listen on (default 127.0.0.1; INTERACTIVEAI_LISTEN_HOST).")
     @click.option("--port", type=int, help="Port to listen on (default 3000; INTERACTIVEAI_PORT).")
     @with_database_options
     @click.option("--demo", is_flag=True, help="Load demo traces through the SDK once the server is up.")
@@ -71,7 +71,6 @@ if click is not None:
 
         from interactiveai.server.app import create_app
 
-        # INTERACTIVEAI_HOST is the SDK's server URL, so the listen address has no env fallback of that name.
         settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, log_level=log_level)
         app = create_app(settings)
         if demo:

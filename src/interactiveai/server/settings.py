@@ -16,7 +16,7 @@ def _data_dir_default() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    """Every server setting. The env var of a field is ``INTERACTIVEAI_<FIELD NAME IN CAPITALS>``."""
+    """Every server setting. The env var of a field is ``INTERACTIVEAI_<FIELD NAME IN CAPITALS>`` (see env_name)."""
 
     host: str = field(default="127.0.0.1", metadata={"doc": "Interface to listen on."})
     port: int = field(default=3000, metadata={"doc": "TCP port to listen on (0 picks a free one)."})
@@ -54,8 +54,12 @@ class Settings:
         return f"http://{host}:{self.port}"
 
 
+# INTERACTIVEAI_HOST is the SDK's server URL (DESIGN §2), so the listen address takes another name.
+_ENV_OVERRIDES = {"host": "INTERACTIVEAI_LISTEN_HOST"}
+
+
 def env_name(field_name: str) -> str:
-    return "INTERACTIVEAI_" + field_name.upper()
+    return _ENV_OVERRIDES.get(field_name, "INTERACTIVEAI_" + field_name.upper())
 
 
 def load_settings(**overrides: Any) -> Settings:
