@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -82,11 +83,22 @@ def is_error(exc: BaseException) -> bool:
     return isinstance(exc, Exception | asyncio.CancelledError | KeyboardInterrupt)
 
 
+# The class of each observation type, filled as the subclasses below are defined.
+OBSERVATION_CLASSES: Final[dict[str, type[InteractiveAIObservation]]] = {}
+
+
 class InteractiveAIObservation:
     """Base of the observation classes; ``id`` is 16 hex, ``trace_id`` 32 hex."""
 
     __slots__ = ("_span", "_client", "_as_type")
     TYPE: str = "span"
+
+    def __init_subclass__(cls, observation_type: str | None = None, **kwargs: Any) -> None:
+        """``observation_type=`` names the type a subclass stands for and registers it in ``OBSERVATION_CLASSES``."""
+        super().__init_subclass__(**kwargs)
+        if observation_type is not None:
+            cls.TYPE = observation_type
+            OBSERVATION_CLASSES[observation_type] = cls
 
     def __init__(self, span: Span, client: InteractiveAI, as_type: str | None = None) -> None:
         self._span = span
@@ -206,71 +218,44 @@ class InteractiveAIObservation:
         return self.start_observation(name=name, as_type="event", **fields)
 
 
-class InteractiveAISpan(InteractiveAIObservation):
+class InteractiveAISpan(InteractiveAIObservation, observation_type="span"):
     __slots__ = ()
-    TYPE = "span"
 
 
-class InteractiveAIGeneration(InteractiveAIObservation):
+class InteractiveAIGeneration(InteractiveAIObservation, observation_type="generation"):
     __slots__ = ()
-    TYPE = "generation"
 
 
-class InteractiveAIEvent(InteractiveAIObservation):
+class InteractiveAIEvent(InteractiveAIObservation, observation_type="event"):
     __slots__ = ()
-    TYPE = "event"
 
 
-class InteractiveAIAgent(InteractiveAIObservation):
+class InteractiveAIAgent(InteractiveAIObservation, observation_type="agent"):
     __slots__ = ()
-    TYPE = "agent"
 
 
-class InteractiveAITool(InteractiveAIObservation):
+class InteractiveAITool(InteractiveAIObservation, observation_type="tool"):
     __slots__ = ()
-    TYPE = "tool"
 
 
-class InteractiveAIChain(InteractiveAIObservation):
+class InteractiveAIChain(InteractiveAIObservation, observation_type="chain"):
     __slots__ = ()
-    TYPE = "chain"
 
 
-class InteractiveAIRetriever(InteractiveAIObservation):
+class InteractiveAIRetriever(InteractiveAIObservation, observation_type="retriever"):
     __slots__ = ()
-    TYPE = "retriever"
 
 
-class InteractiveAIEmbedding(InteractiveAIObservation):
+class InteractiveAIEmbedding(InteractiveAIObservation, observation_type="embedding"):
     __slots__ = ()
-    TYPE = "embedding"
 
 
-class InteractiveAIEvaluator(InteractiveAIObservation):
+class InteractiveAIEvaluator(InteractiveAIObservation, observation_type="evaluator"):
     __slots__ = ()
-    TYPE = "evaluator"
 
 
-class InteractiveAIGuardrail(InteractiveAIObservation):
+class InteractiveAIGuardrail(InteractiveAIObservation, observation_type="guardrail"):
     __slots__ = ()
-    TYPE = "guardrail"
-
-
-OBSERVATION_CLASSES: Final[dict[str, type[InteractiveAIObservation]]] = {
-    cls.TYPE: cls
-    for cls in (
-        InteractiveAISpan,
-        InteractiveAIGeneration,
-        InteractiveAIEvent,
-        InteractiveAIAgent,
-        InteractiveAITool,
-        InteractiveAIChain,
-        InteractiveAIRetriever,
-        InteractiveAIEmbedding,
-        InteractiveAIEvaluator,
-        InteractiveAIGuardrail,
-    )
-}
 
 
 def wrap_span(span: Span, client: InteractiveAI) -> InteractiveAIObservation:
@@ -339,14 +324,12 @@ def start_observation(
     """Start an observation (events are ended at once, with zero duration)."""
     as_type = _checked_type(as_type)
     try:
-        if as_type == "event":
-            now = time.time_ns()
-            span = start_otel_span(
-                client, name, as_type, fields, parent=parent, trace_context=trace_context, start_time=now
-            )
-            span.end(end_time=now)
-        else:
-            span = start_otel_span(client, name, as_type, fields, parent=parent, trace_context=trace_context)
+        start_time = time.time_ns() if as_type == "event" else None
+        span = start_otel_span(
+            client, name, as_type, fields, parent=parent, trace_context=trace_context, start_time=start_time
+        )
+        if start_time is not None:
+            span.end(end_time=start_time)
     except Exception as exc:
         logger.warning("interactiveai: could not start observation %r: %s", name, exc)
         span = trace.INVALID_SPAN
@@ -360,17 +343,7 @@ class ObservationScope:
     then propagates unchanged.
     """
 
-    __slots__ = (
-        "_client",
-        "_name",
-        "_as_type",
-        "_fields",
-        "_parent",
-        "_trace_context",
-        "_end_on_exit",
-        "_obs",
-        "_token",
-    )
+    __slots__ = ("_start_observation", "_end_on_exit", "_obs", "_token")
 
     def __init__(
         self,
@@ -383,25 +356,15 @@ class ObservationScope:
         trace_context: TraceContext | None = None,
         end_on_exit: bool = True,
     ) -> None:
-        self._client = client
-        self._name = name
-        self._as_type = as_type
-        self._fields = fields
-        self._parent = parent
-        self._trace_context = trace_context
+        self._start_observation = functools.partial(
+            start_observation, client, name, as_type, fields=fields, parent=parent, trace_context=trace_context
+        )
         self._end_on_exit = end_on_exit
         self._obs: InteractiveAIObservation | None = None
         self._token: object | None = None
 
     def __enter__(self) -> InteractiveAIObservation:
-        obs = start_observation(
-            self._client,
-            self._name,
-            self._as_type,
-            fields=self._fields,
-            parent=self._parent,
-            trace_context=self._trace_context,
-        )
+        obs = self._start_observation()
         self._obs = obs
         if obs.otel_span.is_recording():
             self._token = otel_context.attach(trace.set_span_in_context(obs.otel_span))
