@@ -248,3 +248,17 @@ def test_nul_characters_are_stored_or_rejected_cleanly(ingest: Ingest) -> None:
     assert response.status_code == 200, response.text
     assert ingest.observation(tid, sid)["name"].startswith("name")
     _still_serving(ingest)
+
+
+def test_too_many_bodies_in_flight_is_429(app: Any, ingest: Ingest) -> None:
+    service = app.state.ingest
+    service._body_bytes = service.settings.max_body_bytes * 8  # as if eight huge bodies were decoding
+    try:
+        tid, _, resources = _one_span()
+        headers = {**ingest.project.headers, **PROTOBUF}
+        response = ingest.client.post(PATHS[0], content=encode_protobuf(resources), headers=headers)
+        assert response.status_code == 429 and response.headers["retry-after"]
+        assert ingest.trace(tid) is None
+    finally:
+        service._body_bytes = 0
+    _still_serving(ingest)

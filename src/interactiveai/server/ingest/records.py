@@ -37,7 +37,3 @@ class MappedSpan:
 
     row: dict[str, Any]
     trace: TraceFacts = field(default_factory=TraceFacts)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.row["trace_id"], self.row["id"])

@@ -1,8 +1,10 @@
 """The ingestion service: body → spans → mapped rows → group commit, owned by the app's lifespan.
 
-Decoding and mapping are CPU-bound, so they run in the worker thread pool (never on the event
-loop) and in parallel with the writer thread, whose time is mostly spent inside the database
-driver with the GIL released.
+Decoding and mapping are CPU-bound, so they run in worker threads (never on the event loop) and
+in parallel with the writer thread, whose time is mostly spent inside the database driver with
+the GIL released. Memory is bounded twice: request bodies held at once (received, not yet
+committed) by a byte budget, and the decoded form by the number of concurrent decodes, which
+buys no throughput beyond a few (the GIL) but would multiply the peak memory.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Engine
 
 from interactiveai.server.ingest.body import decompress
@@ -18,8 +20,11 @@ from interactiveai.server.ingest.conventions import map_span
 from interactiveai.server.ingest.otlp import decode_json, decode_protobuf
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
-from interactiveai.server.ingest.writer import GroupCommitWriter
+from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded
 from interactiveai.server.settings import Settings
+
+_CONCURRENT_DECODES = 4
+_BODY_BUDGET_BODIES = 8  # request bodies of the maximum size held at once, before 429
 
 
 class IngestService:
@@ -30,6 +35,8 @@ class IngestService:
         self.writer = GroupCommitWriter(
             engine, batch_spans=settings.ingest_batch_spans, queue_spans=settings.ingest_queue_spans
         )
+        self._decodes: CapacityLimiter | None = None  # created in start(), inside the event loop
+        self._body_bytes = 0
 
     def start(self) -> None:
         # Ingestion allocates millions of short-lived dicts; with the default thresholds the
@@ -39,6 +46,7 @@ class IngestService:
         # stays bounded (reference counting frees it).
         gc.freeze()
         gc.set_threshold(20_000, 50, 100)
+        self._decodes = CapacityLimiter(_CONCURRENT_DECODES)
         self.writer.start()
 
     def stop(self) -> None:
@@ -56,6 +64,13 @@ class IngestService:
 
     async def ingest(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> int:
         """Store one export; returns when committed, with the number of newly stored spans."""
-        mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
+        size = len(body)
+        if self._body_bytes and self._body_bytes + size > self.settings.max_body_bytes * _BODY_BUDGET_BODIES:
+            raise Overloaded(f"{self._body_bytes} bytes of requests are being decoded")
+        self._body_bytes += size  # only the event loop changes this counter: no lock needed
+        try:
+            mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf, limiter=self._decodes)
+        finally:
+            self._body_bytes -= size
         future = self.writer.submit(project_id, mapped)
         return await asyncio.wrap_future(future)
