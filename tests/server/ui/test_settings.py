@@ -233,3 +233,9 @@ def test_instance_admin_without_membership_can_manage(client: Any, engine: Any, 
     create_user(engine, "root@example.com", PASSWORD, is_admin=True)
     assert login(client, "root@example.com").status_code == 303
     assert client.get(f"/project/{project.id}/settings.json").json()["canManage"] is True
+
+
+def test_key_note_too_long_is_refused(ui: Any, engine: Any, project: Any) -> None:
+    response = _post(ui, project.id, "/api-keys", {"note": "n" * 201})
+    assert response.status_code == 400 and 'id="key-error"' in response.text and 'id="new-key"' not in response.text
+    assert len(list_api_keys(engine, project.id)) == 1
