@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal, Protocol, get_args
 
 from opentelemetry.util.types import AttributeValue
 
@@ -26,12 +26,9 @@ ObservationTypeNoEvent = Literal[
 ]
 Level = Literal["DEBUG", "DEFAULT", "WARNING", "ERROR"]
 
-OBSERVATION_TYPES: Final[frozenset[str]] = frozenset(
-    ("span", "generation", "agent", "tool", "chain", "retriever", "embedding", "evaluator", "guardrail", "event")
-)
-DECORATOR_TYPES: Final[frozenset[str]] = OBSERVATION_TYPES - {"event"}
-GENERATION_LIKE_TYPES: Final[frozenset[str]] = frozenset(("generation", "embedding"))
-LEVELS: Final[frozenset[str]] = frozenset(("DEBUG", "DEFAULT", "WARNING", "ERROR"))
+OBSERVATION_TYPES: Final[frozenset[str]] = frozenset(get_args(ObservationType))
+DECORATOR_TYPES: Final[frozenset[str]] = frozenset(get_args(ObservationTypeNoEvent))
+LEVELS: Final[frozenset[str]] = frozenset(get_args(Level))
 
 FAILED_MASK: Final = "<fully masked due to failed mask function>"
 
