@@ -3,6 +3,7 @@
 Threads do not inherit ``contextvars``, so a span started in a worker would otherwise become a
 new, orphan trace. ``run_in_context`` and ``wrap_in_context`` capture the caller's context;
 ``ContextPreservingExecutor`` does it for every task submitted to a thread pool.
+``detach_quietly`` is how the SDK's scopes leave a context they attached.
 """
 
 from __future__ import annotations
@@ -13,8 +14,18 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from opentelemetry import context as otel_context
+
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+def detach_quietly(token: object) -> None:
+    """Detach an OTel context token; one attached in another context (async frameworks) is harmless."""
+    try:
+        otel_context.detach(token)  # type: ignore[arg-type]
+    except Exception:
+        pass
 
 
 def wrap_in_context(func: Callable[P, R]) -> Callable[P, R]:

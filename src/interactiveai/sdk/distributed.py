@@ -20,6 +20,7 @@ from opentelemetry.propagators.composite import CompositePropagator
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from interactiveai.sdk.context import detach_quietly
 from interactiveai.sdk.ids import create_observation_id, normalize_observation_id, normalize_trace_id
 
 logger = logging.getLogger("interactiveai")
@@ -84,10 +85,7 @@ def continue_trace(headers: Mapping[str, str]) -> Iterator[Context]:
     try:
         yield otel_context.get_current()
     finally:
-        try:
-            otel_context.detach(token)
-        except Exception:
-            pass
+        detach_quietly(token)
 
 
 def remote_parent_context(

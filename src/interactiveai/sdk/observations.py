@@ -30,6 +30,7 @@ from interactiveai.sdk.attributes import (
     safe_attributes,
     trace_attributes,
 )
+from interactiveai.sdk.context import detach_quietly
 from interactiveai.sdk.distributed import TraceContext, remote_parent_context
 from interactiveai.sdk.ids import format_observation_id, format_trace_id
 from interactiveai.sdk.scores import ScoreOptions
@@ -380,10 +381,7 @@ class ObservationScope:
             mark_error(obs.otel_span, exc)
         if self._token is not None:
             token, self._token = self._token, None
-            try:
-                otel_context.detach(token)  # type: ignore[arg-type]
-            except Exception:  # exited in another context (async frameworks): harmless
-                pass
+            detach_quietly(token)
         if self._end_on_exit:
             obs.end()
 

@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import Span
 from opentelemetry.util.types import AttributeValue
 
 from interactiveai.sdk.attributes import Attr
+from interactiveai.sdk.context import detach_quietly
 from interactiveai.sdk.serialize import to_json
 
 logger = logging.getLogger("interactiveai")
@@ -189,10 +190,7 @@ class PropagationScope:
         if self._token is None:
             return
         token, self._token = self._token, None
-        try:
-            otel_context.detach(token)  # type: ignore[arg-type]
-        except Exception:  # detached in another context (async frameworks): harmless here
-            pass
+        detach_quietly(token)
 
     async def __aenter__(self) -> None:
         self.__enter__()
