@@ -1,13 +1,17 @@
-"""Small helpers shared by the query modules: connections and JSON columns."""
+"""Small helpers shared by the query modules: connections, row fetching and JSON columns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine
+from sqlalchemy import ColumnElement, Connection, Engine, FromClause, RowMapping, Select, func, select
+
+from interactiveai.server.query.pagination import Page, offset_of
+
+R = TypeVar("R")
 
 Db = Engine | Connection
 """Query functions accept either; an engine gets a short-lived connection per call."""
@@ -21,6 +25,40 @@ def connect(db: Db) -> Iterator[Connection]:
         return
     with db.connect() as conn:
         yield conn
+
+
+def fetch_one(db: Db, query: Select[Any], to_record: Callable[[RowMapping], R]) -> R | None:
+    """The first row of ``query`` as a record, or None when there is none."""
+    with connect(db) as conn:
+        row = conn.execute(query).mappings().first()
+    return None if row is None else to_record(row)
+
+
+def fetch_all(db: Db, query: Select[Any], to_record: Callable[[RowMapping], R]) -> list[R]:
+    with connect(db) as conn:
+        return [to_record(row) for row in conn.execute(query).mappings()]
+
+
+def fetch_page(
+    db: Db,
+    query: Select[Any],
+    to_record: Callable[[RowMapping], R],
+    *,
+    page: int,
+    limit: int,
+    count: Select[Any] | None,
+) -> Page[R]:
+    """One page of ``query`` (ordered by the caller) as records; ``count`` (when given) is the total."""
+    with connect(db) as conn:
+        rows = conn.execute(query.limit(limit).offset(offset_of(page, limit))).mappings()
+        items = [to_record(row) for row in rows]
+        total = None if count is None else conn.execute(count).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
+def count_rows(table: FromClause, conditions: Iterable[ColumnElement[bool]]) -> Select[Any]:
+    """``SELECT count(*) FROM table WHERE conditions``: the total behind a page."""
+    return select(func.count()).select_from(table).where(*conditions)
 
 
 def load_json(text: str | None) -> Any:

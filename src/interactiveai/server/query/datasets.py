@@ -11,10 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, select
 
-from interactiveai.server.query._db import Db, connect, load_json
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query._db import (
+    Db,
+    connect,
+    count_rows,
+    fetch_all,
+    fetch_one,
+    fetch_page,
+    load_json,
+)
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets, observations
 from interactiveai.server.storage.schema import traces as traces_table
 
@@ -83,23 +91,19 @@ class SourceIO:
     output: str | None
 
 
+_ITEMS_NEWEST_FIRST = (dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+_RUNS_NEWEST_FIRST = (dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
+_RUN_ITEMS_NEWEST_FIRST = (dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
+
+
 # --- datasets ---------------------------------------------------------------------------------
 
 
 def list_datasets(db: Db, project_id: str, *, page: int = 1, limit: int = 50) -> Page[Dataset]:
     check_page(page, limit)
     condition = datasets.c.project_id == project_id
-    query = (
-        select(datasets)
-        .where(condition)
-        .order_by(datasets.c.created_at_us.desc(), datasets.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [_dataset(r) for r in conn.execute(query).mappings()]
-        total = conn.execute(select(func.count()).select_from(datasets).where(condition)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = select(datasets).where(condition).order_by(datasets.c.created_at_us.desc(), datasets.c.id.desc())
+    return fetch_page(db, query, _dataset, page=page, limit=limit, count=count_rows(datasets, [condition]))
 
 
 def get_dataset(db: Db, project_id: str, name: str) -> Dataset | None:
@@ -119,7 +123,7 @@ def item_ids_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) -> 
     query = (
         select(dataset_items.c.dataset_id, dataset_items.c.id)
         .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id.in_(dataset_ids))
-        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+        .order_by(*_ITEMS_NEWEST_FIRST)
     )
     with connect(db) as conn:
         for dataset_id, item_id in conn.execute(query):
@@ -135,7 +139,7 @@ def run_names_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) ->
     query = (
         select(dataset_runs.c.dataset_id, dataset_runs.c.name)
         .where(dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id.in_(dataset_ids))
-        .order_by(dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
+        .order_by(*_RUNS_NEWEST_FIRST)
     )
     with connect(db) as conn:
         for dataset_id, name in conn.execute(query):
@@ -174,17 +178,8 @@ def list_dataset_items(
     ):
         if value is not None:
             conditions.append(column == value)
-    query = (
-        _items_select()
-        .where(*conditions)
-        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [_item(r) for r in conn.execute(query).mappings()]
-        total = conn.execute(select(func.count()).select_from(dataset_items).where(*conditions)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = _items_select().where(*conditions).order_by(*_ITEMS_NEWEST_FIRST)
+    return fetch_page(db, query, _item, page=page, limit=limit, count=count_rows(dataset_items, conditions))
 
 
 def items_of_dataset(db: Db, project_id: str, dataset_id: str) -> list[DatasetItem]:
@@ -192,17 +187,14 @@ def items_of_dataset(db: Db, project_id: str, dataset_id: str) -> list[DatasetIt
     query = (
         _items_select()
         .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id == dataset_id)
-        .order_by(dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
+        .order_by(*_ITEMS_NEWEST_FIRST)
     )
-    with connect(db) as conn:
-        return [_item(r) for r in conn.execute(query).mappings()]
+    return fetch_all(db, query, _item)
 
 
 def get_dataset_item(db: Db, project_id: str, item_id: str) -> DatasetItem | None:
     query = _items_select().where(dataset_items.c.project_id == project_id, dataset_items.c.id == item_id)
-    with connect(db) as conn:
-        row = conn.execute(query).mappings().first()
-    return None if row is None else _item(row)
+    return fetch_one(db, query, _item)
 
 
 # --- runs and run items -----------------------------------------------------------------------
@@ -211,26 +203,15 @@ def get_dataset_item(db: Db, project_id: str, item_id: str) -> DatasetItem | Non
 def list_dataset_runs(db: Db, project_id: str, dataset_id: str, *, page: int = 1, limit: int = 50) -> Page[DatasetRun]:
     check_page(page, limit)
     conditions = (dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id)
-    query = (
-        _runs_select()
-        .where(*conditions)
-        .order_by(dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [_run(r) for r in conn.execute(query).mappings()]
-        total = conn.execute(select(func.count()).select_from(dataset_runs).where(*conditions)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = _runs_select().where(*conditions).order_by(*_RUNS_NEWEST_FIRST)
+    return fetch_page(db, query, _run, page=page, limit=limit, count=count_rows(dataset_runs, conditions))
 
 
 def get_dataset_run(db: Db, project_id: str, dataset_id: str, name: str) -> DatasetRun | None:
     query = _runs_select().where(
         dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id, dataset_runs.c.name == name
     )
-    with connect(db) as conn:
-        row = conn.execute(query).mappings().first()
-    return None if row is None else _run(row)
+    return fetch_one(db, query, _run)
 
 
 def list_dataset_run_items(
@@ -238,17 +219,8 @@ def list_dataset_run_items(
 ) -> Page[DatasetRunItem]:
     check_page(page, limit)
     conditions = (dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
-    query = (
-        _run_items_select()
-        .where(*conditions)
-        .order_by(dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [_run_item(r) for r in conn.execute(query).mappings()]
-        total = conn.execute(select(func.count()).select_from(dataset_run_items).where(*conditions)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = _run_items_select().where(*conditions).order_by(*_RUN_ITEMS_NEWEST_FIRST)
+    return fetch_page(db, query, _run_item, page=page, limit=limit, count=count_rows(dataset_run_items, conditions))
 
 
 def run_items_of_run(db: Db, project_id: str, dataset_run_id: str) -> list[DatasetRunItem]:
@@ -256,10 +228,9 @@ def run_items_of_run(db: Db, project_id: str, dataset_run_id: str) -> list[Datas
     query = (
         _run_items_select()
         .where(dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
-        .order_by(dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
+        .order_by(*_RUN_ITEMS_NEWEST_FIRST)
     )
-    with connect(db) as conn:
-        return [_run_item(r) for r in conn.execute(query).mappings()]
+    return fetch_all(db, query, _run_item)
 
 
 # --- the source of an item: a trace or an observation -----------------------------------------
@@ -306,9 +277,7 @@ def trace_of_observation(db: Db, project_id: str, observation_id: str) -> str | 
 
 
 def _one_dataset(db: Db, condition: ColumnElement[bool]) -> Dataset | None:
-    with connect(db) as conn:
-        row = conn.execute(select(datasets).where(condition)).mappings().first()
-    return None if row is None else _dataset(row)
+    return fetch_one(db, select(datasets).where(condition), _dataset)
 
 
 def _items_select() -> Select[Any]:

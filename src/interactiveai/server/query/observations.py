@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
 from interactiveai.server.storage.schema import observations
 
@@ -28,18 +28,10 @@ def list_observations(
     check_page(page, limit)
     conditions = observation_conditions(project_id, filters)
     query = (
-        select(observations)
-        .where(*conditions)
-        .order_by(observations.c.start_time_us.desc(), observations.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
+        select(observations).where(*conditions).order_by(observations.c.start_time_us.desc(), observations.c.id.desc())
     )
-    with connect(db) as conn:
-        items = [observation_from_row(r) for r in conn.execute(query).mappings()]
-        total = None
-        if with_total:
-            total = conn.execute(select(func.count()).select_from(observations).where(*conditions)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    count = count_rows(observations, conditions) if with_total else None
+    return fetch_page(db, query, observation_from_row, page=page, limit=limit, count=count)
 
 
 def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str | None = None) -> Observation | None:
@@ -47,6 +39,4 @@ def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str 
     query = select(observations).where(observations.c.project_id == project_id, observations.c.id == observation_id)
     if trace_id is not None:
         query = query.where(observations.c.trace_id == trace_id)
-    with connect(db) as conn:
-        row = conn.execute(query.limit(1)).mappings().first()
-    return None if row is None else observation_from_row(row)
+    return fetch_one(db, query.limit(1), observation_from_row)

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, select
+from sqlalchemy import false, select
 
-from interactiveai.server.query._db import Db, connect, load_json_list
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page, load_json_list
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import score_configs
 
 
@@ -52,26 +52,10 @@ def list_score_configs(
     cond = [score_configs.c.project_id == project_id]
     if not include_archived:
         cond.append(score_configs.c.is_archived == false())
-    query = (
-        select(score_configs)
-        .where(*cond)
-        .order_by(score_configs.c.created_at_us.desc(), score_configs.c.id)
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [score_config_from_row(r) for r in conn.execute(query).mappings()]
-        total = conn.execute(select(func.count()).select_from(score_configs).where(*cond)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = select(score_configs).where(*cond).order_by(score_configs.c.created_at_us.desc(), score_configs.c.id)
+    return fetch_page(db, query, score_config_from_row, page=page, limit=limit, count=count_rows(score_configs, cond))
 
 
 def get_score_config(db: Db, project_id: str, config_id: str) -> ScoreConfig | None:
-    with connect(db) as conn:
-        row = (
-            conn.execute(
-                select(score_configs).where(score_configs.c.project_id == project_id, score_configs.c.id == config_id)
-            )
-            .mappings()
-            .first()
-        )
-    return None if row is None else score_config_from_row(row)
+    query = select(score_configs).where(score_configs.c.project_id == project_id, score_configs.c.id == config_id)
+    return fetch_one(db, query, score_config_from_row)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query._db import Db, count_rows, fetch_all, fetch_one, fetch_page
 from interactiveai.server.query.filters import ScoreFilter, score_conditions
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Score, score_from_row
 from interactiveai.server.storage.schema import scores
 
@@ -27,29 +27,15 @@ def list_scores(
     """
     check_page(page, limit)
     conditions = score_conditions(project_id, filters)
-    query = (
-        select(scores)
-        .where(*conditions)
-        .order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
-    )
-    with connect(db) as conn:
-        items = [score_from_row(r) for r in conn.execute(query).mappings()]
-        total = None
-        if with_total:
-            total = conn.execute(select(func.count()).select_from(scores).where(*conditions)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    query = select(scores).where(*conditions).order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
+    count = count_rows(scores, conditions) if with_total else None
+    return fetch_page(db, query, score_from_row, page=page, limit=limit, count=count)
 
 
 def get_score(db: Db, project_id: str, score_id: str) -> Score | None:
-    with connect(db) as conn:
-        row = (
-            conn.execute(select(scores).where(scores.c.project_id == project_id, scores.c.id == score_id))
-            .mappings()
-            .first()
-        )
-    return None if row is None else score_from_row(row)
+    return fetch_one(
+        db, select(scores).where(scores.c.project_id == project_id, scores.c.id == score_id), score_from_row
+    )
 
 
 def scores_for_session(db: Db, project_id: str, session_id: str) -> list[Score]:
@@ -59,5 +45,14 @@ def scores_for_session(db: Db, project_id: str, session_id: str) -> list[Score]:
         .where(scores.c.project_id == project_id, scores.c.session_id == session_id)
         .order_by(scores.c.timestamp_us, scores.c.id)
     )
-    with connect(db) as conn:
-        return [score_from_row(r) for r in conn.execute(query).mappings()]
+    return fetch_all(db, query, score_from_row)
+
+
+def scores_for_trace(db: Db, project_id: str, trace_id: str) -> list[Score]:
+    """Scores attached to a trace or its observations, oldest first."""
+    query = (
+        select(scores)
+        .where(scores.c.project_id == project_id, scores.c.trace_id == trace_id)
+        .order_by(scores.c.timestamp_us, scores.c.id)
+    )
+    return fetch_all(db, query, score_from_row)

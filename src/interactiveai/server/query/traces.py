@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
-from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query._db import Db, connect, count_rows, fetch_all, fetch_one
 from interactiveai.server.query.filters import (
     TRACE_SORT_COLUMNS,
     TraceFilter,
@@ -26,9 +26,9 @@ from interactiveai.server.query.records import (
     Trace,
     TraceDetail,
     observation_from_row,
-    score_from_row,
     trace_from_row,
 )
+from interactiveai.server.query.scores import scores_for_trace
 from interactiveai.server.storage.schema import observations, scores, traces
 
 _IO_COLUMNS = ("input", "output", "metadata")
@@ -79,7 +79,7 @@ def list_traces(
         rows = conn.execute(query).mappings().all()
         total = None
         if with_total:
-            total = conn.execute(select(func.count()).select_from(traces).where(*conditions)).scalar_one()
+            total = conn.execute(count_rows(traces, conditions)).scalar_one()
 
     next_cursor = None
     if keyset and len(rows) > limit:
@@ -92,21 +92,15 @@ def list_traces(
 
 def count_traces(db: Db, project_id: str, filters: TraceFilter | None = None) -> int:
     with connect(db) as conn:
-        count: int = conn.execute(
-            select(func.count()).select_from(traces).where(*trace_conditions(project_id, filters))
-        ).scalar_one()
+        count: int = conn.execute(count_rows(traces, trace_conditions(project_id, filters))).scalar_one()
     return count
 
 
 def get_trace(db: Db, project_id: str, trace_id: str) -> Trace | None:
     """One trace's row (roll-ups included), or None if the project has no such trace."""
-    with connect(db) as conn:
-        row = (
-            conn.execute(select(traces).where(traces.c.project_id == project_id, traces.c.id == trace_id))
-            .mappings()
-            .first()
-        )
-    return None if row is None else trace_from_row(row)
+    return fetch_one(
+        db, select(traces).where(traces.c.project_id == project_id, traces.c.id == trace_id), trace_from_row
+    )
 
 
 def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[Observation]:
@@ -116,8 +110,7 @@ def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[O
         .where(observations.c.project_id == project_id, observations.c.trace_id == trace_id)
         .order_by(observations.c.start_time_us, observations.c.id)
     )
-    with connect(db) as conn:
-        return [observation_from_row(r) for r in conn.execute(query).mappings()]
+    return fetch_all(db, query, observation_from_row)
 
 
 def get_trace_detail(db: Db, project_id: str, trace_id: str) -> TraceDetail | None:
@@ -127,12 +120,7 @@ def get_trace_detail(db: Db, project_id: str, trace_id: str) -> TraceDetail | No
         if trace is None:
             return None
         obs = get_observations_for_trace(conn, project_id, trace_id)
-        score_rows = conn.execute(
-            select(scores)
-            .where(scores.c.project_id == project_id, scores.c.trace_id == trace_id)
-            .order_by(scores.c.timestamp_us, scores.c.id)
-        ).mappings()
-        return TraceDetail(trace=trace, observations=obs, scores=[score_from_row(r) for r in score_rows])
+        return TraceDetail(trace=trace, observations=obs, scores=scores_for_trace(conn, project_id, trace_id))
 
 
 def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
