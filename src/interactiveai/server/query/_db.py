@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import fields
 from typing import Any, TypeVar
 
 import orjson
@@ -59,6 +60,24 @@ def fetch_page(
 def count_rows(table: FromClause, conditions: Iterable[ColumnElement[bool]]) -> Select[Any]:
     """``SELECT count(*) FROM table WHERE conditions``: the total behind a page."""
     return select(func.count()).select_from(table).where(*conditions)
+
+
+def record_from_row(record_type: type[R], row: Mapping[Any, Any], **converted: Any) -> R:
+    """A record (dataclass) from a row: each field is the column of the same name, except the
+    ``converted`` ones (parsed JSON, booleans), given as arguments.
+
+    The hot records (traces and observations, a thousand rows a list) keep hand-written mappers:
+    naming every field is about a quarter faster than this generic copy.
+    """
+    names = _FIELD_NAMES.get(record_type)
+    if names is None:
+        names = _FIELD_NAMES[record_type] = tuple(f.name for f in fields(record_type))  # type: ignore[arg-type]
+    copied = {name: row[name] for name in names if name not in converted}
+    return record_type(**copied, **converted)
+
+
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
+"""Each record type's field names, read once."""
 
 
 def load_json(text: str | None) -> Any:

@@ -21,6 +21,7 @@ from interactiveai.server.query._db import (
     fetch_one,
     fetch_page,
     load_json,
+    record_from_row,
 )
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets, observations
@@ -302,56 +303,22 @@ def _run_items_select() -> Select[Any]:
 
 
 def _dataset(row: Any) -> Dataset:
-    return Dataset(
-        id=row["id"],
-        project_id=row["project_id"],
-        name=row["name"],
-        description=row["description"],
-        metadata=load_json(row["metadata"]),
-        created_at_us=row["created_at_us"],
-        updated_at_us=row["updated_at_us"],
-    )
+    return record_from_row(Dataset, row, metadata=load_json(row["metadata"]))
 
 
 def _item(row: Any) -> DatasetItem:
-    return DatasetItem(
-        id=row["id"],
-        project_id=row["project_id"],
-        dataset_id=row["dataset_id"],
-        dataset_name=row["dataset_name"],
-        status=row["status"],
+    return record_from_row(
+        DatasetItem,
+        row,
         input=load_json(row["input"]),
         expected_output=load_json(row["expected_output"]),
         metadata=load_json(row["metadata"]),
-        source_trace_id=row["source_trace_id"],
-        source_observation_id=row["source_observation_id"],
-        created_at_us=row["created_at_us"],
-        updated_at_us=row["updated_at_us"],
     )
 
 
 def _run(row: Any) -> DatasetRun:
-    return DatasetRun(
-        id=row["id"],
-        project_id=row["project_id"],
-        dataset_id=row["dataset_id"],
-        dataset_name=row["dataset_name"],
-        name=row["name"],
-        description=row["description"],
-        metadata=load_json(row["metadata"]),
-        created_at_us=row["created_at_us"],
-        updated_at_us=row["updated_at_us"],
-    )
+    return record_from_row(DatasetRun, row, metadata=load_json(row["metadata"]))
 
 
 def _run_item(row: Any) -> DatasetRunItem:
-    return DatasetRunItem(
-        id=row["id"],
-        project_id=row["project_id"],
-        dataset_run_id=row["dataset_run_id"],
-        dataset_run_name=row["dataset_run_name"],
-        dataset_item_id=row["dataset_item_id"],
-        trace_id=row["trace_id"],
-        observation_id=row["observation_id"],
-        created_at_us=row["created_at_us"],
-    )
+    return record_from_row(DatasetRunItem, row)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from interactiveai.server.query._db import load_json, load_json_list, load_json_object
+from interactiveai.server.query._db import load_json, load_json_list, load_json_object, record_from_row
 
 LEVELS = ("DEBUG", "DEFAULT", "WARNING", "ERROR")
 """Levels from least to most severe; a trace's level is the worst of its observations."""
@@ -165,6 +165,10 @@ class TraceDetail:
     scores: list[Score] = field(default_factory=list)
 
 
+# Traces and observations are mapped field by field, not with record_from_row: they are the hot
+# path (a list maps up to 1,000 rows), where naming each field is about a quarter faster.
+
+
 def trace_from_row(row: Mapping[Any, Any], *, with_io: bool = True) -> Trace:
     return Trace(
         id=row["id"],
@@ -242,24 +246,4 @@ def observation_from_row(row: Mapping[Any, Any]) -> Observation:
 
 
 def score_from_row(row: Mapping[Any, Any]) -> Score:
-    return Score(
-        id=row["id"],
-        project_id=row["project_id"],
-        trace_id=row["trace_id"],
-        observation_id=row["observation_id"],
-        session_id=row["session_id"],
-        dataset_run_id=row["dataset_run_id"],
-        name=row["name"],
-        value=row["value"],
-        string_value=row["string_value"],
-        data_type=row["data_type"],
-        source=row["source"],
-        comment=row["comment"],
-        metadata=load_json_object(row["metadata"]),
-        config_id=row["config_id"],
-        author_user_id=row["author_user_id"],
-        environment=row["environment"],
-        timestamp_us=row["timestamp_us"],
-        created_at_us=row["created_at_us"],
-        updated_at_us=row["updated_at_us"],
-    )
+    return record_from_row(Score, row, metadata=load_json_object(row["metadata"]))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import false, select
 
-from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page, load_json_list
+from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page, load_json_list, record_from_row
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import score_configs
 
@@ -29,18 +29,11 @@ class ScoreConfig:
 
 
 def score_config_from_row(row: Mapping[Any, Any]) -> ScoreConfig:
-    return ScoreConfig(
-        id=row["id"],
-        project_id=row["project_id"],
-        name=row["name"],
-        data_type=row["data_type"],
+    return record_from_row(
+        ScoreConfig,
+        row,
         is_archived=bool(row["is_archived"]),
-        min_value=row["min_value"],
-        max_value=row["max_value"],
         categories=load_json_list(row["categories"]) if row["categories"] is not None else None,
-        description=row["description"],
-        created_at_us=row["created_at_us"],
-        updated_at_us=row["updated_at_us"],
     )
 
 
