@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, Table, select
 
 from interactiveai.server.query._db import (
     Db,
@@ -92,18 +92,13 @@ class SourceIO:
     output: str | None
 
 
-_ITEMS_NEWEST_FIRST = (dataset_items.c.created_at_us.desc(), dataset_items.c.id.desc())
-_RUNS_NEWEST_FIRST = (dataset_runs.c.created_at_us.desc(), dataset_runs.c.id.desc())
-_RUN_ITEMS_NEWEST_FIRST = (dataset_run_items.c.created_at_us.desc(), dataset_run_items.c.id.desc())
-
-
 # --- datasets ---------------------------------------------------------------------------------
 
 
 def list_datasets(db: Db, project_id: str, *, page: int = 1, limit: int = 50) -> Page[Dataset]:
     check_page(page, limit)
     condition = datasets.c.project_id == project_id
-    query = select(datasets).where(condition).order_by(datasets.c.created_at_us.desc(), datasets.c.id.desc())
+    query = select(datasets).where(condition).order_by(*_newest_first(datasets))
     return fetch_page(db, query, _dataset, page=page, limit=limit, count=count_rows(datasets, [condition]))
 
 
@@ -118,33 +113,29 @@ def get_dataset_by_id(db: Db, project_id: str, dataset_id: str) -> Dataset | Non
 
 def item_ids_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) -> dict[str, list[str]]:
     """Item ids of several datasets at once (newest first): the v1 list shows them per dataset."""
-    result: dict[str, list[str]] = {i: [] for i in dataset_ids}
-    if not dataset_ids:
-        return result
-    query = (
-        select(dataset_items.c.dataset_id, dataset_items.c.id)
-        .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id.in_(dataset_ids))
-        .order_by(*_ITEMS_NEWEST_FIRST)
-    )
-    with connect(db) as conn:
-        for dataset_id, item_id in conn.execute(query):
-            result[dataset_id].append(item_id)
-    return result
+    return _column_by_dataset(db, project_id, dataset_items, "id", dataset_ids)
 
 
 def run_names_by_dataset(db: Db, project_id: str, dataset_ids: Sequence[str]) -> dict[str, list[str]]:
     """Run names of several datasets at once (newest first)."""
+    return _column_by_dataset(db, project_id, dataset_runs, "name", dataset_ids)
+
+
+def _column_by_dataset(
+    db: Db, project_id: str, table: Table, column: str, dataset_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """One column of the items or runs of several datasets, per dataset, newest first."""
     result: dict[str, list[str]] = {i: [] for i in dataset_ids}
     if not dataset_ids:
         return result
     query = (
-        select(dataset_runs.c.dataset_id, dataset_runs.c.name)
-        .where(dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id.in_(dataset_ids))
-        .order_by(*_RUNS_NEWEST_FIRST)
+        select(table.c.dataset_id, table.c[column])
+        .where(table.c.project_id == project_id, table.c.dataset_id.in_(dataset_ids))
+        .order_by(*_newest_first(table))
     )
     with connect(db) as conn:
-        for dataset_id, name in conn.execute(query):
-            result[dataset_id].append(name)
+        for dataset_id, value in conn.execute(query):
+            result[dataset_id].append(value)
     return result
 
 
@@ -179,7 +170,7 @@ def list_dataset_items(
     ):
         if value is not None:
             conditions.append(column == value)
-    query = _items_select().where(*conditions).order_by(*_ITEMS_NEWEST_FIRST)
+    query = _items_select().where(*conditions).order_by(*_newest_first(dataset_items))
     return fetch_page(db, query, _item, page=page, limit=limit, count=count_rows(dataset_items, conditions))
 
 
@@ -188,7 +179,7 @@ def items_of_dataset(db: Db, project_id: str, dataset_id: str) -> list[DatasetIt
     query = (
         _items_select()
         .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id == dataset_id)
-        .order_by(*_ITEMS_NEWEST_FIRST)
+        .order_by(*_newest_first(dataset_items))
     )
     return fetch_all(db, query, _item)
 
@@ -204,7 +195,7 @@ def get_dataset_item(db: Db, project_id: str, item_id: str) -> DatasetItem | Non
 def list_dataset_runs(db: Db, project_id: str, dataset_id: str, *, page: int = 1, limit: int = 50) -> Page[DatasetRun]:
     check_page(page, limit)
     conditions = (dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id)
-    query = _runs_select().where(*conditions).order_by(*_RUNS_NEWEST_FIRST)
+    query = _runs_select().where(*conditions).order_by(*_newest_first(dataset_runs))
     return fetch_page(db, query, _run, page=page, limit=limit, count=count_rows(dataset_runs, conditions))
 
 
@@ -220,7 +211,7 @@ def list_dataset_run_items(
 ) -> Page[DatasetRunItem]:
     check_page(page, limit)
     conditions = (dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
-    query = _run_items_select().where(*conditions).order_by(*_RUN_ITEMS_NEWEST_FIRST)
+    query = _run_items_select().where(*conditions).order_by(*_newest_first(dataset_run_items))
     return fetch_page(db, query, _run_item, page=page, limit=limit, count=count_rows(dataset_run_items, conditions))
 
 
@@ -229,7 +220,7 @@ def run_items_of_run(db: Db, project_id: str, dataset_run_id: str) -> list[Datas
     query = (
         _run_items_select()
         .where(dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
-        .order_by(*_RUN_ITEMS_NEWEST_FIRST)
+        .order_by(*_newest_first(dataset_run_items))
     )
     return fetch_all(db, query, _run_item)
 
@@ -279,6 +270,11 @@ def trace_of_observation(db: Db, project_id: str, observation_id: str) -> str | 
 
 def _one_dataset(db: Db, condition: ColumnElement[bool]) -> Dataset | None:
     return fetch_one(db, select(datasets).where(condition), _dataset)
+
+
+def _newest_first(table: Table) -> tuple[ColumnElement[Any], ...]:
+    # Created time, then id: rows created in the same microsecond still page stably.
+    return (table.c.created_at_us.desc(), table.c.id.desc())
 
 
 def _items_select() -> Select[Any]:

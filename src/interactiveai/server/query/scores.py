@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
 
 from interactiveai.server.query._db import Db, count_rows, fetch_all, fetch_one, fetch_page
 from interactiveai.server.query.filters import ScoreFilter, score_conditions
@@ -40,19 +42,18 @@ def get_score(db: Db, project_id: str, score_id: str) -> Score | None:
 
 def scores_for_session(db: Db, project_id: str, session_id: str) -> list[Score]:
     """Scores attached to the session itself (not to its traces), oldest first."""
-    query = (
-        select(scores)
-        .where(scores.c.project_id == project_id, scores.c.session_id == session_id)
-        .order_by(scores.c.timestamp_us, scores.c.id)
-    )
-    return fetch_all(db, query, score_from_row)
+    return _scores_of(db, project_id, scores.c.session_id, session_id)
 
 
 def scores_for_trace(db: Db, project_id: str, trace_id: str) -> list[Score]:
     """Scores attached to a trace or its observations, oldest first."""
+    return _scores_of(db, project_id, scores.c.trace_id, trace_id)
+
+
+def _scores_of(db: Db, project_id: str, target: ColumnElement[Any], target_id: str) -> list[Score]:
     query = (
         select(scores)
-        .where(scores.c.project_id == project_id, scores.c.trace_id == trace_id)
+        .where(scores.c.project_id == project_id, target == target_id)
         .order_by(scores.c.timestamp_us, scores.c.id)
     )
     return fetch_all(db, query, score_from_row)

@@ -7,10 +7,10 @@ read for a single trace, or as ids for the traces of one page, always through th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Table, select
 
 from interactiveai.server.query._db import Db, connect, count_rows, fetch_all, fetch_one
 from interactiveai.server.query.filters import (
@@ -125,39 +125,31 @@ def get_trace_detail(db: Db, project_id: str, trace_id: str) -> TraceDetail | No
 
 def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Observation ids per trace (by start time), for the traces of one page."""
-
-    def query(chunk: list[str]) -> Any:
-        return (
-            select(observations.c.trace_id, observations.c.id)
-            .where(observations.c.project_id == project_id, observations.c.trace_id.in_(chunk))
-            .order_by(observations.c.trace_id, observations.c.start_time_us, observations.c.id)
-        )
-
-    return _ids_by_trace(db, query, trace_ids)
+    return _ids_by_trace(db, project_id, observations, observations.c.start_time_us, trace_ids)
 
 
 def score_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Score ids per trace (by timestamp), for the traces of one page."""
-
-    def query(chunk: list[str]) -> Any:
-        return (
-            select(scores.c.trace_id, scores.c.id)
-            .where(scores.c.project_id == project_id, scores.c.trace_id.in_(chunk))
-            .order_by(scores.c.trace_id, scores.c.timestamp_us, scores.c.id)
-        )
-
-    return _ids_by_trace(db, query, trace_ids)
+    return _ids_by_trace(db, project_id, scores, scores.c.timestamp_us, trace_ids)
 
 
 _IN_CHUNK = 500  # bound-parameter lists stay far below both engines' limits (a session may hold 10,000 traces)
 
 
-def _ids_by_trace(db: Db, query: Callable[[list[str]], Any], trace_ids: Sequence[str]) -> dict[str, list[str]]:
+def _ids_by_trace(
+    db: Db, project_id: str, table: Table, time_column: ColumnElement[Any], trace_ids: Sequence[str]
+) -> dict[str, list[str]]:
+    """The ids of a table's rows (observations or scores) per trace, by ``time_column`` then id."""
     result: dict[str, list[str]] = {t: [] for t in trace_ids}
     unique = list(result)
     with connect(db) as conn:
         for start in range(0, len(unique), _IN_CHUNK):
-            for trace_id, row_id in conn.execute(query(unique[start : start + _IN_CHUNK])):
+            query = (
+                select(table.c.trace_id, table.c.id)
+                .where(table.c.project_id == project_id, table.c.trace_id.in_(unique[start : start + _IN_CHUNK]))
+                .order_by(table.c.trace_id, time_column, table.c.id)
+            )
+            for trace_id, row_id in conn.execute(query):
                 result.setdefault(trace_id, []).append(row_id)
     return result
 
