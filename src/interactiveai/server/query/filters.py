@@ -239,6 +239,31 @@ def _compare(column: Any, operator: str, value: float) -> ColumnElement[bool]:
     return result
 
 
+def session_conditions(project_id: str, f: SessionFilter | None) -> list[ColumnElement[bool]]:
+    """The project's traces that belong to a session, in the filter's window."""
+    cond = _trace_window([traces.c.project_id == project_id, traces.c.session_id.is_not(None)], f)
+    if f is not None:
+        _eq(cond, traces.c.user_id, f.user_id)
+    return cond
+
+
+def user_conditions(project_id: str, f: UserFilter | None) -> list[ColumnElement[bool]]:
+    """The project's traces that carry a user id, in the filter's window."""
+    cond = _trace_window([traces.c.project_id == project_id, traces.c.user_id.is_not(None)], f)
+    if f is not None and f.user_ids:
+        cond.append(traces.c.user_id.in_(list(f.user_ids)))
+    return cond
+
+
+def _trace_window(cond: list[ColumnElement[bool]], f: SessionFilter | UserFilter | None) -> list[ColumnElement[bool]]:
+    """Add the time window and environments that sessions and users are filtered by."""
+    if f is not None:
+        _time(cond, traces.c.timestamp_us, f.from_us, f.to_us)
+        if f.environments:
+            cond.append(traces.c.environment.in_(list(f.environments)))
+    return cond
+
+
 def _eq(cond: list[ColumnElement[bool]], column: Any, value: Any) -> None:
     if value is not None:
         cond.append(column == value)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, select
+from sqlalchemy import distinct, func, select
 
 from interactiveai.server.query._db import Db, connect
-from interactiveai.server.query.filters import SessionFilter
+from interactiveai.server.query.filters import SessionFilter, session_conditions
 from interactiveai.server.query.pagination import Page, check_page, offset_of
 from interactiveai.server.query.records import Score, Session, Trace, trace_from_row
 from interactiveai.server.query.scores import scores_for_session
@@ -31,21 +31,6 @@ class SessionDetail:
     scores: list[Score] = field(default_factory=list)
 
 
-def _window(project_id: str, f: SessionFilter | None) -> list[ColumnElement[bool]]:
-    cond: list[ColumnElement[bool]] = [traces.c.project_id == project_id, traces.c.session_id.is_not(None)]
-    if f is None:
-        return cond
-    if f.from_us is not None:
-        cond.append(traces.c.timestamp_us >= f.from_us)
-    if f.to_us is not None:
-        cond.append(traces.c.timestamp_us < f.to_us)
-    if f.environments:
-        cond.append(traces.c.environment.in_(list(f.environments)))
-    if f.user_id is not None:
-        cond.append(traces.c.user_id == f.user_id)
-    return cond
-
-
 def list_sessions(
     db: Db,
     project_id: str,
@@ -57,7 +42,7 @@ def list_sessions(
 ) -> Page[Session]:
     """Sessions with a trace in the window, most recently started first, with their aggregates."""
     check_page(page, limit)
-    cond = _window(project_id, filters)
+    cond = session_conditions(project_id, filters)
     first = func.min(traces.c.timestamp_us).label("first")
     ids_query = (
         select(traces.c.session_id, first)

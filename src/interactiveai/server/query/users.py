@@ -5,25 +5,10 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, distinct, func, select
 
 from interactiveai.server.query._db import Db, connect
-from interactiveai.server.query.filters import UserFilter
+from interactiveai.server.query.filters import UserFilter, user_conditions
 from interactiveai.server.query.pagination import Page, check_page, offset_of
 from interactiveai.server.query.records import User
 from interactiveai.server.storage.schema import traces
-
-
-def _conditions(project_id: str, f: UserFilter | None) -> list[ColumnElement[bool]]:
-    cond: list[ColumnElement[bool]] = [traces.c.project_id == project_id, traces.c.user_id.is_not(None)]
-    if f is None:
-        return cond
-    if f.from_us is not None:
-        cond.append(traces.c.timestamp_us >= f.from_us)
-    if f.to_us is not None:
-        cond.append(traces.c.timestamp_us < f.to_us)
-    if f.environments:
-        cond.append(traces.c.environment.in_(list(f.environments)))
-    if f.user_ids:
-        cond.append(traces.c.user_id.in_(list(f.user_ids)))
-    return cond
 
 
 def list_users(
@@ -42,7 +27,7 @@ def list_users(
     token and cost sums read from the table rows. Aggregates cover the window.
     """
     check_page(page, limit)
-    cond = _conditions(project_id, filters)
+    cond = user_conditions(project_id, filters)
     last_seen = func.max(traces.c.timestamp_us).label("last_seen")
     ids_query = (
         select(traces.c.user_id, last_seen)
