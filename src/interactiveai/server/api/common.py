@@ -53,6 +53,19 @@ def not_found(what: str, item_id: str) -> HTTPException:
     return HTTPException(status_code=404, detail=f"{what} {item_id} not found")
 
 
+def or_404(value: T | None, what: str, item_id: str) -> T:
+    """What a lookup found, or the 404 for ``what`` ``item_id`` when it found nothing."""
+    if value is None:
+        raise not_found(what, item_id)
+    return value
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a required JSON body that the route reads untyped (the write
+    layer validates it, one rule per message, instead of a schema error dump)."""
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 @contextmanager
 def client_errors() -> Iterator[None]:
     """Turn the query and write layers' ValueErrors (bad order, cursor, operator, input) into 400s."""

@@ -24,8 +24,10 @@ from interactiveai.server.api.common import (
     LimitParam,
     PageParam,
     client_errors,
+    json_body,
     meta,
     not_found,
+    or_404,
     paged,
 )
 from interactiveai.server.api.datasets_models import (
@@ -51,11 +53,6 @@ from interactiveai.server.writes import datasets as w
 router = APIRouter(tags=["datasets"])
 
 
-def _body(model: type[Any]) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
-
-
 @contextmanager
 def _errors() -> Iterator[None]:
     """400 for broken rules (client_errors), 404 for what the project does not have."""
@@ -73,10 +70,13 @@ def _errors() -> Iterator[None]:
     "/datasets",
     response_model=Dataset,
     summary="Create a dataset, or update it by name",
-    openapi_extra=_body(DatasetCreate),
+    openapi_extra=json_body(DatasetCreate.model_json_schema()),
 )
 @router.post(
-    "/v2/datasets", response_model=Dataset, summary="Create a dataset (v2 path)", openapi_extra=_body(DatasetCreate)
+    "/v2/datasets",
+    response_model=Dataset,
+    summary="Create a dataset (v2 path)",
+    openapi_extra=json_body(DatasetCreate.model_json_schema()),
 )
 def post_dataset(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     with _errors():
@@ -193,7 +193,7 @@ def get_dataset(datasetName: str, request: Request, key: AuthKey, engine: DbEngi
         "the stored input and output of that trace or observation are copied (404 if it is not in the "
         "project). With `id`, the project's item with that id is updated; omitted fields keep their values."
     ),
-    openapi_extra=_body(DatasetItemCreate),
+    openapi_extra=json_body(DatasetItemCreate.model_json_schema()),
 )
 def post_dataset_item(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     with _errors():
@@ -229,9 +229,7 @@ def get_dataset_items(
 
 @router.get("/dataset-items/{itemId:path}", response_model=DatasetItem, summary="One dataset item")
 def get_dataset_item(itemId: str, key: AuthKey, engine: DbEngine) -> JSON:
-    item = q.get_dataset_item(engine, key.project_id, itemId)
-    if item is None:
-        raise not_found("Dataset item", itemId)
+    item = or_404(q.get_dataset_item(engine, key.project_id, itemId), "Dataset item", itemId)
     return JSON(item_json(item))
 
 
@@ -252,7 +250,7 @@ def delete_dataset_item(itemId: str, key: AuthKey, engine: DbEngine) -> JSON:
     response_model=DatasetRunItem,
     summary="Link a dataset item to the trace an experiment run produced for it",
     description="The run is created by name in the item's dataset when new. Posting the same link again returns it.",
-    openapi_extra=_body(DatasetRunItemCreate),
+    openapi_extra=json_body(DatasetRunItemCreate.model_json_schema()),
 )
 def post_dataset_run_item(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     with _errors():
@@ -269,12 +267,8 @@ def get_dataset_run_items(
     page: PageParam = 1,
     limit: LimitParam = 50,
 ) -> JSON:
-    dataset = q.get_dataset_by_id(engine, key.project_id, datasetId)
-    if dataset is None:
-        raise not_found("Dataset", datasetId)
-    run = q.get_dataset_run(engine, key.project_id, dataset.id, runName)
-    if run is None:
-        raise not_found("Dataset run", runName)
+    dataset = or_404(q.get_dataset_by_id(engine, key.project_id, datasetId), "Dataset", datasetId)
+    run = or_404(q.get_dataset_run(engine, key.project_id, dataset.id, runName), "Dataset run", runName)
     with _errors():
         result = q.list_dataset_run_items(engine, key.project_id, run.id, page=page, limit=limit)
     return JSON(paged(result, run_item_json))
@@ -284,16 +278,15 @@ def get_dataset_run_items(
 
 
 def _dataset(engine: Engine, project_id: str, name: str) -> q.Dataset:
-    dataset = q.get_dataset(engine, project_id, name)
-    if dataset is None:
-        raise not_found("Dataset", name)
-    return dataset
+    return or_404(q.get_dataset(engine, project_id, name), "Dataset", name)
 
 
 def _run_with_items(engine: Engine, project_id: str, dataset: q.Dataset, run_name: str) -> dict[str, Any]:
-    run = q.get_dataset_run(engine, project_id, dataset.id, run_name)
-    if run is None:
-        raise not_found("Dataset run", f"{run_name} of dataset {dataset.name}")
+    run = or_404(
+        q.get_dataset_run(engine, project_id, dataset.id, run_name),
+        "Dataset run",
+        f"{run_name} of dataset {dataset.name}",
+    )
     items = q.run_items_of_run(engine, project_id, run.id)
     return {**run_json(run), "datasetRunItems": [run_item_json(i) for i in items]}
 

@@ -15,7 +15,7 @@ from interactiveai.server.api.common import (
     client_errors,
     iso_param,
     list_param,
-    not_found,
+    or_404,
     paged,
 )
 from interactiveai.server.api.models import Observation, Observations
@@ -64,7 +64,5 @@ def get_observations(
 
 @router.get("/observations/{observationId}", response_model=Observation, summary="One observation")
 def get_one_observation(observationId: str, key: AuthKey, engine: DbEngine) -> JSON:
-    obs = get_observation(engine, key.project_id, observationId)
-    if obs is None:
-        raise not_found("Observation", observationId)
+    obs = or_404(get_observation(engine, key.project_id, observationId), "Observation", observationId)
     return JSON(observation_json(obs))

@@ -14,7 +14,8 @@ from interactiveai.server.api.common import (
     PageParam,
     bad_request,
     client_errors,
-    not_found,
+    json_body,
+    or_404,
     paged,
 )
 from interactiveai.server.api.models import ScoreConfig, ScoreConfigCreate, ScoreConfigs, ScoreConfigUpdate
@@ -25,15 +26,11 @@ from interactiveai.server.writes.score_configs import create_score_config, updat
 router = APIRouter(tags=["score-configs"])
 
 
-def _body(model: type[ScoreConfigCreate] | type[ScoreConfigUpdate]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
-
-
 @router.post(
     "/score-configs",
     response_model=ScoreConfig,
     summary="Create a score config",
-    openapi_extra=_body(ScoreConfigCreate),
+    openapi_extra=json_body(ScoreConfigCreate.model_json_schema()),
 )
 def post_score_config(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     if not isinstance(payload, dict):
@@ -52,9 +49,7 @@ def get_score_configs(key: AuthKey, engine: DbEngine, page: PageParam = 1, limit
 
 @router.get("/score-configs/{configId}", response_model=ScoreConfig, summary="One score config")
 def get_one_score_config(configId: str, key: AuthKey, engine: DbEngine) -> JSON:
-    config = get_score_config(engine, key.project_id, configId)
-    if config is None:
-        raise not_found("Score config", configId)
+    config = or_404(get_score_config(engine, key.project_id, configId), "Score config", configId)
     return JSON(score_config_json(config))
 
 
@@ -62,13 +57,11 @@ def get_one_score_config(configId: str, key: AuthKey, engine: DbEngine) -> JSON:
     "/score-configs/{configId}",
     response_model=ScoreConfig,
     summary="Update a score config (name, isArchived, description, range, categories)",
-    openapi_extra=_body(ScoreConfigUpdate),
+    openapi_extra=json_body(ScoreConfigUpdate.model_json_schema()),
 )
 def patch_score_config(configId: str, key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     if not isinstance(payload, dict):
         raise bad_request("the body must be a JSON object")
     with client_errors():
         config = update_score_config(engine, key.project_id, configId, payload)
-    if config is None:
-        raise not_found("Score config", configId)
-    return JSON(score_config_json(config))
+    return JSON(score_config_json(or_404(config, "Score config", configId)))

@@ -15,8 +15,10 @@ from interactiveai.server.api.common import (
     bad_request,
     client_errors,
     iso_param,
+    json_body,
     list_param,
     not_found,
+    or_404,
     paged,
 )
 from interactiveai.server.api.models import CreatedId, CreatedIds, Message, Score, ScoreCreate, Scores
@@ -42,7 +44,7 @@ _BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "maxItems": MAX
         "that has not arrived yet. With `id`, an existing score of the project is replaced. Values are "
         "validated against the data type and, with `configId`, the config (range or categories)."
     ),
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": _BODY_SCHEMA}}}},
+    openapi_extra=json_body(_BODY_SCHEMA),
 )
 def post_scores(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
     # The body is read untyped and validated by the write layer, which explains each broken rule
@@ -107,9 +109,7 @@ def get_scores(
 @router.get("/scores/{scoreId}", response_model=Score, summary="One score")
 @router.get("/v2/scores/{scoreId}", response_model=Score, summary="One score (v2 path)")
 def get_one_score(scoreId: str, key: AuthKey, engine: DbEngine) -> JSON:
-    score = get_score(engine, key.project_id, scoreId)
-    if score is None:
-        raise not_found("Score", scoreId)
+    score = or_404(get_score(engine, key.project_id, scoreId), "Score", scoreId)
     return JSON(score_json(score))
 
 

@@ -15,7 +15,7 @@ from interactiveai.server.api.common import (
     client_errors,
     iso_param,
     list_param,
-    not_found,
+    or_404,
     paged,
 )
 from interactiveai.server.api.models import Sessions, SessionWithTraces
@@ -50,9 +50,7 @@ def get_sessions(
 @router.get("/sessions/{sessionId}", response_model=SessionWithTraces, summary="One session with its traces")
 def get_one_session(sessionId: str, key: AuthKey, engine: DbEngine) -> JSON:
     with engine.connect() as conn:
-        detail = get_session(conn, key.project_id, sessionId)
-        if detail is None:
-            raise not_found("Session", sessionId)
+        detail = or_404(get_session(conn, key.project_id, sessionId), "Session", sessionId)
         ids = [t.id for t in detail.traces]
         obs = observation_ids_for_traces(conn, key.project_id, ids)
         scores = score_ids_for_traces(conn, key.project_id, ids)

@@ -17,7 +17,7 @@ from interactiveai.server.api.common import (
     iso_param,
     list_param,
     meta,
-    not_found,
+    or_404,
 )
 from interactiveai.server.api.models import Traces, TraceWithDetails
 from interactiveai.server.api.shapes import TRACE_FIELD_GROUPS, observation_json, score_json, trace_json
@@ -80,9 +80,7 @@ def get_traces(
 
 @router.get("/traces/{traceId}", response_model=TraceWithDetails, summary="One trace with observations and scores")
 def get_trace(traceId: str, key: AuthKey, engine: DbEngine) -> JSON:
-    detail = get_trace_detail(engine, key.project_id, traceId)
-    if detail is None:
-        raise not_found("Trace", traceId)
+    detail = or_404(get_trace_detail(engine, key.project_id, traceId), "Trace", traceId)
     return JSON(
         trace_json(
             detail.trace,
