@@ -35,7 +35,7 @@ from interactiveai.server.query.datasets import (
     trace_of_observation,
 )
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets
-from interactiveai.server.writes.errors import InvalidInputError
+from interactiveai.server.writes.errors import InvalidInputError, optional_str
 
 MAX_ID = 64  # the width of the id columns
 MAX_NAME = 200  # the width of the name columns
@@ -94,9 +94,9 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
     """
     body = _object(body, "the dataset item")
     dataset_name = _required_str(body, "datasetName", MAX_NAME)
-    item_id = _optional_str(body, "id", MAX_ID)
-    source_trace_id = _optional_str(body, "sourceTraceId", MAX_ID)
-    source_observation_id = _optional_str(body, "sourceObservationId", MAX_ID)
+    item_id = optional_str(body, "id", MAX_ID)
+    source_trace_id = optional_str(body, "sourceTraceId", MAX_ID)
+    source_observation_id = optional_str(body, "sourceObservationId", MAX_ID)
     if source_observation_id and not source_trace_id:
         raise InvalidInputError("sourceObservationId requires sourceTraceId")
     status = _status(body)
@@ -196,8 +196,8 @@ def create_run_item(engine: Engine, project_id: str, body: Mapping[str, Any]) ->
     body = _object(body, "the dataset run item")
     run_name = _required_str(body, "runName", MAX_NAME)
     item_id = _required_str(body, "datasetItemId", MAX_ID)
-    trace_id = _optional_str(body, "traceId", MAX_ID)
-    observation_id = _optional_str(body, "observationId", MAX_ID)
+    trace_id = optional_str(body, "traceId", MAX_ID)
+    observation_id = optional_str(body, "observationId", MAX_ID)
     run_changes = _optional_fields(body, runDescription="description", metadata="metadata")
 
     def write(conn: Connection) -> DatasetRunItem:
@@ -374,18 +374,7 @@ def _status(body: Mapping[str, Any]) -> str | None:
 
 
 def _required_str(body: Mapping[str, Any], key: str, max_length: int) -> str:
-    value = _optional_str(body, key, max_length)
+    value = optional_str(body, key, max_length)
     if value is None:
         raise InvalidInputError(f"{key} is required")
-    return value
-
-
-def _optional_str(body: Mapping[str, Any], key: str, max_length: int) -> str | None:
-    value = body.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{key} must be a string")
-    if len(value) > max_length:
-        raise InvalidInputError(f"{key} must be at most {max_length} characters")
     return value

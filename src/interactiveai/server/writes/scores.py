@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from interactiveai.server.clock import now_us, parse_iso_to_us
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config
 from interactiveai.server.storage.schema import scores
-from interactiveai.server.writes.errors import InvalidInputError
+from interactiveai.server.writes.errors import InvalidInputError, optional_str
 
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")
 API_SOURCES = ("API", "ANNOTATION")  # EVAL is reserved for the server's own evaluators
@@ -84,17 +84,17 @@ def _row(
 ) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise InvalidInputError("a score must be a JSON object")
-    score_id = _optional_str(item, "id", MAX_ID) or str(uuid.uuid4())
-    trace_id = _optional_str(item, "traceId", MAX_ID)
-    observation_id = _optional_str(item, "observationId", MAX_ID)
-    session_id = _optional_str(item, "sessionId", 1000)
-    dataset_run_id = _optional_str(item, "datasetRunId", MAX_ID)
+    score_id = optional_str(item, "id", MAX_ID) or str(uuid.uuid4())
+    trace_id = optional_str(item, "traceId", MAX_ID)
+    observation_id = optional_str(item, "observationId", MAX_ID)
+    session_id = optional_str(item, "sessionId", 1000)
+    dataset_run_id = optional_str(item, "datasetRunId", MAX_ID)
     if observation_id and not trace_id:
         raise InvalidInputError("observationId requires traceId")
     if not (trace_id or session_id or dataset_run_id):
         raise InvalidInputError("a score needs a target: traceId, sessionId or datasetRunId")
 
-    config = _config(conn, project_id, _optional_str(item, "configId", MAX_ID), configs)
+    config = _config(conn, project_id, optional_str(item, "configId", MAX_ID), configs)
     raw_type = item.get("dataType")
     data_type = str(raw_type).upper() if raw_type is not None else None
     if data_type is not None and data_type not in DATA_TYPES:
@@ -105,7 +105,7 @@ def _row(
         data_type = config.data_type
         name: str | None = config.name  # the config names the score
     else:
-        name = _optional_str(item, "name", 200)
+        name = optional_str(item, "name", 200)
     if not name:
         raise InvalidInputError("name is required (or a configId whose name is used)")
     if "value" not in item or item["value"] is None:
@@ -124,7 +124,7 @@ def _row(
     metadata = item.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInputError("metadata must be a JSON object")
-    environment = _optional_str(item, "environment", MAX_ENVIRONMENT) or "default"
+    environment = optional_str(item, "environment", MAX_ENVIRONMENT) or "default"
     timestamp = item.get("timestamp")
     if timestamp is None:
         timestamp_us = now_us()
@@ -225,14 +225,3 @@ def _text(value: Any, _config: ScoreConfig | None) -> _Value:
 
 
 _VALIDATORS = {"NUMERIC": _numeric, "BOOLEAN": _boolean, "CATEGORICAL": _categorical, "TEXT": _text}
-
-
-def _optional_str(item: Mapping[str, Any], key: str, max_length: int) -> str | None:
-    value = item.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{key} must be a string")
-    if len(value) > max_length:
-        raise InvalidInputError(f"{key} must be at most {max_length} characters")
-    return value
