@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from interactiveai.server.clock import now_us
@@ -59,26 +59,10 @@ def upsert_dataset(engine: Engine, project_id: str, body: Mapping[str, Any]) -> 
     changes = _optional_fields(body, description="description", metadata="metadata")
 
     def write(conn: Connection) -> Dataset:
-        now = now_us()
         existing = get_dataset(conn, project_id, name)
-        if existing is None:
-            conn.execute(
-                insert(datasets).values(
-                    project_id=project_id,
-                    id=str(uuid.uuid4()),
-                    name=name,
-                    description=changes.get("description"),
-                    metadata=changes.get("metadata", "{}"),
-                    created_at_us=now,
-                    updated_at_us=now,
-                )
-            )
-        elif changes:
-            conn.execute(
-                update(datasets)
-                .where(datasets.c.project_id == project_id, datasets.c.id == existing.id)
-                .values(updated_at_us=now, **changes)
-            )
+        _insert_or_update(
+            conn, datasets, project_id, None if existing is None else existing.id, {"name": name}, changes
+        )
         dataset = get_dataset(conn, project_id, name)
         assert dataset is not None  # written just above, in this transaction
         return dataset
@@ -288,15 +272,33 @@ def delete_dataset(engine: Engine, project_id: str, name: str) -> bool:
 
 
 def _run_for(conn: Connection, project_id: str, dataset_id: str, name: str, changes: Mapping[str, Any]) -> DatasetRun:
-    now = now_us()
     run = get_dataset_run(conn, project_id, dataset_id, name)
-    if run is None:
+    if run is not None and not changes:
+        return run
+    keys = {"dataset_id": dataset_id, "name": name}
+    _insert_or_update(conn, dataset_runs, project_id, None if run is None else run.id, keys, changes)
+    created = get_dataset_run(conn, project_id, dataset_id, name)
+    assert created is not None  # written just above, in this transaction
+    return created
+
+
+def _insert_or_update(
+    conn: Connection,
+    table: Table,
+    project_id: str,
+    existing_id: str | None,
+    keys: Mapping[str, Any],
+    changes: Mapping[str, Any],
+) -> None:
+    """Insert a new named row (a dataset or a run: ``keys`` plus the description/metadata
+    ``changes``), or apply ``changes`` to the existing row with that id (nothing when none)."""
+    now = now_us()
+    if existing_id is None:
         conn.execute(
-            insert(dataset_runs).values(
+            insert(table).values(
                 project_id=project_id,
                 id=str(uuid.uuid4()),
-                dataset_id=dataset_id,
-                name=name,
+                **keys,
                 description=changes.get("description"),
                 metadata=changes.get("metadata", "{}"),
                 created_at_us=now,
@@ -305,15 +307,10 @@ def _run_for(conn: Connection, project_id: str, dataset_id: str, name: str, chan
         )
     elif changes:
         conn.execute(
-            update(dataset_runs)
-            .where(dataset_runs.c.project_id == project_id, dataset_runs.c.id == run.id)
+            update(table)
+            .where(table.c.project_id == project_id, table.c.id == existing_id)
             .values(updated_at_us=now, **changes)
         )
-    else:
-        return run
-    created = get_dataset_run(conn, project_id, dataset_id, name)
-    assert created is not None  # written just above, in this transaction
-    return created
 
 
 def _retrying(engine: Engine, write: Callable[[Connection], T]) -> T:
