@@ -57,6 +57,24 @@ def fetch_page(
     return Page(items=items, page=page, limit=limit, total=total)
 
 
+def fetch_group_page(
+    db: Db,
+    ids_query: Select[Any],
+    aggregate: Callable[[Connection, list[str]], list[R]],
+    *,
+    page: int,
+    limit: int,
+    count: Select[Any] | None,
+) -> Page[R]:
+    """One page of groups (sessions, users) in two steps: the page's ids (the first column of
+    ``ids_query``, ordered by the caller), then ``aggregate`` reads the records of just those ids."""
+    with connect(db) as conn:
+        ids = [row[0] for row in conn.execute(ids_query.limit(limit).offset(offset_of(page, limit)))]
+        items = aggregate(conn, ids)
+        total = None if count is None else conn.execute(count).scalar_one()
+    return Page(items=items, page=page, limit=limit, total=total)
+
+
 def count_rows(table: FromClause, conditions: Iterable[ColumnElement[bool]]) -> Select[Any]:
     """``SELECT count(*) FROM table WHERE conditions``: the total behind a page."""
     return select(func.count()).select_from(table).where(*conditions)

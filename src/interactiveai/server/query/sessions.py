@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
-from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query._db import Db, connect, fetch_group_page
 from interactiveai.server.query.filters import SessionFilter, session_conditions
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Score, Session, Trace, trace_from_row
 from interactiveai.server.query.scores import scores_for_session
 from interactiveai.server.storage.schema import traces
@@ -49,16 +49,11 @@ def list_sessions(
         .where(*cond)
         .group_by(traces.c.session_id)
         .order_by(first.desc(), traces.c.session_id.desc())
-        .limit(limit)
-        .offset(offset_of(page, limit))
     )
-    with connect(db) as conn:
-        session_ids = [row[0] for row in conn.execute(ids_query)]
-        items = _aggregate(conn, project_id, session_ids)
-        total = None
-        if with_total:
-            total = conn.execute(select(func.count(distinct(traces.c.session_id))).where(*cond)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    count = select(func.count(distinct(traces.c.session_id))).where(*cond) if with_total else None
+    return fetch_group_page(
+        db, ids_query, lambda conn, ids: _aggregate(conn, project_id, ids), page=page, limit=limit, count=count
+    )
 
 
 def get_session(db: Db, project_id: str, session_id: str, *, with_io: bool = True) -> SessionDetail | None:

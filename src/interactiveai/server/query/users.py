@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Connection, distinct, func, select
 
-from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query._db import Db, fetch_group_page
 from interactiveai.server.query.filters import UserFilter, user_conditions
-from interactiveai.server.query.pagination import Page, check_page, offset_of
+from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import User
 from interactiveai.server.storage.schema import traces
 
@@ -34,16 +34,11 @@ def list_users(
         .where(*cond)
         .group_by(traces.c.user_id)
         .order_by(last_seen.desc(), traces.c.user_id)
-        .limit(limit)
-        .offset(offset_of(page, limit))
     )
-    with connect(db) as conn:
-        user_ids = [row[0] for row in conn.execute(ids_query)]
-        items = _aggregate(conn, cond, user_ids)
-        total = None
-        if with_total:
-            total = conn.execute(select(func.count(distinct(traces.c.user_id))).where(*cond)).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+    count = select(func.count(distinct(traces.c.user_id))).where(*cond) if with_total else None
+    return fetch_group_page(
+        db, ids_query, lambda conn, ids: _aggregate(conn, cond, ids), page=page, limit=limit, count=count
+    )
 
 
 def _aggregate(conn: Connection, cond: list[ColumnElement[bool]], user_ids: list[str]) -> list[User]:
