@@ -20,6 +20,7 @@ from interactiveai.server.ui.auth import CSRF_FIELD, Access, check_csrf, project
 from interactiveai.server.ui.pages import render
 
 MANAGER_ROLES = ("OWNER", "ADMIN")
+ANNOTATOR_ROLES = ("OWNER", "ADMIN", "MEMBER")  # may add annotation scores; VIEWER may not
 
 # Flash notices travel as a code in the redirect's query string; the text is ours, never the URL's.
 NOTICES = {
@@ -37,6 +38,7 @@ NOTICES = {
     "item-added": "Added to the dataset {d}.",
     "dataset-created": "The dataset was created.",
     "dataset-deleted": "The dataset was deleted.",
+    "score-added": "The score was saved.",
 }
 
 
@@ -62,13 +64,20 @@ def can_manage(request: Request, access: Access) -> bool:
     return cached
 
 
-async def managed_form(request: Request, project_id: str) -> tuple[Access, dict[str, Any]]:
-    """The POSTed form of a change: project visible (else 404), CSRF valid (else 403), role allowed (else 403)."""
+def can_annotate(request: Request, access: Access) -> bool:
+    return access.user.is_admin or project_role(request, access) in ANNOTATOR_ROLES
+
+
+async def managed_form(request: Request, project_id: str, *, annotate: bool = False) -> tuple[Access, dict[str, Any]]:
+    """The POSTed form of a change: project visible (else 404), CSRF valid (else 403), role allowed (else 403).
+
+    ``annotate``: the change is an annotation, which MEMBERs may make too (``ANNOTATOR_ROLES``).
+    """
     access = project_access(request, project_id)
     form = await request.form()
     token = form.get(CSRF_FIELD)
     check_csrf(request, token if isinstance(token, str) else None)
-    if not can_manage(request, access):
+    if not (can_annotate(request, access) if annotate else can_manage(request, access)):
         raise Forbidden()
     values: dict[str, Any] = {}
     for key in form:

@@ -26,6 +26,7 @@ def mount_ui(app: FastAPI) -> None:
         views_dashboard,
         views_datasets,
         views_people,
+        views_scores,
         views_settings,
         views_trace_actions,
         views_traces,
@@ -40,6 +41,7 @@ def mount_ui(app: FastAPI) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(login.router)
+    app.include_router(views_scores.router)  # before views_traces: its POST path is more specific
     app.include_router(views_trace_actions.router)  # before views_traces: its POST paths are more specific
     app.include_router(views_traces.router)
     app.include_router(views_people.router)

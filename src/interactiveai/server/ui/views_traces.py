@@ -22,6 +22,7 @@ from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState, parse_li
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, notice_from
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_scores import annotation_extras
 from interactiveai.server.ui.views_trace_actions import trace_page_extras
 
 router = APIRouter(include_in_schema=False)
@@ -236,5 +237,6 @@ def trace_detail_page(request: Request, project_id: str, trace_id: str) -> Respo
             "trace_scores": [s for s in data["scores"] if not s["observationId"]],
             "selected": request.query_params.get("observation") or "",
             **trace_page_extras(request, access, trace_id),
+            **annotation_extras(request, access),
         },
     )
