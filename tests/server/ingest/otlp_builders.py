@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
 import time
@@ -123,6 +124,8 @@ def _json_value(value: Any) -> dict[str, Any]:
         return {"arrayValue": {"values": [_json_value(v) for v in value]}}
     if isinstance(value, dict):
         return {"kvlistValue": {"values": _json_attributes(value)}}
+    if isinstance(value, bytes):
+        return {"bytesValue": base64.b64encode(value).decode()}
     raise TypeError(type(value))
 
 

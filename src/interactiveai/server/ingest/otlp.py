@@ -236,15 +236,19 @@ def _json_id(value: Any, size: int, where: str, field: str) -> str:
     return raw.hex()
 
 
-def _json_int(value: Any, where: str) -> int:
+def _json_int(value: Any, where: str, *, signed: bool = False) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, bool):
         raise OtlpError(f"{where}: expected an integer, got {value!r}")
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
         raise OtlpError(f"{where}: expected an integer, got {str(value)[:80]!r}") from None
+    low, high = (-(2**63), 2**63) if signed else (0, 2**64)  # OTLP's int64 / fixed64
+    if not low <= number < high:
+        raise OtlpError(f"{where}: {str(value)[:80]} is out of range")
+    return number
 
 
 def _status_code(value: Any) -> int:
@@ -282,7 +286,7 @@ def _json_value(value: Any, where: str) -> Any:
     if "stringValue" in value:
         return value["stringValue"]
     if "intValue" in value:
-        return _json_int(value["intValue"], where)
+        return _json_int(value["intValue"], where, signed=True)
     if "boolValue" in value:
         return bool(value["boolValue"])
     if "doubleValue" in value:

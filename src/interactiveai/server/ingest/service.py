@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 
 from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Engine
 
 from interactiveai.server.ingest.body import decompress
 from interactiveai.server.ingest.conventions import map_span
-from interactiveai.server.ingest.otlp import decode_json, decode_protobuf
+from interactiveai.server.ingest.otlp import OtlpError, Span, decode_json, decode_protobuf
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded
 from interactiveai.server.settings import Settings
+
+logger = logging.getLogger("interactiveai.server.ingest")
 
 _CONCURRENT_DECODES = 4
 _BODY_BUDGET_BODIES = 8  # request bodies of the maximum size held at once, before 429
@@ -60,7 +63,14 @@ class IngestService:
         raw = decompress(body, encoding, self.settings.max_body_bytes)
         spans = decode_protobuf(raw) if protobuf else decode_json(raw)
         pricing = self.pricing
-        return [map_span(span, project_id, pricing) for span in spans]
+        try:
+            return [map_span(span, project_id, pricing) for span in spans]
+        except Exception as exc:
+            # Mapping is meant to accept any attribute value; if one still trips it, the client
+            # gets a 400 naming the span instead of a 500, and the log keeps the traceback.
+            index = next((i for i, s in enumerate(spans) if not _maps(s, project_id, pricing)), -1)
+            logger.exception("could not map span %d of an export", index)
+            raise OtlpError(f"span {index}: could not be mapped ({type(exc).__name__}: {exc})") from None
 
     async def ingest(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> int:
         """Store one export; returns when committed, with the number of newly stored spans."""
@@ -74,3 +84,11 @@ class IngestService:
             self._body_bytes -= size
         future = self.writer.submit(project_id, mapped)
         return await asyncio.wrap_future(future)
+
+
+def _maps(span: Span, project_id: str, pricing: Pricing) -> bool:
+    try:
+        map_span(span, project_id, pricing)
+    except Exception:
+        return False
+    return True

@@ -10,6 +10,7 @@ below zero. ``total`` is the provided total, else the sum of the parts.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # Provider / convention names (the suffix after gen_ai.usage., llm.token_count., llm.usage.) →
@@ -60,19 +61,24 @@ _INPUT_PARTS = ("input_cached_tokens", "input_cache_creation", "input_cache_read
 _OUTPUT_PARTS = ("output_reasoning_tokens", "output_audio_tokens")
 
 
+_MAX_COUNT = 2**40  # ~10^12 per observation: beyond any real count, and trace sums stay in BIGINT
+
+
 def _number(value: Any) -> int | float | None:
+    """A usable count or cost: finite, non-negative, within range; anything else is dropped."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return value if value == value and value >= 0 else None  # drop NaN and negatives
     if isinstance(value, str):
         try:
-            parsed = float(value)
+            value = float(value)
         except ValueError:
             return None
-        if parsed != parsed or parsed < 0:
+    if isinstance(value, float):
+        if not math.isfinite(value) or value < 0 or value > _MAX_COUNT:
             return None
-        return int(parsed) if parsed.is_integer() else parsed
+        return int(value) if value.is_integer() else value
+    if isinstance(value, int):
+        return value if 0 <= value <= _MAX_COUNT else None
     return None
 
 
