@@ -251,7 +251,7 @@ def test_export_over_http_with_headers(receiver: OtlpReceiver, memory: Memory) -
     spans = {s["name"]: s for s in receiver.wait_for_spans(2, timeout=5)}
     assert spans["llm"]["parent_span_id"] == spans["root"]["span_id"]
     assert spans["llm"]["attributes"][Attr.OBSERVATION_TYPE] == "generation"
-    assert spans["llm"]["attributes"][Attr.OBSERVATION_OUTPUT] == "HI"
+    assert spans["llm"]["attributes"][Attr.OBSERVATION_OUTPUT] == '"HI"'
     assert spans["root"]["attributes"][Attr.TRACE_TAGS] == ["t"]
     assert spans["root"]["attributes"][Attr.ENVIRONMENT] == "e2e"
     assert spans["root"]["scope_name"] == "interactiveai-sdk"

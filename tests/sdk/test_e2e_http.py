@@ -95,7 +95,7 @@ def test_decorator_errors_and_generators_over_http(live: InteractiveAI, receiver
     spans = _by_name(receiver, 3)
     assert spans["failing"]["status_code"] == 2 and spans["failing"]["status_message"] == "kaput"
     assert spans["failing"]["attributes"][Attr.OBSERVATION_LEVEL] == "ERROR"
-    assert spans["chunks"]["attributes"][Attr.OBSERVATION_OUTPUT] == "ab"
+    assert spans["chunks"]["attributes"][Attr.OBSERVATION_OUTPUT] == '"ab"'
     assert spans["chunks"]["parent_span_id"] == spans["entry"]["span_id"]
 
 

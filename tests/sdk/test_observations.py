@@ -91,7 +91,7 @@ def test_generation_fields(client: InteractiveAI, memory: Memory) -> None:
     assert json.loads(attrs[Attr.OBSERVATION_COST_DETAILS]) == {"input": 0.001, "output": 0.002}
     assert attrs[Attr.OBSERVATION_COMPLETION_START_TIME] == "2025-01-02T03:04:05Z"
     assert json.loads(attrs[Attr.OBSERVATION_INPUT]) == [{"role": "user", "content": "hi"}]
-    assert attrs[Attr.OBSERVATION_OUTPUT] == "hello"
+    assert attrs[Attr.OBSERVATION_OUTPUT] == '"hello"'
 
 
 def test_model_fields_accepted_on_any_type(client: InteractiveAI, memory: Memory) -> None:
@@ -122,8 +122,8 @@ def test_partial_update_never_clears(client: InteractiveAI, memory: Memory) -> N
     obs.update(name="renamed")
     obs.end()
     attrs = memory.attrs("renamed")
-    assert attrs[Attr.OBSERVATION_INPUT] == "in"
-    assert attrs[Attr.OBSERVATION_OUTPUT] == "out"
+    assert attrs[Attr.OBSERVATION_INPUT] == '"in"'
+    assert attrs[Attr.OBSERVATION_OUTPUT] == '"out"'
     assert attrs[Attr.OBSERVATION_MODEL] == "m1"
     assert attrs[Attr.OBSERVATION_METADATA_PREFIX + "a"] == "1"
     assert attrs[Attr.OBSERVATION_METADATA_PREFIX + "b"] == "2"
@@ -200,7 +200,7 @@ def test_update_trace_on_observation(client: InteractiveAI, memory: Memory) -> N
     assert attrs[Attr.TRACE_SESSION_ID] == "s-1"
     assert attrs[Attr.VERSION] == "1.0"
     assert json.loads(attrs[Attr.TRACE_INPUT]) == {"question": "q"}
-    assert attrs[Attr.TRACE_OUTPUT] == "answer"
+    assert attrs[Attr.TRACE_OUTPUT] == '"answer"'
     assert attrs[Attr.TRACE_METADATA_PREFIX + "run"] == '"r1"'
     assert attrs[Attr.TRACE_TAGS] == ("a", "b")
     assert attrs[Attr.TRACE_PUBLIC] is True
@@ -214,7 +214,7 @@ def test_update_current_span_and_generation_keep_type(client: InteractiveAI, mem
         client.update_current_generation(output="x")
     tool = memory.attrs("tool")
     assert tool[Attr.OBSERVATION_TYPE] == "tool"
-    assert tool[Attr.OBSERVATION_OUTPUT] == "o" and tool[Attr.OBSERVATION_MODEL] == "m"
+    assert tool[Attr.OBSERVATION_OUTPUT] == '"o"' and tool[Attr.OBSERVATION_MODEL] == "m"
     assert memory.attrs("agent")[Attr.OBSERVATION_TYPE] == "agent"
 
 

@@ -39,14 +39,14 @@ def test_bare_decorator_records_input_output_and_type(client: InteractiveAI, mem
     assert attrs[Attr.OBSERVATION_OUTPUT] == "3"
 
 
-def test_string_output_is_kept_as_is(client: InteractiveAI, memory: Memory) -> None:
+def test_string_output_is_sent_as_a_json_string(client: InteractiveAI, memory: Memory) -> None:
     @observe(name="greet", as_type="generation")
     def hello(who: str) -> str:
         return f"hi {who}"
 
     hello("bob")
     attrs = memory.attrs("greet")
-    assert attrs[Attr.OBSERVATION_OUTPUT] == "hi bob"
+    assert attrs[Attr.OBSERVATION_OUTPUT] == '"hi bob"'
     assert attrs[Attr.OBSERVATION_TYPE] == "generation"
 
 
@@ -177,7 +177,7 @@ def test_generator_span_covers_iteration_and_children_nest(client: InteractiveAI
     steps = [s for s in memory.spans() if s.name == "step"]
     assert len(steps) == 3
     assert all(s.parent and s.parent.span_id == stream_span.context.span_id for s in steps)
-    assert stream_span.attributes and stream_span.attributes[Attr.OBSERVATION_OUTPUT] == "t0t1t2"
+    assert stream_span.attributes and stream_span.attributes[Attr.OBSERVATION_OUTPUT] == '"t0t1t2"'
     assert stream_span.end_time is not None and stream_span.end_time >= max(s.end_time or 0 for s in steps)
 
 
@@ -211,7 +211,7 @@ def test_generator_non_string_items_and_transform(client: InteractiveAI, memory:
     list(numbers())
     list(joined())
     assert memory.attrs("numbers")[Attr.OBSERVATION_OUTPUT] == "[1,2]"
-    assert memory.attrs("joined")[Attr.OBSERVATION_OUTPUT] == "1|2"
+    assert memory.attrs("joined")[Attr.OBSERVATION_OUTPUT] == '"1|2"'
 
 
 def test_generator_error_ends_span_with_error(client: InteractiveAI, memory: Memory) -> None:
@@ -282,7 +282,7 @@ async def test_async_generator(client: InteractiveAI, memory: Memory) -> None:
 
     assert [x async for x in stream(3)] == ["0", "1", "2"]
     stream_span = memory.span("stream")
-    assert stream_span.attributes and stream_span.attributes[Attr.OBSERVATION_OUTPUT] == "012"
+    assert stream_span.attributes and stream_span.attributes[Attr.OBSERVATION_OUTPUT] == '"012"'
     steps = [s for s in memory.spans() if s.name == "step"]
     assert len(steps) == 3 and all(s.parent and s.parent.span_id == stream_span.context.span_id for s in steps)
 
@@ -450,7 +450,7 @@ def test_mask_applies_and_failing_mask_hides_everything(make_client: Any, memory
         return "secret"
 
     f("in")
-    assert memory.attrs("f")[Attr.OBSERVATION_OUTPUT] == "***"
+    assert memory.attrs("f")[Attr.OBSERVATION_OUTPUT] == '"***"'
 
 
 def test_failing_mask(make_client: Any, memory: Memory) -> None:
@@ -465,8 +465,8 @@ def test_failing_mask(make_client: Any, memory: Memory) -> None:
 
     assert f("in") == "secret"
     attrs = memory.attrs("f")
-    assert attrs[Attr.OBSERVATION_OUTPUT] == "<fully masked due to failed mask function>"
-    assert attrs[Attr.OBSERVATION_INPUT] == "<fully masked due to failed mask function>"
+    assert attrs[Attr.OBSERVATION_OUTPUT] == '"<fully masked due to failed mask function>"'
+    assert attrs[Attr.OBSERVATION_INPUT] == '"<fully masked due to failed mask function>"'
 
 
 def test_disabled_client_passes_through(memory: Memory, caplog: pytest.LogCaptureFixture) -> None:
@@ -596,7 +596,7 @@ async def test_streaming_response_keeps_the_span_open(client: InteractiveAI, mem
     chunks = [chunk async for chunk in response.body_iterator]
     assert chunks == ["t0", "t1"]
     span = memory.span("endpoint")
-    assert span.attributes and span.attributes[Attr.OBSERVATION_OUTPUT] == "t0t1"
+    assert span.attributes and span.attributes[Attr.OBSERVATION_OUTPUT] == '"t0t1"'
     tokens = [s for s in memory.spans() if s.name == "token"]
     assert len(tokens) == 2 and all(t.parent and t.parent.span_id == span.context.span_id for t in tokens)
 
@@ -631,4 +631,4 @@ def test_long_generator_output_is_bounded(
         yield from "abcdef"
 
     assert "".join(stream()) == "abcdef"  # the caller still gets every item
-    assert memory.attrs("stream")[Attr.OBSERVATION_OUTPUT] == "abc"
+    assert memory.attrs("stream")[Attr.OBSERVATION_OUTPUT] == '"abc"'

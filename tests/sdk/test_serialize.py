@@ -10,6 +10,8 @@ import uuid
 from pathlib import PurePosixPath
 from typing import Any
 
+import orjson
+
 from interactiveai.sdk import serialize
 from interactiveai.sdk.serialize import to_json, to_text
 
@@ -95,9 +97,11 @@ def test_never_raises_on_hostile_objects() -> None:
     assert isinstance(result, str)
 
 
-def test_strings_as_is_and_size_cap(monkeypatch: Any) -> None:
-    assert to_text("plain") == "plain"
+def test_strings_are_json_too_and_size_capped(monkeypatch: Any) -> None:
+    # a plain string must not be read back as another type ("42" is not the number 42)
+    assert to_text("plain") == '"plain"'
+    assert orjson.loads(to_text("42")) == "42" and orjson.loads(to_text("true")) == "true"
     assert to_text({"a": 1}) == '{"a":1}'
     monkeypatch.setattr(serialize, "MAX_VALUE_CHARS", 10)
-    capped = to_text("x" * 50)
+    capped = orjson.loads(to_text("x" * 50))  # cut before encoding: still valid JSON
     assert capped.startswith("x" * 10) and "truncated" in capped and len(capped) < 80

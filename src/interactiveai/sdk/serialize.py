@@ -111,7 +111,12 @@ def to_json(value: Any) -> str:
 
 
 def to_text(value: Any) -> str:
-    """A string kept as is, anything else as JSON: the encoding of input and output attributes."""
+    """Input and output attributes: always JSON, strings included.
+
+    Sending a string as is would be ambiguous: a function returning the string "42" or "true"
+    would be read back by the server as the number 42 or the boolean true. A long string is cut
+    before it is encoded, so the result stays valid JSON.
+    """
     if isinstance(value, str):
-        return _cap(value)
+        return orjson.dumps(_cap(value)).decode("utf-8")
     return to_json(value)
