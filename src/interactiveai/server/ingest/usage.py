@@ -57,7 +57,15 @@ _ALIASES: dict[str, str] = {
 
 # Raw provider names whose input/output count includes the cache/reasoning parts.
 _INCLUSIVE_SOURCES = frozenset({"prompt_tokens", "input_tokens", "prompt", "completion_tokens", "output_tokens"})
-_INPUT_PARTS = ("input_cached_tokens", "input_cache_creation", "input_cache_read", "input_cache_write")
+_INPUT_PARTS = (
+    "input_cached_tokens",
+    "input_cache_creation",
+    "input_cache_read",
+    "input_cache_write",
+    "input_audio_tokens",
+)
+# A cache write may also come split by lifetime; counted only when the unsplit key is absent.
+_SPLIT_CACHE_CREATION = ("input_cache_creation_5m", "input_cache_creation_1h")
 _OUTPUT_PARTS = ("output_reasoning_tokens", "output_audio_tokens")
 
 
@@ -115,6 +123,8 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
     if not usage:
         return usage
     input_parts = sum(usage.get(k, 0) for k in _INPUT_PARTS)
+    if "input_cache_creation" not in usage:
+        input_parts += sum(usage.get(k, 0) for k in _SPLIT_CACHE_CREATION)
     output_parts = sum(usage.get(k, 0) for k in _OUTPUT_PARTS)
     if inclusive is None:
         inclusive = saw_inclusive_name
@@ -122,11 +132,14 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
         if not inclusive and total is not None and (input_parts or output_parts):
             # canonical names: inclusive exactly when the provided total only adds up that way
             inclusive = total == usage.get("input", 0) + usage.get("output", 0)
-    if inclusive:
-        if "input" in usage and input_parts:
-            usage["input"] = max(usage["input"] - input_parts, 0)
-        if "output" in usage and output_parts:
-            usage["output"] = max(usage["output"] - output_parts, 0)
+    # A count smaller than its own parts cannot include them: a raw Anthropic usage object, whose
+    # input_tokens excludes cache reads and writes, must not lose its input to a subtraction.
+    input_inclusive = inclusive and usage.get("input", 0) >= input_parts
+    output_inclusive = inclusive and usage.get("output", 0) >= output_parts
+    if input_inclusive and "input" in usage and input_parts:
+        usage["input"] = usage["input"] - input_parts
+    if output_inclusive and "output" in usage and output_parts:
+        usage["output"] = usage["output"] - output_parts
     if "total" not in usage:
         usage["total"] = sum(v for k, v in usage.items())
     return usage
