@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import OperationalError
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.passwords import hash_api_secret
@@ -54,12 +55,18 @@ class ApiKeyVerifier:
             cached = self._cache.get(public_key)
         if cached is not None and now - cached[0] < _CACHE_SECONDS:
             return cached[1]
-        with self._engine.connect() as conn:
-            row = conn.execute(
-                select(api_keys.c.id, api_keys.c.project_id, api_keys.c.public_key, api_keys.c.secret_hash).where(
-                    api_keys.c.public_key == public_key
-                )
-            ).first()
+        try:
+            with self._engine.connect() as conn:
+                row = conn.execute(
+                    select(api_keys.c.id, api_keys.c.project_id, api_keys.c.public_key, api_keys.c.secret_hash).where(
+                        api_keys.c.public_key == public_key
+                    )
+                ).first()
+        except OperationalError:
+            # The client did nothing wrong: tell it to come back, as ingestion does when the DB is down.
+            raise HTTPException(
+                status_code=503, detail="Database unavailable, try again later", headers={"Retry-After": "5"}
+            ) from None
         key = ApiKey(row[0], row[1], row[2], row[3]) if row is not None else None
         with self._lock:
             if len(self._cache) > 10_000:  # bound memory against floods of random keys
