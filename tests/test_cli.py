@@ -138,3 +138,49 @@ def test_project_retention_from_the_cli(tmp_path: Path) -> None:
     assert "kept forever" in _cli("projects", "set-retention", "short", data_dir=tmp_path).stdout
     assert _cli("projects", "set-retention", "short", "0", data_dir=tmp_path, check=False).returncode != 0
     assert _cli("projects", "set-retention", "nope", "3", data_dir=tmp_path, check=False).returncode != 0
+
+
+def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
+    """`--workers 2`: set-up happens once, both processes serve, every acknowledged span is stored once."""
+    from interactiveai import InteractiveAI
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
+    env.update(INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY="pk-w", INTERACTIVEAI_INIT_PROJECT_SECRET_KEY="sk-w")
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "interactiveai",
+                "server",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path),
+                "--workers",
+                "2",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count("Application startup complete") < 2:
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        assert log.read_text().count("first start") == 1
+        client = InteractiveAI(public_key="pk-w", secret_key="sk-w", host=url, flush_at=10)
+        for index in range(60):
+            with client.start_as_current_observation(name=f"request-{index}") as span:
+                span.update(output=index)
+        assert client.flush(timeout=30)
+        client.shutdown(timeout=10)
+        with httpx.Client(base_url=url, auth=("pk-w", "sk-w"), timeout=30) as api:
+            assert api.get("/api/public/traces", params={"limit": 100}).json()["meta"]["totalItems"] == 60
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

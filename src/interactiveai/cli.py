@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -56,6 +57,7 @@ if click is not None:
     @click.option("--host", help="Interface to listen on (default 127.0.0.1; INTERACTIVEAI_LISTEN_HOST).")
     @click.option("--port", type=int, help="Port to listen on (default 3000; INTERACTIVEAI_PORT).")
     @with_database_options
+    @click.option("--workers", type=int, help="Server processes sharing the port (default 1; INTERACTIVEAI_WORKERS).")
     @click.option("--demo", is_flag=True, help="Load demo traces through the SDK once the server is up.")
     @click.option("--log-level", default=None, help="Server log level (default info).")
     def server(
@@ -63,22 +65,48 @@ if click is not None:
         port: int | None,
         data_dir: Path | None,
         database_url: str | None,
+        workers: int | None,
         demo: bool,
         log_level: str | None,
     ) -> None:
         """Run ingestion, the REST API and the UI (SQLite in the data dir by default)."""
         import uvicorn
 
-        from interactiveai.server.app import create_app
+        from interactiveai.server.app import announce_first_start, create_app
 
-        settings = _settings(host=host, port=port, data_dir=data_dir, database_url=database_url, log_level=log_level)
-        app = create_app(settings)
-        if demo:
-            threading.Thread(target=_load_demo_when_up, args=(app, settings), daemon=True).start()
+        settings = _settings(
+            host=host, port=port, data_dir=data_dir, database_url=database_url, workers=workers, log_level=log_level
+        )
         click.echo(
             f"InteractiveAI listening on http://{settings.host}:{settings.port} (database: {_safe_url(settings)})"
         )
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+        if settings.workers <= 1:
+            app = create_app(settings)
+            if demo:
+                threading.Thread(target=_load_demo_when_up, args=(app.state.engine, settings), daemon=True).start()
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+            return
+        # Several processes: migrate and set up once here, then let uvicorn fork workers that only serve.
+        from interactiveai.server.settings import env_name
+        from interactiveai.server.tenancy import ensure_first_start
+
+        engine = _engine(settings)
+        created = ensure_first_start(engine)
+        if created is not None:
+            announce_first_start(created, settings)
+        for name in ("host", "port", "data_dir", "database_url", "log_level"):
+            os.environ[env_name(name)] = str(getattr(settings, name))
+        if demo:
+            threading.Thread(target=_load_demo_when_up, args=(engine, settings), daemon=True).start()
+        uvicorn.run(
+            "interactiveai.server.app:create_worker_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            log_level=settings.log_level,
+            access_log=False,
+        )
 
     cli.add_command(server, "serve")
 
@@ -286,7 +314,7 @@ if click is not None:
 
         return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
-    def _load_demo_when_up(app: Any, settings: Any) -> None:
+    def _load_demo_when_up(engine: Any, settings: Any) -> None:
         """Wait for the server to answer, then send demo traces with a key made for that and removed after."""
         import time
         import urllib.request
@@ -301,7 +329,6 @@ if click is not None:
                     break
             except OSError:
                 time.sleep(0.1)
-        engine = app.state.engine
         project_id = list_projects(engine)[0]["id"]
         key = create_api_key(engine, project_id, note="demo loader (temporary)")
         try:

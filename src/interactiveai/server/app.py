@@ -51,7 +51,7 @@ def create_app(
         ingest.start()
         retention.start()
         if created is not None:
-            _announce_first_start(created, settings)
+            announce_first_start(created, settings)
         try:
             yield
         finally:
@@ -79,6 +79,12 @@ def create_app(
     app.include_router(models_router)
     mount_ui(app)
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one of several worker processes (`--workers N`): the parent process has already
+    migrated the database and done the first-start set-up, so workers only serve."""
+    return create_app(load_settings(), run_migrations=False, first_start=False)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -120,7 +126,7 @@ def _error_name(status: int) -> str:
     }.get(status, "Error")
 
 
-def _announce_first_start(created: FirstStart, settings: Settings) -> None:
+def announce_first_start(created: FirstStart, settings: Settings) -> None:
     lines = [
         "",
         "InteractiveAI first start — keep these, they are shown only once:",

@@ -37,6 +37,9 @@ class Settings:
     )
     ingest_batch_spans: int = field(default=5_000, metadata={"doc": "Most spans written in one transaction."})
     db_pool_size: int = field(default=10, metadata={"doc": "Database connections per server process."})
+    workers: int = field(
+        default=1, metadata={"doc": "Server processes sharing the port; each decodes and writes on its own."}
+    )
     secure_cookies: bool = field(
         default=False, metadata={"doc": "Mark session cookies Secure (set when served over HTTPS)."}
     )
