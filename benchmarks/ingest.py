@@ -46,15 +46,29 @@ AUTH = "Basic " + base64.b64encode(f"{PUBLIC_KEY}:{SECRET_KEY}".encode()).decode
 SPANS_PER_TRACE = 5  # realistic_trace(generations=2, tools=2): root agent, 2 generations, 2 tools
 
 
+def _tree_pids(pid: int) -> list[int]:
+    """The server process and its descendants (the worker processes of `--workers N`)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            pids += _tree_pids(int(child))
+    return pids
+
+
 def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak RSS of the server: summed over its worker processes when there are several."""
+    total = 0.0
+    for member in _tree_pids(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 @contextlib.contextmanager
-def _server(data_dir: Path, database_url: str | None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def _server(
+    data_dir: Path, database_url: str | None, workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
     env.update(
@@ -68,6 +82,7 @@ def _server(data_dir: Path, database_url: str | None) -> Iterator[tuple[str, sub
         env["INTERACTIVEAI_DATABASE_URL"] = database_url
     log = open(data_dir / "server.log", "wb")
     command = [sys.executable, "-m", "interactiveai", "server", "--port", str(port), "--data-dir", str(data_dir)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -90,9 +105,12 @@ def _server(data_dir: Path, database_url: str | None) -> Iterator[tuple[str, sub
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process: steadier than wall time on a shared machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the server's processes: steadier than wall time on a shared machine."""
+    total = 0
+    for member in _tree_pids(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _postgres_cpu_seconds() -> float:
@@ -184,7 +202,13 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
     traces_per_request = max(1, args.batch // SPANS_PER_TRACE)
     total_traces = requests_per_client * args.clients * traces_per_request
     total_spans = total_traces * SPANS_PER_TRACE
-    with tempfile.TemporaryDirectory(prefix="ia-bench-") as tmp, _server(Path(tmp), database_url) as (url, server):
+    with (
+        tempfile.TemporaryDirectory(prefix="ia-bench-") as tmp,
+        _server(Path(tmp), database_url, args.workers) as (
+            url,
+            server,
+        ),
+    ):
         port = int(url.rsplit(":", 1)[1])
         ctx = mp.get_context("fork")
         ready, start, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
@@ -251,6 +275,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=250, help="Spans per request (multiple of 5).")
     parser.add_argument("--clients", type=int, default=4, help="Concurrent client processes.")
     parser.add_argument("--wire", choices=["protobuf", "json"], default="protobuf", help="json: gzipped, as the SDK.")
+    parser.add_argument("--workers", type=int, default=1, help="Server worker processes (`server --workers`).")
     parser.add_argument("--profile", help="Write py-spy collapsed stacks of the server here (RSS is then py-spy's).")
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()
