@@ -25,6 +25,7 @@ def test_durations_and_costs() -> None:
         "1h 6m",
     ]
     assert [fmt_cost(v) for v in (None, 0, 2.5, 0.0123, 0.000029)] == ["—", "$0", "$2.50", "$0.0123", "$0.000029"]
+    assert fmt_cost(0.0000004) == "$4.0e-07"  # never "$0." for a tiny cost
     assert [fmt_compact(v) for v in (950, 10_000, 2_500_000)] == ["950", "10k", "2.5M"]
 
 

@@ -55,6 +55,8 @@ def fmt_cost(value: float | None) -> str:
         return f"${value:,.2f}"
     if abs(value) >= 0.01:
         return f"${value:.4f}"
+    if abs(value) < 0.000001:  # an embedding call can cost less than a millionth of a dollar
+        return f"${value:.1e}"
     return f"${value:.6f}".rstrip("0")
 
 

@@ -25,6 +25,7 @@ export function fmtCost(v) {
   if (v === 0) return "$0";
   if (v >= 1) return `$${v.toFixed(2)}`;
   if (v >= 0.01) return `$${v.toFixed(4)}`;
+  if (v < 0.000001) return `$${v.toExponential(1)}`; // an embedding call can cost less than $0.000001
   return `$${v.toFixed(6).replace(/0+$/, "")}`;
 }
 
