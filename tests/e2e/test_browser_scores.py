@@ -144,5 +144,5 @@ def test_annotate_an_observation_and_see_it_on_the_scores_page(page: Any, server
     page.select_option("#score-filters select[name=source]", "ANNOTATION")
     page.click("#score-filters button[type=submit]")
     expect(rows).to_have_count(1)
-    assert "source=ANNOTATION" in page.url
+    assert page.url.endswith("/scores?source=ANNOTATION&range=7d")
     assert page.evaluate("window.__xss") is None and page.errors == []

@@ -136,7 +136,7 @@ def test_annotate_trace_and_observation(ui: Any, engine: Any, project: Any, memb
     [public] = api["data"]
     assert public["source"] == "ANNOTATION" and public["value"] == 4 and public["comment"] == XSS
     after = ui.get(response.headers["location"]).text
-    assert "The score was saved." in after and "quality" in after
+    assert "The score was saved." in after and 'title="quality (ANNOTATION): &lt;script&gt;' in after
     assert "&lt;script&gt;window.__xss" in after and "<script>window.__xss" not in after
     # the selected observation, free name, boolean
     response = ui.post(f"{page}/scores", data={"csrf_token": token, "observation_id": oid("llm"), "name": "helpful",
