@@ -101,8 +101,10 @@ def data(server: LiveServer) -> dict[str, str]:
     return ids
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API allows one instance per process at a time, so every
+    # browser module must close its own before the next one starts, whatever the order.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -111,7 +113,7 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def auth_state(browser: Any, server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> str:
     context = browser.new_context()
     page = context.new_page()
