@@ -67,7 +67,7 @@ def _peak_rss_mb(pid: int) -> float:
 
 @contextlib.contextmanager
 def _server(
-    data_dir: Path, database_url: str | None, workers: int = 1
+    data_dir: Path, database_url: str | None, workers: int = 1, bypass_cost: bool = False
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
@@ -80,6 +80,8 @@ def _server(
     )
     if database_url:
         env["INTERACTIVEAI_DATABASE_URL"] = database_url
+    if bypass_cost:  # benchmark-only switch, read by ingest/pricing.py: no cost calculator
+        env["INTERACTIVEAI_BENCHMARK_BYPASS_COST_CALCULATOR"] = "1"
     log = open(data_dir / "server.log", "wb")
     command = [sys.executable, "-m", "interactiveai", "server", "--port", str(port), "--data-dir", str(data_dir)]
     command += ["--workers", str(workers)]
@@ -151,11 +153,18 @@ def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
     return process
 
 
-def _make_bodies(seed: int, requests: int, traces_per_request: int, wire: str) -> list[bytes]:
-    """Distinct traces in every request (re-sends would be deduplicated, not written)."""
+def _make_bodies(seed: int, requests: int, traces_per_request: int, wire: str, priced: bool) -> list[bytes]:
+    """Distinct traces in every request (re-sends would be deduplicated, not written).
+
+    ``priced``: the generations carry no cost of their own, so the server prices them from the
+    catalog (the calculator's full path) instead of keeping the provided cost.
+    """
     bodies = []
     for _ in range(requests):
         spans = [s for _ in range(traces_per_request) for s in realistic_trace()]
+        if priced:
+            for span in spans:
+                span.attributes.pop("interactiveai.observation.cost_details", None)
         resources = [ResourceSpec(spans, {"service.name": f"bench-{seed}"})]
         if wire == "protobuf":
             bodies.append(encode_protobuf(resources))
@@ -165,9 +174,17 @@ def _make_bodies(seed: int, requests: int, traces_per_request: int, wire: str) -
 
 
 def _client(
-    port: int, seed: int, requests: int, traces_per_request: int, wire: str, ready: Any, start: Any, results: Any
+    port: int,
+    seed: int,
+    requests: int,
+    traces_per_request: int,
+    wire: str,
+    priced: bool,
+    ready: Any,
+    start: Any,
+    results: Any,
 ) -> None:
-    bodies = _make_bodies(seed, requests, traces_per_request, wire)
+    bodies = _make_bodies(seed, requests, traces_per_request, wire, priced)
     ready.release()
     start.wait()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -204,7 +221,7 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
     total_spans = total_traces * SPANS_PER_TRACE
     with (
         tempfile.TemporaryDirectory(prefix="ia-bench-") as tmp,
-        _server(Path(tmp), database_url, args.workers) as (
+        _server(Path(tmp), database_url, args.workers, args.bypass_cost_calculator) as (
             url,
             server,
         ),
@@ -215,7 +232,17 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         clients = [
             ctx.Process(
                 target=_client,
-                args=(port, i, requests_per_client, traces_per_request, args.wire, ready, start, results),
+                args=(
+                    port,
+                    i,
+                    requests_per_client,
+                    traces_per_request,
+                    args.wire,
+                    args.server_priced,
+                    ready,
+                    start,
+                    results,
+                ),
             )
             for i in range(args.clients)
         ]
@@ -250,6 +277,8 @@ def run(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
         "database": args.database,
         "wire": "protobuf" if args.wire == "protobuf" else "OTLP/JSON + gzip",
         "clients": args.clients,
+        "cost_calculator": "bypassed" if args.bypass_cost_calculator else "on",
+        "costs": "priced by the server" if args.server_priced else "provided by the client",
         "spans_per_request": traces_per_request * SPANS_PER_TRACE,
         "spans": total_spans,
         "traces_visible": visible_traces,
@@ -276,6 +305,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="Concurrent client processes.")
     parser.add_argument("--wire", choices=["protobuf", "json"], default="protobuf", help="json: gzipped, as the SDK.")
     parser.add_argument("--workers", type=int, default=1, help="Server worker processes (`server --workers`).")
+    parser.add_argument(
+        "--bypass-cost-calculator",
+        action="store_true",
+        help="Benchmark-only: the server skips the cost calculator (keeps provided costs only), to measure its share.",
+    )
+    parser.add_argument(
+        "--server-priced",
+        action="store_true",
+        help="Generations carry usage but no cost, so the server prices them from the catalog.",
+    )
     parser.add_argument("--profile", help="Write py-spy collapsed stacks of the server here (RSS is then py-spy's).")
     args = parser.parse_args()
     machine = platform.processor() or platform.machine()

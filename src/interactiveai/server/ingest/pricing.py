@@ -3,10 +3,16 @@
 The cost calculator (``interactiveai.server.costs``) applies the precedence provided cost >
 project model definition > packaged catalog and names the matched model; ingestion stores what it
 returns and never recomputes it. Without an engine (pure mapping tests) only provided costs count.
+
+Benchmark-only: ``INTERACTIVEAI_BENCHMARK_BYPASS_COST_CALCULATOR=1`` (set only by
+``benchmarks/ingest.py --bypass-cost-calculator`` on the server it launches) makes ingestion behave
+as without an engine, so the benchmark can measure what the calculator adds to ingestion. It is not
+a setting: stored costs then miss catalog and model-definition prices.
 """
 
 from __future__ import annotations
 
+import os
 from typing import cast
 
 from sqlalchemy import Engine
@@ -15,11 +21,13 @@ from interactiveai.server.costs.calculator import Cost, CostCalculator
 from interactiveai.server.ingest.usage import cost_columns
 
 ObservationCost = Cost
+BYPASS_ENV = "INTERACTIVEAI_BENCHMARK_BYPASS_COST_CALCULATOR"
 
 
 class Pricing:
     def __init__(self, engine: Engine | None) -> None:
-        self._calculator = CostCalculator(engine) if engine is not None else None
+        bypass = os.environ.get(BYPASS_ENV) == "1"
+        self._calculator = CostCalculator(engine) if engine is not None and not bypass else None
 
     def cost(
         self,
