@@ -17,6 +17,7 @@ Two costs are avoided on the writer thread, which is the serial part of ingestio
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import sqlite3
 from collections.abc import Callable
@@ -86,7 +87,7 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], retu
     inserted: list[Any] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        flat = tuple(value for row in chunk for value in params(row))
+        flat = tuple(itertools.chain.from_iterable(map(params, chunk)))  # in C, no per-value generator step
         result = conn.exec_driver_sql(_multi_values_sql(sql, len(chunk), returning), flat)
         if returning:
             inserted.extend(row[0] for row in result)

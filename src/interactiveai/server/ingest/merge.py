@@ -92,12 +92,6 @@ def empty_trace(timestamp_us: int) -> dict[str, Any]:
     }
 
 
-def _add_cost(current: float | None, extra: float | None) -> float | None:
-    if extra is None:
-        return current
-    return extra if current is None else current + extra
-
-
 def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str, Any], list[str]]:
     """Fold ``spans`` (newly inserted, in arrival order) into ``row``.
 
@@ -111,15 +105,22 @@ def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str,
     tags = set(old_tags)
     metadata: dict[str, Any] | None = None
     worst = LEVEL_RANK.get(merged["level"], 0) if merged["observation_count"] else -1
+    # The writer thread is the serial part of ingestion: the running values live in locals and
+    # are written back once (same operations, same order, so the same results).
+    timestamp = merged["timestamp_us"]
+    end_time = merged["end_time_us"]
+    count = merged["observation_count"]
+    input_tokens, output_tokens, total_tokens = merged["input_tokens"], merged["output_tokens"], merged["total_tokens"]
+    input_cost, output_cost, total_cost = merged["input_cost"], merged["output_cost"], merged["total_cost"]
     for span in spans:
         obs = span.row
         facts = span.trace
         start = obs["start_time_us"]
         end = obs["end_time_us"] or start
-        if start < merged["timestamp_us"]:
-            merged["timestamp_us"] = start
-        if merged["end_time_us"] is None or end > merged["end_time_us"]:
-            merged["end_time_us"] = end
+        if start < timestamp:
+            timestamp = start
+        if end_time is None or end > end_time:
+            end_time = end
         if facts.name is not None:
             merged["name"] = facts.name
             merged["name_explicit"] = True
@@ -137,10 +138,14 @@ def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str,
                 merged["input"] = obs["input"]
             if not merged["output_explicit"] and obs["output"] is not None:
                 merged["output"] = obs["output"]
-        for column in ("user_id", "session_id", "release", "version"):
-            value = getattr(facts, column)
-            if value is not None:
-                merged[column] = value
+        if facts.user_id is not None:
+            merged["user_id"] = facts.user_id
+        if facts.session_id is not None:
+            merged["session_id"] = facts.session_id
+        if facts.release is not None:
+            merged["release"] = facts.release
+        if facts.version is not None:
+            merged["version"] = facts.version
         if facts.environment != "default":
             merged["environment"] = facts.environment
         if facts.tags:
@@ -157,13 +162,24 @@ def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str,
         if rank > worst:
             worst = rank
             merged["level"] = level
-        merged["observation_count"] += 1
-        merged["input_tokens"] += obs["input_tokens"]
-        merged["output_tokens"] += obs["output_tokens"]
-        merged["total_tokens"] += obs["total_tokens"]
-        merged["input_cost"] = _add_cost(merged["input_cost"], obs["input_cost"])
-        merged["output_cost"] = _add_cost(merged["output_cost"], obs["output_cost"])
-        merged["total_cost"] = _add_cost(merged["total_cost"], obs["total_cost"])
+        count += 1
+        input_tokens += obs["input_tokens"]
+        output_tokens += obs["output_tokens"]
+        total_tokens += obs["total_tokens"]
+        cost = obs["input_cost"]
+        if cost is not None:
+            input_cost = cost if input_cost is None else input_cost + cost
+        cost = obs["output_cost"]
+        if cost is not None:
+            output_cost = cost if output_cost is None else output_cost + cost
+        cost = obs["total_cost"]
+        if cost is not None:
+            total_cost = cost if total_cost is None else total_cost + cost
+    merged["timestamp_us"] = timestamp
+    merged["end_time_us"] = end_time
+    merged["observation_count"] = count
+    merged["input_tokens"], merged["output_tokens"], merged["total_tokens"] = input_tokens, output_tokens, total_tokens
+    merged["input_cost"], merged["output_cost"], merged["total_cost"] = input_cost, output_cost, total_cost
     if merged["end_time_us"] is not None:
         merged["latency_us"] = merged["end_time_us"] - merged["timestamp_us"]
     if tags != old_tags:
