@@ -8,7 +8,6 @@ Screenshots land in /tmp/ia-screens/ (never in git).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,22 +15,12 @@ from playwright.sync_api import expect
 
 from interactiveai.server.clock import now_us
 from tests.server.ui.seed import add_trace, chat_trace, obs, oid, tid
+from tests.support.browser import MINUTE, SCREENS, chromium
 from tests.support.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENS = Path("/tmp/ia-screens")
 XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
-MINUTE = 60 * 1_000_000
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +54,8 @@ def data(server: LiveServer) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def browser(server: LiveServer) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -19,23 +18,13 @@ from playwright.sync_api import expect
 
 from interactiveai.server.clock import now_us
 from tests.server.ui.seed import add_trace, chat_trace, obs, oid, tid
+from tests.support.browser import MINUTE, SCREENS, chromium
 from tests.support.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENS = Path("/tmp/ia-screens")
 XSS = '<script>window.__xss="script"</script><img src=x onerror="window.__xss=\'img\'">'
 XSS_URL = "javascript:window.__xss='link'"
-MINUTE = 60 * 1_000_000
 BIG = 10_000
 
 
@@ -105,12 +94,8 @@ def data(server: LiveServer) -> dict[str, str]:
 def browser() -> Iterator[Any]:
     # Module scope: Playwright's sync API allows one instance per process at a time, so every
     # browser module must close its own before the next one starts, whatever the order.
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
