@@ -44,6 +44,13 @@ def postgres_server_url() -> Iterator[str]:
         yield url
 
 
+def live_database_url(dialect: str, request: pytest.FixtureRequest) -> str | None:
+    """The database for a live server subprocess: None (its own SQLite file) or a fresh PostgreSQL one."""
+    if dialect == "postgresql":
+        return create_database(request.getfixturevalue("postgres_server_url"))
+    return None
+
+
 @pytest.fixture
 def database_url(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database on the engine under test."""
@@ -115,6 +122,7 @@ def other_project(engine: Any) -> Project:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run browser tests last: Playwright's sync API keeps an event loop running in the main thread
     while its session-scoped browser lives, which would break every asyncio test collected after it."""
+
     def is_browser(item: pytest.Item) -> bool:
         return item.get_closest_marker("browser") is not None or "test_browser" in item.nodeid
 

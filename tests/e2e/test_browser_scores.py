@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.ui.formatting import iso_time
+from tests.conftest import live_database_url
 from tests.server.ui.seed import add_trace, obs, oid, tid
 from tests.support.browser import MINUTE, SCREENS, chromium
 from tests.support.live_server import LiveServer, live_server
@@ -24,8 +25,10 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("scores-live")) as srv:
+def server(
+    dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("scores-live"), live_database_url(dialect, request)) as srv:
         yield srv
 
 
@@ -35,7 +38,7 @@ def data(server: LiveServer) -> dict[str, str]:
     from interactiveai.server.writes.score_configs import create_score_config
     from interactiveai.server.writes.scores import upsert_scores
 
-    engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
+    engine = create_db_engine(server.database_url, pool_size=1)
     pid, now = server.project_id, now_us()
     trace = add_trace(
         engine, pid, tid("rated"), timestamp_us=now - 10 * MINUTE, name="rated-trace", session_id="conv-7",

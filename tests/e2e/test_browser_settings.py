@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interactiveai.server.clock import now_us
+from tests.conftest import live_database_url
 from tests.server.ui.seed import add_trace, chat_trace, obs, oid, tid
 from tests.support.browser import MINUTE, SCREENS, chromium
 from tests.support.live_server import LiveServer, live_server
@@ -24,8 +25,10 @@ XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("settings-live")) as srv:
+def server(
+    dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("settings-live"), live_database_url(dialect, request)) as srv:
         yield srv
 
 
@@ -33,7 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def data(server: LiveServer) -> dict[str, str]:
     from interactiveai.server.storage.engines import create_db_engine
 
-    engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
+    engine = create_db_engine(server.database_url, pool_size=1)
     pid, now = server.project_id, now_us()
     ids = {
         "chat": chat_trace(engine, pid, "chat", now - 20 * MINUTE, user_id="alice", tags=["prod"]),

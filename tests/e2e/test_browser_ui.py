@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from interactiveai.server.clock import now_us
+from tests.conftest import live_database_url
 from tests.server.ui.seed import add_trace, chat_trace, obs, oid, tid
 from tests.support.browser import MINUTE, SCREENS, chromium
 from tests.support.live_server import LiveServer, live_server
@@ -29,8 +30,10 @@ BIG = 10_000
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("ui-live")) as srv:
+def server(
+    dialect: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("ui-live"), live_database_url(dialect, request)) as srv:
         yield srv
 
 
@@ -39,7 +42,7 @@ def data(server: LiveServer) -> dict[str, str]:
     """Traces for every flow, written into the live server's database."""
     from interactiveai.server.storage.engines import create_db_engine
 
-    engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
+    engine = create_db_engine(server.database_url, pool_size=1)
     pid, now = server.project_id, now_us()
     ids: dict[str, str] = {}
     turns = [
@@ -358,7 +361,7 @@ def test_live_refresh_shows_new_traces(page: Any, server: LiveServer, data: dict
     page.goto(_url(server, "/traces?range=1h"))
     page.check("#live-refresh")
     page.wait_for_timeout(300)
-    engine = create_db_engine(f"sqlite:///{server.data_dir / 'interactiveai.db'}", pool_size=1)
+    engine = create_db_engine(server.database_url, pool_size=1)
     add_trace(engine, server.project_id, tid("live"), timestamp_us=now_us(), name="arrived-live")
     engine.dispose()
     page.wait_for_selector("text=arrived-live", timeout=15_000)

@@ -26,6 +26,7 @@ class LiveServer:
     password: str
     data_dir: Path
     process: subprocess.Popen[bytes]
+    database_url: str = ""  # what the server stores into (its SQLite file unless given)
 
     @property
     def auth_header(self) -> dict[str, str]:
@@ -84,6 +85,7 @@ def live_server(
             "correct horse battery",
             data_dir,
             process,
+            database_url or f"sqlite:///{data_dir / 'interactiveai.db'}",
         )
     finally:
         process.terminate()
