@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+from sqlalchemy import text
+
+from interactiveai.server.storage.engines import create_db_engine
+from tests.conftest import live_database_url
 from tests.server.ingest.otlp_builders import ResourceSpec, encode_protobuf, realistic_trace
 from tests.support.live_server import LiveServer, live_server
 
@@ -31,23 +35,34 @@ def _post(server: LiveServer, body: bytes) -> int:
         return -1  # the server died under us: not acknowledged
 
 
-def _stored_ids(db: Path) -> set[tuple[str, str]]:
-    with sqlite3.connect(db) as conn:
-        return set(conn.execute("SELECT trace_id, id FROM observations WHERE project_id = 'proj-live'"))
+def _stored_ids(database_url: str) -> set[tuple[str, str]]:
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT trace_id, id FROM observations WHERE project_id = 'proj-live'"))
+            return {(row[0], row[1]) for row in rows}
+    finally:
+        engine.dispose()
 
 
-def _trace_counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT id, observation_count FROM traces WHERE project_id = 'proj-live'")
-        return {row[0]: row[1] for row in rows}
+def _trace_counts(database_url: str) -> dict[str, int]:
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT id, observation_count FROM traces WHERE project_id = 'proj-live'"))
+            return {row[0]: row[1] for row in rows}
+    finally:
+        engine.dispose()
 
 
-def test_acknowledged_spans_survive_kill_9(tmp_path: Path) -> None:
+def test_acknowledged_spans_survive_kill_9(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     acknowledged: list[list[tuple[str, str]]] = []
     lock = threading.Lock()
     stop = threading.Event()
 
-    with live_server(tmp_path) as server:
+    database_url = live_database_url(dialect, request)
+    with live_server(tmp_path, database_url) as server:
+        stored_at = server.database_url
 
         def load() -> None:
             while not stop.is_set():
@@ -75,11 +90,10 @@ def test_acknowledged_spans_survive_kill_9(tmp_path: Path) -> None:
     assert len(acknowledged) >= 30
     expected = {key for batch in acknowledged for key in batch}
     # restart on the same data directory: recovery must show every acknowledged span
-    with live_server(tmp_path) as restarted:
+    with live_server(tmp_path, database_url) as restarted:
         assert _post(restarted, encode_protobuf([ResourceSpec(realistic_trace())])) == 200
-    db = tmp_path / "interactiveai.db"
-    stored = _stored_ids(db)
+    stored = _stored_ids(stored_at)
     assert expected <= stored, f"{len(expected - stored)} acknowledged spans lost"
-    counts = _trace_counts(db)
+    counts = _trace_counts(stored_at)
     for trace_id in {t for t, _ in expected}:
         assert counts[trace_id] == 5  # roll-ups committed together with the spans
