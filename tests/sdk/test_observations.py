@@ -251,6 +251,9 @@ def test_trace_context_makes_remote_child(client: InteractiveAI, memory: Memory)
     assert format(a.context.trace_id, "032x") == tid == format(b.context.trace_id, "032x")
     assert a.parent is not None and format(a.parent.span_id, "016x") == "00f067aa0ba902b7"
     assert dict(a.attributes or {})[Attr.AS_ROOT] is True and dict(b.attributes or {})[Attr.AS_ROOT] is True
+    # b's remote parent id was made up: the span says so, a's real upstream parent is kept as is
+    assert dict(b.attributes or {})[Attr.SYNTHETIC_PARENT] is True
+    assert Attr.SYNTHETIC_PARENT not in (a.attributes or {})
 
 
 @pytest.mark.parametrize(

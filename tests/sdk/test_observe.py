@@ -372,8 +372,12 @@ def test_special_kwargs_are_popped_and_used(client: InteractiveAI, memory: Memor
     assert format(span.context.trace_id, "032x") == trace_id
     assert span.parent is not None and format(span.parent.span_id, "016x") == "0123456789abcdef"
     attrs = dict(span.attributes or {})
-    assert attrs[Attr.AS_ROOT] is True
+    assert attrs[Attr.AS_ROOT] is True and Attr.SYNTHETIC_PARENT not in attrs
     assert _input(attrs) == {"args": [], "kwargs": {"x": 1}}
+
+    handler(x=2, interactiveai_trace_id=trace_id)  # no parent id: the remote parent is made up
+    second = [s for s in memory.spans() if s.name == "handler"][-1]
+    assert dict(second.attributes or {})[Attr.SYNTHETIC_PARENT] is True
 
 
 def test_invalid_special_trace_id_is_ignored(

@@ -67,6 +67,8 @@ class Attr:
     RELEASE: Final = "interactiveai.release"
     ENVIRONMENT: Final = "interactiveai.environment"
     AS_ROOT: Final = "interactiveai.internal.as_root"
+    # The remote parent's id was made up (a trace id given without a parent id): not an observation.
+    SYNTHETIC_PARENT: Final = "interactiveai.internal.synthetic_parent"
 
 
 def apply_mask(value: Any, mask: MaskFunction | None) -> Any:

@@ -32,7 +32,7 @@ from interactiveai.sdk.attributes import (
 )
 from interactiveai.sdk.context import detach_quietly
 from interactiveai.sdk.distributed import TraceContext, remote_parent_context
-from interactiveai.sdk.ids import format_observation_id, format_trace_id
+from interactiveai.sdk.ids import format_observation_id, format_trace_id, normalize_observation_id
 from interactiveai.sdk.scores import ScoreOptions
 from interactiveai.sdk.spans import start_span
 
@@ -274,17 +274,18 @@ def _checked_type(as_type: str) -> str:
     return "span"
 
 
-def _parent_context(parent: Span | None, trace_context: TraceContext | None) -> tuple[Context | None, bool]:
-    """The context to start in, and whether the span is a root of a continued trace."""
+def _parent_context(parent: Span | None, trace_context: TraceContext | None) -> tuple[Context | None, bool, bool]:
+    """The context to start in, whether the span roots a continued trace, and whether its parent is made up."""
     if parent is not None:
-        return trace.set_span_in_context(parent), False
+        return trace.set_span_in_context(parent), False, False
     if trace_context is not None:
         if not isinstance(trace_context, dict):
             logger.warning("interactiveai: trace_context must be a dict; ignoring it")
-            return None, False
-        ctx = remote_parent_context(trace_context.get("trace_id"), trace_context.get("parent_span_id"))
-        return ctx, ctx is not None
-    return None, False
+            return None, False, False
+        parent_id = trace_context.get("parent_span_id")
+        ctx = remote_parent_context(trace_context.get("trace_id"), parent_id)
+        return ctx, ctx is not None, ctx is not None and normalize_observation_id(parent_id) is None
+    return None, False, False
 
 
 def start_otel_span(
@@ -301,10 +302,12 @@ def start_otel_span(
     tracer = client._tracer
     if tracer is None:
         return trace.INVALID_SPAN
-    ctx, as_root = _parent_context(parent, trace_context)
+    ctx, as_root, synthetic_parent = _parent_context(parent, trace_context)
     attributes: dict[str, AttributeValue] = {Attr.OBSERVATION_TYPE: as_type, **client._base_attributes}
     if as_root:
         attributes[Attr.AS_ROOT] = True
+    if synthetic_parent:
+        attributes[Attr.SYNTHETIC_PARENT] = True
     if fields:
         attributes.update(safe_attributes(observation_attributes, mask=client._mask, **fields))
     span = start_span(tracer, name, ctx, attributes, start_time)

@@ -25,6 +25,7 @@ from interactiveai.sdk import registry
 from interactiveai.sdk.attributes import DECORATOR_TYPES, Attr, MaskFunction, ObservationTypeNoEvent, apply_mask
 from interactiveai.sdk.distributed import remote_parent_context
 from interactiveai.sdk.generators import AsyncGeneratorWrapper, GeneratorWrapper, Outcome, is_async_iter, is_sync_iter
+from interactiveai.sdk.ids import normalize_observation_id
 from interactiveai.sdk.observations import is_error, mark_error
 from interactiveai.sdk.serialize import to_text
 from interactiveai.sdk.settings import io_capture_enabled
@@ -124,6 +125,8 @@ def _begin(plan: _Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call 
             ctx = remote_parent_context(trace_id, parent_id)
             if ctx is not None:
                 attributes[Attr.AS_ROOT] = True
+                if normalize_observation_id(parent_id) is None:
+                    attributes[Attr.SYNTHETIC_PARENT] = True
         elif parent_id is not None:
             logger.warning("interactiveai: %s needs %s; ignoring it", PARENT_ID_KWARG, TRACE_ID_KWARG)
         span = start_span(tracer, plan.name, ctx, attributes)

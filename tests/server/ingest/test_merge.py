@@ -146,6 +146,23 @@ def test_child_before_root_and_trace_attributes_later(ingest: Ingest) -> None:
     assert ingest.trace(tid)["name"] == "explicit-name"  # type: ignore[index]
 
 
+def test_a_made_up_remote_parent_is_not_an_observation(ingest: Ingest) -> None:
+    """A trace id given without a parent id: the SDK's synthetic parent never shows as a parent."""
+    tid, root, child, upstream = trace_id(), span_id(), span_id(), span_id()
+    made_up = SpanSpec(
+        tid,
+        root,
+        "handler",
+        parent_id=upstream,
+        attributes={"interactiveai.internal.as_root": True, "interactiveai.internal.synthetic_parent": True},
+    )
+    continued = SpanSpec(tid, child, "step", parent_id=root)
+    ingest.ok([made_up, continued])
+    parents = {oid: o["parent_observation_id"] for oid, o in ingest.observations(tid).items()}
+    assert parents == {root: None, child: root}
+    assert ingest.trace(tid)["name"] == "handler"  # type: ignore[index]
+
+
 def test_two_services_in_one_trace(ingest: Ingest) -> None:
     tid, root_id = trace_id(), span_id()
     frontend = ResourceSpec(

@@ -194,7 +194,8 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     row: dict[str, Any] = {
         "trace_id": span.trace_id,
         "id": span.span_id,
-        "parent_observation_id": span.parent_id,
+        # A made-up remote parent (trace id given without a parent id) is no observation: a root.
+        "parent_observation_id": None if fields.truthy(get("synthetic_parent")) else span.parent_id,
         "type": obs_type,
         "name": tool_name or fields.text(span.name),
         "start_time_us": start_us,

@@ -50,6 +50,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "version": ("interactiveai.version", "langfuse.version"),
     "release": ("interactiveai.release", "langfuse.release"),
     "as_root": ("interactiveai.internal.as_root", "langfuse.internal.as_root"),
+    "synthetic_parent": ("interactiveai.internal.synthetic_parent",),
     "trace_name": ("interactiveai.trace.name", "langfuse.trace.name"),
     "trace_input": ("interactiveai.trace.input", "langfuse.trace.input"),
     "trace_output": ("interactiveai.trace.output", "langfuse.trace.output"),
