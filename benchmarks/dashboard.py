@@ -85,7 +85,8 @@ def _sql(dialect: str, n: int, start_us: int, step_us: int) -> list[str]:
     obs_sql = f"""{seq}
         INSERT INTO observations (project_id, trace_id, id, parent_observation_id, type, name, start_time_us,
             end_time_us, completion_start_time_us, level, environment, metadata, model, usage_details, cost_details,
-            input_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, created_at_us)
+            input_tokens, output_tokens, total_tokens, input_cost, output_cost, total_cost, created_at_us,
+            trace_created_at_us)
         SELECT '{PROJECT}', {tid}, {oid}, CASE WHEN k = 0 THEN NULL ELSE printf('%016x', i * 5) END, {otype},
             'step-' || k, {start}, {start} + {duration},
             CASE WHEN {generation} THEN {start} + {duration} / 4 ELSE NULL END,
@@ -96,7 +97,7 @@ def _sql(dialect: str, n: int, start_us: int, step_us: int) -> list[str]:
             CASE WHEN {generation} THEN 0.0005 * (1 + {h} % 7) ELSE NULL END,
             CASE WHEN {generation} THEN 0.001 * (1 + {h} % 5) ELSE NULL END,
             CASE WHEN {generation} THEN 0.0005 * (1 + {h} % 7) + 0.001 * (1 + {h} % 5) ELSE NULL END,
-            {start}
+            {start}, {ts}
         FROM {rows}, {ks}"""
     if dialect != "sqlite":
         obs_sql = obs_sql.replace("printf('%016x', i * 5)", "lpad(to_hex(i * 5), 16, '0')")

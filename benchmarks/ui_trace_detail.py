@@ -77,6 +77,7 @@ def build(engine: Any, n: int) -> tuple[str, str]:
                 "total_tokens": 420 if generation else 0,
                 "total_cost": 0.000117 if generation else None,
                 "created_at_us": base,
+                "trace_created_at_us": base,
             }
         )
     end = base + (n - 1) * 500 + 20_000

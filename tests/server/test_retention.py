@@ -37,6 +37,7 @@ def _seed_trace(engine: Any, project_id: str, trace_id: str, timestamp_us: int) 
                     id=f"{trace_id}-{index}",
                     start_time_us=timestamp_us,
                     created_at_us=timestamp_us,
+                    trace_created_at_us=timestamp_us,
                     metadata="{}",
                     usage_details="{}",
                     cost_details="{}",

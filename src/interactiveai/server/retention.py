@@ -14,7 +14,14 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Engine, delete, select, update
 
 from interactiveai.server.clock import now_us
-from interactiveai.server.storage.schema import observations, projects, scores, trace_tags, traces
+from interactiveai.server.storage.schema import (
+    observations,
+    observations_of_traces,
+    projects,
+    scores,
+    trace_tags,
+    traces,
+)
 
 logger = logging.getLogger("interactiveai.server.retention")
 
@@ -32,7 +39,9 @@ def delete_traces(engine: Engine, project_id: str, trace_ids: Iterable[str]) -> 
 
 def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
     with engine.begin() as conn:
-        for table in (observations, scores, trace_tags):
+        # observations first: they are found through their trace rows (schema.py)
+        conn.execute(delete(observations).where(observations_of_traces(project_id, traces.c.id.in_(ids))))
+        for table in (scores, trace_tags):
             conn.execute(delete(table).where((table.c.project_id == project_id) & (table.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)

@@ -198,7 +198,7 @@ def test_large_trace_detail(client: Any, project: Any, engine: Any) -> None:
 
     from interactiveai.server.storage.schema import observations
 
-    add_trace(engine, project.id, trace_id(7), observation_count=1000)
+    trace = add_trace(engine, project.id, trace_id(7), observation_count=1000)
     rows = [
         {
             "project_id": project.id,
@@ -207,6 +207,7 @@ def test_large_trace_detail(client: Any, project: Any, engine: Any) -> None:
             "start_time_us": T0 + (1000 - i),
             "input": f'{{"i": {i}}}',
             "created_at_us": T0,
+            "trace_created_at_us": trace["created_at_us"],
         }
         for i in range(1000)
     ]

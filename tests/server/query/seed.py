@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from interactiveai.server.storage.schema import observations, scores, trace_tags, traces
 
@@ -76,6 +76,9 @@ def add_observation(engine: Engine, project_id: str, tid: str, oid: str, **value
             values[key] = json.dumps(values[key])
     row.update(values)
     with engine.begin() as conn:
+        if "trace_created_at_us" not in row:  # part of the key: the trace row's creation time
+            created = select(traces.c.created_at_us).where(traces.c.project_id == project_id, traces.c.id == tid)
+            row["trace_created_at_us"] = conn.execute(created).scalar() or 0
         conn.execute(insert(observations).values(**row))
     return row
 

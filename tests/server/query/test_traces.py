@@ -159,7 +159,8 @@ def test_get_trace_detail_orders_observations_and_scores(engine: Any) -> None:
     add_observation(engine, "p1", tid, obs_id(3), start_time_us=T0 + 2, name="late")
     add_observation(engine, "p1", tid, obs_id(1), start_time_us=T0, name="root", input={"x": 1})
     add_observation(engine, "p1", tid, obs_id(2), start_time_us=T0 + 1, parent_observation_id=obs_id(1))
-    add_observation(engine, "p2", tid, obs_id(9), start_time_us=T0)  # same trace id, other project
+    add_trace(engine, "p2", tid)  # same trace id, other project
+    add_observation(engine, "p2", tid, obs_id(9), start_time_us=T0)
     add_score(engine, "p1", "s2", trace_id=tid, timestamp_us=T0 + 5)
     add_score(engine, "p1", "s1", trace_id=tid, timestamp_us=T0)
     add_score(engine, "p2", "s3", trace_id=tid)

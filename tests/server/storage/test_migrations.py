@@ -51,3 +51,55 @@ def test_migrations_build_exactly_the_declared_schema(engine: Any) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = [entry for entry in compare_metadata(context, metadata) if not is_fulltext(entry)]
     assert diff == []
+
+
+def test_observations_are_keyed_by_their_traces_creation_time(engine: Any) -> None:
+    """Migration 0005: new spans append to the primary key instead of landing on random pages."""
+    key = inspect(engine).get_pk_constraint("observations")
+    assert key["constrained_columns"] == ["project_id", "trace_created_at_us", "trace_id", "id"]
+    indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("observations")}
+    assert "ix_observations_project_id" in indexes and "ix_observations_metrics" in indexes
+
+
+def test_migration_0005_backfills_existing_observations_and_downgrades(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from interactiveai.server.query.traces import get_trace_detail
+    from interactiveai.server.storage.engines import create_db_engine
+
+    engine = create_db_engine(database_url, pool_size=2)
+    migrate.upgrade(engine, "0004")
+    observation = (
+        "INSERT INTO observations (project_id, trace_id, id, type, start_time_us, level, environment, metadata,"
+        " usage_details, cost_details, input_tokens, output_tokens, total_tokens, created_at_us)"
+        " VALUES ('p', :trace, :id, 'SPAN', 10, 'DEFAULT', 'default', '{}', '{}', '{}', 0, 0, 0, 99)"
+    )
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO projects (id, name, created_at_us) VALUES ('p', 'p', 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO traces (project_id, id, timestamp_us, name_explicit, environment, tags, metadata,"
+                " input_explicit, output_explicit, public, bookmarked, observation_count, level, debug_count,"
+                " default_count, warning_count, error_count, input_tokens, output_tokens, total_tokens,"
+                " created_at_us, updated_at_us) VALUES ('p', 't1', 10, false, 'default', '[]', '{}', false, false,"
+                " false, false, 2, 'DEFAULT', 0, 2, 0, 0, 0, 0, 0, 777, 777)"
+            )
+        )
+        conn.execute(text(observation), [{"trace": "t1", "id": "o1"}, {"trace": "t1", "id": "o2"}])
+        conn.execute(text(observation), {"trace": "gone", "id": "o3"})  # its trace row is missing
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, trace_created_at_us FROM observations ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("o1", 777), ("o2", 777), ("o3", 0)]
+    detail = get_trace_detail(engine, "p", "t1")
+    assert detail is not None and [o.id for o in detail.observations] == ["o1", "o2"]
+
+    command.downgrade(migrate.alembic_config(engine), "0004")
+    columns = [c["name"] for c in inspect(engine).get_columns("observations")]
+    assert "trace_created_at_us" not in columns
+    assert inspect(engine).get_pk_constraint("observations")["constrained_columns"] == ["project_id", "trace_id", "id"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM observations")).scalar_one() == 3
+    migrate.upgrade(engine)
+    engine.dispose()

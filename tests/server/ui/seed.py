@@ -128,6 +128,7 @@ def add_trace(
                 **obs_cost,
                 "cost_source": "provided" if cost else None,
                 "created_at_us": timestamp_us,
+                "trace_created_at_us": timestamp_us,  # the trace row's created_at_us below
             }
         )
     with engine.begin() as conn:

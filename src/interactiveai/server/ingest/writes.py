@@ -12,6 +12,8 @@ concurrency (several server replicas on one PostgreSQL):
    uncommitted insert of the same key), and a deadlock error would be retried anyway.
 3. With the traces locked, no one else can be inserting their observations: read which of the
    batch's spans are already stored and insert only the others. A re-sent span is a no-op.
+   Each observation carries its trace row's ``created_at_us`` (part of its primary key, see
+   schema.py): ``now`` for the traces inserted here, the stored value for the others.
 4. Merge only the inserted spans into the existing trace rows and write them back.
 """
 
@@ -72,6 +74,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
     trace_ids = sorted(by_trace)
     current = _select_traces(conn, project_id, trace_ids)
     merged_rows: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    trace_created: dict[str, int] = {}
     spans_to_store: list[MappedSpan] = []
 
     # Unknown traces: all their spans are new; insert the finished rows directly.
@@ -96,6 +99,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
         else:
             insert_rows(conn, traces, rows)  # BEGIN IMMEDIATE: no one else can have inserted them
         for trace_id in merged_rows:
+            trace_created[trace_id] = now
             spans_to_store.extend(by_trace[trace_id])
 
     # Known traces: only spans not stored yet count (re-sends are no-ops).
@@ -106,6 +110,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
     for trace_id, row in current.items():
         fresh = [s for s in by_trace[trace_id] if (trace_id, s.row["id"]) not in stored]
         if fresh:
+            trace_created[trace_id] = row["created_at_us"]
             merged, tags = merge_spans(row, fresh)
             merged.update(updated_at_us=now, b_project_id=project_id, b_id=trace_id)
             merged.update(project_id=project_id, id=trace_id, created_at_us=0, bookmarked=False)  # staging only
@@ -120,6 +125,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
         row = span.row
         row["project_id"] = project_id
         row["created_at_us"] = now
+        row["trace_created_at_us"] = trace_created[row["trace_id"]]
         observation_rows.append(row)
     if conn.dialect.name == "postgresql":
         # no conflict possible: these spans' traces are locked and the spans were checked absent
@@ -145,7 +151,7 @@ def _select_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> d
     current: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(trace_ids):
         query = (
-            select(traces.c.id, *_MERGE_COLS)
+            select(traces.c.id, traces.c.created_at_us, *_MERGE_COLS)
             .where(traces.c.project_id == project_id, _one_of(traces.c.id, chunk, conn.dialect.name))
             .order_by(traces.c.id)
         )
@@ -159,18 +165,18 @@ def _select_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> d
 def _stored_observations(
     conn: Connection, project_id: str, by_trace: dict[str, list[MappedSpan]]
 ) -> set[tuple[str, str]]:
-    """(trace_id, id) of the batch's spans that are already stored."""
+    """(trace_id, id) of the batch's spans that are already stored.
+
+    Looked up by span id (the ``(project_id, id)`` index): one probe per span, whatever the size
+    of its trace; a span id that some other trace also uses is told apart by its trace id.
+    """
     stored: set[tuple[str, str]] = set()
     if not by_trace:
         return stored
-    trace_ids = sorted(by_trace)
-    for chunk in _chunks(trace_ids):
-        span_ids = sorted({s.row["id"] for t in chunk for s in by_trace[t]})
-        for id_chunk in _chunks(span_ids):
-            query = select(observations.c.trace_id, observations.c.id).where(
-                observations.c.project_id == project_id,
-                _one_of(observations.c.trace_id, chunk, conn.dialect.name),
-                _one_of(observations.c.id, id_chunk, conn.dialect.name),
-            )
-            stored.update((r[0], r[1]) for r in conn.execute(query))
+    span_ids = sorted({s.row["id"] for spans in by_trace.values() for s in spans})
+    for id_chunk in _chunks(span_ids):
+        query = select(observations.c.trace_id, observations.c.id).where(
+            observations.c.project_id == project_id, _one_of(observations.c.id, id_chunk, conn.dialect.name)
+        )
+        stored.update((r[0], r[1]) for r in conn.execute(query) if r[0] in by_trace)
     return stored

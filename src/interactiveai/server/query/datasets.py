@@ -24,7 +24,14 @@ from interactiveai.server.query._db import (
     record_from_row,
 )
 from interactiveai.server.query.pagination import Page, check_page
-from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets, observations
+from interactiveai.server.storage.schema import (
+    dataset_items,
+    dataset_run_items,
+    dataset_runs,
+    datasets,
+    observations,
+    observations_of_trace,
+)
 from interactiveai.server.storage.schema import traces as traces_table
 
 ITEM_STATUSES = ("ACTIVE", "ARCHIVED")
@@ -245,9 +252,7 @@ def source_io(db: Db, project_id: str, trace_id: str, observation_id: str | None
         else:
             row = conn.execute(
                 select(observations.c.input, observations.c.output).where(
-                    observations.c.project_id == project_id,
-                    observations.c.trace_id == trace_id,
-                    observations.c.id == observation_id,
+                    observations_of_trace(project_id, trace_id), observations.c.id == observation_id
                 )
             ).first()
     if row is None:

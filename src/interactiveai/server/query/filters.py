@@ -13,7 +13,14 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
-from interactiveai.server.storage.schema import observations, scores, trace_tags, traces
+from interactiveai.server.storage.schema import (
+    observations,
+    observations_of_trace,
+    observations_of_traces,
+    scores,
+    trace_tags,
+    traces,
+)
 
 Direction = Literal["asc", "desc"]
 
@@ -178,7 +185,8 @@ def observation_conditions(project_id: str, f: ObservationFilter | None) -> list
     cond: list[ColumnElement[bool]] = [observations.c.project_id == project_id]
     if f is None:
         return cond
-    _eq(cond, observations.c.trace_id, f.trace_id)
+    if f.trace_id is not None:
+        cond.append(observations_of_trace(project_id, f.trace_id))
     _eq(cond, observations.c.name, f.name)
     _eq(cond, observations.c.parent_observation_id, f.parent_observation_id)
     _eq(cond, observations.c.version, f.version)
@@ -188,11 +196,7 @@ def observation_conditions(project_id: str, f: ObservationFilter | None) -> list
     _any(cond, observations.c.environment, f.environments)
     _time(cond, observations.c.start_time_us, f.from_us, f.to_us)
     if f.user_id is not None:
-        cond.append(
-            observations.c.trace_id.in_(
-                select(traces.c.id).where(traces.c.project_id == project_id, traces.c.user_id == f.user_id)
-            )
-        )
+        cond.append(observations_of_traces(project_id, traces.c.user_id == f.user_id))
     return cond
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Connection, exists, func, select, text
 
-from interactiveai.server.storage.schema import observations, trace_tags, traces
+from interactiveai.server.storage.schema import observations, observations_of_traces, trace_tags, traces
 
 Granularity = Literal["minute", "hour", "day", "week"]
 GRANULARITIES: dict[str, int] = {
@@ -163,8 +163,7 @@ def observation_conditions(project_id: str, f: MetricsFilter) -> list[ColumnElem
     if f.has_trace_filters:
         # The trace of an observation may start a little before the window: look it up unwindowed.
         trace_filter = MetricsFilter(f.from_us, f.to_us, trace_names=f.trace_names, user_ids=f.user_ids, tags=f.tags)
-        matching = select(traces.c.id).where(*trace_conditions(project_id, trace_filter, windowed=False))
-        cond.append(observations.c.trace_id.in_(matching))
+        cond.append(observations_of_traces(project_id, *trace_conditions(project_id, trace_filter, windowed=False)))
     return cond
 
 

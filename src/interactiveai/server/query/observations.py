@@ -8,7 +8,7 @@ from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
-from interactiveai.server.storage.schema import observations
+from interactiveai.server.storage.schema import observations, observations_of_trace
 
 
 def list_observations(
@@ -38,5 +38,5 @@ def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str 
     """One observation by id (ids are unique per project in practice; the first match wins)."""
     query = select(observations).where(observations.c.project_id == project_id, observations.c.id == observation_id)
     if trace_id is not None:
-        query = query.where(observations.c.trace_id == trace_id)
+        query = query.where(observations_of_trace(project_id, trace_id))
     return fetch_one(db, query.limit(1), observation_from_row)

@@ -1,13 +1,13 @@
 """Trace queries: the filtered, sorted list (page/limit or keyset) and one trace with its tree.
 
 Lists read the traces table only (roll-up columns maintained at ingestion); observations are
-read for a single trace, or as ids for the traces of one page, always through the
-``(project_id, trace_id, …)`` primary key.
+read for a single trace, or as ids for the traces of one page, always through their primary key
+(``schema.observations_of_trace``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, select
@@ -29,7 +29,13 @@ from interactiveai.server.query.records import (
     trace_from_row,
 )
 from interactiveai.server.query.scores import scores_for_trace
-from interactiveai.server.storage.schema import observations, scores, traces
+from interactiveai.server.storage.schema import (
+    observations,
+    observations_of_trace,
+    observations_of_traces,
+    scores,
+    traces,
+)
 
 _IO_COLUMNS = ("input", "output", "metadata")
 _LIST_COLUMNS = [c for c in traces.c if c.name not in _IO_COLUMNS]
@@ -107,7 +113,7 @@ def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[O
     """Every observation of a trace, by start time (then id, so the order is stable)."""
     query = (
         select(observations)
-        .where(observations.c.project_id == project_id, observations.c.trace_id == trace_id)
+        .where(observations_of_trace(project_id, trace_id))
         .order_by(observations.c.start_time_us, observations.c.id)
     )
     return fetch_all(db, query, observation_from_row)
@@ -125,28 +131,47 @@ def get_trace_detail(db: Db, project_id: str, trace_id: str) -> TraceDetail | No
 
 def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Observation ids per trace (by start time), for the traces of one page."""
-    return _ids_by_trace(db, project_id, observations, observations.c.start_time_us, trace_ids)
+    return _ids_by_trace(
+        db,
+        observations,
+        observations.c.start_time_us,
+        trace_ids,
+        lambda ids: observations_of_traces(project_id, traces.c.id.in_(ids)),
+    )
 
 
 def score_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Score ids per trace (by timestamp), for the traces of one page."""
-    return _ids_by_trace(db, project_id, scores, scores.c.timestamp_us, trace_ids)
+    return _ids_by_trace(
+        db,
+        scores,
+        scores.c.timestamp_us,
+        trace_ids,
+        lambda ids: (scores.c.project_id == project_id) & scores.c.trace_id.in_(ids),
+    )
 
 
 _IN_CHUNK = 500  # bound-parameter lists stay far below both engines' limits (a session may hold 10,000 traces)
 
 
 def _ids_by_trace(
-    db: Db, project_id: str, table: Table, time_column: ColumnElement[Any], trace_ids: Sequence[str]
+    db: Db,
+    table: Table,
+    time_column: ColumnElement[Any],
+    trace_ids: Sequence[str],
+    of_traces: Callable[[list[str]], ColumnElement[bool]],
 ) -> dict[str, list[str]]:
-    """The ids of a table's rows (observations or scores) per trace, by ``time_column`` then id."""
+    """The ids of a table's rows (observations or scores) per trace, by ``time_column`` then id.
+
+    ``of_traces`` selects the table's rows of a list of trace ids, the project included.
+    """
     result: dict[str, list[str]] = {t: [] for t in trace_ids}
     unique = list(result)
     with connect(db) as conn:
         for start in range(0, len(unique), _IN_CHUNK):
             query = (
                 select(table.c.trace_id, table.c.id)
-                .where(table.c.project_id == project_id, table.c.trace_id.in_(unique[start : start + _IN_CHUNK]))
+                .where(of_traces(unique[start : start + _IN_CHUNK]))
                 .order_by(table.c.trace_id, time_column, table.c.id)
             )
             for trace_id, row_id in conn.execute(query):
