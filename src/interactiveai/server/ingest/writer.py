@@ -160,7 +160,7 @@ class GroupCommitWriter:
         for attempt in range(_UNAVAILABLE_RETRIES + 1):
             try:
                 with self._begin() as conn:
-                    return [write_batch(conn, [(job.project_id, s) for s in job.spans]) for job in jobs]
+                    return write_batch(conn, [(job.project_id, job.spans) for job in jobs])
             except (OperationalError, DBAPIError) as exc:
                 if not _transient(exc):
                     raise

@@ -54,23 +54,31 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _IN_CHUNK]
 
 
-def write_batch(conn: Connection, batch: Sequence[tuple[str, MappedSpan]]) -> int:
-    """Store ``(project_id, span)`` pairs; returns how many observations were new."""
+def write_batch(conn: Connection, jobs: Sequence[tuple[str, Sequence[MappedSpan]]]) -> list[int]:
+    """Store several requests' ``(project_id, spans)`` at once; per request, how many spans were new.
+
+    One set of statements for all of them: fewer, larger multi-row statements, and each span that
+    repeats (re-sent, or twice in this batch) counts once, for the first request that brought it.
+    """
     by_project: dict[str, dict[str, list[MappedSpan]]] = defaultdict(lambda: defaultdict(list))
     seen: set[tuple[str, str, str]] = set()
-    for project_id, span in batch:
-        key = (project_id, span.row["trace_id"], span.row["id"])
-        if key not in seen:  # the same span twice in one batch counts once, like a re-send
-            seen.add(key)
-            by_project[project_id][span.row["trace_id"]].append(span)
+    for project_id, spans in jobs:
+        for span in spans:
+            key = (project_id, span.row["trace_id"], span.row["id"])
+            if key not in seen:
+                seen.add(key)
+                by_project[project_id][span.row["trace_id"]].append(span)
     now = now_us()
-    inserted = 0
+    stored: set[int] = set()  # id() of every span object written: the first occurrence of each
     for project_id in sorted(by_project):
-        inserted += _write_project(conn, project_id, by_project[project_id], now)
-    return inserted
+        stored.update(map(id, _write_project(conn, project_id, by_project[project_id], now)))
+    return [sum(1 for span in spans if id(span) in stored) for _, spans in jobs]
 
 
-def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[MappedSpan]], now: int) -> int:
+def _write_project(
+    conn: Connection, project_id: str, by_trace: dict[str, list[MappedSpan]], now: int
+) -> list[MappedSpan]:
+    """Write one project's share of a batch; returns the spans actually stored."""
     trace_ids = sorted(by_trace)
     current = _select_traces(conn, project_id, trace_ids)
     merged_rows: dict[str, tuple[dict[str, Any], list[str]]] = {}
@@ -118,7 +126,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
             updates.append(merged)
             spans_to_store.extend(fresh)
     if not spans_to_store:
-        return 0
+        return []
 
     observation_rows = []
     for span in spans_to_store:
@@ -143,7 +151,7 @@ def _write_project(conn: Connection, project_id: str, by_trace: dict[str, list[M
     ]
     if tag_rows:
         insert_rows(conn, trace_tags, tag_rows)
-    return len(observation_rows)
+    return spans_to_store
 
 
 def _select_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
