@@ -75,20 +75,30 @@ _PB_SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_valu
 
 
 def _pb_value(value: Any) -> Any:
+    # Most values are non-empty strings: reading string_value first skips the WhichOneof call (it
+    # is "" when another kind is set, and an empty string is still resolved below).
+    return value.string_value or _pb_kind_value(value)
+
+
+def _pb_kind_value(value: Any) -> Any:
     kind = value.WhichOneof("value")
     if kind in _PB_SCALARS:
         return getattr(value, kind)
     if kind == "array_value":
         return [_pb_value(item) for item in value.array_value.values]
     if kind == "kvlist_value":
-        return {kv.key: _pb_value(kv.value) for kv in value.kvlist_value.values}
+        return _pb_attributes(value.kvlist_value.values)
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode("ascii")
     return None
 
 
 def _pb_attributes(items: Any) -> dict[str, Any]:
-    return {kv.key: _pb_value(kv.value) for kv in items}
+    result: dict[str, Any] = {}
+    for kv in items:
+        value = kv.value  # each access builds a wrapper object: read it once
+        result[kv.key] = value.string_value or _pb_kind_value(value)
+    return result
 
 
 def decode_protobuf(body: bytes) -> list[Span]:
@@ -274,9 +284,14 @@ def _obj(value: Any, where: str) -> dict[str, Any]:
 def _json_attributes(value: Any, where: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for item in _list(value, where):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+        key = item.get("key") if isinstance(item, dict) else None
+        if not isinstance(key, str):
             raise OtlpError(f"{where}: each attribute must be an object with a string key")
-        result[item["key"]] = _json_value(item.get("value"), where)
+        raw = item.get("value")
+        if isinstance(raw, dict) and "stringValue" in raw:  # the common case, without a call
+            result[key] = raw["stringValue"]
+        else:
+            result[key] = _json_value(raw, where)
     return result
 
 
