@@ -34,6 +34,23 @@ from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, t
 _FIRST_PARTY_SCOPES = ("interactiveai", "langfuse")
 _AGENT_OPERATIONS = frozenset({"invoke_agent", "agent_step"})  # their children carry the usage
 _METADATA_SLOTS = ("metadata_langfuse", "metadata_langfuse_observation", "metadata_ours")
+# What _trace_facts reads besides the resource: a span with none of these says nothing about its trace.
+_TRACE_SLOTS = frozenset(
+    {
+        "trace_metadata_whole",
+        "public",
+        "as_root",
+        "trace_name",
+        "trace_input",
+        "trace_output",
+        "user",
+        "session",
+        "release",
+        "tags",
+        "tags_openinference",
+    }
+)
+_TRACE_OBS_META = frozenset({"langfuse_user_id", "langfuse_session_id", "langfuse_tags"})
 # Third-party attributes copied into metadata are capped: they are for inspection, not storage.
 _MAX_EXTRA_ATTRIBUTES = 64
 _MAX_EXTRA_CHARS = 2_000
@@ -230,6 +247,15 @@ def _trace_facts(span: Span, scan: Scan, resource: dict[str, Any], environment: 
     get = scan.found.get
     meta = scan.trace_meta
     obs_meta = scan.obs_meta
+    if not meta and scan.found.keys().isdisjoint(_TRACE_SLOTS) and obs_meta.keys().isdisjoint(_TRACE_OBS_META):
+        # Most spans say nothing about their trace: only the resource's and the span's own facts.
+        return TraceFacts(
+            is_root=span.parent_id is None,
+            release=resource["release"],
+            version=version,
+            environment=environment,
+            metadata=dict(resource["trace_metadata"]) if resource["trace_metadata"] else None,
+        )
     trace_metadata: dict[str, Any] | None = None
     whole = _object(get("trace_metadata_whole"))
     if resource["trace_metadata"] or whole or meta:

@@ -47,6 +47,9 @@ _LEVEL_ALIASES = {
     "CRITICAL": "ERROR",
 }
 _ENVIRONMENT_RE = re.compile(r"[a-z0-9_-]{1,40}")
+# Every span names its environment and a deployment has few: remember the answer per raw value.
+_ENVIRONMENTS: dict[str, str] = {}
+_MAX_ENVIRONMENTS = 1_000
 
 
 def text(value: Any) -> str | None:
@@ -114,7 +117,18 @@ def environment(value: Any) -> str:
     """Lower-case ``[a-z0-9_-]{1,40}``, else ``default`` (names starting "langfuse" are reserved)."""
     if value is None:
         return "default"
-    name = str(value).strip().lower()
+    if value.__class__ is not str:
+        return _environment(str(value))
+    known = _ENVIRONMENTS.get(value)
+    if known is None:
+        if len(_ENVIRONMENTS) >= _MAX_ENVIRONMENTS:
+            _ENVIRONMENTS.clear()
+        known = _ENVIRONMENTS[value] = _environment(value)
+    return known
+
+
+def _environment(raw: str) -> str:
+    name = raw.strip().lower()
     return name if _ENVIRONMENT_RE.fullmatch(name) and not name.startswith("langfuse") else "default"
 
 

@@ -22,6 +22,7 @@ from interactiveai.server.ingest.usage import cost_columns
 
 ObservationCost = Cost
 BYPASS_ENV = "INTERACTIVEAI_BENCHMARK_BYPASS_COST_CALCULATOR"
+_NO_COST = Cost({}, None, None, None, None, None)  # shared: mapping only serialises a Cost, never changes it
 
 
 class Pricing:
@@ -42,4 +43,4 @@ class Pricing:
         if provided:
             input_cost, output_cost, total = cost_columns(provided)
             return Cost(provided, total, input_cost, output_cost, None, "provided")
-        return Cost({}, None, None, None, None, None)
+        return _NO_COST

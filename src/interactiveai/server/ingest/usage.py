@@ -67,6 +67,7 @@ _INPUT_PARTS = (
 # A cache write may also come split by lifetime; counted only when the unsplit key is absent.
 _SPLIT_CACHE_CREATION = ("input_cache_creation_5m", "input_cache_creation_1h")
 _OUTPUT_PARTS = ("output_reasoning_tokens", "output_audio_tokens")
+_PARTS = frozenset({*_INPUT_PARTS, *_SPLIT_CACHE_CREATION, *_OUTPUT_PARTS})
 
 
 _MAX_COUNT = 2**40  # ~10^12 per observation: beyond any real count, and trace sums stay in BIGINT
@@ -74,6 +75,8 @@ _MAX_COUNT = 2**40  # ~10^12 per observation: beyond any real count, and trace s
 
 def _number(value: Any) -> int | float | None:
     """A usable count or cost: finite, non-negative, within range; anything else is dropped."""
+    if value.__class__ is int:  # the common case first (bool is a subclass of int, not int itself)
+        return value if 0 <= value <= _MAX_COUNT else None
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -91,6 +94,12 @@ def _number(value: Any) -> int | float | None:
 
 
 def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    if not prefix:
+        for value in raw.values():
+            if isinstance(value, dict):
+                break
+        else:
+            return raw  # already flat (the common case): read it as it is, no copy
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         if isinstance(value, dict):
@@ -122,10 +131,14 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
             usage[canonical] = number
     if not usage:
         return usage
-    input_parts = sum(usage.get(k, 0) for k in _INPUT_PARTS)
-    if "input_cache_creation" not in usage:
-        input_parts += sum(usage.get(k, 0) for k in _SPLIT_CACHE_CREATION)
-    output_parts = sum(usage.get(k, 0) for k in _OUTPUT_PARTS)
+    if usage.keys().isdisjoint(_PARTS):  # the common case: no detail parts to subtract
+        input_parts: int | float = 0
+        output_parts: int | float = 0
+    else:
+        input_parts = sum(usage.get(k, 0) for k in _INPUT_PARTS)
+        if "input_cache_creation" not in usage:
+            input_parts += sum(usage.get(k, 0) for k in _SPLIT_CACHE_CREATION)
+        output_parts = sum(usage.get(k, 0) for k in _OUTPUT_PARTS)
     if inclusive is None:
         inclusive = saw_inclusive_name
         total = usage.get("total")
@@ -141,7 +154,7 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
     if output_inclusive and "output" in usage and output_parts:
         usage["output"] = usage["output"] - output_parts
     if "total" not in usage:
-        usage["total"] = sum(v for k, v in usage.items())
+        usage["total"] = sum(usage.values())
     return usage
 
 
@@ -173,11 +186,14 @@ def cost_columns(costs: dict[str, float]) -> tuple[float | None, float | None, f
     """(input_cost, output_cost, total_cost): sums by key prefix; total as given, else the sum."""
     if not costs:
         return None, None, None
-    input_cost = sum(v for k, v in costs.items() if k.startswith("input"))
-    output_cost = sum(v for k, v in costs.items() if k.startswith("output"))
+    inputs: list[float] = []
+    outputs: list[float] = []
+    for key, value in costs.items():  # one pass; sum() below keeps the summation order and rounding
+        if key.startswith("input"):
+            inputs.append(value)
+        elif key.startswith("output"):
+            outputs.append(value)
     total = costs.get("total")
     if total is None:
-        total = sum(v for k, v in costs.items())
-    has_input = any(k.startswith("input") for k in costs)
-    has_output = any(k.startswith("output") for k in costs)
-    return (input_cost if has_input else None), (output_cost if has_output else None), total
+        total = sum(costs.values())
+    return (sum(inputs) if inputs else None), (sum(outputs) if outputs else None), total
