@@ -47,6 +47,11 @@ class Cost:
     source: str | None  # "provided" | "project_model" | "catalog" | None
 
 
+# Most observations have no model and no cost: one shared answer (frozen dataclasses are slow to
+# build, and this runs for every ingested span). Callers only read a Cost.
+_NO_COST = Cost({}, None, None, None, None, None)
+
+
 @dataclass(frozen=True)
 class _Definition:
     id: str
@@ -108,7 +113,7 @@ class CostCalculator:
         else:
             costs, source = {}, None
         if not costs:
-            return Cost({}, None, None, None, model_id, None)
+            return Cost({}, None, None, None, model_id, None) if model_id is not None else _NO_COST
         details, total = with_total(costs)
         input_cost, output_cost = split(details)
         return Cost(details, total, input_cost, output_cost, model_id, source)

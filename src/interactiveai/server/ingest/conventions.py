@@ -58,7 +58,7 @@ _DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=_DUMP_OPTIONS, default=str).decode()
+    return orjson.dumps(value, option=_DUMP_OPTIONS, default=str).decode() if value else "{}"  # often empty
 
 
 def _object(value: Any) -> dict[str, Any] | None:
@@ -227,8 +227,8 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "metadata": _dumps(_metadata(span, scan, first_party, resource)),
         "model": model,
         "model_parameters": None if agent_operation else _model_parameters(scan),
-        "usage_details": orjson.dumps(usage).decode(),
-        "cost_details": orjson.dumps(cost.details).decode(),
+        "usage_details": _dumps(usage),
+        "cost_details": _dumps(cost.details),
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "total_tokens": total_tokens,

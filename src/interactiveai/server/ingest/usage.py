@@ -68,6 +68,7 @@ _INPUT_PARTS = (
 _SPLIT_CACHE_CREATION = ("input_cache_creation_5m", "input_cache_creation_1h")
 _OUTPUT_PARTS = ("output_reasoning_tokens", "output_audio_tokens")
 _PARTS = frozenset({*_INPUT_PARTS, *_SPLIT_CACHE_CREATION, *_OUTPUT_PARTS})
+_MAIN_KEYS = frozenset({"input", "output", "total"})
 
 
 _MAX_COUNT = 2**40  # ~10^12 per observation: beyond any real count, and trace sums stay in BIGINT
@@ -162,6 +163,10 @@ def token_columns(usage: dict[str, int | float]) -> tuple[int, int, int]:
     """(input_tokens, output_tokens, total_tokens) columns: sums by key prefix, total as given."""
     if not usage:
         return 0, 0, 0
+    if usage.keys() <= _MAIN_KEYS:  # the common case: no detail keys to add up
+        input_tokens = int(usage.get("input", 0))
+        output_tokens = int(usage.get("output", 0))
+        return input_tokens, output_tokens, int(usage.get("total", input_tokens + output_tokens))
     input_tokens = 0
     output_tokens = 0
     for key, value in usage.items():
