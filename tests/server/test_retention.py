@@ -28,7 +28,11 @@ def _seed_trace(engine: Any, project_id: str, trace_id: str, timestamp_us: int) 
                 level="DEFAULT",
             )
         )
-        conn.execute(insert(trace_tags).values(project_id=project_id, tag="a", trace_id=trace_id))
+        conn.execute(
+            insert(trace_tags).values(
+                project_id=project_id, tag="a", trace_id=trace_id, trace_created_at_us=timestamp_us
+            )
+        )
         for index in range(3):
             conn.execute(
                 insert(observations).values(

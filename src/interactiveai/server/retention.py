@@ -19,6 +19,7 @@ from interactiveai.server.storage.schema import (
     observations_of_traces,
     projects,
     scores,
+    tags_of_traces,
     trace_tags,
     traces,
 )
@@ -39,10 +40,10 @@ def delete_traces(engine: Engine, project_id: str, trace_ids: Iterable[str]) -> 
 
 def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
     with engine.begin() as conn:
-        # observations first: they are found through their trace rows (schema.py)
+        # observations and tags first: they are found through their trace rows (schema.py)
         conn.execute(delete(observations).where(observations_of_traces(project_id, traces.c.id.in_(ids))))
-        for table in (scores, trace_tags):
-            conn.execute(delete(table).where((table.c.project_id == project_id) & (table.c.trace_id.in_(ids))))
+        conn.execute(delete(trace_tags).where(tags_of_traces(project_id, traces.c.id.in_(ids))))
+        conn.execute(delete(scores).where((scores.c.project_id == project_id) & (scores.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)
 

@@ -50,7 +50,11 @@ def add_trace(engine: Engine, project_id: str, tid: str, **values: Any) -> dict[
     with engine.begin() as conn:
         conn.execute(insert(traces).values(**row))
         for tag in tags:
-            conn.execute(insert(trace_tags).values(project_id=project_id, tag=tag, trace_id=tid))
+            conn.execute(
+                insert(trace_tags).values(
+                    project_id=project_id, tag=tag, trace_id=tid, trace_created_at_us=row["created_at_us"]
+                )
+            )
     return row
 
 

@@ -59,9 +59,11 @@ def test_observations_are_keyed_by_their_traces_creation_time(engine: Any) -> No
     assert key["constrained_columns"] == ["project_id", "trace_created_at_us", "trace_id", "id"]
     indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("observations")}
     assert "ix_observations_project_id" in indexes and "ix_observations_metrics" in indexes
+    tag_key = inspect(engine).get_pk_constraint("trace_tags")
+    assert tag_key["constrained_columns"] == ["project_id", "tag", "trace_created_at_us", "trace_id"]
 
 
-def test_migration_0005_backfills_existing_observations_and_downgrades(database_url: str) -> None:
+def test_migration_0005_backfills_existing_rows_and_downgrades(database_url: str) -> None:
     from alembic import command
     from sqlalchemy import text
 
@@ -88,10 +90,16 @@ def test_migration_0005_backfills_existing_observations_and_downgrades(database_
         )
         conn.execute(text(observation), [{"trace": "t1", "id": "o1"}, {"trace": "t1", "id": "o2"}])
         conn.execute(text(observation), {"trace": "gone", "id": "o3"})  # its trace row is missing
+        tag = "INSERT INTO trace_tags (project_id, tag, trace_id) VALUES ('p', :tag, :trace)"
+        conn.execute(
+            text(tag), [{"tag": "a", "trace": "t1"}, {"tag": "b", "trace": "t1"}, {"tag": "a", "trace": "gone"}]
+        )
     migrate.upgrade(engine)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, trace_created_at_us FROM observations ORDER BY id")).all()
+        tags = conn.execute(text("SELECT tag, trace_id, trace_created_at_us FROM trace_tags ORDER BY tag")).all()
     assert [tuple(r) for r in rows] == [("o1", 777), ("o2", 777), ("o3", 0)]
+    assert [tuple(r) for r in tags] == [("a", "t1", 777), ("b", "t1", 777)]  # the orphan tag row is dropped
     detail = get_trace_detail(engine, "p", "t1")
     assert detail is not None and [o.id for o in detail.observations] == ["o1", "o2"]
 
@@ -99,7 +107,9 @@ def test_migration_0005_backfills_existing_observations_and_downgrades(database_
     columns = [c["name"] for c in inspect(engine).get_columns("observations")]
     assert "trace_created_at_us" not in columns
     assert inspect(engine).get_pk_constraint("observations")["constrained_columns"] == ["project_id", "trace_id", "id"]
+    assert inspect(engine).get_pk_constraint("trace_tags")["constrained_columns"] == ["project_id", "tag", "trace_id"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM observations")).scalar_one() == 3
+        assert conn.execute(text("SELECT count(*) FROM trace_tags")).scalar_one() == 2
     migrate.upgrade(engine)
     engine.dispose()

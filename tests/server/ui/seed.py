@@ -163,7 +163,13 @@ def add_trace(
             )
         )
         if tags:
-            conn.execute(insert(trace_tags), [{"project_id": project_id, "tag": t, "trace_id": trace_id} for t in tags])
+            conn.execute(
+                insert(trace_tags),
+                [
+                    {"project_id": project_id, "tag": t, "trace_id": trace_id, "trace_created_at_us": timestamp_us}
+                    for t in tags
+                ],
+            )
         for start in range(0, len(obs_rows), 2000):
             conn.execute(insert(observations), obs_rows[start : start + 2000])
         for i, s in enumerate(trace_scores or []):

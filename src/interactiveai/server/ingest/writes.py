@@ -145,7 +145,7 @@ def _write_project(
         if updates:
             update_rows(conn, _UPDATE_TRACE, updates)
     tag_rows = [
-        {"project_id": project_id, "tag": tag, "trace_id": trace_id}
+        {"project_id": project_id, "tag": tag, "trace_id": trace_id, "trace_created_at_us": trace_created[trace_id]}
         for trace_id, (_, tags) in merged_rows.items()
         for tag in tags
     ]

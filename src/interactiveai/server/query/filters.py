@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from interactiveai.server.storage.schema import (
     observations,
     observations_of_trace,
     observations_of_traces,
     scores,
-    trace_tags,
+    trace_has_tag,
     traces,
 )
 
@@ -169,15 +169,7 @@ def trace_conditions(project_id: str, f: TraceFilter | None) -> list[ColumnEleme
         cond.append(traces.c.session_id.is_not(None) if f.has_session else traces.c.session_id.is_(None))
     # "All of these tags": one indexed EXISTS per tag on trace_tags' primary key.
     for tag in dict.fromkeys(f.tags):
-        cond.append(
-            exists(
-                select(trace_tags.c.trace_id).where(
-                    trace_tags.c.project_id == project_id,
-                    trace_tags.c.tag == tag,
-                    trace_tags.c.trace_id == traces.c.id,
-                )
-            )
-        )
+        cond.append(trace_has_tag(project_id, tag))
     return cond
 
 

@@ -27,9 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Connection, exists, func, select, text
+from sqlalchemy import ColumnElement, Connection, func, select, text
 
-from interactiveai.server.storage.schema import observations, observations_of_traces, trace_tags, traces
+from interactiveai.server.storage.schema import observations, observations_of_traces, trace_has_tag, traces
 
 Granularity = Literal["minute", "hour", "day", "week"]
 GRANULARITIES: dict[str, int] = {
@@ -122,14 +122,7 @@ def bucket_starts(f: MetricsFilter, granularity: Granularity) -> list[int]:
 
 def _tag_conditions(project_id: str, tags: Sequence[str]) -> list[ColumnElement[bool]]:
     # "All of these tags": one indexed EXISTS per tag, as the trace list does.
-    return [
-        exists(
-            select(trace_tags.c.trace_id).where(
-                trace_tags.c.project_id == project_id, trace_tags.c.tag == tag, trace_tags.c.trace_id == traces.c.id
-            )
-        )
-        for tag in dict.fromkeys(tags)
-    ]
+    return [trace_has_tag(project_id, tag) for tag in dict.fromkeys(tags)]
 
 
 def _any(column: Any, values: Sequence[str]) -> list[ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.metrics_base import (
@@ -26,7 +26,7 @@ from interactiveai.server.query.metrics_base import (
     check_granularity,
     percentiles,
 )
-from interactiveai.server.storage.schema import observations, trace_tags, traces
+from interactiveai.server.storage.schema import observations, trace_has_tag, traces
 
 MAX_ROW_LIMIT = 1000
 _o, _t = observations.c, traces.c
@@ -246,14 +246,7 @@ def _compare(column: Any, operator: str, value: Any) -> ColumnElement[bool]:
 
 
 def _tags_condition(project_id: str, f: Filter) -> ColumnElement[bool]:
-    def has(tag: str) -> ColumnElement[bool]:
-        return exists(
-            select(trace_tags.c.trace_id).where(
-                trace_tags.c.project_id == project_id, trace_tags.c.tag == tag, trace_tags.c.trace_id == _t.id
-            )
-        )
-
-    conds = [has(str(v)) for v in f.value]
+    conds = [trace_has_tag(project_id, str(v)) for v in f.value]
     if not conds:  # an empty list matches everything for all of / none of, nothing for any of
         return _t.id.is_not(None) if f.operator != "any of" else _t.id.is_(None)
     if f.operator == "all of":

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    exists,
     select,
     text,
     tuple_,
@@ -137,13 +138,18 @@ traces = Table(
     Index("ix_traces_project_env", "project_id", "environment", "timestamp_us"),
 )
 
-# One row per (trace, tag) so that "has all of these tags" is an index lookup, not a scan.
+# One row per (trace, tag) so that "has all of these tags" is an index lookup, not a scan. Keyed
+# like observations (below): after the tag, the trace's creation time, so new rows append at the
+# end of each tag's range; no rowid on SQLite, the key is the whole row.
 trace_tags = Table(
     "trace_tags",
     metadata,
-    Column("project_id", ID, primary_key=True),
-    Column("tag", String(200), primary_key=True),
-    Column("trace_id", ID, primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("tag", String(200), nullable=False),
+    Column("trace_id", ID, nullable=False),
+    Column("trace_created_at_us", BigInteger, nullable=False),  # the trace row's created_at_us
+    PrimaryKeyConstraint("project_id", "tag", "trace_created_at_us", "trace_id"),
+    sqlite_with_rowid=False,
 )
 
 # Observations are keyed by their trace's creation time before the (random) trace id. Traces are
@@ -218,6 +224,27 @@ def observations_of_trace(project_id: str, trace_id: str) -> ColumnElement[bool]
         observations.c.project_id == project_id,
         observations.c.trace_created_at_us == created.scalar_subquery(),
         observations.c.trace_id == trace_id,
+    )
+
+
+def trace_has_tag(project_id: str, tag: str) -> ColumnElement[bool]:
+    """For a query over ``traces``: the row has this tag (one primary-key probe per trace)."""
+    return exists(
+        select(trace_tags.c.trace_id).where(
+            trace_tags.c.project_id == project_id,
+            trace_tags.c.tag == tag,
+            trace_tags.c.trace_created_at_us == traces.c.created_at_us,
+            trace_tags.c.trace_id == traces.c.id,
+        )
+    )
+
+
+def tags_of_traces(project_id: str, *trace_conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The trace_tags rows of the project's traces that match conditions on the traces table."""
+    keys = select(traces.c.created_at_us, traces.c.id).where(traces.c.project_id == project_id, *trace_conditions)
+    return and_(
+        trace_tags.c.project_id == project_id,
+        tuple_(trace_tags.c.trace_created_at_us, trace_tags.c.trace_id).in_(keys),
     )
 
 
