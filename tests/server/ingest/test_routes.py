@@ -144,6 +144,28 @@ def test_json_bad_ids_and_shapes(ingest: Ingest) -> None:
     _still_serving(ingest)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"arrayValue": "x"},
+        {"arrayValue": {"values": "x"}},
+        {"arrayValue": {"values": [{"kvlistValue": 3}]}},
+        {"kvlistValue": 3},
+        {"kvlistValue": {"values": [1, 2]}},
+        {"doubleValue": "abc"},
+        {"intValue": {"x": 1}},
+        {"intValue": "12abc"},
+    ],
+)
+def test_json_attribute_values_of_the_wrong_shape_are_400(ingest: Ingest, value: dict[str, Any]) -> None:
+    """OTLP/JSON is attacker-controlled: a value of the wrong shape is a 400 that says where, not a 500."""
+    _, _, resources = _one_span()
+    document = json_document(resources)
+    document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"] = [{"key": "k", "value": value}]
+    assert "span 0" in _bad_request(ingest, orjson.dumps(document), JSON)
+    _still_serving(ingest)
+
+
 def test_garbage_protobuf_is_400(ingest: Ingest) -> None:
     assert "protobuf" in _bad_request(ingest, b"\xff\xff\xff\xff garbage \x00\x01", PROTOBUF)
     _still_serving(ingest)

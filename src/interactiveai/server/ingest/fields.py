@@ -157,7 +157,7 @@ def time_us(value: Any) -> int | None:
             return parse_iso_to_us(value)
         except ValueError:
             return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1e20:  # finite, sane
         if value > 1e17:
             return int(value // 1000)  # nanoseconds
         if value > 1e14:

@@ -306,12 +306,17 @@ def _json_value(value: Any, where: str) -> Any:
         return bool(value["boolValue"])
     if "doubleValue" in value:
         raw = value["doubleValue"]
-        return float(raw) if isinstance(raw, (int, float, str)) and not isinstance(raw, bool) else None
+        if not isinstance(raw, (int, float, str)) or isinstance(raw, bool):
+            return None
+        try:
+            return float(raw)  # also "NaN" and "Infinity", as the OTLP/JSON mapping writes them
+        except ValueError:
+            raise OtlpError(f"{where}: doubleValue must be a number, got {str(raw)[:40]!r}") from None
     if "arrayValue" in value:
-        inner = value["arrayValue"] or {}
+        inner = _obj(value["arrayValue"] or {}, where + " arrayValue")
         return [_json_value(v, where) for v in _list(inner.get("values"), where)]
     if "kvlistValue" in value:
-        inner = value["kvlistValue"] or {}
+        inner = _obj(value["kvlistValue"] or {}, where + " kvlistValue")
         return _json_attributes(inner.get("values"), where)
     if "bytesValue" in value:
         return value["bytesValue"]

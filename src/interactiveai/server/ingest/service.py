@@ -71,7 +71,14 @@ class IngestService:
     def prepare(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> list[MappedSpan]:
         """Decompress, decode and map one request body (blocking; call from a worker thread)."""
         raw = decompress(body, encoding, self.settings.max_body_bytes)
-        spans = decode_protobuf(raw) if protobuf else decode_json(raw)
+        try:
+            spans = decode_protobuf(raw) if protobuf else decode_json(raw)
+        except OtlpError:
+            raise
+        except Exception as exc:
+            # A shape the decoder did not foresee is still the client's input: a 400, never a 500.
+            logger.exception("could not decode an export")
+            raise OtlpError(f"the export could not be decoded ({type(exc).__name__}: {exc})") from None
         pricing = self.pricing
         try:
             return _map_all(spans, project_id, pricing)
