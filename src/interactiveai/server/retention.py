@@ -7,11 +7,12 @@ lock on SQLite) is never held up for long.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.storage.schema import (
@@ -19,7 +20,6 @@ from interactiveai.server.storage.schema import (
     observations_of_traces,
     projects,
     scores,
-    tags_of_traces,
     trace_tags,
     traces,
 )
@@ -42,10 +42,45 @@ def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
     with engine.begin() as conn:
         # observations and tags first: they are found through their trace rows (schema.py)
         conn.execute(delete(observations).where(observations_of_traces(project_id, traces.c.id.in_(ids))))
-        conn.execute(delete(trace_tags).where(tags_of_traces(project_id, traces.c.id.in_(ids))))
+        _delete_tags(conn, project_id, ids)
         conn.execute(delete(scores).where((scores.c.project_id == project_id) & (scores.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)
+
+
+_DELETE_TAG = delete(trace_tags).where(
+    trace_tags.c.project_id == bindparam("p"),
+    trace_tags.c.tag == bindparam("tag"),
+    trace_tags.c.trace_created_at_us == bindparam("created"),
+    trace_tags.c.trace_id == bindparam("trace"),
+)
+
+
+def _delete_tags(conn: Connection, project_id: str, ids: Sequence[str]) -> None:
+    """Tag rows by their full key: the traces' own tags list says which rows exist.
+
+    (By trace alone, the (project_id, tag, …) key would have to be searched tag by tag.)
+    """
+    found = conn.execute(
+        select(traces.c.id, traces.c.created_at_us, traces.c.tags).where(
+            traces.c.project_id == project_id, traces.c.id.in_(ids)
+        )
+    )
+    keys = [
+        {"p": project_id, "tag": tag, "created": created, "trace": trace_id}
+        for trace_id, created, tags in found
+        for tag in _tag_list(tags)
+    ]
+    if keys:
+        conn.execute(_DELETE_TAG, keys)
+
+
+def _tag_list(tags: str | None) -> list[str]:
+    try:
+        value = json.loads(tags or "[]")
+    except ValueError:
+        return []
+    return [tag for tag in value if isinstance(tag, str)] if isinstance(value, list) else []
 
 
 def delete_traces_before(engine: Engine, project_id: str, cutoff_us: int, *, limit: int | None = None) -> int:

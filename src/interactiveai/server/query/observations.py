@@ -8,7 +8,7 @@ from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
-from interactiveai.server.storage.schema import observations, observations_of_trace
+from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_trace
 
 
 def list_observations(
@@ -27,9 +27,9 @@ def list_observations(
     """
     check_page(page, limit)
     conditions = observation_conditions(project_id, filters)
-    query = (
-        select(observations).where(*conditions).order_by(observations.c.start_time_us.desc(), observations.c.id.desc())
-    )
+    # a trace's observations are read by primary key, not by walking the project's time index
+    start_time = START_TIME_IN_TRACE if filters and filters.trace_id else observations.c.start_time_us
+    query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
     count = count_rows(observations, conditions) if with_total else None
     return fetch_page(db, query, observation_from_row, page=page, limit=limit, count=count)
 

@@ -30,6 +30,7 @@ from interactiveai.server.query.records import (
 )
 from interactiveai.server.query.scores import scores_for_trace
 from interactiveai.server.storage.schema import (
+    START_TIME_IN_TRACE,
     observations,
     observations_of_trace,
     observations_of_traces,
@@ -114,7 +115,7 @@ def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[O
     query = (
         select(observations)
         .where(observations_of_trace(project_id, trace_id))
-        .order_by(observations.c.start_time_us, observations.c.id)
+        .order_by(START_TIME_IN_TRACE, observations.c.id)
     )
     return fetch_all(db, query, observation_from_row)
 

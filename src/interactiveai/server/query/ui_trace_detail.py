@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from interactiveai.server.storage.schema import models, observations, observations_of_trace, traces
+from interactiveai.server.storage.schema import START_TIME_IN_TRACE, models, observations, observations_of_trace, traces
 
 MAX_OBSERVATIONS = 20_000  # beyond this the page shows a truncation notice
 
@@ -68,7 +68,7 @@ def get_compact_observations(
             observations.c.status_message.is_not(None),
         )
         .where(observations_of_trace(project_id, trace_id))
-        .order_by(observations.c.start_time_us, observations.c.id)
+        .order_by(START_TIME_IN_TRACE, observations.c.id)
         .limit(limit)
     )
     with engine.connect() as conn:
