@@ -17,7 +17,6 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from interactiveai.server.clock import now_us
 from interactiveai.server.storage.schema import (
     observations,
-    observations_of_traces,
     projects,
     scores,
     trace_tags,
@@ -41,13 +40,17 @@ def delete_traces(engine: Engine, project_id: str, trace_ids: Iterable[str]) -> 
 def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
     with engine.begin() as conn:
         # observations and tags first: they are found through their trace rows (schema.py)
-        conn.execute(delete(observations).where(observations_of_traces(project_id, traces.c.id.in_(ids))))
-        _delete_tags(conn, project_id, ids)
+        _delete_observations_and_tags(conn, project_id, ids)
         conn.execute(delete(scores).where((scores.c.project_id == project_id) & (scores.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)
 
 
+_DELETE_OBSERVATIONS = delete(observations).where(
+    observations.c.project_id == bindparam("p"),
+    observations.c.trace_created_at_us == bindparam("created"),
+    observations.c.trace_id == bindparam("trace"),
+)
 _DELETE_TAG = delete(trace_tags).where(
     trace_tags.c.project_id == bindparam("p"),
     trace_tags.c.tag == bindparam("tag"),
@@ -56,23 +59,25 @@ _DELETE_TAG = delete(trace_tags).where(
 )
 
 
-def _delete_tags(conn: Connection, project_id: str, ids: Sequence[str]) -> None:
-    """Tag rows by their full key: the traces' own tags list says which rows exist.
-
-    (By trace alone, the (project_id, tag, …) key would have to be searched tag by tag.)
-    """
+def _delete_observations_and_tags(conn: Connection, project_id: str, ids: Sequence[str]) -> None:
+    """Both by key, trace by trace: the trace rows give each key's prefix and list the tags."""
     found = conn.execute(
         select(traces.c.id, traces.c.created_at_us, traces.c.tags).where(
             traces.c.project_id == project_id, traces.c.id.in_(ids)
         )
+    ).all()
+    if not found:
+        return
+    conn.execute(
+        _DELETE_OBSERVATIONS, [{"p": project_id, "created": created, "trace": tid} for tid, created, _ in found]
     )
-    keys = [
-        {"p": project_id, "tag": tag, "created": created, "trace": trace_id}
-        for trace_id, created, tags in found
+    tag_keys = [
+        {"p": project_id, "tag": tag, "created": created, "trace": tid}
+        for tid, created, tags in found
         for tag in _tag_list(tags)
     ]
-    if keys:
-        conn.execute(_DELETE_TAG, keys)
+    if tag_keys:
+        conn.execute(_DELETE_TAG, tag_keys)
 
 
 def _tag_list(tags: str | None) -> list[str]:

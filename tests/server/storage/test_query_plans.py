@@ -40,8 +40,8 @@ def captured(engine: Any) -> Iterator[list[tuple[str, Any]]]:
 
 
 def unindexed(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
-    """Plan lines that read observations or trace_tags by more than their key: a scan, or an
-    index searched on ``project_id`` alone (the whole project)."""
+    """Plan lines that read observations or trace_tags by more than one trace's (or one row's) key:
+    a scan, or a search that does not reach the trace id (or the observation id)."""
     found = []
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
@@ -50,7 +50,8 @@ def unindexed(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
                 detail = row[-1]
                 if "observations" not in detail and "trace_tags" not in detail:
                     continue
-                if detail.startswith("SCAN") or detail.endswith("(project_id=?)"):
+                keyed = "trace_id=?" in detail or "AND id=?" in detail
+                if detail.startswith("SCAN") or (detail.startswith("SEARCH") and not keyed):
                     found.append(f"{detail}  <-  {statement[:160]}")
     return found
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, FromClause, Table, select
 
 from interactiveai.server.query._db import Db, connect, count_rows, fetch_all, fetch_one
 from interactiveai.server.query.filters import (
@@ -30,10 +30,10 @@ from interactiveai.server.query.records import (
 )
 from interactiveai.server.query.scores import scores_for_trace
 from interactiveai.server.storage.schema import (
+    OBSERVATIONS_OF_TRACE_ROW,
     START_TIME_IN_TRACE,
     observations,
     observations_of_trace,
-    observations_of_traces,
     scores,
     traces,
 )
@@ -135,20 +135,16 @@ def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]
     return _ids_by_trace(
         db,
         observations,
-        observations.c.start_time_us,
+        traces.join(observations, OBSERVATIONS_OF_TRACE_ROW),
         trace_ids,
-        lambda ids: observations_of_traces(project_id, traces.c.id.in_(ids)),
+        lambda ids: (traces.c.project_id == project_id) & traces.c.id.in_(ids),
     )
 
 
 def score_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Score ids per trace (by timestamp), for the traces of one page."""
     return _ids_by_trace(
-        db,
-        scores,
-        scores.c.timestamp_us,
-        trace_ids,
-        lambda ids: (scores.c.project_id == project_id) & scores.c.trace_id.in_(ids),
+        db, scores, scores, trace_ids, lambda ids: (scores.c.project_id == project_id) & scores.c.trace_id.in_(ids)
     )
 
 
@@ -158,20 +154,23 @@ _IN_CHUNK = 500  # bound-parameter lists stay far below both engines' limits (a 
 def _ids_by_trace(
     db: Db,
     table: Table,
-    time_column: ColumnElement[Any],
+    source: FromClause,
     trace_ids: Sequence[str],
     of_traces: Callable[[list[str]], ColumnElement[bool]],
 ) -> dict[str, list[str]]:
-    """The ids of a table's rows (observations or scores) per trace, by ``time_column`` then id.
+    """The ids of a table's rows (observations or scores) per trace, by time then id.
 
-    ``of_traces`` selects the table's rows of a list of trace ids, the project included.
+    ``source`` is the table or a join that reaches it; ``of_traces`` selects the rows of a list of
+    trace ids in it, the project included.
     """
+    time_column = table.c.start_time_us if table is observations else table.c.timestamp_us
     result: dict[str, list[str]] = {t: [] for t in trace_ids}
     unique = list(result)
     with connect(db) as conn:
         for start in range(0, len(unique), _IN_CHUNK):
             query = (
                 select(table.c.trace_id, table.c.id)
+                .select_from(source)
                 .where(of_traces(unique[start : start + _IN_CHUNK]))
                 .order_by(table.c.trace_id, time_column, table.c.id)
             )

@@ -239,6 +239,14 @@ def trace_has_tag(project_id: str, tag: str) -> ColumnElement[bool]:
     )
 
 
+# Observations to their trace row on the whole key: joined from traces, each trace's observations
+# are one primary-key range (a row-value IN over several traces uses only the key's first column).
+OBSERVATIONS_OF_TRACE_ROW = and_(
+    observations.c.project_id == traces.c.project_id,
+    observations.c.trace_created_at_us == traces.c.created_at_us,
+    observations.c.trace_id == traces.c.id,
+)
+
 # Order for the observations of one trace. SQLite keeps no statistics unless ANALYZE runs, and
 # without them it walks the whole project's (project_id, start_time_us) index to avoid a sort
 # rather than read the trace's few rows by primary key; "+ 0" takes that index out of the race.
