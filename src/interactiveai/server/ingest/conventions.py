@@ -3,7 +3,8 @@
 Conventions, first match wins per field (exact names in keys.py and the reference research
 §2.3): ours (``interactiveai.*``), the reference SDK's (``langfuse.*``), OTel GenAI (``gen_ai.*``
 attributes and events), OpenInference (``openinference.*``, ``input.value``, ``llm.*``),
-OpenLLMetry (``traceloop.*``, flattened ``gen_ai.prompt.N.*``) and MLflow (``mlflow.*``).
+OpenLLMetry (``traceloop.*``, flattened ``gen_ai.prompt.N.*``), MLflow (``mlflow.*``) and the
+Vercel AI SDK (``ai.*``, read only for spans of its instrumentation scope ``ai``).
 
 Facts that come from the resource (environment, release, version, trace metadata) are derived
 once per resource and shared by all of its spans.
@@ -17,7 +18,13 @@ import orjson
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest import fields
-from interactiveai.server.ingest.keys import TRACE_META_PREFIXES, Scan, consumed
+from interactiveai.server.ingest.keys import (
+    AI_MODEL_RANK,
+    TRACE_META_PREFIXES,
+    VERCEL_FAMILIES,
+    Scan,
+    consumed_sets,
+)
 from interactiveai.server.ingest.messages import (
     decode_value,
     events_io,
@@ -29,7 +36,7 @@ from interactiveai.server.ingest.messages import (
 from interactiveai.server.ingest.otlp import Resource, Span
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan, TraceFacts
-from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, token_columns
+from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, token_columns, vercel_usage
 
 _FIRST_PARTY_SCOPES = ("interactiveai", "langfuse")
 _AGENT_OPERATIONS = frozenset({"invoke_agent", "agent_step"})  # their children carry the usage
@@ -51,6 +58,10 @@ _TRACE_SLOTS = frozenset(
     }
 )
 _TRACE_OBS_META = frozenset({"langfuse_user_id", "langfuse_session_id", "langfuse_tags"})
+# Vercel ai.telemetry.metadata.* keys that are trace facts (or a prompt link), not observation metadata
+_TELEMETRY_TRACE = frozenset({"userId", "sessionId", "tags"})
+_TELEMETRY_NOT_METADATA = frozenset({*_TELEMETRY_TRACE, "langfusePrompt"})
+_MODEL_CALLS = frozenset({"GENERATION", "EMBEDDING"})
 # Third-party attributes copied into metadata are capped: they are for inspection, not storage.
 _MAX_EXTRA_ATTRIBUTES = 64
 _MAX_EXTRA_CHARS = 2_000
@@ -86,9 +97,14 @@ def _resource_facts(resource: Resource) -> dict[str, Any]:
     return facts
 
 
-def _input_output(span: Span, scan: Scan) -> tuple[Any, Any]:
+def _input_output(span: Span, scan: Scan, vercel: bool) -> tuple[Any, Any]:
     inp: Any = scan.found.get("input")
     out: Any = scan.found.get("output")
+    if vercel:
+        if inp is None:
+            inp = scan.found.get("ai_input")
+        if out is None:
+            out = _vercel_output(scan)
     if inp is not None and out is not None:
         return inp, out
     ev_in, ev_out = events_io(span.events) if span.events else (None, None)
@@ -120,6 +136,45 @@ def _input_output(span: Span, scan: Scan) -> tuple[Any, Any]:
     return inp, out
 
 
+def _vercel_output(scan: Scan) -> Any:
+    get = scan.found.get
+    text = get("ai_response_text")
+    calls = get("ai_response_tool_calls")
+    if text is not None:
+        if calls is None:
+            return text
+        return {"role": "assistant", "content": text, "tool_calls": maybe_json(calls)}
+    return _first_present(lambda: get("ai_output"), lambda: calls, lambda: get("ai_result_tool_calls"))
+
+
+def _vercel_parameters(scan: Scan) -> str | None:
+    """The fixed parameter object of the reference for scope ``ai``, from the attributes present."""
+    get = scan.found.get
+    params = scan.params
+    provider = _object(get("ai_provider_metadata"))
+    openai = provider.get("openai") if provider else None
+    tier = openai.get("serviceTier") if isinstance(openai, dict) else None
+    values = {
+        "maxSteps": get("ai_max_steps"),
+        "toolChoice": get("ai_tool_choice"),
+        "maxTokens": params.get("max_tokens"),
+        "finishReason": get("ai_finish_reason"),
+        "system": get("ai_system"),
+        "maxRetries": get("ai_max_retries"),
+        "mode": get("ai_mode"),
+        "temperature": params.get("temperature"),
+        "service_tier": tier if tier is not None else params.get("service_tier"),
+    }
+    chosen = {key: _scalar(value) for key, value in values.items() if value is not None}
+    return _dumps(chosen) if chosen else None
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return orjson.dumps(value, option=_DUMP_OPTIONS, default=str).decode()
+    return value
+
+
 def _gen_ai_messages(scan: Scan) -> Any:
     messages = maybe_json(scan.found.get("gen_ai_input"))
     instructions = scan.found.get("system_instructions")
@@ -134,14 +189,16 @@ def _first_present(*sources: Any) -> Any:
     return None
 
 
-def _model_parameters(scan: Scan) -> str | None:
+def _model_parameters(scan: Scan, vercel: bool) -> str | None:
     declared = scan.found.get("model_parameters")
     if declared is not None:
         return json_text(declared)
+    if vercel:
+        return _vercel_parameters(scan)
     return _dumps(scan.params) if scan.params else None
 
 
-def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any]) -> dict[str, Any]:
+def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any], vercel: bool) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     found = scan.found
     for slot in _METADATA_SLOTS:
@@ -155,11 +212,16 @@ def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any
         decoded = maybe_json(found["metadata_plain"])
         if isinstance(decoded, dict):
             metadata.update(decoded)
+    if scan.telemetry:
+        for key, value in scan.telemetry.items():
+            if key not in _TELEMETRY_NOT_METADATA:
+                metadata[key] = value
     metadata.update(scan.obs_meta)
     if not first_party:
         extra: dict[str, Any] = {}
+        known, families = consumed_sets(vercel)
         for key, value in span.attributes.items():
-            if consumed(key):
+            if key in known or key.startswith(families):  # keys.consumed, inlined: once per attribute
                 continue
             if len(extra) >= _MAX_EXTRA_ATTRIBUTES:
                 break
@@ -172,16 +234,19 @@ def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any
 
 def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     attrs = span.attributes
-    scan = Scan(attrs)
+    vercel = span.scope.name == "ai"  # keys.VERCEL_SCOPE, a literal on the hot path
+    scan = Scan(attrs, VERCEL_FAMILIES) if vercel else Scan(attrs)
     get = scan.found.get
     resource = _resource_facts(span.resource)
     first_party = span.scope.name.startswith(_FIRST_PARTY_SCOPES) or "type" in scan.found
 
     model = fields.text(get("model"))
+    # ai.model.id names the model of a Vercel span without making it a generation (its outer spans)
+    has_model = model is not None and scan.ranks["model"] != AI_MODEL_RANK
     provided_usage = _object(get("usage"))
     legacy = attrs.get("langfuse.observation.type") == "span" and "interactiveai.observation.type" not in attrs
     obs_type = fields.observation_type(
-        scan, model is not None, legacy and (model is not None or bool(provided_usage) or bool(scan.usage))
+        scan, has_model, legacy and (has_model or bool(provided_usage) or bool(scan.usage)), vercel
     )
     agent_operation = str(get("operation")) in _AGENT_OPERATIONS
 
@@ -190,6 +255,11 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     if not agent_operation:
         if provided_usage is not None:
             usage = normalise_usage(provided_usage)
+        elif vercel and obs_type in _MODEL_CALLS:
+            # The SDK's own ai.usage.* are read on its model calls only: the outer ai.generateText
+            # (etc.) span repeats its children's counts, and a trace sums its observations.
+            provider_metadata = _object(get("ai_provider_metadata"))
+            usage = normalise_usage(vercel_usage(scan.usage, scan.found, provider_metadata), inclusive=True)
         elif scan.usage:
             usage = normalise_usage(scan.usage, inclusive=True)
         cost_object = _object(get("cost"))
@@ -202,12 +272,17 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     if not start_us:
         start_us = end_us or now_us()
     cost = pricing.cost(project_id, model, usage, provided_cost, start_us)
-    inp, out = _input_output(span, scan)
+    inp, out = _input_output(span, scan, vercel)
     input_tokens, output_tokens, total_tokens = token_columns(usage)
     environment = fields.environment(get("environment") or resource["environment"])
     version = fields.text(get("version")) or resource["version"]
     completion_start = get("completion_start")
+    completion_start_us = fields.time_us(completion_start) if completion_start is not None else None
     tool_name = fields.text(get("tool_name")) if obs_type == "TOOL" else None
+    if vercel:
+        tool_name = tool_name or _vercel_name(scan, attrs)
+        if completion_start_us is None and "ai_first_chunk" in scan.found:
+            completion_start_us = fields.offset_us(start_us, scan.found["ai_first_chunk"])
     row: dict[str, Any] = {
         "trace_id": span.trace_id,
         "id": span.span_id,
@@ -217,16 +292,16 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "name": tool_name or fields.text(span.name),
         "start_time_us": start_us,
         "end_time_us": max(end_us, start_us) if end_us else None,
-        "completion_start_time_us": fields.time_us(completion_start) if completion_start is not None else None,
+        "completion_start_time_us": completion_start_us,
         "level": fields.level(scan, span.status_code),
         "status_message": fields.text(get("status_message")) or fields.text(span.status_message),
         "version": version,
         "environment": environment,
         "input": json_text(inp),
         "output": json_text(out),
-        "metadata": _dumps(_metadata(span, scan, first_party, resource)),
+        "metadata": _dumps(_metadata(span, scan, first_party, resource, vercel)),
         "model": model,
-        "model_parameters": None if agent_operation else _model_parameters(scan),
+        "model_parameters": None if agent_operation else _model_parameters(scan, vercel),
         "usage_details": _dumps(usage),
         "cost_details": _dumps(cost.details),
         "input_tokens": input_tokens,
@@ -243,11 +318,27 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     return MappedSpan(row, _trace_facts(span, scan, resource, environment, version))
 
 
+def _vercel_name(scan: Scan, attrs: dict[str, Any]) -> str | None:
+    """``ai.toolCall.name`` › ``ai.telemetry.functionId:ai.operationId`` (else the span name)."""
+    tool = fields.text(scan.found.get("ai_tool_name"))
+    if tool:
+        return tool
+    function_id = fields.text(scan.found.get("ai_function_id"))
+    operation = fields.text(attrs.get("ai.operationId"))
+    return f"{function_id}:{operation}" if function_id and operation else None
+
+
 def _trace_facts(span: Span, scan: Scan, resource: dict[str, Any], environment: str, version: str | None) -> TraceFacts:
     get = scan.found.get
     meta = scan.trace_meta
     obs_meta = scan.obs_meta
-    if not meta and scan.found.keys().isdisjoint(_TRACE_SLOTS) and obs_meta.keys().isdisjoint(_TRACE_OBS_META):
+    telemetry = scan.telemetry
+    if (
+        not meta
+        and scan.found.keys().isdisjoint(_TRACE_SLOTS)
+        and obs_meta.keys().isdisjoint(_TRACE_OBS_META)
+        and (telemetry is None or telemetry.keys().isdisjoint(_TELEMETRY_TRACE))
+    ):
         # Most spans say nothing about their trace: only the resource's and the span's own facts.
         return TraceFacts(
             is_root=span.parent_id is None,
@@ -265,20 +356,30 @@ def _trace_facts(span: Span, scan: Scan, resource: dict[str, Any], environment: 
         trace_metadata.update(meta)
     public = get("public")
     as_root = get("as_root")
+    telemetry = telemetry or {}
     return TraceFacts(
         is_root=span.parent_id is None or (as_root is not None and fields.truthy(as_root)),
         name=fields.text(get("trace_name")),
         input=json_text(get("trace_input")),
         output=json_text(get("trace_output")),
-        user_id=fields.text(get("user") or obs_meta.get("langfuse_user_id") or meta.get("langfuse_user_id")),
+        user_id=fields.text(
+            get("user") or obs_meta.get("langfuse_user_id") or meta.get("langfuse_user_id") or telemetry.get("userId")
+        ),
         session_id=fields.text(
-            get("session") or obs_meta.get("langfuse_session_id") or meta.get("langfuse_session_id")
+            get("session")
+            or obs_meta.get("langfuse_session_id")
+            or meta.get("langfuse_session_id")
+            or telemetry.get("sessionId")
         ),
         release=fields.text(get("release")) or resource["release"],
         version=version,
         environment=environment,
         tags=fields.tags(
-            get("tags") or obs_meta.get("langfuse_tags") or meta.get("langfuse_tags") or get("tags_openinference")
+            get("tags")
+            or obs_meta.get("langfuse_tags")
+            or meta.get("langfuse_tags")
+            or telemetry.get("tags")
+            or get("tags_openinference")
         ),
         metadata=trace_metadata,
         public=None if public is None else fields.truthy(public),

@@ -24,6 +24,7 @@ SLOTS: dict[str, tuple[str, ...]] = {
         "interactiveai.observation.model.name",
         "langfuse.observation.model.name",
         "gen_ai.response.model",
+        "ai.model.id",  # Vercel AI SDK; alone it does not make a span a generation (AI_MODEL_RANK)
         "gen_ai.request.model",
         "llm.response.model",
         "llm.model_name",
@@ -87,7 +88,36 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "trace_metadata_whole": ("langfuse.trace.metadata",),
 }
 
+# Vercel AI SDK (instrumentation scope ``ai``): read only for spans of that scope.
+VERCEL_SCOPE = "ai"
+VERCEL_SLOTS: dict[str, tuple[str, ...]] = {
+    "ai_operation": ("ai.operationId", "operation.name"),  # operation.name may end in " <functionId>"
+    "ai_function_id": ("ai.telemetry.functionId",),
+    "ai_input": ("ai.prompt.messages", "ai.prompt", "ai.toolCall.args"),
+    "ai_response_text": ("ai.response.text",),
+    "ai_output": ("ai.result.text", "ai.toolCall.result", "ai.response.object", "ai.result.object"),
+    "ai_response_tool_calls": ("ai.response.toolCalls",),
+    "ai_result_tool_calls": ("ai.result.toolCalls",),
+    "ai_tool_name": ("ai.toolCall.name",),
+    "ai_tool_call_id": ("ai.toolCall.id",),
+    "ai_usage_input": ("ai.usage.inputTokens", "ai.usage.promptTokens"),
+    "ai_usage_output": ("ai.usage.outputTokens", "ai.usage.completionTokens"),
+    "ai_usage_total": ("ai.usage.tokens", "ai.usage.totalTokens"),
+    "ai_usage_cached": ("ai.usage.cachedInputTokens",),
+    "ai_usage_reasoning": ("ai.usage.reasoningTokens",),
+    "ai_provider_metadata": ("ai.response.providerMetadata",),
+    "ai_max_steps": ("ai.settings.maxSteps",),
+    "ai_max_retries": ("ai.settings.maxRetries",),
+    "ai_mode": ("ai.settings.mode",),
+    "ai_tool_choice": ("ai.prompt.toolChoice",),
+    "ai_finish_reason": ("gen_ai.response.finish_reasons", "gen_ai.finishReason"),
+    "ai_system": ("gen_ai.system", "ai.model.provider"),
+    "ai_first_chunk": ("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"),
+}
+SLOTS.update(VERCEL_SLOTS)
+
 KEYS: dict[str, tuple[str, int]] = {key: (slot, rank) for slot, keys in SLOTS.items() for rank, key in enumerate(keys)}
+AI_MODEL_RANK = KEYS["ai.model.id"][1]
 
 OBS_META_PREFIXES = ("interactiveai.observation.metadata.", "langfuse.observation.metadata.", "langfuse.metadata.")
 TRACE_META_PREFIXES = ("interactiveai.trace.metadata.", "langfuse.trace.metadata.")
@@ -103,19 +133,46 @@ FAMILIES = (
     "llm.input_messages.",
     "llm.output_messages.",
 )
+TELEMETRY_PREFIX = "ai.telemetry.metadata."
+VERCEL_FAMILIES = (*FAMILIES, TELEMETRY_PREFIX)
+# Keys mapped for every scope: the Vercel ones are kept as metadata on spans of other scopes.
+PLAIN_KEYS = frozenset(KEYS) - {key for keys in VERCEL_SLOTS.values() for key in keys}
+ALL_KEYS = frozenset(KEYS)
 
 
-def consumed(key: str) -> bool:
-    """Whether mapping uses this attribute (the rest is kept as metadata for third-party spans)."""
-    return key in KEYS or key.startswith(FAMILIES)
+def consumed(key: str, vercel: bool = False) -> bool:
+    """Whether mapping uses this attribute (the rest is kept as metadata for third-party spans).
+
+    The mapping's metadata loop inlines this test with ``consumed_sets``.
+    """
+    known, families = consumed_sets(vercel)
+    return key in known or key.startswith(families)
+
+
+def consumed_sets(vercel: bool) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(keys, prefixes) that ``consumed`` tests for a span of the Vercel scope or of another one."""
+    return (ALL_KEYS, VERCEL_FAMILIES) if vercel else (PLAIN_KEYS, FAMILIES)
 
 
 class Scan:
     """A span's attributes sorted into slots and families."""
 
-    __slots__ = ("found", "obs_meta", "trace_meta", "usage", "params", "prompt", "completion", "oi_in", "oi_out")
+    __slots__ = (
+        "found",
+        "ranks",
+        "obs_meta",
+        "trace_meta",
+        "usage",
+        "params",
+        "prompt",
+        "completion",
+        "oi_in",
+        "oi_out",
+        "telemetry",
+    )
 
-    def __init__(self, attrs: dict[str, Any]) -> None:
+    def __init__(self, attrs: dict[str, Any], families: tuple[str, ...] = FAMILIES) -> None:
+        """``families``: VERCEL_FAMILIES for Vercel AI SDK spans, which adds ``ai.telemetry.metadata.*``."""
         found: dict[str, Any] = {}
         ranks: dict[str, int] = {}
         self.obs_meta: dict[str, Any] = {}
@@ -126,6 +183,7 @@ class Scan:
         self.completion: dict[str, Any] = {}
         self.oi_in: dict[str, Any] = {}
         self.oi_out: dict[str, Any] = {}
+        self.telemetry: dict[str, Any] | None = None  # Vercel ai.telemetry.metadata.*, rare: made on demand
         keys = KEYS
         for key, value in attrs.items():
             hit = keys.get(key)
@@ -136,9 +194,10 @@ class Scan:
                 if slot not in found or rank < ranks[slot]:
                     found[slot] = value
                     ranks[slot] = rank
-            elif key.startswith(FAMILIES):
+            elif key.startswith(families):
                 self._family(key, value)
         self.found = found
+        self.ranks = ranks
 
     def get(self, slot: str) -> Any:
         return self.found.get(slot)
@@ -170,5 +229,9 @@ class Scan:
             self.completion[key[18:]] = value
         elif key.startswith("llm.input_messages."):
             self.oi_in[key[19:]] = value
-        else:
+        elif key.startswith("llm.output_messages."):
             self.oi_out[key[20:]] = value
+        else:  # TELEMETRY_PREFIX, only among a Vercel span's families
+            if self.telemetry is None:
+                self.telemetry = {}
+            self.telemetry[key[22:]] = decode_value(value)
