@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from interactiveai.server.clock import now_us
-from interactiveai.server.ingest import fields
+from interactiveai.server.ingest import fields, vercel
 from interactiveai.server.ingest.keys import (
     AI_MODEL_RANK,
     TRACE_META_PREFIXES,
@@ -36,7 +36,7 @@ from interactiveai.server.ingest.messages import (
 from interactiveai.server.ingest.otlp import Resource, Span
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan, TraceFacts
-from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, token_columns, vercel_usage
+from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, token_columns
 
 _FIRST_PARTY_SCOPES = ("interactiveai", "langfuse")
 _AGENT_OPERATIONS = frozenset({"invoke_agent", "agent_step"})  # their children carry the usage
@@ -97,14 +97,14 @@ def _resource_facts(resource: Resource) -> dict[str, Any]:
     return facts
 
 
-def _input_output(span: Span, scan: Scan, vercel: bool) -> tuple[Any, Any]:
+def _input_output(span: Span, scan: Scan, from_vercel: bool) -> tuple[Any, Any]:
     inp: Any = scan.found.get("input")
     out: Any = scan.found.get("output")
-    if vercel:
+    if from_vercel:
         if inp is None:
             inp = scan.found.get("ai_input")
         if out is None:
-            out = _vercel_output(scan)
+            out = vercel.output(scan)
     if inp is not None and out is not None:
         return inp, out
     ev_in, ev_out = events_io(span.events) if span.events else (None, None)
@@ -136,45 +136,6 @@ def _input_output(span: Span, scan: Scan, vercel: bool) -> tuple[Any, Any]:
     return inp, out
 
 
-def _vercel_output(scan: Scan) -> Any:
-    get = scan.found.get
-    text = get("ai_response_text")
-    calls = get("ai_response_tool_calls")
-    if text is not None:
-        if calls is None:
-            return text
-        return {"role": "assistant", "content": text, "tool_calls": maybe_json(calls)}
-    return _first_present(lambda: get("ai_output"), lambda: calls, lambda: get("ai_result_tool_calls"))
-
-
-def _vercel_parameters(scan: Scan) -> str | None:
-    """The fixed parameter object of the reference for scope ``ai``, from the attributes present."""
-    get = scan.found.get
-    params = scan.params
-    provider = _object(get("ai_provider_metadata"))
-    openai = provider.get("openai") if provider else None
-    tier = openai.get("serviceTier") if isinstance(openai, dict) else None
-    values = {
-        "maxSteps": get("ai_max_steps"),
-        "toolChoice": get("ai_tool_choice"),
-        "maxTokens": params.get("max_tokens"),
-        "finishReason": get("ai_finish_reason"),
-        "system": get("ai_system"),
-        "maxRetries": get("ai_max_retries"),
-        "mode": get("ai_mode"),
-        "temperature": params.get("temperature"),
-        "service_tier": tier if tier is not None else params.get("service_tier"),
-    }
-    chosen = {key: _scalar(value) for key, value in values.items() if value is not None}
-    return _dumps(chosen) if chosen else None
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, (list, dict)):
-        return orjson.dumps(value, option=_DUMP_OPTIONS, default=str).decode()
-    return value
-
-
 def _gen_ai_messages(scan: Scan) -> Any:
     messages = maybe_json(scan.found.get("gen_ai_input"))
     instructions = scan.found.get("system_instructions")
@@ -189,16 +150,16 @@ def _first_present(*sources: Any) -> Any:
     return None
 
 
-def _model_parameters(scan: Scan, vercel: bool) -> str | None:
+def _model_parameters(scan: Scan, from_vercel: bool) -> str | None:
     declared = scan.found.get("model_parameters")
     if declared is not None:
         return json_text(declared)
-    if vercel:
-        return _vercel_parameters(scan)
+    if from_vercel:
+        return vercel.model_parameters(scan)
     return _dumps(scan.params) if scan.params else None
 
 
-def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any], vercel: bool) -> dict[str, Any]:
+def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any], from_vercel: bool) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     found = scan.found
     for slot in _METADATA_SLOTS:
@@ -219,7 +180,7 @@ def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any
     metadata.update(scan.obs_meta)
     if not first_party:
         extra: dict[str, Any] = {}
-        known, families = consumed_sets(vercel)
+        known, families = consumed_sets(from_vercel)
         for key, value in span.attributes.items():
             if key in known or key.startswith(families):  # keys.consumed, inlined: once per attribute
                 continue
@@ -234,8 +195,8 @@ def _metadata(span: Span, scan: Scan, first_party: bool, resource: dict[str, Any
 
 def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     attrs = span.attributes
-    vercel = span.scope.name == "ai"  # keys.VERCEL_SCOPE, a literal on the hot path
-    scan = Scan(attrs, VERCEL_FAMILIES) if vercel else Scan(attrs)
+    from_vercel = span.scope.name == "ai"  # keys.VERCEL_SCOPE, a literal on the hot path
+    scan = Scan(attrs, VERCEL_FAMILIES) if from_vercel else Scan(attrs)
     get = scan.found.get
     resource = _resource_facts(span.resource)
     first_party = span.scope.name.startswith(_FIRST_PARTY_SCOPES) or "type" in scan.found
@@ -246,7 +207,10 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     provided_usage = _object(get("usage"))
     legacy = attrs.get("langfuse.observation.type") == "span" and "interactiveai.observation.type" not in attrs
     obs_type = fields.observation_type(
-        scan, has_model, legacy and (has_model or bool(provided_usage) or bool(scan.usage)), vercel
+        scan,
+        has_model,
+        legacy and (has_model or bool(provided_usage) or bool(scan.usage)),
+        vercel.observation_type(scan) if from_vercel else None,
     )
     agent_operation = str(get("operation")) in _AGENT_OPERATIONS
 
@@ -255,11 +219,11 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     if not agent_operation:
         if provided_usage is not None:
             usage = normalise_usage(provided_usage)
-        elif vercel and obs_type in _MODEL_CALLS:
+        elif from_vercel and obs_type in _MODEL_CALLS:
             # The SDK's own ai.usage.* are read on its model calls only: the outer ai.generateText
             # (etc.) span repeats its children's counts, and a trace sums its observations.
-            provider_metadata = _object(get("ai_provider_metadata"))
-            usage = normalise_usage(vercel_usage(scan.usage, scan.found, provider_metadata), inclusive=True)
+            raw = vercel.usage(scan.usage, scan.found, vercel.provider_metadata(scan))
+            usage = normalise_usage(raw, inclusive=True)
         elif scan.usage:
             usage = normalise_usage(scan.usage, inclusive=True)
         cost_object = _object(get("cost"))
@@ -272,15 +236,15 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     if not start_us:
         start_us = end_us or now_us()
     cost = pricing.cost(project_id, model, usage, provided_cost, start_us)
-    inp, out = _input_output(span, scan, vercel)
+    inp, out = _input_output(span, scan, from_vercel)
     input_tokens, output_tokens, total_tokens = token_columns(usage)
     environment = fields.environment(get("environment") or resource["environment"])
     version = fields.text(get("version")) or resource["version"]
     completion_start = get("completion_start")
     completion_start_us = fields.time_us(completion_start) if completion_start is not None else None
     tool_name = fields.text(get("tool_name")) if obs_type == "TOOL" else None
-    if vercel:
-        tool_name = tool_name or _vercel_name(scan, attrs)
+    if from_vercel:
+        tool_name = tool_name or vercel.name(scan, attrs)
         if completion_start_us is None and "ai_first_chunk" in scan.found:
             completion_start_us = fields.offset_us(start_us, scan.found["ai_first_chunk"])
     row: dict[str, Any] = {
@@ -299,9 +263,9 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "environment": environment,
         "input": json_text(inp),
         "output": json_text(out),
-        "metadata": _dumps(_metadata(span, scan, first_party, resource, vercel)),
+        "metadata": _dumps(_metadata(span, scan, first_party, resource, from_vercel)),
         "model": model,
-        "model_parameters": None if agent_operation else _model_parameters(scan, vercel),
+        "model_parameters": None if agent_operation else _model_parameters(scan, from_vercel),
         "usage_details": _dumps(usage),
         "cost_details": _dumps(cost.details),
         "input_tokens": input_tokens,
@@ -316,16 +280,6 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "scope_name": fields.text(span.scope.name),
     }
     return MappedSpan(row, _trace_facts(span, scan, resource, environment, version))
-
-
-def _vercel_name(scan: Scan, attrs: dict[str, Any]) -> str | None:
-    """``ai.toolCall.name`` › ``ai.telemetry.functionId:ai.operationId`` (else the span name)."""
-    tool = fields.text(scan.found.get("ai_tool_name"))
-    if tool:
-        return tool
-    function_id = fields.text(scan.found.get("ai_function_id"))
-    operation = fields.text(attrs.get("ai.operationId"))
-    return f"{function_id}:{operation}" if function_id and operation else None
 
 
 def _trace_facts(span: Span, scan: Scan, resource: dict[str, Any], environment: str, version: str | None) -> TraceFacts:

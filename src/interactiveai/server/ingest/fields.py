@@ -27,15 +27,6 @@ _GEN_AI_OPERATIONS = {
     "create_agent": "AGENT",
     "execute_tool": "TOOL",
 }
-# Vercel AI SDK model calls (ai.operationId); the outer ai.generateText etc. spans stay spans
-_VERCEL_OPERATIONS = {
-    "ai.generateText.doGenerate": "GENERATION",
-    "ai.streamText.doStream": "GENERATION",
-    "ai.generateObject.doGenerate": "GENERATION",
-    "ai.streamObject.doStream": "GENERATION",
-    "ai.embed.doEmbed": "EMBEDDING",
-    "ai.embedMany.doEmbed": "EMBEDDING",
-}
 _TRACELOOP_KINDS = {"agent": "AGENT", "tool": "TOOL", "workflow": "CHAIN", "task": "SPAN"}
 _TRACELOOP_REQUESTS = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING"}
 _MLFLOW_TYPES = {"LLM": "GENERATION", "CHAT_MODEL": "GENERATION", "RERANKER": "RETRIEVER", "PARSER": "SPAN"}
@@ -80,10 +71,10 @@ def _strip_quotes(value: Any) -> str:
     return raw[1:-1] if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"' else raw
 
 
-def observation_type(scan: Scan, has_model: bool, legacy_generation: bool, vercel: bool = False) -> str:
+def observation_type(scan: Scan, has_model: bool, legacy_generation: bool, vercel_type: str | None = None) -> str:
     """``legacy_generation``: old reference SDKs wrote type=span on generations (model or usage tell).
 
-    ``vercel``: the span's scope is the Vercel AI SDK's (``ai``).
+    ``vercel_type``: the Vercel AI SDK's own rule for a span of its scope (``vercel.observation_type``).
     """
     declared = scan.found.get("type")
     if declared is not None:
@@ -99,10 +90,8 @@ def observation_type(scan: Scan, has_model: bool, legacy_generation: bool, verce
     operation = scan.found.get("operation")
     if operation is not None and str(operation) in _GEN_AI_OPERATIONS:
         return _GEN_AI_OPERATIONS[str(operation)]
-    if vercel:
-        found = vercel_type(scan)
-        if found is not None:
-            return found
+    if vercel_type is not None:
+        return vercel_type
     mlflow_type = scan.found.get("mlflow_type")
     if mlflow_type is not None:
         upper = _strip_quotes(mlflow_type).upper()
@@ -118,26 +107,6 @@ def observation_type(scan: Scan, has_model: bool, legacy_generation: bool, verce
     if "tool_name" in scan.found or "tool_call_id" in scan.found:
         return "TOOL"
     return "GENERATION" if has_model else "SPAN"
-
-
-def vercel_operation(scan: Scan) -> str | None:
-    """``ai.operationId``, else the ``operation.name`` prefix (it may end in " <functionId>")."""
-    operation = scan.found.get("ai_operation")
-    if operation is None:
-        return None
-    return str(operation).split(" ", 1)[0]
-
-
-def vercel_type(scan: Scan) -> str | None:
-    """A Vercel model call with model info → GENERATION/EMBEDDING; a tool call → TOOL; else None."""
-    operation = vercel_operation(scan)
-    if operation is not None:
-        mapped = _VERCEL_OPERATIONS.get(operation)
-        if mapped is not None and "model" in scan.found:
-            return mapped
-    if "ai_tool_name" in scan.found or "ai_tool_call_id" in scan.found or operation == "ai.toolCall":
-        return "TOOL"
-    return None
 
 
 def offset_us(start_us: int, milliseconds: Any) -> int | None:

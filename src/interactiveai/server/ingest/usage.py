@@ -110,6 +110,11 @@ def _flatten(raw: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def canonical_usage_name(name: str) -> str:
+    """The canonical key a provider's or convention's usage name is read as (unknown names stay)."""
+    return _ALIASES.get(name, name)
+
+
 def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> dict[str, int | float]:
     """Canonical usage map from any convention's keys.
 
@@ -157,62 +162,6 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
     if "total" not in usage:
         usage["total"] = sum(usage.values())
     return usage
-
-
-# Vercel AI SDK's own counts (slot in keys.VERCEL_SLOTS → raw name understood above), read after
-# gen_ai.usage.*, which the SDK also writes on its model-call spans and which wins.
-_VERCEL_COUNTS = (
-    ("ai_usage_input", "input_tokens"),
-    ("ai_usage_output", "output_tokens"),
-    ("ai_usage_total", "total_tokens"),
-    ("ai_usage_cached", "input_cached_tokens"),
-    ("ai_usage_reasoning", "output_reasoning_tokens"),
-)
-# ai.response.providerMetadata: provider → (its name → raw name understood above). Not read: OpenAI's
-# prediction counts (part of the output count, no detail key subtracts them) and Anthropic's cache
-# write split by lifetime (the columns would count it next to the unsplit write).
-_PROVIDER_COUNTS: dict[str, dict[str, str]] = {
-    "openai": {
-        "cachedPromptTokens": "input_cached_tokens",
-        "reasoningTokens": "output_reasoning_tokens",
-    },
-    "anthropic": {
-        "cache_read_input_tokens": "input_cached_tokens",
-        "cacheReadInputTokens": "input_cached_tokens",
-        "cache_creation_input_tokens": "input_cache_creation",
-        "cacheCreationInputTokens": "input_cache_creation",
-    },
-    "bedrock": {"cacheReadInputTokens": "input_cache_read", "cacheWriteInputTokens": "input_cache_write"},
-}
-
-
-def vercel_usage(gen_ai: dict[str, Any], found: dict[str, Any], provider_metadata: Any) -> dict[str, Any]:
-    """Raw usage of a Vercel AI SDK model call, for ``normalise_usage(..., inclusive=True)``.
-
-    ``gen_ai``: the span's ``gen_ai.usage.*`` counts (they win); ``found``: the scan's slots, for
-    the SDK's own ``ai.usage.*``; ``provider_metadata``: decoded ``ai.response.providerMetadata``.
-    """
-    raw = dict(gen_ai)
-    present = {_ALIASES.get(key, key) for key in raw}
-    for slot, name in _VERCEL_COUNTS:
-        value = found.get(slot)
-        if value is not None and _ALIASES[name] not in present:
-            raw[name] = value
-            present.add(_ALIASES[name])
-    if isinstance(provider_metadata, dict):
-        for provider, names in _PROVIDER_COUNTS.items():
-            counts = provider_metadata.get(provider)
-            if not isinstance(counts, dict):
-                continue
-            if provider == "anthropic" and isinstance(counts.get("usage"), dict):
-                counts = {**counts["usage"], **counts}  # the raw Anthropic usage object, when given
-            for key, name in names.items():
-                value = counts.get(key)
-                canonical = _ALIASES.get(name, name)
-                if value is not None and canonical not in present:
-                    raw[name] = value
-                    present.add(canonical)
-    return raw
 
 
 def token_columns(usage: dict[str, int | float]) -> tuple[int, int, int]:
