@@ -7,7 +7,6 @@ lock on SQLite) is never held up for long.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from interactiveai.server.clock import now_us
+from interactiveai.server.query._db import load_json_list
 from interactiveai.server.storage.schema import (
     observations,
     projects,
@@ -74,18 +74,10 @@ def _delete_observations_and_tags(conn: Connection, project_id: str, ids: Sequen
     tag_keys = [
         {"p": project_id, "tag": tag, "created": created, "trace": tid}
         for tid, created, tags in found
-        for tag in _tag_list(tags)
+        for tag in load_json_list(tags)
     ]
     if tag_keys:
         conn.execute(_DELETE_TAG, tag_keys)
-
-
-def _tag_list(tags: str | None) -> list[str]:
-    try:
-        value = json.loads(tags or "[]")
-    except ValueError:
-        return []
-    return [tag for tag in value if isinstance(tag, str)] if isinstance(value, list) else []
 
 
 def delete_traces_before(engine: Engine, project_id: str, cutoff_us: int, *, limit: int | None = None) -> int:

@@ -135,6 +135,7 @@ def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]
     return _ids_by_trace(
         db,
         observations,
+        observations.c.start_time_us,
         traces.join(observations, OBSERVATIONS_OF_TRACE_ROW),
         trace_ids,
         lambda ids: (traces.c.project_id == project_id) & traces.c.id.in_(ids),
@@ -144,7 +145,12 @@ def observation_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]
 def score_ids_for_traces(db: Db, project_id: str, trace_ids: Sequence[str]) -> dict[str, list[str]]:
     """Score ids per trace (by timestamp), for the traces of one page."""
     return _ids_by_trace(
-        db, scores, scores, trace_ids, lambda ids: (scores.c.project_id == project_id) & scores.c.trace_id.in_(ids)
+        db,
+        scores,
+        scores.c.timestamp_us,
+        scores,
+        trace_ids,
+        lambda ids: (scores.c.project_id == project_id) & scores.c.trace_id.in_(ids),
     )
 
 
@@ -154,16 +160,16 @@ _IN_CHUNK = 500  # bound-parameter lists stay far below both engines' limits (a 
 def _ids_by_trace(
     db: Db,
     table: Table,
+    time_column: ColumnElement[Any],
     source: FromClause,
     trace_ids: Sequence[str],
     of_traces: Callable[[list[str]], ColumnElement[bool]],
 ) -> dict[str, list[str]]:
-    """The ids of a table's rows (observations or scores) per trace, by time then id.
+    """The ids of a table's rows (observations or scores) per trace, by ``time_column`` then id.
 
     ``source`` is the table or a join that reaches it; ``of_traces`` selects the rows of a list of
     trace ids in it, the project included.
     """
-    time_column = table.c.start_time_us if table is observations else table.c.timestamp_us
     result: dict[str, list[str]] = {t: [] for t in trace_ids}
     unique = list(result)
     with connect(db) as conn:
