@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from interactiveai.server.api import openapi
 from interactiveai.server.auth import ApiKeyVerifier
 from interactiveai.server.retention import RetentionWorker
 from interactiveai.server.settings import Settings, load_settings
@@ -38,6 +40,7 @@ def create_app(
     created = ensure_first_start(engine) if first_start else None
 
     from interactiveai.server.api.routes import router as api_router
+    from interactiveai.server.bodies import install_request_limits
     from interactiveai.server.costs.routes import router as models_router
     from interactiveai.server.ingest.routes import router as ingest_router
     from interactiveai.server.ingest.service import IngestService
@@ -63,7 +66,7 @@ def create_app(
         version=__version__,
         description="LLM observability: OTLP ingestion, traces, observations, sessions, scores.",
         openapi_url="/api/public/openapi.json",
-        docs_url="/api/public/docs",
+        docs_url=None,  # openapi.install serves it from vendored files, under a CSP
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -74,10 +77,12 @@ def create_app(
     app.state.first_start = created
 
     _install_error_handlers(app)
+    install_request_limits(app, settings)  # bodies.py: body caps, budget, timeouts
     app.include_router(ingest_router)
     app.include_router(api_router)
     app.include_router(models_router)
     mount_ui(app)
+    openapi.install(app)
     return app
 
 
@@ -91,12 +96,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Errors answer ``{"message": …, "error": …}``, like the reference API; validation errors are 400."""
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette answers from the first route whose path matches; list every route's methods.
+            headers["Allow"] = allowed_methods(app, request.scope) or headers.get("Allow", "")
         return JSONResponse(
             {"message": message, "error": _error_name(exc.status_code)},
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -111,19 +120,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
 
+def allowed_methods(app: FastAPI, scope: Any) -> str:
+    """Every method some route of ``app`` accepts on the request's path, for a 405's ``Allow``."""
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    methods: set[str] = set()
+    for route in openapi.all_routes(app):
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= set(route.methods)
+    return ", ".join(sorted(methods))
+
+
 def _error_name(status: int) -> str:
-    return {
-        400: "InvalidRequestError",
-        401: "UnauthorizedError",
-        403: "AccessDeniedError",
-        404: "NotFoundError",
-        405: "MethodNotAllowedError",
-        409: "ConflictError",
-        413: "PayloadTooLargeError",
-        415: "UnsupportedMediaTypeError",
-        429: "TooManyRequestsError",
-        503: "ServiceUnavailableError",
-    }.get(status, "Error")
+    return openapi.ERROR_NAMES.get(status, "Error")
 
 
 def announce_first_start(created: FirstStart, settings: Settings) -> None:

@@ -130,7 +130,7 @@ def get_model(
     return model_to_api(found)
 
 
-@router.delete("/models/{model_id}")
+@router.delete("/models/{model_id}", status_code=204)
 def delete_model(
     model_id: str,
     key: Annotated[ApiKey, Depends(require_api_key)],
