@@ -41,7 +41,7 @@ from tests.server.ingest.otlp_builders import (  # noqa: E402
 )
 from tests.support.postgres import create_database, free_port, postgres_server  # noqa: E402
 
-PUBLIC_KEY, SECRET_KEY = "pk-bench", "sk-bench"
+PUBLIC_KEY, SECRET_KEY = "pk-bench", "sk-bench-5b1e9d3c7a2f4e6b8d0c1a3e5f7b9d2c"  # >= 32 chars, as the server asks
 AUTH = "Basic " + base64.b64encode(f"{PUBLIC_KEY}:{SECRET_KEY}".encode()).decode()
 SPANS_PER_TRACE = 5  # realistic_trace(generations=2, tools=2): root agent, 2 generations, 2 tools
 

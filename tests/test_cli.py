@@ -140,13 +140,16 @@ def test_project_retention_from_the_cli(tmp_path: Path) -> None:
     assert _cli("projects", "set-retention", "nope", "3", data_dir=tmp_path, check=False).returncode != 0
 
 
+WORKERS_SECRET = "sk-w-" + "7e3f" * 8
+
+
 def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
     """`--workers 2`: set-up happens once, both processes serve, every acknowledged span is stored once."""
     from interactiveai import InteractiveAI
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
-    env.update(INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY="pk-w", INTERACTIVEAI_INIT_PROJECT_SECRET_KEY="sk-w")
+    env.update(INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY="pk-w", INTERACTIVEAI_INIT_PROJECT_SECRET_KEY=WORKERS_SECRET)
     log = tmp_path / "server.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -173,14 +176,51 @@ def test_several_worker_processes_share_one_database(tmp_path: Path) -> None:
             assert process.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         assert log.read_text().count("first start") == 1
-        client = InteractiveAI(public_key="pk-w", secret_key="sk-w", host=url, flush_at=10)
+        client = InteractiveAI(public_key="pk-w", secret_key=WORKERS_SECRET, host=url, flush_at=10)
         for index in range(60):
             with client.start_as_current_observation(name=f"request-{index}") as span:
                 span.update(output=index)
         assert client.flush(timeout=30)
         client.shutdown(timeout=10)
-        with httpx.Client(base_url=url, auth=("pk-w", "sk-w"), timeout=30) as api:
+        with httpx.Client(base_url=url, auth=("pk-w", WORKERS_SECRET), timeout=30) as api:
             assert api.get("/api/public/traces", params={"limit": 100}).json()["meta"]["totalItems"] == 60
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
+    env.update(extra)
+    return env
+
+
+def test_a_weak_init_secret_stops_the_server_with_a_clear_message(tmp_path: Path) -> None:
+    for workers in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-m", "interactiveai", "server", "--port", str(free_port()), "--data-dir", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env=_env(
+                INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY="pk-a",
+                INTERACTIVEAI_INIT_PROJECT_SECRET_KEY="sk-a",
+                INTERACTIVEAI_WORKERS=workers,
+            ),
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        assert "Error: refusing to start: INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY" in result.stderr
+        assert "at least 32 characters" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_users_get_passwords_of_at_least_12_characters_and_can_change_them(tmp_path: Path) -> None:
+    short = _cli("users", "create", "a@example.com", "--password", "eleven char", data_dir=tmp_path, check=False)
+    assert short.returncode != 0 and "at least 12 characters" in short.stderr
+    created = _cli("users", "create", "a@example.com", "--password", "twelve chars", data_dir=tmp_path)
+    assert "user user-" in created.stdout
+    changed = _cli("users", "set-password", "a@example.com", "--password", "another good one", data_dir=tmp_path)
+    assert "sessions are ended" in changed.stdout
+    unknown = _cli(
+        "users", "set-password", "b@example.com", "--password", "another good one", data_dir=tmp_path, check=False
+    )
+    assert unknown.returncode != 0 and "no user" in unknown.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +83,27 @@ if click is not None:
             f"InteractiveAI listening on http://{settings.host}:{settings.port} (database: {_safe_url(settings)})"
         )
         if settings.workers <= 1:
-            app = create_app(settings)
+            with _refused_setup():
+                app = create_app(settings)
             if demo:
                 threading.Thread(target=_load_demo_when_up, args=(app.state.engine, settings), daemon=True).start()
-            uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+            # proxy_headers=False: X-Forwarded-For is believed only from INTERACTIVEAI_TRUSTED_PROXIES (the app decides)
+            uvicorn.run(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                access_log=False,
+                proxy_headers=False,
+            )
             return
         # Several processes: migrate and set up once here, then let uvicorn fork workers that only serve.
         from interactiveai.server.settings import env_name
         from interactiveai.server.tenancy import ensure_first_start
 
         engine = _engine(settings)
-        created = ensure_first_start(engine)
+        with _refused_setup():
+            created = ensure_first_start(engine)
         if created is not None:
             announce_first_start(created, settings)
         for name in ("host", "port", "data_dir", "database_url", "log_level"):
@@ -106,6 +118,7 @@ if click is not None:
             workers=settings.workers,
             log_level=settings.log_level,
             access_log=False,
+            proxy_headers=False,
         )
 
     cli.add_command(server, "serve")
@@ -292,9 +305,27 @@ if click is not None:
     def users() -> None:
         """Manage UI users."""
 
+    def _strong_password(_ctx: Any, _param: Any, value: str) -> str:
+        from interactiveai.server.passwords import WeakSecretError, check_password
+
+        try:
+            check_password(value, "the password")
+        except WeakSecretError as exc:
+            raise click.BadParameter(str(exc)) from None
+        return value
+
+    password_option = click.option(
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        callback=_strong_password,
+        help="At least 12 characters (prompted for when not given).",
+    )
+
     @users.command("create")
     @click.argument("email")
-    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @password_option
     @click.option("--project", "project_id", help="Give the user access to this project.")
     @click.option("--admin", is_flag=True, help="Administrator of every project.")
     @with_database_options
@@ -308,6 +339,29 @@ if click is not None:
         if project_id:
             add_membership(engine, user_id, project_id)
         click.echo(f"user {user_id} ({email})")
+
+    @users.command("set-password")
+    @click.argument("email")
+    @password_option
+    @with_database_options
+    def users_set_password(email: str, password: str, data_dir: Path | None, database_url: str | None) -> None:
+        """Give EMAIL a new password and log out all their sessions."""
+        from interactiveai.server.tenancy import set_password
+
+        if not set_password(_engine(_settings(data_dir=data_dir, database_url=database_url)), email, password):
+            raise click.ClickException(f"no user {email!r}")
+        click.echo(f"new password set for {email}; their sessions are ended")
+
+    @contextmanager
+    def _refused_setup() -> Iterator[None]:
+        """A weak INTERACTIVEAI_INIT_* secret stops the start with its message, not a traceback."""
+        from interactiveai.server.passwords import WeakSecretError
+
+        try:
+            yield
+        except WeakSecretError as exc:
+            raise click.ClickException(f"refusing to start: {exc}") from None
+
 
     def _safe_url(settings: Any) -> str:
         from sqlalchemy.engine import make_url

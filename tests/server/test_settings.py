@@ -30,3 +30,18 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTERACTIVEAI_PORT", "three thousand")
     with pytest.raises(ValueError, match="INTERACTIVEAI_PORT"):
         load_settings()
+
+
+def test_cookies_are_secure_behind_an_https_public_url() -> None:
+    assert not load_settings(public_url="http://localhost:3000").cookies_secure
+    assert load_settings(public_url="HTTPS://observe.example.com").cookies_secure
+    assert load_settings(secure_cookies=True).cookies_secure
+
+
+def test_trusted_proxies_take_addresses_and_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().trusted_proxy_networks == ()
+    networks = load_settings(trusted_proxies=" 10.0.0.5, 192.168.0.0/16,::1 ").trusted_proxy_networks
+    assert [str(n) for n in networks] == ["10.0.0.5/32", "192.168.0.0/16", "::1/128"]
+    monkeypatch.setenv("INTERACTIVEAI_TRUSTED_PROXIES", "10.0.0.300")
+    with pytest.raises(ValueError, match="INTERACTIVEAI_TRUSTED_PROXIES"):
+        load_settings()

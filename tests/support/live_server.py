@@ -15,6 +15,9 @@ from pathlib import Path
 
 from tests.support.postgres import free_port
 
+# The server refuses chosen secret keys shorter than 32 characters.
+PUBLIC_KEY, SECRET_KEY = "pk-live-test", "sk-live-test-3f9a1c0e7b2d4a6f8e1c3b5d7f9a0c2e"
+
 
 @dataclass
 class LiveServer:
@@ -46,8 +49,8 @@ def live_server(
     env.update(
         INTERACTIVEAI_INIT_PROJECT_ID="proj-live",
         INTERACTIVEAI_INIT_PROJECT_NAME="Live Project",
-        INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY="pk-live-test",
-        INTERACTIVEAI_INIT_PROJECT_SECRET_KEY="sk-live-test",
+        INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY=PUBLIC_KEY,
+        INTERACTIVEAI_INIT_PROJECT_SECRET_KEY=SECRET_KEY,
         INTERACTIVEAI_INIT_USER_EMAIL="admin@example.com",
         INTERACTIVEAI_INIT_USER_PASSWORD="correct horse battery",
     )
@@ -79,8 +82,8 @@ def live_server(
         yield LiveServer(
             url,
             "proj-live",
-            "pk-live-test",
-            "sk-live-test",
+            PUBLIC_KEY,
+            SECRET_KEY,
             "admin@example.com",
             "correct horse battery",
             data_dir,

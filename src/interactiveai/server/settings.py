@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +42,29 @@ class Settings:
         default=1, metadata={"doc": "Server processes sharing the port; each decodes and writes on its own."}
     )
     secure_cookies: bool = field(
-        default=False, metadata={"doc": "Mark session cookies Secure (set when served over HTTPS)."}
+        default=False,
+        metadata={"doc": "Mark session cookies Secure; they are whenever public_url starts with https://."},
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata={
+            "doc": "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed "
+            "(default: none, the peer address is the client)."
+        },
     )
     log_level: str = field(default="info", metadata={"doc": "Log level of the server process."})
+
+    def __post_init__(self) -> None:
+        proxy_networks(self.trusted_proxies)  # a typo fails at start, not silently at the first login
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Session and CSRF cookies carry ``Secure``: asked for, or implied by an https public URL."""
+        return self.secure_cookies or self.public_url.strip().lower().startswith("https://")
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        return proxy_networks(self.trusted_proxies)
 
     @property
     def resolved_database_url(self) -> str:
@@ -55,6 +76,18 @@ class Settings:
             return self.public_url.rstrip("/")
         host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
+
+
+def proxy_networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``"10.0.0.1, 192.168.0.0/16"`` as networks; a ValueError names the setting's variable."""
+    networks = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                networks.append(ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{env_name('trusted_proxies')}: {exc}") from None
+    return tuple(networks)
 
 
 # INTERACTIVEAI_HOST is the SDK's server URL (DESIGN §2), so the listen address takes another name.

@@ -1,4 +1,4 @@
-"""Projects, API keys, users and memberships: creation, listing, revocation, first-start set-up."""
+"""Projects, API keys, users, memberships and UI sessions: creation, listing, revocation, first-start set-up."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from interactiveai.server.clock import now_us
-from interactiveai.server.passwords import display_secret, hash_api_secret, hash_password, new_key_pair
-from interactiveai.server.storage.schema import api_keys, memberships, projects, users
+from interactiveai.server.passwords import (
+    check_key_pair,
+    check_password,
+    display_secret,
+    hash_api_secret,
+    hash_password,
+    hash_session_token,
+    new_key_pair,
+)
+from interactiveai.server.storage.schema import api_keys, memberships, projects, ui_sessions, users
 
 
 @dataclass(frozen=True)
@@ -125,12 +133,46 @@ def add_membership(engine: Engine, user_id: str, project_id: str, role: str = "O
             conn.execute(insert(memberships).values(user_id=user_id, project_id=project_id, role=role))
 
 
+def set_password(engine: Engine, email: str, password: str) -> bool:
+    """Give a user a new password and end all their UI sessions. False when no such user exists."""
+    with engine.begin() as conn:
+        user_id = conn.execute(select(users.c.id).where(users.c.email == email.strip().lower())).scalar()
+        if user_id is None:
+            return False
+        conn.execute(update(users).where(users.c.id == user_id).values(password_hash=hash_password(password)))
+        conn.execute(delete(ui_sessions).where(ui_sessions.c.user_id == user_id))
+    return True
+
+
+def start_session(engine: Engine, user_id: str, max_age_seconds: int) -> str:
+    """Record a UI login; returns the token its cookie carries (the database keeps only its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = now_us()
+    with engine.begin() as conn:
+        conn.execute(delete(ui_sessions).where(ui_sessions.c.expires_at_us < now))  # a few rows at most
+        conn.execute(
+            insert(ui_sessions).values(
+                id=hash_session_token(token),
+                user_id=user_id,
+                created_at_us=now,
+                expires_at_us=now + max_age_seconds * 1_000_000,
+            )
+        )
+    return token
+
+
+def end_session(engine: Engine, token: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(ui_sessions).where(ui_sessions.c.id == hash_session_token(token)))
+
+
 def ensure_first_start(engine: Engine, environ: dict[str, str] | None = None) -> FirstStart | None:
     """Create the initial project, key pair and admin user, exactly as INTERACTIVEAI_INIT_* say.
 
     With no INIT variables, the first start of an empty database creates a default project, a
     generated key pair and an admin user with a generated password. Given variables create exactly
     that project, key pair and user if they do not exist yet. Returns None when nothing was created.
+    A chosen key pair or password that is too weak raises WeakSecretError before anything is created.
     """
     env = os.environ if environ is None else environ
     init_project_id = env.get("INTERACTIVEAI_INIT_PROJECT_ID") or None
@@ -144,8 +186,19 @@ def ensure_first_start(engine: Engine, environ: dict[str, str] | None = None) ->
     with engine.connect() as conn:
         has_projects = conn.execute(select(projects.c.id).limit(1)).first() is not None
         has_users = conn.execute(select(users.c.id).limit(1)).first() is not None
+        key_exists = init_public is not None and (
+            conn.execute(select(api_keys.c.id).where(api_keys.c.public_key == init_public)).first() is not None
+        )
+        existing_user = None
+        if init_email:
+            existing_user = conn.execute(select(users.c.id).where(users.c.email == init_email.lower())).scalar()
     if not headless and has_projects:
         return None
+    # Existing keys and users are left alone, whatever they were created with.
+    if init_public and init_secret and not key_exists:
+        check_key_pair(init_public, init_secret, "INTERACTIVEAI_INIT_PROJECT_PUBLIC_KEY / _SECRET_KEY")
+    if init_email and init_password and existing_user is None:
+        check_password(init_password, "INTERACTIVEAI_INIT_USER_PASSWORD")
 
     created_anything = False
     project_id = init_project_id or ("default" if not has_projects else None)
@@ -162,12 +215,9 @@ def ensure_first_start(engine: Engine, environ: dict[str, str] | None = None) ->
 
     key: CreatedKey | None = None
     if init_public or init_secret:
-        if init_public and init_secret:
-            with engine.connect() as conn:
-                existing = conn.execute(select(api_keys.c.id).where(api_keys.c.public_key == init_public)).first()
-            if existing is None:
-                key = create_api_key(engine, project_id, public_key=init_public, secret_key=init_secret)
-                created_anything = True
+        if init_public and init_secret and not key_exists:
+            key = create_api_key(engine, project_id, public_key=init_public, secret_key=init_secret)
+            created_anything = True
     elif not has_projects:
         key = create_api_key(engine, project_id, note="created on first start")
         created_anything = True
@@ -175,8 +225,6 @@ def ensure_first_start(engine: Engine, environ: dict[str, str] | None = None) ->
     email: str | None = None
     password: str | None = None
     if init_email:
-        with engine.connect() as conn:
-            existing_user = conn.execute(select(users.c.id).where(users.c.email == init_email.lower())).first()
         if existing_user is None:
             password = init_password or secrets.token_urlsafe(12)
             user_id = create_user(engine, init_email, password, is_admin=True)
@@ -184,7 +232,7 @@ def ensure_first_start(engine: Engine, environ: dict[str, str] | None = None) ->
             email = init_email.lower()
             created_anything = True
         else:
-            add_membership(engine, existing_user[0], project_id)
+            add_membership(engine, existing_user, project_id)
     elif not has_users:
         email, password = "admin@localhost", secrets.token_urlsafe(12)
         user_id = create_user(engine, email, password, name="Admin", is_admin=True)

@@ -72,13 +72,96 @@ def test_logout_needs_csrf_and_clears_the_session(ui: Any, project: Any) -> None
     assert ui.get(f"/project/{project.id}/traces", follow_redirects=False).status_code == 303
 
 
-def test_login_is_rate_limited(client: Any, member: str) -> None:
-    for _ in range(10):
+def test_logout_ends_the_session_for_a_copied_cookie_too(app: Any, ui: Any, project: Any) -> None:
+    copied = ui.cookies.get("ia_session")
+    thief = _client_at(app, "203.0.113.50")
+    thief.cookies.set("ia_session", copied)
+    assert thief.get(f"/project/{project.id}/traces").status_code == 200
+    token = csrf_from(ui.get(f"/project/{project.id}/traces").text)
+    assert ui.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert thief.get(f"/project/{project.id}/traces", follow_redirects=False).status_code == 303
+    assert thief.get(f"/project/{project.id}/traces.json").status_code == 401
+
+
+def test_logging_out_one_browser_keeps_the_others(app: Any, ui: Any, member: str, project: Any) -> None:
+    laptop = _client_at(app, "198.51.100.8")
+    assert login(laptop, "member@example.com").status_code == 303
+    token = csrf_from(ui.get(f"/project/{project.id}/traces").text)
+    ui.post("/logout", data={"csrf_token": token})
+    assert laptop.get(f"/project/{project.id}/traces").status_code == 200
+
+
+def test_a_new_password_set_by_the_cli_function_ends_every_session(ui: Any, engine: Any, project: Any) -> None:
+    from interactiveai.server.tenancy import set_password
+
+    assert ui.get(f"/project/{project.id}/traces").status_code == 200
+    assert set_password(engine, "Member@Example.com", "another long password")
+    assert ui.get(f"/project/{project.id}/traces", follow_redirects=False).status_code == 303
+    assert not set_password(engine, "nobody@example.com", "another long password")
+
+
+def test_failed_logins_back_off(app: Any, client: Any, member: str) -> None:
+    from interactiveai.server.ui.auth import LoginRateLimiter
+
+    app.state.ui_login_limiter = LoginRateLimiter(first_delay=60)  # long enough not to elapse mid-test
+    for _ in range(5):
         assert login(client, "member@example.com", "wrong").status_code == 401
-    response = login(client, "member@example.com", PASSWORD)
+    response = login(client, "member@example.com", PASSWORD)  # the right password waits its turn too
     assert response.status_code == 429
-    assert "Too many login attempts" in response.text
-    assert response.headers["retry-after"] == "60"
+    assert "Too many failed login attempts" in response.text
+    assert 55 <= int(response.headers["retry-after"]) <= 60
+    assert "ia_session" not in response.headers.get("set-cookie", "")
+
+
+def _client_at(app: Any, address: str) -> Any:
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, client=(address, 40000))
+
+
+def test_an_attacker_cannot_lock_the_owner_out(app: Any, client: Any, member: str, project: Any) -> None:
+    attacker = _client_at(app, "203.0.113.9")
+    statuses = [login(attacker, "member@example.com", "guess").status_code for _ in range(30)]
+    assert 429 in statuses  # the attacker is slowed down …
+    owner = _client_at(app, "198.51.100.7")
+    assert login(owner, "member@example.com").status_code == 303  # … the owner, elsewhere, is not
+    assert owner.get(f"/project/{project.id}/traces").status_code == 200
+
+
+def test_a_success_clears_the_clients_failures(client: Any, member: str) -> None:
+    for _ in range(4):
+        assert login(client, "member@example.com", "wrong").status_code == 401
+    assert login(client, "member@example.com").status_code == 303
+    for _ in range(4):  # the count started again
+        assert login(client, "member@example.com", "wrong").status_code == 401
+
+
+def test_forwarded_for_counts_only_from_a_trusted_proxy(engine: Any, tmp_path: Any, member: str) -> None:
+    from dataclasses import replace
+
+    from interactiveai.server.app import create_app
+    from interactiveai.server.settings import load_settings
+    from interactiveai.server.ui.auth import LoginRateLimiter
+
+    url = engine.url.render_as_string(hide_password=False)
+    settings = load_settings(data_dir=tmp_path, database_url=url, trusted_proxies="10.0.0.0/8, ::1")
+    app = create_app(settings, engine=engine, first_start=False)
+
+    def failures_get_429(address: str, forwarded_for: list[str]) -> bool:
+        app.state.ui_login_limiter = LoginRateLimiter(first_delay=60)
+        peer = _client_at(app, address)
+        statuses = []
+        for hop in forwarded_for:
+            peer.headers["X-Forwarded-For"] = hop
+            statuses.append(login(peer, "member@example.com", "wrong").status_code)
+        return 429 in statuses
+
+    rotating = [f"203.0.113.{i}, 10.1.2.3" for i in range(8)]  # the client, then a proxy of ours
+    assert not failures_get_429("10.0.0.7", rotating)  # each hop before our proxies is a client of its own
+    assert failures_get_429("10.0.0.7", ["203.0.113.1, 10.1.2.3"] * 8)
+    assert failures_get_429("198.51.100.1", rotating)  # from anyone else the header is ignored
+    app.state.settings = replace(settings, trusted_proxies="")
+    assert failures_get_429("10.0.0.7", rotating)  # and without the setting from everyone
 
 
 def test_tampered_session_cookie_is_ignored(client: Any, member: str, project: Any) -> None:
@@ -123,6 +206,15 @@ def test_session_secret_is_generated_once(app: Any, tmp_path: Any) -> None:
     assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
 
 
+def test_the_data_dir_is_created_private(tmp_path: Any) -> None:
+    from interactiveai.server.ui.auth import load_or_create_secret
+
+    data_dir = tmp_path / "new" / "data"
+    load_or_create_secret(data_dir)
+    assert oct(data_dir.stat().st_mode & 0o777) == "0o700"
+    assert oct((data_dir / "ui_session_secret").stat().st_mode & 0o777) == "0o600"
+
+
 def test_cookies_are_secure_when_configured(engine: Any, tmp_path: Any, member: str) -> None:
     from fastapi.testclient import TestClient
 
@@ -135,6 +227,23 @@ def test_cookies_are_secure_when_configured(engine: Any, tmp_path: Any, member: 
     with TestClient(app, base_url="https://testserver") as client:
         page = client.get("/login")
         assert "Secure" in page.headers["set-cookie"]
+        response = login(client, "member@example.com")
+        cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "ia_session=" in v)
+        assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_cookies_are_secure_when_the_public_url_is_https(engine: Any, tmp_path: Any, member: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from interactiveai.server.app import create_app
+    from interactiveai.server.settings import load_settings
+
+    url = engine.url.render_as_string(hide_password=False)
+    settings = load_settings(data_dir=tmp_path, database_url=url, public_url="https://observe.example.com")
+    assert not settings.secure_cookies
+    app = create_app(settings, engine=engine, first_start=False)
+    with TestClient(app, base_url="https://testserver") as client:
+        assert "Secure" in client.get("/login").headers["set-cookie"]
         response = login(client, "member@example.com")
         cookie = next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "ia_session=" in v)
         assert "Secure" in cookie and "HttpOnly" in cookie

@@ -1,7 +1,16 @@
-"""Database URLs to SQLAlchemy engines, with the per-engine settings that matter."""
+"""Database URLs to SQLAlchemy engines, with the per-engine settings that matter.
+
+The data dir and the SQLite file hold API-key hashes, password hashes and every trace payload:
+they are created readable by their owner only (0700 / 0600; SQLite gives its -wal and -shm files
+the mode of the database file). Existing ones are left as they are, with a warning when other
+users can read them: changing the mode of a directory someone chose is not ours to do.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +18,36 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import QueuePool
 
+logger = logging.getLogger("interactiveai.server")
+
 
 def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'interactiveai.db'}"
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and missing parents) as 0700; warn when an existing one is open to others."""
+    if path.is_dir():
+        _warn_if_shared(path)
+    else:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty ``path`` as 0600 unless it exists (then warn when it is open to others)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        _warn_if_shared(path)
+
+
+def _warn_if_shared(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        fix = "chmod 700" if path.is_dir() else "chmod 600"
+        logger.warning(
+            "%s is accessible to other users (mode %s); `%s %s` to keep it private", path, oct(mode), fix, path
+        )
 
 
 def normalise_url(url: str) -> str:
@@ -35,8 +71,10 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
     parsed = make_url(url)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        database = Path(parsed.database)
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        create_private_file(database)  # before SQLite creates it with the umask's mode (usually 0644)
     engine = create_engine(
         url,
         poolclass=QueuePool,

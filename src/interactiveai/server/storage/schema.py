@@ -90,6 +90,16 @@ memberships = Table(
     Column("role", String(20), nullable=False, default="OWNER"),  # OWNER | ADMIN | MEMBER | VIEWER
 )
 
+# One row per UI login: logging out deletes it, so a copied cookie dies with it on every replica.
+ui_sessions = Table(
+    "ui_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the cookie's token, never the token
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at_us", BigInteger, nullable=False),
+    Column("expires_at_us", BigInteger, nullable=False),
+)
+
 # --- tracing data -----------------------------------------------------------------------------
 
 traces = Table(

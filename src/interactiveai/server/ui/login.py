@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from interactiveai.server.tenancy import end_session, start_session
 from interactiveai.server.ui.auth import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -14,7 +15,9 @@ from interactiveai.server.ui.auth import (
     SessionSigner,
     authenticate,
     check_csrf,
+    client_address,
     current_user,
+    retry_after,
     safe_next,
     user_projects,
 )
@@ -54,17 +57,23 @@ def login_submit(
 ) -> Response:
     check_csrf(request, csrf_token)
     limiter: LoginRateLimiter = request.app.state.ui_login_limiter
-    client_ip = request.client.host if request.client else "unknown"
-    if not limiter.allow(f"ip:{client_ip}", f"email:{email.strip().lower()}"):
+    client = client_address(request)
+    wait = limiter.attempt(client, email)
+    if wait > 0:
         response = render(
             request,
             "login.html",
-            {"next": safe_next(next), "error": "Too many login attempts. Wait a minute and try again.", "email": email},
+            {
+                "next": safe_next(next),
+                "error": f"Too many failed login attempts. Try again in {retry_after(wait)} seconds.",
+                "email": email,
+            },
             status_code=429,
         )
-        response.headers["Retry-After"] = str(int(limiter.window))
+        response.headers["Retry-After"] = retry_after(wait)
         return response
-    user = authenticate(request.app.state.engine, email, password)
+    engine = request.app.state.engine
+    user = authenticate(engine, email, password)
     if user is None:
         return render(
             request,
@@ -72,15 +81,16 @@ def login_submit(
             {"next": safe_next(next), "error": "Wrong email or password.", "email": email},
             status_code=401,
         )
+    limiter.succeeded(client, email)
     signer: SessionSigner = request.app.state.ui_signer
     redirect = RedirectResponse(safe_next(next), status_code=303)
     redirect.set_cookie(
         SESSION_COOKIE,
-        signer.session_value(user),
+        signer.session_value(start_session(engine, user.id, SESSION_MAX_AGE), user),
         max_age=SESSION_MAX_AGE,
         httponly=True,
         samesite="lax",
-        secure=request.app.state.settings.secure_cookies,
+        secure=request.app.state.settings.cookies_secure,
         path="/",
     )
     return redirect
@@ -88,7 +98,12 @@ def login_submit(
 
 @router.post("/logout")
 def logout(request: Request, csrf_token: str = Form("", alias=CSRF_FIELD)) -> Response:
+    """Ends the session server-side: a copy of the cookie made before stops working too."""
     check_csrf(request, csrf_token)
+    signer: SessionSigner = request.app.state.ui_signer
+    session = signer.read_session(request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        end_session(request.app.state.engine, session[0])
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=request.app.state.settings.cookies_secure, httponly=True)
     return response

@@ -73,7 +73,7 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
             max_age=SESSION_MAX_AGE,
             httponly=True,
             samesite="lax",
-            secure=request.app.state.settings.secure_cookies,
+            secure=request.app.state.settings.cookies_secure,
             path="/",
         )
 
