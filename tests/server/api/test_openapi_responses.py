@@ -69,7 +69,9 @@ def test_statuses_raised_in_code_are_declared(document: dict[str, Any]) -> None:
     assert "404" in statuses("post", "/api/public/dataset-items")  # raised in a helper context manager
     assert {"204", "404"} <= statuses("delete", "/api/public/models/{model_id}")
     assert "200" not in statuses("delete", "/api/public/models/{model_id}")
-    assert not {"409", "413", "415", "429"} & statuses("get", "/api/public/traces/{traceId}")
+    assert not {"408", "409", "413", "415", "429"} & statuses("get", "/api/public/traces/{traceId}")
+    for method, path in (("post", "/api/public/scores"), ("delete", "/api/public/traces"), ("post", "/v1/traces")):
+        assert {"408", "429"} <= statuses(method, path)  # the request-body limits, before the route runs
 
 
 def _probe_requests(path: str, op: dict[str, Any], auth: dict[str, str]) -> list[dict[str, Any]]:

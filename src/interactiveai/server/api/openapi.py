@@ -10,9 +10,12 @@ the routes in one pass so that nobody has to remember a status per route:
 - 401 and 503 (the key lookup's database is unreachable), with the ``basicAuth`` security
   requirement, when the operation depends on ``require_api_key``;
 - 404 when the path has a parameter (no such id, or a value the router cannot place);
-- every status the endpoint raises itself: the ``HTTPException`` status literals in its code and
-  in the code of the package functions it calls, read from their bytecode (names and constants).
-  ``raise HTTPException(409, …)`` in a helper is documented without being declared anywhere.
+- every status the endpoint raises itself: the status literals next to an ``HTTPException`` (or a
+  subclass) in its code and in the code of the package functions it calls, read from their
+  bytecode (names and constants). ``raise HTTPException(409, …)`` in a helper is documented
+  without being declared anywhere;
+- 408 and 429 when the request carries a body: the request-body limits answer them to any body
+  that stops arriving or does not fit the process's budget, before the route runs.
 
 Error responses carry the ``Error`` schema, ``{"message": …, "error": …}``; 429 and 503 document
 their ``Retry-After`` header. A status sent by a middleware rather than a route must be added to
@@ -36,6 +39,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interactiveai.server.auth import require_api_key
 
@@ -46,6 +50,7 @@ ERROR_NAMES = {
     403: "AccessDeniedError",
     404: "NotFoundError",
     405: "MethodNotAllowedError",
+    408: "RequestTimeoutError",
     409: "ConflictError",
     413: "PayloadTooLargeError",
     415: "UnsupportedMediaTypeError",
@@ -58,10 +63,11 @@ _DESCRIPTIONS = {
     403: "Not allowed.",
     404: "Not found in the key's project.",
     405: "Method not allowed on this path.",
+    408: "The body stopped arriving; the connection is closed.",
     409: "Conflicts with what exists.",
     413: "Body too large.",
     415: "Unsupported content type or encoding.",
-    429: "Too many requests: retry after `Retry-After` seconds.",
+    429: "Too busy (a full queue or body budget): retry after `Retry-After` seconds.",
     503: "The database is unreachable: retry after `Retry-After` seconds.",
 }
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
@@ -74,6 +80,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
     "required": ["message", "error"],
 }
+_BODY_STATUSES = {408, 429}
 SECURITY_SCHEME = "basicAuth"
 DOCS_PATH = "/api/public/docs"
 
@@ -121,14 +128,14 @@ def complete(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
             authenticated = _depends_on(route.dependant, require_api_key)
             if authenticated:
                 operation["security"] = [{SECURITY_SCHEME: []}]
-            for status in _operation_errors(operation, route, authenticated):
+            for status in _operation_errors(method, operation, route, authenticated):
                 responses.setdefault(str(status), _error_response(status))
             operation["responses"] = dict(sorted(responses.items()))
     _drop_unreferenced(components["schemas"], ("HTTPValidationError", "ValidationError"), document)
     return document
 
 
-def _operation_errors(operation: dict[str, Any], route: Any, authenticated: bool) -> set[int]:
+def _operation_errors(method: str, operation: dict[str, Any], route: Any, authenticated: bool) -> set[int]:
     statuses = set(_raised_statuses(route.endpoint))
     for dependency in _dependencies(route.dependant):
         statuses |= _raised_statuses(dependency)
@@ -141,6 +148,8 @@ def _operation_errors(operation: dict[str, Any], route: Any, authenticated: bool
         statuses.add(404)
     if authenticated:
         statuses |= {401, 503}
+    if "requestBody" in operation or method in ("post", "put", "patch"):
+        statuses |= _BODY_STATUSES
     return statuses
 
 
@@ -186,7 +195,7 @@ def _raised_statuses(func: Callable[..., Any]) -> frozenset[int]:
         if id(code) in seen:
             return
         seen.add(id(code))
-        if "HTTPException" in code.co_names:
+        if any(_is_http_exception(namespace.get(name)) for name in code.co_names):
             statuses.update(c for c in code.co_consts if type(c) is int and c in ERROR_NAMES)
         for const in code.co_consts:
             if isinstance(const, types.CodeType):  # nested functions, comprehensions
@@ -200,6 +209,10 @@ def _raised_statuses(func: Callable[..., Any]) -> frozenset[int]:
     if inspect.isfunction(target):
         visit(target.__code__, target.__globals__)
     return frozenset(statuses)
+
+
+def _is_http_exception(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, StarletteHTTPException)
 
 
 def _drop_unreferenced(schemas: dict[str, Any], names: tuple[str, ...], document: dict[str, Any]) -> None:
