@@ -158,6 +158,7 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(engine: Any, tmp_path: A
 
     rotating = [f"203.0.113.{i}, 10.1.2.3" for i in range(8)]  # the client, then a proxy of ours
     assert not failures_get_429("10.0.0.7", rotating)  # each hop before our proxies is a client of its own
+    assert not failures_get_429("::ffff:10.0.0.7", rotating)  # the same proxy seen on a dual-stack socket
     assert failures_get_429("10.0.0.7", ["203.0.113.1, 10.1.2.3"] * 8)
     assert failures_get_429("198.51.100.1", rotating)  # from anyone else the header is ignored
     app.state.settings = replace(settings, trusted_proxies="")

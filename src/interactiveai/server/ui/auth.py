@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import IPv4Network, IPv6Address, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -250,6 +250,8 @@ def _is_in(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> boo
         ip = ip_address(address)
     except ValueError:
         return False
+    if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:  # ::ffff:10.0.0.1 on a dual-stack socket
+        ip = ip.ipv4_mapped
     return any(ip in network for network in networks)
 
 
