@@ -75,6 +75,7 @@ if click is not None:
         import uvicorn
 
         from interactiveai.server.app import announce_first_start, create_app
+        from interactiveai.server.connections import uvicorn_options
 
         settings = _settings(
             host=host, port=port, data_dir=data_dir, database_url=database_url, workers=workers, log_level=log_level
@@ -95,6 +96,7 @@ if click is not None:
                 log_level=settings.log_level,
                 access_log=False,
                 proxy_headers=False,
+                **uvicorn_options(settings),  # header deadline and size (connections.py)
             )
             return
         # Several processes: migrate and set up once here, then let uvicorn fork workers that only serve.
@@ -119,6 +121,7 @@ if click is not None:
             log_level=settings.log_level,
             access_log=False,
             proxy_headers=False,
+            **uvicorn_options(settings),
         )
 
     cli.add_command(server, "serve")
@@ -246,11 +249,11 @@ if click is not None:
     @models.command("create")
     @click.option("--project", "project_id", required=True)
     @click.option("--name", "model_name", required=True, help="Model name, e.g. my-finetune.")
-    @click.option("--match", "match_pattern", required=True, help="Regex matched against the model name sent.")
+    @click.option("--match", "match_pattern", required=True, help="Regex (RE2 syntax) matched against the model name.")
     @click.option("--input-price", type=float, help="USD per input unit (token).")
     @click.option("--output-price", type=float, help="USD per output unit (token).")
     @click.option("--price", "extra_prices", multiple=True, help="USAGE_TYPE=USD per unit, repeatable.")
-    @click.option("--start-date", help="ISO date from which these prices apply.")
+    @click.option("--start-date", help="ISO date or date-time (UTC unless it has an offset) from which these apply.")
     @click.option("--unit", default="TOKENS", show_default=True)
     @with_database_options
     def models_create(
@@ -265,22 +268,27 @@ if click is not None:
         data_dir: Path | None,
         database_url: str | None,
     ) -> None:
-        from interactiveai.server.clock import parse_iso_to_us
-        from interactiveai.server.costs.models import ModelConflictError, ModelValidationError, create_model
+        from interactiveai.server.costs.models import (
+            ModelConflictError,
+            ModelValidationError,
+            create_model,
+            parse_start_date,
+        )
 
         prices: dict[str, float] = {}
         for item in extra_prices:
-            usage, sep, value = item.partition("=")
-            if not sep:
-                raise click.BadParameter(f"expected USAGE_TYPE=PRICE, got {item!r}", param_hint="--price")
-            prices[usage.strip()] = float(value)
+            usage, _, value = item.partition("=")
+            try:
+                prices[usage.strip()] = float(value)
+            except ValueError:  # no "=", or no number after it
+                raise click.BadParameter(f"expected USAGE_TYPE=PRICE, got {item!r}", param_hint="--price") from None
         try:
             model = create_model(
                 _engine(_settings(data_dir=data_dir, database_url=database_url)),
                 project_id,
                 model_name=model_name,
                 match_pattern=match_pattern,
-                start_date_us=parse_iso_to_us(start_date) if start_date else None,
+                start_date_us=parse_start_date(start_date) if start_date else None,
                 unit=unit,
                 prices=prices or None,
                 input_price=input_price,
@@ -361,7 +369,6 @@ if click is not None:
             yield
         except WeakSecretError as exc:
             raise click.ClickException(f"refusing to start: {exc}") from None
-
 
     def _safe_url(settings: Any) -> str:
         from sqlalchemy.engine import make_url

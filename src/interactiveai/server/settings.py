@@ -33,6 +33,23 @@ class Settings:
     max_body_bytes: int = field(
         default=20 * 1024 * 1024, metadata={"doc": "Largest accepted ingestion body, after decompression."}
     )
+    max_json_body_bytes: int = field(
+        default=10 * 1024 * 1024, metadata={"doc": "Largest accepted JSON body of a REST API write."}
+    )
+    max_form_bytes: int = field(default=1024 * 1024, metadata={"doc": "Largest accepted web UI form post."})
+    body_budget_bytes: int = field(
+        default=160 * 1024 * 1024,
+        metadata={"doc": "Request body bytes a server process holds at once, counted as they arrive; beyond, 429."},
+    )
+    retry_after_seconds: int = field(
+        default=1, metadata={"doc": "Retry-After of a 429 (body budget or ingestion queue full)."}
+    )
+    header_timeout_seconds: int = field(
+        default=5, metadata={"doc": "Time for a request's line and headers to arrive; then the connection closes."}
+    )
+    body_timeout_seconds: int = field(
+        default=10, metadata={"doc": "How far a request body may fall behind 8 KiB/s; then 408 and close."}
+    )
     ingest_queue_spans: int = field(
         default=200_000, metadata={"doc": "Spans waiting for commit before ingestion answers 429."}
     )

@@ -273,14 +273,17 @@ def test_nul_characters_are_stored_or_rejected_cleanly(ingest: Ingest) -> None:
 
 
 def test_too_many_bodies_in_flight_is_429(app: Any, ingest: Ingest) -> None:
-    service = app.state.ingest
-    service._body_bytes = service.settings.max_body_bytes * 8  # as if eight huge bodies were decoding
+    budget = app.state.body_limits.budget
+    budget.held = budget.limit  # as if other requests held the whole body budget
     try:
         tid, _, resources = _one_span()
         headers = {**ingest.project.headers, **PROTOBUF}
         response = ingest.client.post(PATHS[0], content=encode_protobuf(resources), headers=headers)
-        assert response.status_code == 429 and response.headers["retry-after"]
+        assert response.status_code == 429 and response.headers["retry-after"] == "1"
+        assert "request bodies" in response.json()["message"]
         assert ingest.trace(tid) is None
+        assert budget.held == budget.limit  # what the refused request had taken is given back
     finally:
-        service._body_bytes = 0
+        budget.held = 0
     _still_serving(ingest)
+    assert budget.held == 0

@@ -7,13 +7,17 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import orjson
+from anyio import to_thread
 from fastapi import Depends, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 
 from interactiveai.server.auth import ApiKey, require_api_key
+from interactiveai.server.bodies import read_body
 from interactiveai.server.clock import parse_iso_to_us
-from interactiveai.server.query.pagination import Page
+from interactiveai.server.query.pagination import MAX_PAGE, Page
 from interactiveai.server.writes.errors import InvalidInputError
 
 API_MAX_LIMIT = 100
@@ -39,7 +43,7 @@ def engine_of(request: Request) -> Engine:
 
 AuthKey = Annotated[ApiKey, Depends(require_api_key)]
 DbEngine = Annotated[Engine, Depends(engine_of)]
-PageParam = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+PageParam = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page number, 1-{MAX_PAGE}.")]
 LimitParam = Annotated[int, Query(ge=1, le=API_MAX_LIMIT, description=f"Items per page, 1-{API_MAX_LIMIT}.")]
 
 
@@ -61,9 +65,58 @@ def or_404(value: T | None, what: str, item_id: str) -> T:
 
 
 def json_body(schema: dict[str, Any]) -> dict[str, Any]:
-    """``openapi_extra`` documenting a required JSON body that the route reads untyped (the write
-    layer validates it, one rule per message, instead of a schema error dump)."""
+    """``openapi_extra`` documenting the required JSON body of a route that reads it with
+    :data:`JsonBody` (untyped: the write layer validates it, one rule per message, instead of a
+    schema error dump; or with :func:`model_body`)."""
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_PARSE_IN_THREAD_BYTES = 256 * 1024  # larger documents are parsed off the event loop
+
+
+async def _json_payload(request: Request, _key: AuthKey) -> Any:
+    """The JSON body of a REST write, read only once the API key was accepted (``_key``):
+    415 for a non-JSON Content-Type, 413 past ``max_json_body_bytes`` (declared or counted,
+    bodies.py), 400 for an empty or malformed document. FastAPI reads ``Body()`` parameters
+    before it solves dependencies, so REST routes take their body from here instead."""
+    _require_json(request.headers.get("content-type"))
+    raw = await read_body(request, request.app.state.settings.max_json_body_bytes)
+    if not raw.strip():
+        raise bad_request("the request body is empty: send a JSON document")
+    try:
+        if len(raw) > _PARSE_IN_THREAD_BYTES:
+            return await to_thread.run_sync(orjson.loads, raw)
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise bad_request(f"the request body is not valid JSON: {exc}") from None
+
+
+def _require_json(content_type: str | None) -> None:
+    # No Content-Type is read as JSON (simple clients omit it); a declared other type is refused,
+    # as the reference API cannot read it either (curl -d sends application/x-www-form-urlencoded).
+    if not content_type:
+        return
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return
+    raise HTTPException(
+        status_code=415,
+        detail=f"Unsupported Content-Type {content_type!r}: send the body as JSON, with Content-Type: application/json",
+    )
+
+
+JsonBody = Annotated[Any, Depends(_json_payload)]
+"""A REST write's parsed JSON body (any JSON value), authenticated first and size-bounded."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def model_body(model: type[M], payload: Any) -> M:
+    """``payload`` validated as ``model``; a 400 naming each broken field (app.py's handler)."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
 
 
 @contextmanager
@@ -76,13 +129,28 @@ def client_errors() -> Iterator[None]:
 
 
 def iso_param(value: str | None, name: str) -> int | None:
-    """An ISO 8601 query parameter as microseconds; a clear 400 when it does not parse."""
+    """An ISO 8601 query parameter as microseconds; a clear 400 when it does not parse, or names a
+    time outside years 1-9999 (UTC), which no reader could show."""
     if value is None or value == "":
         return None
     try:
         return parse_iso_to_us(value)
-    except ValueError:
-        raise bad_request(f"{name} must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z") from None
+    except ValueError as exc:
+        raise bad_request(f"{name} must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z: {exc}") from None
+
+
+def text_params(request: Request) -> None:
+    """Refuse a NUL character in the path or in any query parameter, name or value, with a 400.
+
+    No id, name or filter value contains NUL, and PostgreSQL refuses it in a text parameter (the
+    query would fail with a 500 there and match nothing on SQLite): one rule, for every route of
+    the router it is a dependency of, and both engines answer the same.
+    """
+    if "\x00" in request.url.path:
+        raise bad_request("the path must not contain a NUL character (%00)")
+    for key, value in request.query_params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            raise bad_request(f"query parameter {key.replace(chr(0), '')!r} must not contain a NUL character (%00)")
 
 
 def list_param(values: Sequence[str] | None) -> list[str]:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import Engine
 
 from interactiveai.server.api.common import (
     JSON,
     AuthKey,
     DbEngine,
+    JsonBody,
     LimitParam,
     PageParam,
     client_errors,
@@ -78,7 +79,7 @@ def _errors() -> Iterator[None]:
     summary="Create a dataset (v2 path)",
     openapi_extra=json_body(DatasetCreate.model_json_schema()),
 )
-def post_dataset(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def post_dataset(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     with _errors():
         dataset = w.upsert_dataset(engine, key.project_id, payload)
     return JSON(dataset_json(dataset))
@@ -195,7 +196,7 @@ def get_dataset(datasetName: str, request: Request, key: AuthKey, engine: DbEngi
     ),
     openapi_extra=json_body(DatasetItemCreate.model_json_schema()),
 )
-def post_dataset_item(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def post_dataset_item(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     with _errors():
         item = w.upsert_dataset_item(engine, key.project_id, payload)
     return JSON(item_json(item))
@@ -252,7 +253,7 @@ def delete_dataset_item(itemId: str, key: AuthKey, engine: DbEngine) -> JSON:
     description="The run is created by name in the item's dataset when new. Posting the same link again returns it.",
     openapi_extra=json_body(DatasetRunItemCreate.model_json_schema()),
 )
-def post_dataset_run_item(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def post_dataset_run_item(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     with _errors():
         run_item = w.create_run_item(engine, key.project_id, payload)
     return JSON(run_item_json(run_item))

@@ -1,11 +1,12 @@
 """The public REST API under /api/public: one router module per resource, assembled here.
 
 The models router (/api/public/models) belongs to the costs module and is mounted there.
+Every route here refuses a NUL character in its path or query parameters (``common.text_params``).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from interactiveai.server.api import (
     datasets,
@@ -19,8 +20,9 @@ from interactiveai.server.api import (
     trace_deletion,
     traces,
 )
+from interactiveai.server.api.common import text_params
 
-router = APIRouter(prefix="/api/public")
+router = APIRouter(prefix="/api/public", dependencies=[Depends(text_params)])
 for _module in (
     health,
     projects,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 
 from interactiveai.server.api.common import (
     JSON,
     AuthKey,
     DbEngine,
+    JsonBody,
     LimitParam,
     PageParam,
     bad_request,
@@ -32,7 +31,7 @@ router = APIRouter(tags=["score-configs"])
     summary="Create a score config",
     openapi_extra=json_body(ScoreConfigCreate.model_json_schema()),
 )
-def post_score_config(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def post_score_config(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     if not isinstance(payload, dict):
         raise bad_request("the body must be a JSON object")
     with client_errors():
@@ -59,7 +58,7 @@ def get_one_score_config(configId: str, key: AuthKey, engine: DbEngine) -> JSON:
     summary="Update a score config (name, isArchived, description, range, categories)",
     openapi_extra=json_body(ScoreConfigUpdate.model_json_schema()),
 )
-def patch_score_config(configId: str, key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def patch_score_config(configId: str, key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     if not isinstance(payload, dict):
         raise bad_request("the body must be a JSON object")
     with client_errors():

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 
 from interactiveai.server.api.common import (
     JSON,
     AuthKey,
     DbEngine,
+    JsonBody,
     LimitParam,
     PageParam,
     bad_request,
@@ -46,7 +47,7 @@ _BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "maxItems": MAX
     ),
     openapi_extra=json_body(_BODY_SCHEMA),
 )
-def post_scores(key: AuthKey, engine: DbEngine, payload: Annotated[Any, Body()]) -> JSON:
+def post_scores(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     # The body is read untyped and validated by the write layer, which explains each broken rule
     # in one sentence instead of a union-of-schemas error dump.
     items = payload if isinstance(payload, list) else [payload]
@@ -81,7 +82,9 @@ def get_scores(
     scoreIds: Annotated[str | None, Query(description="Comma list of score ids.")] = None,
     fromTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp >= this.")] = None,
     toTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp < this.")] = None,
-    value: Annotated[float | None, Query(description="Compare the numeric value with `operator`.")] = None,
+    value: Annotated[
+        float | None, Query(allow_inf_nan=False, description="Compare the numeric value with `operator`.")
+    ] = None,
     operator: Annotated[str, Query(description="One of = != < <= > >= (with value).")] = "=",
 ) -> JSON:
     filters = ScoreFilter(

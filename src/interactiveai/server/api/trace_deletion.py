@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from interactiveai.server.api.common import JSON, AuthKey, DbEngine, not_found
+from interactiveai.server.api.common import JSON, AuthKey, DbEngine, JsonBody, json_body, model_body, not_found
 from interactiveai.server.api.models import Message
 from interactiveai.server.retention import delete_traces
 
@@ -34,7 +34,13 @@ def delete_trace(traceId: str, key: AuthKey, engine: DbEngine) -> JSON:
     return JSON({"message": "Trace deleted successfully"})
 
 
-@router.delete("/traces", response_model=DeletedTraces, summary="Delete several traces")
-def delete_many_traces(body: DeleteTracesBody, key: AuthKey, engine: DbEngine) -> JSON:
+@router.delete(
+    "/traces",
+    response_model=DeletedTraces,
+    summary="Delete several traces",
+    openapi_extra=json_body(DeleteTracesBody.model_json_schema()),
+)
+def delete_many_traces(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
+    body = model_body(DeleteTracesBody, payload)
     deleted = delete_traces(engine, key.project_id, body.traceIds)
     return JSON({"message": "Traces deleted successfully", "deletedCount": deleted})

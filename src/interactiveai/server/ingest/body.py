@@ -1,13 +1,13 @@
-"""Request bodies with hard size limits: before reading, while reading, and while decompressing.
+"""Content-Encoding of ingestion bodies, with a hard size limit while decompressing.
 
 A gzip bomb (kilobytes that inflate to gigabytes) must cost at most ``limit`` bytes of memory, so
-decompression is incremental and stops one byte past the limit.
+decompression is incremental and stops one byte past the limit. The body itself was bounded while
+it arrived (bodies.py).
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
 
 _CHUNK = 256 * 1024
 
@@ -21,28 +21,6 @@ class BadEncoding(ValueError):
 
 
 SUPPORTED_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
-
-
-def check_content_length(header: str | None, limit: int) -> None:
-    if header is None:
-        return
-    try:
-        length = int(header)
-    except ValueError:
-        return  # the server stack rejects malformed lengths itself; counting below still applies
-    if length > limit:
-        raise BodyTooLarge(f"body of {length} bytes exceeds the limit of {limit} bytes")
-
-
-async def read_limited(stream: AsyncIterator[bytes], limit: int) -> bytes:
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in stream:
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"body exceeds the limit of {limit} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
 
 
 def decompress(body: bytes, encoding: str, limit: int) -> bytes:

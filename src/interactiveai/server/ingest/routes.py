@@ -2,24 +2,20 @@
 
 Every rejection is a 4xx that says what is wrong, decided as early and as cheaply as possible:
 401 (key) before the body is read, 415 (content type or encoding), 413 (declared or counted size,
-also after decompression), 429 (queue full), 400 (undecodable or invalid OTLP). Only a database
-that stays unreachable gives a 5xx (503 with Retry-After). 200 means the spans are committed.
+also after decompression), 429 (queue full, or too many body bytes in flight: bodies.py), 408 (a
+body that stops arriving), 400 (undecodable or invalid OTLP). Only a database that stays
+unreachable gives a 5xx (503 with Retry-After). 200 means the spans are committed.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from interactiveai.server.auth import ApiKey, require_api_key
-from interactiveai.server.ingest.body import (
-    SUPPORTED_ENCODINGS,
-    BadEncoding,
-    BodyTooLarge,
-    check_content_length,
-    read_limited,
-)
+from interactiveai.server.bodies import read_body
+from interactiveai.server.ingest.body import SUPPORTED_ENCODINGS, BadEncoding, BodyTooLarge
 from interactiveai.server.ingest.otlp import OtlpError, response_body
 from interactiveai.server.ingest.service import IngestService
 from interactiveai.server.ingest.writer import Overloaded, StorageUnavailable, WriteRejected
@@ -29,7 +25,6 @@ AuthKey = Annotated[ApiKey, Depends(require_api_key)]
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-_RETRY_AFTER_OVERLOAD = "1"
 _RETRY_AFTER_UNAVAILABLE = "5"
 
 
@@ -52,20 +47,19 @@ async def _export(request: Request, key: ApiKey) -> Response:
     if encoding not in SUPPORTED_ENCODINGS:
         raise HTTPException(status_code=415, detail=f"Unsupported Content-Encoding {encoding!r}: use gzip or none")
     service: IngestService = request.app.state.ingest
-    limit = service.settings.max_body_bytes
     try:
-        check_content_length(request.headers.get("content-length"), limit)
         if service.overloaded():
             raise Overloaded("ingestion queue is full")
-        body = await read_limited(request.stream(), limit)
+        body = await read_body(request, service.settings.max_body_bytes)
         await service.ingest(key.project_id, body, encoding, protobuf)
     except BodyTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
     except (OtlpError, BadEncoding) as exc:
         raise HTTPException(status_code=400, detail=f"Invalid OTLP trace export: {exc}") from None
     except Overloaded as exc:
+        retry_after = str(service.settings.retry_after_seconds)
         raise HTTPException(
-            status_code=429, detail=f"{exc}; retry later", headers={"Retry-After": _RETRY_AFTER_OVERLOAD}
+            status_code=429, detail=f"{exc}; retry later", headers={"Retry-After": retry_after}
         ) from None
     except WriteRejected as exc:
         raise HTTPException(status_code=400, detail=f"The spans could not be stored: {exc}") from None
@@ -78,11 +72,26 @@ async def _export(request: Request, key: ApiKey) -> Response:
     return Response(content=response_body(protobuf), media_type=PROTOBUF if protobuf else JSON)
 
 
-@router.post("/api/public/otel/v1/traces", summary="Ingest an OTLP/HTTP trace export")
+# The body is read in the route (after the key dependency), so it is documented by hand.
+_EXPORT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "An OTLP ExportTraceServiceRequest, optionally gzip- or deflate-encoded.",
+        "content": {
+            PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
+            JSON: {"schema": {"type": "object", "description": "OTLP/JSON: {\"resourceSpans\": [...]}"}},
+        },
+    }
+}
+
+
+@router.post("/api/public/otel/v1/traces", summary="Ingest an OTLP/HTTP trace export", openapi_extra=_EXPORT_BODY)
 async def export_traces(request: Request, key: AuthKey) -> Response:
     return await _export(request, key)
 
 
-@router.post("/v1/traces", summary="Ingest an OTLP/HTTP trace export (standard OTLP path)")
+@router.post(
+    "/v1/traces", summary="Ingest an OTLP/HTTP trace export (standard OTLP path)", openapi_extra=_EXPORT_BODY
+)
 async def export_traces_standard(request: Request, key: AuthKey) -> Response:
     return await _export(request, key)

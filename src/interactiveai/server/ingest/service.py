@@ -11,8 +11,9 @@ the GIL released. Two measured choices keep the writer — the serial part — f
   a whole switch interval (5 ms), several times per transaction. In benchmarks/ingest.py this
   took the median from ~15,500 to ~18,000 spans/s (docs/benchmarks.md).
 
-Memory is bounded twice: request bodies held at once (received, not yet committed) by a byte
-budget, and the decoded form by the number of concurrent decodes.
+Memory is bounded twice: request bodies held at once by the server's byte budget, counted as
+they arrive and held until the request is answered (bodies.py), and the decoded form by the
+number of concurrent decodes.
 """
 
 from __future__ import annotations
@@ -30,14 +31,13 @@ from interactiveai.server.ingest.conventions import map_span
 from interactiveai.server.ingest.otlp import OtlpError, Span, decode_json, decode_protobuf
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
-from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded
+from interactiveai.server.ingest.writer import GroupCommitWriter
 from interactiveai.server.settings import Settings
 
 logger = logging.getLogger("interactiveai.server.ingest")
 
 _CONCURRENT_DECODES = 1
 _SPANS_BETWEEN_GIL_HANDOVERS = 32
-_BODY_BUDGET_BODIES = 8  # request bodies of the maximum size held at once, before 429
 
 
 class IngestService:
@@ -49,7 +49,6 @@ class IngestService:
             engine, batch_spans=settings.ingest_batch_spans, queue_spans=settings.ingest_queue_spans
         )
         self._decodes: CapacityLimiter | None = None  # created in start(), inside the event loop
-        self._body_bytes = 0
 
     def start(self) -> None:
         # Ingestion allocates millions of short-lived dicts; with the default thresholds the
@@ -91,14 +90,7 @@ class IngestService:
 
     async def ingest(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> int:
         """Store one export; returns when committed, with the number of newly stored spans."""
-        size = len(body)
-        if self._body_bytes and self._body_bytes + size > self.settings.max_body_bytes * _BODY_BUDGET_BODIES:
-            raise Overloaded(f"{self._body_bytes} bytes of requests are being decoded")
-        self._body_bytes += size  # only the event loop changes this counter: no lock needed
-        try:
-            mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf, limiter=self._decodes)
-        finally:
-            self._body_bytes -= size
+        mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf, limiter=self._decodes)
         future = self.writer.submit(project_id, mapped)
         return await asyncio.wrap_future(future)
 

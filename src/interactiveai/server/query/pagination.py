@@ -18,6 +18,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000  # the public API allows 100; the UI and exports may read bigger pages
+MAX_PAGE = 2**31 - 1
+"""Pages beyond this are refused: ``(page - 1) * limit`` must stay a 64-bit integer on both engines."""
 
 
 class InvalidCursorError(ValueError):
@@ -43,7 +45,7 @@ class Cursor:
             sort, value, row_id = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         except (binascii.Error, ValueError, TypeError, UnicodeEncodeError) as exc:
             raise InvalidCursorError("invalid cursor") from exc
-        if not isinstance(sort, str) or not isinstance(row_id, str):
+        if not isinstance(sort, str) or not bindable(row_id) or not (value is None or bindable(value)):
             raise InvalidCursorError("invalid cursor")
         return cls(sort, value, row_id)
 
@@ -69,10 +71,23 @@ class Page(Generic[T]):
         return math.ceil(self.total / self.limit) if self.limit else 0
 
 
+def bindable(value: Any) -> bool:
+    """Whether a value read from a cursor can be compared with a column on both engines: a 64-bit
+    integer, a finite float, or text without NUL (PostgreSQL refuses NUL; SQLite and psycopg
+    overflow on wider integers). Anything else in a cursor was not made by this server."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and "\x00" not in value
+
+
 def check_page(page: int, limit: int) -> None:
     """Reject out-of-range paging early, with the message the API passes on."""
-    if page < 1:
-        raise ValueError("page must be >= 1")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValueError(f"page must be between 1 and {MAX_PAGE}")
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
 
