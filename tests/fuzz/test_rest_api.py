@@ -1,0 +1,106 @@
+"""Fuzz the REST API from its own OpenAPI document (Schemathesis), then read everything back.
+
+On each engine: two projects are seeded with one row of every kind through the API; the app is
+served over real HTTP; Schemathesis runs every phase (examples, coverage, fuzzing, stateful) with
+positive and negative data and every check, as project A. Then:
+
+- the read-back sweep reads every stored row of both projects through every GET endpoint and,
+  for project A, every UI page and JSON twin;
+- project B's rows are unchanged and none of them is readable with project A's key.
+
+Everything is reported at once, grouped, with a minimal request per group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Project
+from tests.fuzz.conftest import Seeded, Served, fuzz_examples, fuzz_timeout, seed_project
+from tests.fuzz.schemathesis_run import run_schemathesis
+from tests.support.read_back import cross_project_probe, project_rows, read_back
+
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
+
+
+def with_examples(document: dict[str, Any], seeded: Seeded) -> dict[str, Any]:
+    """The OpenAPI document, its path and query parameters given the seeded rows' ids as examples.
+
+    Only examples are added: every schema stays as the server publishes it.
+    """
+    values = {
+        "traceId": seeded.trace_id,
+        "observationId": seeded.observation_id,
+        "sessionId": seeded.session_id,
+        "scoreId": seeded.score_id,
+        "configId": seeded.config_id,
+        "datasetName": seeded.dataset_name,
+        "runName": seeded.run_name,
+        "itemId": seeded.item_id,
+        "model_id": seeded.model_id,
+        "sourceTraceId": seeded.trace_id,
+        "userId": "user-42",
+    }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("path", "query") and parameter.get("name") in values:
+                    parameter["example"] = values[parameter["name"]]
+    return document
+
+
+@pytest.mark.timeout(fuzz_timeout(420))
+def test_rest_api_fuzz(
+    engine: Any, served: Served, project: Project, other_project: Project, ui_member: Any, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=served.url, timeout=60) as http:
+        seeded = seed_project(http, project, "a")
+        seed_project(http, other_project, "b")
+        other_before = project_rows(engine, other_project.id)
+
+        document = http.get("/api/public/openapi.json").json()
+        schema_path = tmp_path / "openapi.json"
+        schema_path.write_text(json.dumps(with_examples(document, seeded)))
+        report_dir = tmp_path / "schemathesis"
+        report_dir.mkdir()
+        run = run_schemathesis(
+            schema_path,
+            served.url,
+            (project.public_key, project.secret_key),
+            report_dir,
+            max_examples=fuzz_examples(),
+            timeout=fuzz_timeout(300),
+        )
+        output = report_dir / "schemathesis.txt"
+        output.write_text(run.output)
+        # shown when the test fails: the CLI's summary; its full report (curl commands) and events are kept
+        print(run.output[run.output.rfind("=== SUMMARY") :] if "=== SUMMARY" in run.output else run.output[-3000:])
+        print(f"full Schemathesis output: {output}; events: {report_dir / 'events.ndjson'}")
+
+        sweep = read_back(http, engine, project.id, project.headers, ui_member)
+        other_sweep = read_back(http, engine, other_project.id, other_project.headers)
+        isolation = cross_project_probe(http, engine, other_project.id, project.headers)
+        other_after = project_rows(engine, other_project.id)
+    (report_dir / "server-errors.txt").write_text("\n\n".join(served.errors))
+
+    changed = sorted(table for table in other_before if other_before[table] != other_after.get(table))
+    sections = [
+        run.report(),
+        sweep.report(),
+        "other project: " + other_sweep.report(),
+        f"isolation: {len(isolation)} cross-project read(s)" + "".join(f"\n  {p}" for p in isolation[:20]),
+        f"isolation: tables of the other project changed by project A's requests: {changed}",
+        served.tracebacks(),
+    ]
+    print(
+        f"rest fuzz: {run.cases} cases in {run.seconds:.1f}s; sweep {sweep.requests} requests in {sweep.seconds:.1f}s"
+    )
+    if run.failures or sweep.problems or other_sweep.problems or isolation or changed:
+        pytest.fail("\n\n".join(sections), pytrace=False)
