@@ -86,8 +86,6 @@ def run_schemathesis(
         base_url,
         "--auth",
         f"{auth[0]}:{auth[1]}",
-        "--checks",
-        "all",
         "--phases",
         "examples,coverage,fuzzing,stateful",
         "--max-examples",

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Project
 from tests.fuzz.conftest import fuzz_examples, fuzz_timeout, seed_project
-from tests.fuzz.otlp_strategies import Export, json_exports, protobuf_exports
+from tests.fuzz.otlp_exports import Export, json_exports, protobuf_exports
 from tests.support.read_back import project_rows, read_back
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
