@@ -1,9 +1,23 @@
-"""Time helpers: the storage representation is integer microseconds since the epoch, UTC."""
+"""Time helpers: the storage representation is integer microseconds since the epoch, UTC.
+
+Every time the server accepts goes through ``parse_iso_to_us`` (or ``check_us``), which keeps it
+inside what Python's datetime can represent after conversion to UTC (years 1 to 9999), so that
+every reader can format it. ``9999-12-31T23:59:59-23:59`` parses as a datetime but is in year
+10000 in UTC: it is refused. Readers still format a stored time outside that range (a row written
+directly, or by an older version) without failing: it is shown as the nearest representable time.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+MIN_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
+"""0001-01-01T00:00:00Z: the earliest time a reader can format."""
+MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
+"""9999-12-31T23:59:59.999999Z: the latest time a reader can format."""
 
 
 def now_us() -> int:
@@ -11,7 +25,8 @@ def now_us() -> int:
 
 
 def us_to_datetime(us: int) -> datetime:
-    return datetime.fromtimestamp(us / 1_000_000, tz=UTC)
+    """The UTC datetime of ``us``, exact; a value outside years 1-9999 gives the nearest end of the range."""
+    return _EPOCH + timedelta(microseconds=min(max(int(us), MIN_US), MAX_US))
 
 
 def us_to_iso(us: int | None) -> str | None:
@@ -21,12 +36,29 @@ def us_to_iso(us: int | None) -> str | None:
     return us_to_datetime(us).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def check_us(us: int, what: str = "the time") -> int:
+    """``us`` itself when every reader can format it; ValueError naming ``what`` otherwise."""
+    if not MIN_US <= us <= MAX_US:
+        raise ValueError(f"{what} is outside 0001-01-01T00:00:00Z … 9999-12-31T23:59:59Z (UTC)")
+    return us
+
+
 def parse_iso_to_us(value: str) -> int:
-    """Parse an ISO-8601 timestamp (Z or offset; naive means UTC) into microseconds."""
+    """Parse an ISO-8601 timestamp (Z or offset; naive means UTC) into microseconds.
+
+    Raises ValueError, with a message that quotes the value, for text that is not such a
+    timestamp and for one outside years 1-9999 once converted to UTC.
+    """
     text = value.strip()
+    quoted = repr(text[:40] + ("…" if len(text) > 40 else ""))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{quoted} is not an ISO 8601 date-time such as 2026-01-31T12:00:00Z") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1_000_000)
+    # Exact integer arithmetic (a float timestamp loses microseconds far from 1970), and it works
+    # where the UTC conversion itself would overflow, so the range check can say what is wrong.
+    return check_us((parsed - _EPOCH) // _ONE_US, quoted)

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from interactiveai.server import json_values
 from interactiveai.server.ingest.otlp import SpanEvent
 
 _MESSAGE_EVENTS = {
@@ -23,39 +24,52 @@ _MESSAGE_EVENTS = {
 
 
 def maybe_json(value: Any) -> Any:
-    """Decode a string that holds JSON (many conventions JSON-encode into string attributes)."""
+    """Decode a string that holds JSON (many conventions JSON-encode into string attributes).
+
+    JSON nested deeper than readers can render (``json_values.MAX_DEPTH``) stays the string it is.
+    """
     if isinstance(value, str) and value[:1] in ("{", "[", '"'):
         try:
-            return orjson.loads(value)
+            return json_values.parse(value)
         except orjson.JSONDecodeError:
             return value
     return value
 
 
 def decode_value(value: Any) -> Any:
-    """A metadata value: JSON-encoded by the SDKs, so decode it; a string that is not JSON stays as is."""
+    """A metadata value: JSON-encoded by the SDKs, so decode it; a string that is not JSON stays as is.
+
+    Deep JSON stays a string too, and a native value (an OTLP array or key-value list) nested too
+    deep keeps its deep parts as their JSON text (``json_values.bounded``).
+    """
     if isinstance(value, str):
         try:
-            return orjson.loads(value)
+            return json_values.parse(value)
         except orjson.JSONDecodeError:
             return value
-    return value
+    return json_values.bounded(value) if isinstance(value, list | dict) else value
 
 
 def json_text(value: Any) -> str | None:
-    """The column value for input/output: JSON text as received, else the value JSON-encoded."""
+    """The column value for input/output: JSON text as received, else the value JSON-encoded.
+
+    Received JSON nested deeper than readers can render is stored as a JSON string holding that
+    text, and a native value's deep parts as theirs (``json_values``): the span is kept, its
+    payload readable by every endpoint and page, nothing of it lost.
+    """
     if value is None:
         return None
     if isinstance(value, str):
         head = value.lstrip()[:1]
         if head in ("{", "[", '"') or head.isdigit() or value in ("true", "false", "null") or head == "-":
             try:
-                orjson.loads(value)
-                return value
+                parsed = orjson.loads(value)
             except orjson.JSONDecodeError:
                 pass
+            else:
+                return value if json_values.fits(value, parsed) else json_values.stored_text(value)
         return orjson.dumps(value).decode()
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return json_values.dumps(value)
 
 
 def events_io(events: list[SpanEvent]) -> tuple[Any, Any]:

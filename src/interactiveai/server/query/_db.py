@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, FromClause, RowMapping, Select, func, select
 
+from interactiveai.server import json_values
 from interactiveai.server.query.pagination import Page, offset_of
 
 R = TypeVar("R")
@@ -99,15 +100,17 @@ _FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def load_json(text: str | None) -> Any:
-    """Parse a stored JSON column. Text that is not JSON is returned as-is, never raised on.
+    """Parse a stored JSON column. Text that is not JSON is returned as-is, never raised on, and
+    so is a value nested too deep for the API and the UI to write back (``json_values.parse``).
 
     Ingestion stores what clients sent; a client may have sent a bare string that is not
-    JSON, and one odd payload must not make a whole trace unreadable.
+    JSON, an older version may have stored a value nested 300 deep, and one odd payload must
+    not make a whole trace, or a list holding it, unreadable.
     """
     if text is None:
         return None
     try:
-        return orjson.loads(text)
+        return json_values.parse(text)
     except orjson.JSONDecodeError:
         return text
 

@@ -26,6 +26,7 @@ from interactiveai.server.query.metrics_base import (
     check_granularity,
     percentiles,
 )
+from interactiveai.server.query.pagination import bindable
 from interactiveai.server.storage.schema import observations, trace_has_tag, traces
 
 MAX_ROW_LIMIT = 1000
@@ -86,6 +87,7 @@ _AGGREGATIONS: dict[str, Callable[[Any], Any]] = {
     "max": func.max,
 }
 AGGREGATIONS = [*_AGGREGATIONS, *PERCENTILES]
+_UNBINDABLE = "numbers must be finite and fit in 64 bits, and text must not contain NUL characters"
 _OPERATORS = ("=", "!=", "any of", "none of", ">", ">=", "<", "<=", "all of")
 
 
@@ -190,8 +192,12 @@ def _filter(item: Any, view: str) -> Filter:
     if operator in ("any of", "none of", "all of"):
         if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
             raise ValueError(f"filter {column!r} {operator!r} needs a list of values")
+        if not all(bindable(v) for v in value):
+            raise ValueError(f"filter {column!r}: {_UNBINDABLE}")
     elif not isinstance(value, str | int | float) or isinstance(value, bool):
         raise ValueError(f"filter {column!r} needs a string or number value")
+    elif not bindable(value):
+        raise ValueError(f"filter {column!r}: {_UNBINDABLE}")
     if column == "tags" and operator not in ("any of", "all of", "none of"):
         raise ValueError("the tags filter takes any of, all of or none of")
     if operator == "all of" and column != "tags":
@@ -267,7 +273,10 @@ def run_query(db: Db, project_id: str, q: MetricsQuery) -> list[dict[str, Any]]:
     in_sql = all(name not in {m.key for m in ranked} for name, _ in order)
 
     columns = [_aggregate(q.view, m).label(m.key) for m in plain]
-    query = select(*groups, *columns).where(*cond)
+    # Percentiles are read apart: with no other metric, a count keeps the query an aggregate
+    # (one row, or one per group; without it there is nothing to select), and is dropped below.
+    hidden = [] if columns else [func.count().label("_rows")]
+    query = select(*groups, *columns, *hidden).where(*cond)
     if groups:
         query = query.group_by(*groups)
     if in_sql:
@@ -279,7 +288,7 @@ def run_query(db: Db, project_id: str, q: MetricsQuery) -> list[dict[str, Any]]:
         query = query.limit(q.row_limit)
     width = len(groups)
     with connect(db) as conn:
-        rows = [(tuple(r[:width]), list(r[width:])) for r in conn.execute(query)]
+        rows = [(tuple(r[:width]), list(r[width : width + len(columns)])) for r in conn.execute(query)]
         for metric in ranked:
             value, scale = MEASURES[q.view][metric.measure]
             if value is None:

@@ -6,6 +6,7 @@ Times are integer microseconds (UTC) like the storage; JSON columns are parsed. 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,4 +247,10 @@ def observation_from_row(row: Mapping[Any, Any]) -> Observation:
 
 
 def score_from_row(row: Mapping[Any, Any]) -> Score:
-    return record_from_row(Score, row, metadata=load_json_object(row["metadata"]))
+    return record_from_row(Score, row, metadata=load_json_object(row["metadata"]), value=finite(row["value"]))
+
+
+def finite(value: float | None) -> float | None:
+    """A stored float as readers can write it: NaN and infinities (rows of older versions; the API
+    refuses them) read as None, like a missing value, since JSON has no such numbers."""
+    return value if value is None or math.isfinite(value) else None

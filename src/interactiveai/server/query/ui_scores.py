@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.filters import ScoreFilter, score_conditions
@@ -18,6 +18,7 @@ from interactiveai.server.storage.schema import scores
 MAX_NAMES = 12
 MAX_CATEGORIES = 200
 MAX_NAME_OPTIONS = 200
+MAX_AVERAGED = 1e300
 
 
 @dataclass
@@ -44,8 +45,12 @@ def score_summary(db: Db, project_id: str, filters: ScoreFilter | None = None) -
     """The most frequent score names (and data types) matching ``filters``, most frequent first."""
     conditions = score_conditions(project_id, filters)
     count = func.count().label("n")
+    # Values the API accepts are at most 1e300 in magnitude; a larger one (or an infinity) stored
+    # by an older version is left out of the average: PostgreSQL's float sum would overflow and
+    # fail the whole page, SQLite's would give an infinity that JSON cannot carry.
+    averaged = case((func.abs(scores.c.value) <= MAX_AVERAGED, scores.c.value), else_=None)
     grouped = (
-        select(scores.c.name, scores.c.data_type, count, func.avg(scores.c.value).label("avg"))
+        select(scores.c.name, scores.c.data_type, count, func.avg(averaged).label("avg"))
         .where(*conditions)
         .group_by(scores.c.name, scores.c.data_type)
         .order_by(count.desc(), scores.c.name, scores.c.data_type)

@@ -9,11 +9,11 @@ read one observation at a time, with the query layer's ``get_observation``, when
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from interactiveai.server.query._db import load_json_list
 from interactiveai.server.storage.schema import START_TIME_IN_TRACE, models, observations, observations_of_trace, traces
 
 MAX_OBSERVATIONS = 20_000  # beyond this the page shows a truncation notice
@@ -44,7 +44,7 @@ def get_trace_header(engine: Engine, project_id: str, trace_id: str) -> dict[str
     if row is None:
         return None
     header = dict(row)
-    header["tags"] = _json_value(header.get("tags"), [])
+    header["tags"] = [str(tag) for tag in load_json_list(header.get("tags"))]
     return header
 
 
@@ -83,16 +83,6 @@ def get_compact_observations(
         row[1] = index.get(row[1]) if row[1] is not None else None
         row[11] = bool(row[11])
     return rows, total
-
-
-def _json_value(text: str | None, default: Any) -> Any:
-    """Stored JSON text parsed; text that is not JSON is returned as the string it is."""
-    if text is None:
-        return default
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 COST_SOURCES = {"provided": "provided by the client", "project_model": "project model", "catalog": "catalog"}

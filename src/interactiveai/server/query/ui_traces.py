@@ -12,15 +12,18 @@ payload previews, metadata/latency/cost conditions, more sorts, and next *and* p
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, case, cast, func, literal, or_, select
+import orjson
+from sqlalchemy import BigInteger, Engine, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
+from interactiveai.server.query._db import load_json_list
 from interactiveai.server.query.filters import TraceFilter, trace_conditions
+from interactiveai.server.query.pagination import bindable
+from interactiveai.server.query.records import finite
 from interactiveai.server.query.search import trace_fulltext_condition
 from interactiveai.server.storage.schema import scores, traces
 
@@ -55,7 +58,8 @@ SORTS: dict[str, ColumnElement[Any]] = {
     "tokens": traces.c.total_tokens,
     "cost": func.coalesce(traces.c.total_cost, -1.0),
     "observations": traces.c.observation_count,
-    "level": traces.c.error_count * 1000000 + traces.c.warning_count,
+    # in 64 bits: PostgreSQL's 32-bit integer arithmetic overflows from 2,148 errors on
+    "level": cast(traces.c.error_count, BigInteger) * 1000000 + traces.c.warning_count,
 }
 
 
@@ -67,7 +71,7 @@ class TracePage:
 
 
 def encode_cursor(sort: str, value: Any, trace_id: str, direction: str) -> str:
-    raw = json.dumps([sort, value, trace_id, direction], separators=(",", ":")).encode()
+    raw = orjson.dumps([sort, value, trace_id, direction])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -77,21 +81,25 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[Any, str, str] | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        made_for, value, trace_id, direction = json.loads(raw)
+        made_for, value, trace_id, direction = orjson.loads(raw)
     except (ValueError, TypeError):
         return None
-    if made_for != sort or not isinstance(trace_id, str) or direction not in ("next", "prev"):
+    if made_for != sort or not bindable(trace_id) or direction not in ("next", "prev"):
         return None
-    # the value must have the sort key's type: PostgreSQL refuses to compare a number with text
+    # the value must have the sort key's type: PostgreSQL refuses to compare a number with text;
+    # and a number must fit the column (a huge one overflows on both engines)
     expected: tuple[type, ...] = (str,) if sort == "name" else (int, float)
-    if not isinstance(value, expected) or isinstance(value, bool):
+    if not isinstance(value, expected) or not bindable(value) or not isinstance(trace_id, str):
         return None
     return value, trace_id, direction
 
 
 def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
     if engine.dialect.name == "postgresql":
-        return func.jsonb_extract_path_text(cast(traces.c.metadata, JSONB), key)
+        # jsonb refuses the escape \u0000 (NUL, which a metadata string may hold) and would fail the
+        # whole list; \ufffd in its place keeps the text valid JSON, whatever precedes the backslash
+        text = func.replace(traces.c.metadata, "\\u0000", "\\ufffd")
+        return func.jsonb_extract_path_text(cast(text, JSONB), key)
     path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
     # json_extract raises on malformed JSON: one odd row must not fail the whole filter
     extracted = cast(func.json_extract(traces.c.metadata, path), String)
@@ -218,11 +226,7 @@ def list_trace_page(
 
 
 def _json_list(text: str | None) -> list[str]:
-    try:
-        value = json.loads(text or "[]")
-    except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+    return [str(v) for v in load_json_list(text)]
 
 
 def scores_for_traces(engine: Engine, project_id: str, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -248,7 +252,7 @@ def scores_for_traces(engine: Engine, project_id: str, trace_ids: list[str]) -> 
     grouped: dict[str, list[dict[str, Any]]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():
-            grouped.setdefault(row["trace_id"], []).append(dict(row))
+            grouped.setdefault(row["trace_id"], []).append({**row, "value": finite(row["value"])})
     return grouped
 
 

@@ -7,6 +7,7 @@ a malformed value is ignored (and reported in ``errors``) rather than failing th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -49,6 +50,10 @@ COLUMNS: list[tuple[str, str, bool]] = [
 ]
 COLUMN_KEYS = [c[0] for c in COLUMNS]
 DEFAULT_COLUMNS = [c[0] for c in COLUMNS if c[2]]
+
+MAX_PAGE = 100_000
+"""The deepest page a paged UI list (scores, sessions, users, datasets) opens; a larger number opens this one."""
+_PAGE = re.compile(r"[0-9]{1,12}")
 
 _MULTI = {"env": "environments", "name": "names", "user": "user_ids", "session": "session_ids", "tag": "tags"}
 
@@ -107,6 +112,17 @@ class ListState:
             "q": "search",
         }
         return [(k, v, labels[k]) for k, v in self.raw if k in labels and v != ""]
+
+
+def page_number(text: str | None) -> int:
+    """A paged list's ``page`` parameter: 1 unless it is a positive decimal number, at most ``MAX_PAGE``.
+
+    Anything else (letters, a sign, ``²``, a number beyond 64 bits) is ignored, never an error:
+    the page is a link's state, and an offset beyond 64 bits would fail the database query.
+    """
+    if text is None or not _PAGE.fullmatch(text):
+        return 1
+    return min(max(int(text), 1), MAX_PAGE)
 
 
 def _float(value: str | None, name: str, errors: list[str]) -> float | None:

@@ -7,11 +7,13 @@ and it escapes every character that could end the script element or confuse a pa
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
+
+from interactiveai.server import json_values
+from interactiveai.server.clock import us_to_datetime, us_to_iso
 
 _PREVIEW_KEYS = ("query", "question", "input", "prompt", "message", "text", "content", "output", "answer", "result")
 
@@ -19,13 +21,23 @@ _PREVIEW_KEYS = ("query", "question", "input", "prompt", "message", "text", "con
 def fmt_time(us: int | None) -> str:
     if us is None:
         return "—"
-    return datetime.fromtimestamp(us / 1_000_000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return us_to_datetime(us).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")  # year 1 as 0001
 
 
 def iso_time(us: int | None) -> str:
-    if us is None:
-        return ""
-    return datetime.fromtimestamp(us / 1_000_000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return us_to_iso(us) or ""
+
+
+_NOT_JSON = object()
+
+
+def _parse(text: str) -> Any:
+    """A payload (or a prefix of one) as a JSON value, or ``_NOT_JSON``: a value nested too deep to
+    show as a tree reads as its text, like everywhere else (``json_values.parse``)."""
+    try:
+        return json_values.parse(text)
+    except ValueError:
+        return _NOT_JSON
 
 
 def fmt_duration(us: int | None) -> str:
@@ -79,13 +91,8 @@ def preview(text: str | None, limit: int = 160) -> str:
     """A one-line reading of a payload prefix: the text a person would look for, not JSON syntax."""
     if text is None or text == "":
         return ""
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
-        value = None
-        readable = text
-    else:
-        readable = _readable(value)
+    value = _parse(text)
+    readable = text if value is _NOT_JSON else _readable(value)
     readable = " ".join(readable.split())
     return readable if len(readable) <= limit else readable[: limit - 1] + "…"
 
@@ -140,9 +147,8 @@ def turn_content(text: str | None) -> tuple[str, str]:
     """A conversation turn from a payload: ("text", words) when it reads as text, else ("json", pretty JSON)."""
     if text is None or text == "":
         return "empty", ""
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
+    value = _parse(text)
+    if value is _NOT_JSON:
         return "text", text  # plain text, or a JSON prefix cut at the display limit
     readable = _readable(value)
     if isinstance(value, str) or readable != json.dumps(value, ensure_ascii=False, default=str):
@@ -154,9 +160,8 @@ def compact_json(text: str | None, limit: int = 160) -> str:
     """``key: value`` pairs of a JSON object prefix, for one-line metadata previews."""
     if not text:
         return ""
-    try:
-        value: Any = json.loads(text)
-    except ValueError:
+    value = _parse(text)
+    if value is _NOT_JSON:
         return text[:limit]
     if isinstance(value, dict):
         flat = " · ".join(
@@ -199,8 +204,12 @@ _SCRIPT_ESCAPES = {
 
 
 def json_script(data: Any) -> Markup:
-    """JSON for a ``<script type="application/json">`` block: nothing in it can close the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+    """JSON for a ``<script type="application/json">`` block: nothing in it can close the element.
+
+    A NaN or infinite float (a cost stored by an older version) is written as null, as the API
+    writes it: ``NaN`` is not JSON, and the page's script could not read its data at all.
+    """
+    text = json_values.dumps(data)
     return Markup(text.translate(_SCRIPT_ESCAPES))
 
 

@@ -19,6 +19,7 @@ from interactiveai.server.query.datasets import (
     run_names_by_dataset,
 )
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
+from interactiveai.server.ui.filters import page_number
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, managed_form, notice_from, redirect_with_notice
 from interactiveai.server.ui.pages import json_response, render
@@ -27,11 +28,6 @@ from interactiveai.server.writes.errors import InvalidInputError
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
-
-
-def _page_number(request: Request) -> int:
-    text = request.query_params.get("page", "1")
-    return min(int(text), 100_000) if text.isdigit() and int(text) >= 1 else 1
 
 
 def _dataset_json(d: Dataset, project_id: str, items: int | None = None, runs: int | None = None) -> dict[str, Any]:
@@ -59,7 +55,7 @@ def _preview(value: Any) -> str:
 def datasets_data(request: Request, access: Access) -> dict[str, Any]:
     engine = request.app.state.engine
     pid = access.project.id
-    page_no = _page_number(request)
+    page_no = page_number(request.query_params.get("page"))
     page = list_datasets(engine, pid, page=page_no, limit=PAGE_SIZE)
     ids = [d.id for d in page.items]
     items = item_ids_by_dataset(engine, pid, ids)
@@ -125,7 +121,7 @@ def dataset_data(request: Request, access: Access, dataset_id: str) -> dict[str,
     dataset = get_dataset_by_id(engine, pid, dataset_id)
     if dataset is None:
         raise NotFoundPage()
-    page_no = _page_number(request)
+    page_no = page_number(request.query_params.get("page"))
     items = list_dataset_items(engine, pid, dataset_id=dataset.id, page=page_no, limit=PAGE_SIZE)
     runs = list_dataset_runs(engine, pid, dataset.id, limit=PAGE_SIZE)
     item_rows = []

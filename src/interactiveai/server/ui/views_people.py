@@ -19,7 +19,7 @@ from interactiveai.server.query.sessions import list_sessions
 from interactiveai.server.query.ui_traces import TraceListFilter, list_trace_page
 from interactiveai.server.query.users import get_user, list_users
 from interactiveai.server.ui.auth import NotFoundPage, project_access
-from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES
+from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES, page_number
 from interactiveai.server.ui.formatting import iso_time
 from interactiveai.server.ui.pages import json_response, render
 from interactiveai.server.ui.views_traces import trace_json
@@ -38,10 +38,7 @@ class ListArgs:
         seconds = RANGES[self.range]
         self.from_us = None if seconds is None else now_us() - seconds * 1_000_000
         self.search = (params.get("q") or "").strip()[:200] or None
-        try:
-            self.page = max(int(params.get("page") or 1), 1)
-        except ValueError:
-            self.page = 1
+        self.page = page_number(params.get("page"))
 
     @property
     def offset(self) -> int:

@@ -25,7 +25,7 @@ from interactiveai.server.query.scores import list_scores
 from interactiveai.server.query.ui_scores import score_names, score_summary
 from interactiveai.server.query.ui_trace_detail import get_trace_header
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
-from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES
+from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES, page_number
 from interactiveai.server.ui.formatting import iso_time, score_text
 from interactiveai.server.ui.manage import can_annotate, managed_form, redirect_with_notice
 from interactiveai.server.ui.pages import json_response, render
@@ -85,8 +85,7 @@ def parse_score_state(params: QueryParams, *, now: int | None = None) -> ScoreLi
         seconds = RANGES[range_key]
         if seconds is not None:
             from_us = (now if now is not None else now_us()) - seconds * 1_000_000
-    page_text = params.get("page", "1")
-    page = min(int(page_text), 100_000) if page_text.isdigit() and int(page_text) >= 1 else 1
+    page = page_number(params.get("page"))
     filt = ScoreFilter(
         name=args.get("name"),
         trace_id=args.get("trace"),

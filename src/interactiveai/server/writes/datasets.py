@@ -17,10 +17,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import orjson
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from interactiveai.server import json_values
 from interactiveai.server.clock import now_us
 from interactiveai.server.query.datasets import (
     ITEM_STATUSES,
@@ -35,7 +35,7 @@ from interactiveai.server.query.datasets import (
     trace_of_observation,
 )
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets
-from interactiveai.server.writes.errors import InvalidInputError, optional_str
+from interactiveai.server.writes.errors import InvalidInputError, json_text, optional_str, optional_text
 
 MAX_ID = 64  # the width of the id columns
 MAX_NAME = 200  # the width of the name columns
@@ -110,8 +110,11 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
                 if source_observation_id:
                     raise NotFoundError("Observation", f"{source_observation_id} of trace {source_trace_id}")
                 raise NotFoundError("Trace", source_trace_id)
-            values.setdefault("input", source.input)
-            values.setdefault("expected_output", source.output)
+            # copied as stored, unless an older version stored JSON too deep to read back
+            values.setdefault("input", None if source.input is None else json_values.stored_text(source.input))
+            values.setdefault(
+                "expected_output", None if source.output is None else json_values.stored_text(source.output)
+            )
         now = now_us()
         if existing is None:
             item_id = item_id or str(uuid.uuid4())
@@ -343,21 +346,12 @@ def _optional_fields(body: Mapping[str, Any], **columns: str) -> dict[str, Any]:
             continue
         value = body[key]
         if column == "metadata":
-            values[column] = "{}" if value is None else _json_text(key, value)
+            values[column] = "{}" if value is None else json_text(key, value)
         elif column == "description":
-            if value is not None and not isinstance(value, str):
-                raise InvalidInputError(f"{key} must be a string")
-            values[column] = value
+            values[column] = optional_text(body, key)
         else:
-            values[column] = None if value is None else _json_text(key, value)
+            values[column] = None if value is None else json_text(key, value)
     return values
-
-
-def _json_text(key: str, value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:  # e.g. an integer wider than 64 bits
-        raise InvalidInputError(f"{key} cannot be stored as JSON") from None
 
 
 def _status(body: Mapping[str, Any]) -> str | None:

@@ -8,7 +8,6 @@ deleted, because scores keep pointing at them.
 
 from __future__ import annotations
 
-import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -20,7 +19,7 @@ from sqlalchemy import Engine, insert, update
 from interactiveai.server.clock import now_us
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config
 from interactiveai.server.storage.schema import score_configs
-from interactiveai.server.writes.errors import InvalidInputError
+from interactiveai.server.writes.errors import InvalidInputError, checked_text, finite_number, optional_text
 
 DATA_TYPES = ("NUMERIC", "CATEGORICAL", "BOOLEAN", "TEXT")
 BOOLEAN_CATEGORIES = [{"label": "True", "value": 1}, {"label": "False", "value": 0}]
@@ -88,9 +87,7 @@ def _validated(body: Mapping[str, Any]) -> dict[str, Any]:
     is_archived = body.get("isArchived") or False
     if not isinstance(is_archived, bool):
         raise InvalidInputError("isArchived must be a boolean")
-    description = body.get("description")
-    if description is not None and not isinstance(description, str):
-        raise InvalidInputError("description must be a string")
+    description = optional_text(body, "description")
     min_value = _optional_number(body.get("minValue"), "minValue")
     max_value = _optional_number(body.get("maxValue"), "maxValue")
     if data_type != "NUMERIC" and (min_value is not None or max_value is not None):
@@ -110,11 +107,7 @@ def _validated(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _optional_number(value: Any, field: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInputError(f"{field} must be a finite number")
-    return float(value)
+    return None if value is None else finite_number(value, field)
 
 
 def _categories(data_type: str, raw: Any) -> list[dict[str, Any]] | None:
@@ -139,8 +132,10 @@ def _categories(data_type: str, raw: Any) -> list[dict[str, Any]] | None:
         value = item.get("value") if isinstance(item, dict) else None
         if not isinstance(label, str) or not label:
             raise InvalidInputError("every category needs a non-empty string label")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        checked_text(label, "a category label")
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidInputError(f"category {label!r} needs a numeric value")
+        finite_number(value, f"the value of category {label!r}")
         if label in labels or value in values:
             raise InvalidInputError("category labels and values must be unique")
         labels.add(label)

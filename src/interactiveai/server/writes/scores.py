@@ -8,19 +8,24 @@ of it.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from interactiveai.server.clock import now_us, parse_iso_to_us
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config
 from interactiveai.server.storage.schema import scores
-from interactiveai.server.writes.errors import InvalidInputError, optional_str
+from interactiveai.server.writes.errors import (
+    InvalidInputError,
+    checked_text,
+    finite_number,
+    json_text,
+    optional_str,
+    optional_text,
+)
 
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")
 API_SOURCES = ("API", "ANNOTATION")  # EVAL is reserved for the server's own evaluators
@@ -118,9 +123,7 @@ def _row(
     source = str(item.get("source") or "API").upper()
     if source not in API_SOURCES:
         raise InvalidInputError(f"source must be one of {', '.join(API_SOURCES)}")
-    comment = item.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise InvalidInputError("comment must be a string")
+    comment = optional_text(item, "comment")
     metadata = item.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInputError("metadata must be a JSON object")
@@ -128,11 +131,13 @@ def _row(
     timestamp = item.get("timestamp")
     if timestamp is None:
         timestamp_us = now_us()
+    elif not isinstance(timestamp, str):
+        raise InvalidInputError("timestamp must be an ISO 8601 date-time string")
     else:
         try:
-            timestamp_us = parse_iso_to_us(str(timestamp))
-        except ValueError:
-            raise InvalidInputError(f"timestamp {timestamp!r} is not an ISO 8601 date-time") from None
+            timestamp_us = parse_iso_to_us(timestamp)
+        except ValueError as exc:
+            raise InvalidInputError(f"timestamp: {exc}") from None
     return {
         "id": score_id,
         "trace_id": trace_id,
@@ -145,7 +150,7 @@ def _row(
         "data_type": data_type,
         "source": source,
         "comment": comment,
-        "metadata": orjson.dumps(metadata or {}).decode(),
+        "metadata": json_text("metadata", metadata or {}),
         "config_id": config.id if config else None,
         "author_user_id": author_user_id,
         "environment": environment,
@@ -179,8 +184,9 @@ def _infer(value: Any) -> str:
 
 
 def _numeric(value: Any, config: ScoreConfig | None) -> _Value:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInputError("a NUMERIC score's value must be a finite number")
+    value = finite_number(value, "a NUMERIC score's value")
     if config is not None:
         if config.min_value is not None and value < config.min_value:
             raise InvalidInputError(f"value {value} is below the config's minValue {config.min_value}")
@@ -203,6 +209,7 @@ def _categorical(value: Any, config: ScoreConfig | None) -> _Value:
     categories = (config.categories or []) if config is not None else None
     config_name = config.name if config is not None else ""
     if isinstance(value, str):
+        checked_text(value, "value")
         if categories is None:
             return _Value(None, value)
         for category in categories:
@@ -221,7 +228,7 @@ def _categorical(value: Any, config: ScoreConfig | None) -> _Value:
 def _text(value: Any, _config: ScoreConfig | None) -> _Value:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_TEXT:
         raise InvalidInputError(f"a TEXT score's value must be a string of 1-{MAX_TEXT} characters")
-    return _Value(None, value)
+    return _Value(None, checked_text(value, "value"))
 
 
 _VALIDATORS = {"NUMERIC": _numeric, "BOOLEAN": _boolean, "CATEGORICAL": _categorical, "TEXT": _text}

@@ -1,0 +1,50 @@
+"""Times: every time the server accepts is one every reader can format (years 1-9999 in UTC),
+and a stored time outside that range still formats, as the nearest end of it."""
+
+from __future__ import annotations
+
+import pytest
+
+from interactiveai.server.clock import MAX_US, MIN_US, check_us, parse_iso_to_us, us_to_datetime, us_to_iso
+
+
+@pytest.mark.parametrize(
+    ("text", "iso"),
+    [
+        ("2026-01-31T12:00:00Z", "2026-01-31T12:00:00.000Z"),
+        ("2026-01-31T12:00:00.123456+02:00", "2026-01-31T10:00:00.123Z"),
+        ("2026-01-31", "2026-01-31T00:00:00.000Z"),
+        ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
+        ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999Z"),
+        ("9999-12-31T23:59:59+23:59", "9999-12-31T00:00:59.000Z"),
+    ],
+)
+def test_accepted_times_round_trip(text: str, iso: str) -> None:
+    assert us_to_iso(parse_iso_to_us(text)) == iso
+
+
+def test_microseconds_are_exact_far_from_1970() -> None:
+    assert parse_iso_to_us("9999-12-31T23:59:59.999999Z") == MAX_US
+    assert parse_iso_to_us("0001-01-01T00:00:00.000001Z") == MIN_US + 1
+
+
+@pytest.mark.parametrize(
+    "text", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59.999999-00:00:01"]
+)
+def test_times_outside_the_range_in_utc_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="outside 0001-01-01T00:00:00Z"):
+        parse_iso_to_us(text)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "10000-01-01T00:00:00Z", "2026-13-01", "x" * 10_000, "2026\x00"])
+def test_text_that_is_no_time_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="is not an ISO 8601 date-time"):
+        parse_iso_to_us(text)
+
+
+@pytest.mark.parametrize("us", [2**63 - 1, -(2**63), MAX_US + 1, MIN_US - 1, 10**30])
+def test_a_stored_time_outside_the_range_formats_as_the_nearest(us: int) -> None:
+    assert us_to_iso(us) in ("9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00.000Z")
+    assert us_to_datetime(us).year in (1, 9999)
+    with pytest.raises(ValueError):
+        check_us(us)
