@@ -159,7 +159,7 @@ def text_of(value: Any) -> str:
     same way); a lone surrogate is escaped, never stored; a short description when even that fails."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
-        return text if _is_unicode(text) else json.dumps(value, default=str)
+        return text if is_unicode(text) else json.dumps(value, default=str)
     except (RecursionError, ValueError, TypeError):
         return f"<{type(value).__name__} nested too deep to show>"
 
@@ -178,13 +178,13 @@ def json_problem(value: Any) -> str | None:
                 return f"nests deeper than {MAX_DEPTH} levels"
             if isinstance(item, dict):
                 for key, member in item.items():
-                    if isinstance(key, str) and not _is_unicode(key):
+                    if isinstance(key, str) and not is_unicode(key):
                         return "has a key that is not valid Unicode text (a lone surrogate)"
                     stack.append((member, depth + 1))
             else:
                 stack.extend((member, depth + 1) for member in item)
         elif isinstance(item, str):
-            if not _is_unicode(item):
+            if not is_unicode(item):
                 return "has a string that is not valid Unicode text (a lone surrogate)"
         elif isinstance(item, bool) or item is None:
             continue
@@ -199,7 +199,8 @@ def json_problem(value: Any) -> str | None:
     return None
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (no lone surrogate: both engines, and orjson, refuse one)."""
     if text.isascii():
         return True
     try:

@@ -177,3 +177,15 @@ def _nested(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
+
+
+def test_ids_with_slashes_read_back(client: Any, project: Any, ingest: Ingest) -> None:
+    """A session id or a score id may hold "/" (sent URL-encoded): its detail route still finds it."""
+    tid = trace_id()
+    ingest.ok([SpanSpec(tid, span_id(), "root", attributes={"session.id": "user/1/chat"})])
+    h = project.headers
+    assert client.post(f"{API}/scores", json={"id": "run/7", "traceId": tid, "name": "n", "value": 1}, headers=h)
+    for path in ("/sessions/user%2F1%2Fchat", "/scores/run%2F7", "/v2/scores/run%2F7"):
+        assert client.get(API + path, headers=h).status_code == 200, path
+    assert client.delete(f"{API}/scores/run%2F7", headers=h).status_code == 200
+    assert client.get(f"{API}/scores/run%2F7", headers=h).status_code == 404

@@ -109,14 +109,14 @@ def get_scores(
     return JSON(paged(result, score_json))
 
 
-@router.get("/scores/{scoreId}", response_model=Score, summary="One score")
-@router.get("/v2/scores/{scoreId}", response_model=Score, summary="One score (v2 path)")
+@router.get("/scores/{scoreId:path}", response_model=Score, summary="One score")
+@router.get("/v2/scores/{scoreId:path}", response_model=Score, summary="One score (v2 path)")
 def get_one_score(scoreId: str, key: AuthKey, engine: DbEngine) -> JSON:
     score = or_404(get_score(engine, key.project_id, scoreId), "Score", scoreId)
     return JSON(score_json(score))
 
 
-@router.delete("/scores/{scoreId}", response_model=Message, summary="Delete a score")
+@router.delete("/scores/{scoreId:path}", response_model=Message, summary="Delete a score")
 def remove_score(scoreId: str, key: AuthKey, engine: DbEngine) -> JSON:
     # 200 with a message body, as the reference API answers (clients check for 200).
     if not delete_score(engine, key.project_id, scoreId):

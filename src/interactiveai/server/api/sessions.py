@@ -47,7 +47,7 @@ def get_sessions(
     return JSON(paged(result, session_json))
 
 
-@router.get("/sessions/{sessionId}", response_model=SessionWithTraces, summary="One session with its traces")
+@router.get("/sessions/{sessionId:path}", response_model=SessionWithTraces, summary="One session with its traces")
 def get_one_session(sessionId: str, key: AuthKey, engine: DbEngine) -> JSON:
     with engine.connect() as conn:
         detail = or_404(get_session(conn, key.project_id, sessionId), "Session", sessionId)

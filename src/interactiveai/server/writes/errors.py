@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from interactiveai.server.json_values import json_problem
+from interactiveai.server.json_values import is_unicode, json_problem
 
 MAX_KEY_BYTES = 1_000
 """Bytes of UTF-8 an indexed identifier or name may have."""
@@ -65,11 +65,8 @@ def checked_text(value: str, key: str) -> str:
     """``value`` when both engines can store it; InvalidInputError naming ``key`` otherwise."""
     if "\x00" in value:
         raise InvalidInputError(f"{key} must not contain a NUL character (\\u0000)")
-    if not value.isascii():
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            raise InvalidInputError(f"{key} must be valid Unicode text (it has a lone surrogate)") from None
+    if not is_unicode(value):
+        raise InvalidInputError(f"{key} must be valid Unicode text (it has a lone surrogate)")
     return value
 
 
