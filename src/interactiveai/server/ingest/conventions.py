@@ -18,6 +18,7 @@ import orjson
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest import fields, vercel
+from interactiveai.server.ingest.bounds import bound_span
 from interactiveai.server.ingest.keys import (
     AI_MODEL_RANK,
     TRACE_META_PREFIXES,
@@ -279,7 +280,8 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "service_name": resource["service_name"],
         "scope_name": fields.text(span.scope.name),
     }
-    return MappedSpan(row, _trace_facts(span, scan, resource, environment, version))
+    # indexed text bounded here, once, the same on both engines (bounds.py)
+    return bound_span(MappedSpan(row, _trace_facts(span, scan, resource, environment, version)))
 
 
 def _trace_facts(span: Span, scan: Scan, resource: dict[str, Any], environment: str, version: str | None) -> TraceFacts:

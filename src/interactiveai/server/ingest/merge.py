@@ -3,13 +3,15 @@
 A trace's spans arrive in any order, in several batches, from several services, and to several
 server replicas at once. The writer locks the trace row, reads it, calls :func:`merge_spans` with
 only the spans it actually inserted (a re-sent span is never counted twice), and writes the row
-back. Every rule is order-independent except "latest non-null", where arrival order decides.
+back. Every rule is order-independent except "latest non-null" and the tag cap, where arrival
+order decides.
 
 Rules (DESIGN §3): timestamp = earliest start; end = latest end; latency = end − timestamp;
 name/input/output = explicit trace values, else the root span's; user, session, release, version,
-environment = latest non-null (environment: latest non-default); tags = sorted union; metadata =
-merged, later keys win; public = any true. Roll-ups: observation count, worst level and per-level
-counts, token sums, cost sums (None until some observation has a cost).
+environment = latest non-null (environment: latest non-default); tags = sorted union, at most
+``bounds.MAX_TAGS`` (a full trace takes no new tag); metadata = merged, later keys win; public =
+any true. Roll-ups: observation count, worst level and per-level counts, token sums, cost sums
+(None until some observation has a cost).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from interactiveai.server.ingest.bounds import MAX_TAGS
 from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan
 
 # The trace columns merging reads and writes (everything except keys, created_at and bookmarked).
@@ -182,8 +185,14 @@ def merge_spans(row: dict[str, Any], spans: list[MappedSpan]) -> tuple[dict[str,
     merged["input_cost"], merged["output_cost"], merged["total_cost"] = input_cost, output_cost, total_cost
     if merged["end_time_us"] is not None:
         merged["latency_us"] = merged["end_time_us"] - merged["timestamp_us"]
-    if tags != old_tags:
-        merged["tags"] = orjson.dumps(sorted(tags)).decode()
+    added = sorted(tags - old_tags)
+    if added:
+        if len(tags) > MAX_TAGS:
+            # a trace holds at most MAX_TAGS tags (bounds.py): those it has, then the first new ones
+            added = added[: max(0, MAX_TAGS - len(old_tags))]
+            tags = old_tags.union(added)
+        if added:
+            merged["tags"] = orjson.dumps(sorted(tags)).decode()
     if metadata is not None:
         merged["metadata"] = orjson.dumps(metadata, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
-    return merged, sorted(tags - old_tags)
+    return merged, added

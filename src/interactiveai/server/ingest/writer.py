@@ -5,14 +5,31 @@ future; the writer thread takes as many waiting jobs as fit in ``batch_spans``, 
 transaction, commits, and only then resolves the futures, so a 200 always means "committed".
 One fsync for many requests is what makes durability cheap.
 
-Failures are contained: when a batch fails for a reason other than the database being
-unreachable, each job is retried in its own transaction so one poisonous request fails alone.
+Failures are told apart and contained (:func:`transient`):
+
+- The database refused the data (PostgreSQL SQLSTATE classes 22 data exception, 23 integrity
+  violation, 54 program limit exceeded such as an index row or a tsvector too large; SQLite's
+  TOOBIG, CONSTRAINT, MISMATCH; a value the driver cannot bind; any error that is not the
+  database's): retrying cannot help, and only some request of the batch can be the cause. The
+  heaviest request is written alone first and the others together (the likely cause, once
+  bounds.py applies, is a huge payload), then what still fails is bisected: each half commits on
+  its own, halves that fail again are split again. Every other request is committed and answered
+  200; a request that fails alone is answered 400 (:class:`WriteRejected`, naming the problem).
+  A bad request among n costs about 2·log2(n) extra transactions at most, not n; and its error
+  message can hold no other request's data.
+- The database is unreachable or busy (connection lost, serialisation failure, deadlock, lock
+  timeout, disk full, shutting down, …): the whole batch is retried after 0.2, 0.4 and 0.8 s on
+  a new connection, then every request still waiting is answered 503 (:class:`StorageUnavailable`).
+
+A future is resolved only after its transaction committed, so a 200 is never lost; a span that
+is re-sent (after a 503, or twice in one batch) is stored once (writes.py).
 The queue is bounded in spans; :class:`Overloaded` tells the caller to answer 429.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -22,7 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 
 from interactiveai.server.ingest.checkpoint import WRITER_AUTOCHECKPOINT_PAGES, WalCheckpointer
 from interactiveai.server.ingest.records import MappedSpan
@@ -31,6 +48,11 @@ from interactiveai.server.ingest.writes import write_batch
 logger = logging.getLogger("interactiveai.server.ingest")
 
 _UNAVAILABLE_RETRIES = 3
+# PostgreSQL SQLSTATE classes of errors about the data itself: 22 data exception (invalid text,
+# value out of range, too long), 23 integrity constraint violation, 54 program limit exceeded
+# (index row size, tsvector size, statement too complex). Every other class is the database's.
+_DATA_SQLSTATE_CLASSES = frozenset({"22", "23", "54"})
+_DATA_SQLITE_ERRORS = ("SQLITE_TOOBIG", "SQLITE_CONSTRAINT", "SQLITE_MISMATCH", "SQLITE_RANGE")
 
 
 class Overloaded(Exception):
@@ -135,24 +157,37 @@ class GroupCommitWriter:
                     self._pending_spans -= size
 
     def _write(self, jobs: list[_Job]) -> None:
-        try:
-            counts = self._transaction(jobs)
-        except StorageUnavailable as exc:
-            for job in jobs:
-                job.future.set_exception(exc)
-            return
-        except Exception as exc:
-            if len(jobs) == 1:
-                reason = _describe(exc)
-                logger.warning("ingestion write rejected (%d spans): %s", len(jobs[0].spans), reason)
-                jobs[0].future.set_exception(WriteRejected(reason))
+        """Commit ``jobs`` together; if the data is refused, bisect until the culprits fail alone."""
+        groups = [jobs]
+        while groups:
+            group = groups.pop()
+            try:
+                counts = self._transaction(group)
+            except StorageUnavailable as exc:
+                # the database is gone: nothing not yet committed is worth another attempt now
+                for job in (job for waiting in (group, *groups) for job in waiting):
+                    job.future.set_exception(exc)
                 return
-            # isolate the poisonous request: every other request still gets its spans stored
-            for job in jobs:
-                self._write([job])
-            return
-        for job, count in zip(jobs, counts, strict=True):
-            job.future.set_result(count)
+            except Exception as exc:
+                reason = _describe(exc)
+                if len(group) == 1:
+                    job = group[0]
+                    logger.warning(
+                        "ingestion write rejected (project %s, %d spans): %s", job.project_id, len(job.spans), reason
+                    )
+                    job.future.set_exception(WriteRejected(reason))
+                elif group is jobs:
+                    logger.info("ingestion batch of %d requests refused (%s); isolating the cause", len(group), reason)
+                    # The heaviest request alone first: what only the database refuses once bounds
+                    # apply (a full-text vector over 1 MB) is huge, and costs time at each attempt.
+                    suspect = max(group, key=_text_size)
+                    groups += ([job for job in group if job is not suspect], [suspect])
+                else:
+                    half = len(group) // 2  # each half commits on its own (the first half first)
+                    groups += (group[half:], group[:half])
+                continue
+            for job, count in zip(group, counts, strict=True):
+                job.future.set_result(count)
 
     def _transaction(self, jobs: list[_Job]) -> list[int]:
         """Write jobs in one transaction, retrying transient failures; new-span count per job."""
@@ -161,13 +196,14 @@ class GroupCommitWriter:
             try:
                 with self._begin() as conn:
                     return write_batch(conn, [(job.project_id, job.spans) for job in jobs])
-            except (OperationalError, DBAPIError) as exc:
-                if not _transient(exc):
+            except Exception as exc:
+                if not transient(exc):
                     raise
-                self._close()
+                self._close(invalidate=True)
                 if attempt == _UNAVAILABLE_RETRIES:
                     logger.error("ingestion storage unavailable: %s", exc)
                     raise StorageUnavailable(_describe(exc)) from exc
+                logger.warning("ingestion write failed, retrying in %.1f s: %s", delay, _describe(exc))
                 time.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
@@ -181,10 +217,15 @@ class GroupCommitWriter:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.exec_driver_sql("COMMIT")
             except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
+                try:
+                    conn.exec_driver_sql("ROLLBACK")
+                except Exception:
+                    # SQLite may have rolled back already (a full disk, an I/O error): a new
+                    # connection starts clean, and the original error is the one to report
+                    self._close(invalidate=True)
                 raise
-            conn.exec_driver_sql("COMMIT")
             if self._checkpointer is not None:
                 self._checkpointer.committed()
         else:
@@ -204,24 +245,63 @@ class GroupCommitWriter:
             self._conn = conn
         return self._conn
 
-    def _close(self) -> None:
+    def _close(self, invalidate: bool = False) -> None:
+        """Let go of the writer's connection; ``invalidate``: it may be broken, never reuse it."""
         if self._conn is not None:
             try:
+                if invalidate:
+                    self._conn.invalidate()
                 self._conn.close()
             except Exception:
                 pass
             self._conn = None
 
 
-def _transient(exc: DBAPIError) -> bool:
-    """Connection loss, lock timeouts, deadlocks, serialisation failures: worth retrying."""
-    if exc.connection_invalidated or isinstance(exc, OperationalError):
+def transient(exc: BaseException) -> bool:
+    """True if the database (not the data) failed: worth retrying the same writes later.
+
+    False for an error about the data, which retrying cannot fix (see the module doc). The
+    driver's exception is read whether SQLAlchemy wrapped it or not: COPY (bulk.py) runs on the
+    driver's own cursor.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return code in ("40001", "40P01", "55P03", "57P01", "57P03", "08000", "08003", "08006")
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        exc = exc.orig  # what the driver (or the parameters) raised
+    elif isinstance(exc, SQLAlchemyError):
+        return True  # the connection's state, not the data: a pool timeout, a closed transaction
+    sqlstate = getattr(exc, "sqlstate", None)  # psycopg: the server's error code
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate[:2] not in _DATA_SQLSTATE_CLASSES
+    if isinstance(exc, sqlite3.Error):
+        name = getattr(exc, "sqlite_errorname", None)
+        if name:
+            return not name.startswith(_DATA_SQLITE_ERRORS)
+        return isinstance(exc, sqlite3.OperationalError)
+    # A driver error without a code (psycopg): the server never answered, the connection is lost.
+    # Anything else was raised before the data reached the database (a value the driver cannot
+    # bind) or in our own code: about this batch, not the database.
+    return any(cls.__name__ in ("OperationalError", "InterfaceError") for cls in type(exc).__mro__)
+
+
+def _text_size(job: _Job) -> int:
+    """Characters of payload text a request carries (input, output, metadata)."""
+    size = 0
+    for span in job.spans:
+        row, facts = span.row, span.trace
+        size += len(row["input"] or "") + len(row["output"] or "") + len(row["metadata"])
+        size += len(facts.input or "") + len(facts.output or "")
+    return size
 
 
 def _describe(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip().splitlines()
-    return text[0][:300] if text else type(exc).__name__
+    """One line naming the problem: the database's message (with its SQLSTATE), else the error's."""
+    orig = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    lines = str(orig).strip().splitlines()
+    text = lines[0][:300] if lines else ""
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate:
+        return f"{text} (SQLSTATE {sqlstate})"
+    if isinstance(orig, sqlite3.Error) and text:
+        return text
+    return f"{type(orig).__name__}: {text}" if text else type(orig).__name__
