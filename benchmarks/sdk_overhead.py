@@ -17,7 +17,10 @@ Variants, same run, same receiver:
 * ``otel+ours``: the same plain spans through our ``ExportProcessor`` + ``OtlpHttpExporter``
   (isolates the export path from the decorator); ``otel+ours-plain``: the same without gzip.
 * ``observe``: ``@observe`` functions with small input/output, client configured with the
-  receiver as host: the whole SDK as users run it.
+  receiver as host and nothing else (default settings): the whole SDK as users run it.
+
+Every variant must deliver every span: the stock processor gets a queue that holds the whole run,
+ours run with their default memory bound (``max_queue_bytes``), which holds it.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def serve() -> None:
         for line in sys.stdin:
             command = line.strip()
             if command == "count":
-                print(json.dumps({"unique": receiver.span_count(), "total": receiver.total_span_count()}), flush=True)
+                counts = {"unique": receiver.span_count(), "total": receiver.total_span_count()}
+                print(json.dumps(counts | {"requests": len(receiver.requests)}), flush=True)
             elif command == "clear":
                 receiver.clear()
                 print("ok", flush=True)
@@ -87,7 +91,7 @@ def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
     """Build the variant's pipeline, warm up, then time N observations plus the flush."""
     from opentelemetry.sdk.trace import TracerProvider
 
-    queue = n + WARMUP + 1  # every span must be delivered: no variant may drop on a full queue
+    queue = n + WARMUP + 1  # every span must be delivered: the stock processor may not drop on a full queue
     endpoint = base_url + "/api/public/otel/v1/traces"
     provider = TracerProvider(shutdown_on_exit=False)
     if variant == "baseline":
@@ -111,9 +115,7 @@ def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
             endpoint, headers={"Authorization": "Basic cGs6c2s="}, timeout=10, compression=compression
         )
         provider.add_span_processor(
-            ExportProcessor(
-                exporter, max_queue_size=queue, max_export_batch_size=512, schedule_delay=5.0, export_timeout=10
-            )
+            ExportProcessor(exporter, max_export_batch_size=512, schedule_delay=5.0, export_timeout=10)
         )
         tracer = provider.get_tracer("interactiveai-sdk", "0.1.0", attributes={"public_key": "pk-bench"})
 
@@ -124,9 +126,7 @@ def measure(variant: str, base_url: str, n: int) -> dict[str, float]:
     else:
         from interactiveai import InteractiveAI, observe
 
-        client = InteractiveAI(
-            public_key="pk-bench", secret_key="sk-bench", host=base_url, tracer_provider=provider, max_queue_size=queue
-        )
+        client = InteractiveAI(public_key="pk-bench", secret_key="sk-bench", host=base_url, tracer_provider=provider)
 
         @observe
         def work(i: int) -> dict[str, int]:

@@ -96,14 +96,15 @@ def test_retries_on_5xx_and_429(scored: InteractiveAI, http_server: RecordingSer
     assert [s["name"] for s in _sent(http_server)] == ["retry-me"] * 3
 
 
-def test_4xx_is_not_retried(
+def test_4xx_is_not_retried_and_fails_the_flush(
     scored: InteractiveAI, http_server: RecordingServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     http_server.responses[SCORES] = [(400, {"message": "bad score"})]
     scored.create_score(name="bad", value=1, session_id="s")
-    assert scored.flush(timeout=5)
+    assert scored.flush(timeout=5) is False  # nothing left to send, but the score was refused
     assert len(http_server.to(SCORES)) == 1
     assert "bad score" in caplog.text
+    assert scored.flush(timeout=5) is True  # nothing dropped since the previous flush
 
 
 def test_sampled_out_traces_drop_their_scores(make_client: Any, http_server: RecordingServer) -> None:
@@ -129,7 +130,7 @@ def test_bounded_queue_drops_overflow(make_client: Any, dead_host: str) -> None:
     for i in range(50):
         client.create_score(name=f"s{i}", value=i, session_id="s")  # never blocks, never raises
     started = time.monotonic()
-    client.shutdown(timeout=0.5)
+    assert client.shutdown(timeout=0.5) is False  # 45 were dropped (and the rest never delivered)
     assert time.monotonic() - started < 2.0
 
 

@@ -45,6 +45,17 @@ def test_host_alias_and_precedence() -> None:
     assert load_client_settings(base_url="http://arg", environ=both).host == "http://arg"
 
 
+def test_the_span_buffer_is_bounded_by_memory_by_default() -> None:
+    s = load_client_settings(environ={})
+    assert s.max_queue_bytes == 256 * 1024 * 1024
+    assert s.max_queue_size is None  # no span-count cap unless asked for
+    env = {"INTERACTIVEAI_MAX_QUEUE_BYTES": "1048576", "INTERACTIVEAI_MAX_QUEUE_SIZE": "500"}
+    s = load_client_settings(environ=env)
+    assert (s.max_queue_bytes, s.max_queue_size) == (1_048_576, 500)
+    assert load_client_settings(max_queue_bytes=2048, environ=env).max_queue_bytes == 2048
+    assert load_client_settings(environ={"INTERACTIVEAI_MAX_QUEUE_BYTES": "lots"}).max_queue_bytes == 256 * 1024 * 1024
+
+
 def test_args_work_without_env() -> None:
     s = load_client_settings(flush_at=3, flush_interval=0.2, timeout=2, max_queue_size=9, environ={})
     assert (s.flush_at, s.flush_interval, s.timeout, s.max_queue_size) == (3, 0.2, 2.0, 9)

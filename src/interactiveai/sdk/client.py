@@ -36,7 +36,7 @@ from interactiveai.sdk.observations import (
 )
 from interactiveai.sdk.pipeline import SpanRouter, build_export_processor, choose_provider, router_for
 from interactiveai.sdk.scores import ScoreSender
-from interactiveai.sdk.settings import ClientSettings, load_client_settings
+from interactiveai.sdk.settings import DEFAULT_MAX_SCORE_QUEUE, ClientSettings, load_client_settings
 from interactiveai.version import __version__
 
 logger = logging.getLogger("interactiveai")
@@ -56,9 +56,13 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
             ``INTERACTIVEAI_RELEASE`` then common CI commit variables).
         tracing_enabled: False makes the client a no-op. sample_rate: fraction of traces exported
             (0.0 exports nothing), decided on the trace id.
-        flush_at, flush_interval, max_queue_size, timeout: export batching, delay (s), buffer and
-            HTTP timeout (s). debug: verbose SDK logs. mask: ``mask(data=...)`` applied to input,
-            output and metadata. additional_headers: extra HTTP headers (win over ours).
+        flush_at, flush_interval, timeout: export batching, delay (s) and HTTP timeout (s).
+        max_queue_bytes: memory bound of the span buffer (``INTERACTIVEAI_MAX_QUEUE_BYTES``, default
+            256 MiB); beyond it new spans are dropped and the next ``flush()`` returns False.
+            max_queue_size: optional cap on buffered spans, and the score queue's size (default
+            10,000 scores).
+        debug: verbose SDK logs. mask: ``mask(data=...)`` applied to input, output and metadata.
+            additional_headers: extra HTTP headers (win over ours).
         tracer_provider: the OTel provider to use (default: the global SDK provider, else a new
             global one). should_export_span: replaces the third-party span filter.
         span_exporter: export through this OTel exporter instead of OTLP/HTTP to ``host``.
@@ -90,6 +94,7 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
         debug: bool | None = None,
         mask: MaskFunction | None = None,
         max_queue_size: int | None = None,
+        max_queue_bytes: int | None = None,
         additional_headers: dict[str, str] | None = None,
         tracer_provider: TracerProvider | None = None,
         should_export_span: Callable[[ReadableSpan], bool] | None = None,
@@ -111,6 +116,7 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
                 timeout=timeout,
                 debug=debug,
                 max_queue_size=max_queue_size,
+                max_queue_bytes=max_queue_bytes,
             )
             self._settings = settings
             self._mask = mask
@@ -171,7 +177,9 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
         )
         self._projects = ProjectLookup(self._api, min(settings.timeout, 5.0))
         self._scores = ScoreSender(
-            self._api, max_queue_size=settings.max_queue_size, flush_interval=settings.flush_interval
+            self._api,
+            max_queue_size=settings.max_queue_size or DEFAULT_MAX_SCORE_QUEUE,
+            flush_interval=settings.flush_interval,
         )
         self._base_attributes = {
             k: v for k, v in ((Attr.ENVIRONMENT, settings.environment), (Attr.RELEASE, settings.release)) if v

@@ -160,6 +160,7 @@ def build_export_processor(
         )
         return ExportProcessor(
             exporter,
+            max_queue_bytes=settings.max_queue_bytes,
             max_queue_size=settings.max_queue_size,
             max_export_batch_size=settings.flush_at,
             schedule_delay=settings.flush_interval,

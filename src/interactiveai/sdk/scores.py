@@ -122,6 +122,8 @@ class ScoreSender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._warned_full = False
+        self._dropped = 0  # scores not delivered: queue full, refused, or given up on
+        self._dropped_at_flush = 0  # _dropped when the last flush returned
 
     def _after_fork_in_child(self) -> None:
         # Locks may have been held by parent threads that do not exist here; start over.
@@ -136,6 +138,7 @@ class ScoreSender:
                 logger.debug("interactiveai: score dropped, client is shut down")
                 return False
             if len(self._pending) >= self._max_queue_size:
+                self._dropped += 1
                 if not self._warned_full:
                     self._warned_full = True
                     logger.warning("interactiveai: score queue full (%d); dropping scores", self._max_queue_size)
@@ -162,22 +165,26 @@ class ScoreSender:
                     self._cond.wait(self._flush_interval)
                 batch = [self._pending.popleft() for _ in range(min(self._batch_size, len(self._pending)))]
                 self._inflight = len(batch)
+            delivered = False
             try:
-                self._send(batch)
+                delivered = self._send(batch)
             except Exception as exc:  # never let the worker die
                 logger.debug("interactiveai: score batch failed: %s", exc)
             with self._cond:
+                if not delivered:
+                    self._dropped += len(batch)
                 self._inflight = 0
                 if not self._pending:
                     self._flush_wanted = False
                 self._cond.notify_all()
 
-    def _send(self, batch: list[dict[str, Any]]) -> None:
+    def _send(self, batch: list[dict[str, Any]]) -> bool:
+        """Post ``batch`` with retries; True when the server accepted it."""
         delay = 0.5
         for attempt in range(1, MAX_ATTEMPTS + 1):
             resp = self._api.post(SCORES_PATH, batch)
             if resp.ok:
-                return
+                return True
             if not resp.retryable or attempt == MAX_ATTEMPTS:
                 logger.warning(
                     "interactiveai: %d score(s) not accepted (HTTP %s): %s",
@@ -185,21 +192,31 @@ class ScoreSender:
                     resp.status or "no answer",
                     resp.body[:200].decode("utf-8", "replace"),
                 )
-                return
+                return False
             wait = min(resp.retry_after if resp.retry_after is not None else delay, MAX_BACKOFF)
             if self._stop.wait(wait):  # shutting down: give up instead of sleeping on
                 logger.warning("interactiveai: %d score(s) dropped at shutdown after failed sends", len(batch))
-                return
+                return False
             delay = min(delay * 2, MAX_BACKOFF)
+        return False
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until every queued score was sent (or given up); False if ``timeout`` ran out."""
+        """Wait until every queued score was sent (or given up).
+
+        Returns:
+            False if ``timeout`` ran out, or if a score was dropped since the previous flush (queue
+            full, refused by the server, or given up on after retries).
+        """
         with self._cond:
             if self._thread is None or not self._thread.is_alive():
-                return not self._pending
-            self._flush_wanted = True
-            self._cond.notify_all()
-            return self._cond.wait_for(lambda: not self._pending and not self._inflight, timeout)
+                done = not self._pending
+            else:
+                self._flush_wanted = True
+                self._cond.notify_all()
+                done = self._cond.wait_for(lambda: not self._pending and not self._inflight, timeout)
+            clean = self._dropped == self._dropped_at_flush
+            self._dropped_at_flush = self._dropped
+        return done and clean
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Flush within ``timeout``, then stop the thread; queued scores left after that are dropped."""

@@ -17,6 +17,15 @@ logger = logging.getLogger("interactiveai")
 
 DEFAULT_HOST: Final = "http://localhost:3000"
 
+DEFAULT_MAX_QUEUE_BYTES: Final = 256 * 1024 * 1024
+"""The span buffer's memory bound (256 MiB). A burst of 100,000 small observations fits in it even
+if none had been encoded yet (~1.35 KB each as span objects by the processor's estimate; ~0.5 KB
+once encoded, which the export thread does within milliseconds), and a receiver outage cannot grow
+the process by more than this."""
+
+DEFAULT_MAX_SCORE_QUEUE: Final = 10_000
+"""Scores buffered when ``max_queue_size`` is not set."""
+
 # CI/CD variables holding the deployed commit, tried in order when no release is configured.
 RELEASE_FALLBACK_VARS: Final = (
     "RENDER_GIT_COMMIT",
@@ -61,7 +70,18 @@ SETTINGS: Final[dict[str, Setting]] = {
         Setting("INTERACTIVEAI_FLUSH_INTERVAL", float, 1.0, "Seconds between background exports."),
         Setting("INTERACTIVEAI_TIMEOUT", float, 5.0, "Seconds allowed for one HTTP request to the server."),
         Setting("INTERACTIVEAI_DEBUG", bool, False, "Log the SDK's internals at DEBUG level."),
-        Setting("INTERACTIVEAI_MAX_QUEUE_SIZE", int, 10_000, "Spans buffered before new ones are dropped."),
+        Setting(
+            "INTERACTIVEAI_MAX_QUEUE_BYTES",
+            int,
+            DEFAULT_MAX_QUEUE_BYTES,
+            "Memory (bytes, estimated) that buffered spans may hold before new ones are dropped.",
+        ),
+        Setting(
+            "INTERACTIVEAI_MAX_QUEUE_SIZE",
+            int,
+            None,
+            "Optional cap on buffered spans (unset: only the memory bound); also the score queue (10,000).",
+        ),
         Setting(
             "INTERACTIVEAI_OBSERVE_DECORATOR_IO_CAPTURE_ENABLED",
             bool,
@@ -128,7 +148,9 @@ class ClientSettings:
     flush_interval: float
     timeout: float
     debug: bool
-    max_queue_size: int
+    max_queue_size: int | None
+    """Cap on buffered spans; None: only ``max_queue_bytes`` bounds them."""
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
 
 
 def _resolve_host(host: str | None, base_url: str | None, env: Mapping[str, str]) -> str:
@@ -167,10 +189,12 @@ def load_client_settings(
     timeout: float | None = None,
     debug: bool | None = None,
     max_queue_size: int | None = None,
+    max_queue_bytes: int | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
     """Resolve every client option: argument > environment > default. Never raises."""
     env = os.environ if environ is None else environ
+    queue_size = resolve(max_queue_size, "INTERACTIVEAI_MAX_QUEUE_SIZE", env)
     return ClientSettings(
         public_key=resolve(public_key, "INTERACTIVEAI_PUBLIC_KEY", env) or None,
         secret_key=resolve(secret_key, "INTERACTIVEAI_SECRET_KEY", env) or None,
@@ -183,7 +207,8 @@ def load_client_settings(
         flush_interval=max(0.01, float(resolve(flush_interval, "INTERACTIVEAI_FLUSH_INTERVAL", env))),
         timeout=max(0.1, float(resolve(timeout, "INTERACTIVEAI_TIMEOUT", env))),
         debug=bool(resolve(debug, "INTERACTIVEAI_DEBUG", env)),
-        max_queue_size=max(1, int(resolve(max_queue_size, "INTERACTIVEAI_MAX_QUEUE_SIZE", env))),
+        max_queue_size=None if queue_size is None else max(1, int(queue_size)),
+        max_queue_bytes=max(1, int(resolve(max_queue_bytes, "INTERACTIVEAI_MAX_QUEUE_BYTES", env))),
     )
 
 

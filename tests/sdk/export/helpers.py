@@ -17,7 +17,8 @@ PUBLIC_KEY = "pk-test-1"
 def make_pipeline(
     endpoint: str,
     *,
-    max_queue_size: int = 2048,
+    max_queue_size: int | None = None,
+    max_queue_bytes: int = 64 * 1024 * 1024,
     max_export_batch_size: int = 512,
     schedule_delay: float = 0.05,
     export_timeout: float = 2.0,
@@ -33,6 +34,7 @@ def make_pipeline(
     processor = ExportProcessor(
         exporter,
         max_queue_size=max_queue_size,
+        max_queue_bytes=max_queue_bytes,
         max_export_batch_size=max_export_batch_size,
         schedule_delay=schedule_delay,
         export_timeout=export_timeout,

@@ -293,3 +293,34 @@ def test_encoder_agrees_with_the_reference_on_the_sdks_own_spans() -> None:
     assert count == 2
     assert json.loads(text) == json.loads(json.dumps(spans_to_request(spans)))
     client.shutdown()
+
+
+def test_fragments_of_several_batches_make_one_valid_request() -> None:
+    """The sending thread merges what several encoding rounds produced into one request."""
+    from interactiveai.sdk.export.encoder import encode_fragments, request_body
+    from tests.support.otlp_receiver import decode_json_request
+
+    batches = []
+    for service in ("a", "b"):
+        memory = InMemorySpanExporter()
+        provider = TracerProvider(resource=Resource.create({"service.name": service}), shutdown_on_exit=False)
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+        for name in ("x", "y"):
+            with provider.get_tracer(f"scope-{name}").start_as_current_span(f"{service}-{name}"):
+                pass
+        batches.append(list(memory.get_finished_spans()))
+    fragments = []
+    for batch in batches:
+        encoded = encode_fragments(batch)
+        assert encoded.span_counts == [2] and encoded.skipped == 0
+        fragments += encoded.bodies
+    body = request_body(fragments)
+    decoded = decode_json_request(body)
+    assert sorted((span["resource_attributes"]["service.name"], span["name"]) for span in decoded) == [
+        ("a", "a-x"),
+        ("a", "a-y"),
+        ("b", "b-x"),
+        ("b", "b-y"),
+    ]
+    # One fragment alone is the request encode_batch would have built.
+    assert json.loads(request_body(fragments[:1])) == json.loads(encode_spans(batches[0]))

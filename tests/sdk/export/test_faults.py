@@ -81,7 +81,9 @@ def test_queue_never_exceeds_its_bound_and_keeps_the_oldest_spans() -> None:
         assert stats.queued == 100
         assert stats.dropped_queue_full == 900
         receiver.set_mode("ok")
-        assert processor.force_flush(10_000) is True
+        assert processor.force_flush(10_000) is False  # all kept spans delivered, but 900 were dropped
+        assert processor.stats.queued == 0
+        assert processor.force_flush(1000) is True  # nothing dropped since
         # Drop-newest: the spans kept through the outage are the first 100, in order of ending.
         assert sorted(span["name"] for span in receiver.spans()) == sorted(f"span-{i}" for i in range(100))
         provider.shutdown()
@@ -101,18 +103,30 @@ def test_drops_are_logged_not_silent(caplog: pytest.LogCaptureFixture) -> None:
     assert processor.stats.dropped_queue_full == 40
 
 
-def test_rejected_batches_are_not_retried_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("status", ["400", "401", "403", "413"])
+def test_rejected_batches_are_not_retried_logged_once_and_fail_the_flush(
+    status: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with OtlpReceiver() as receiver:
-        receiver.set_mode("400")
+        receiver.set_mode(status)
         provider, processor, tracer = make_pipeline(
             receiver.endpoint, max_export_batch_size=10, schedule_delay=60, export_timeout=2
         )
         with caplog.at_level(logging.ERROR, logger="interactiveai.sdk.export"):
-            end_spans(tracer, 30)
-            assert processor.force_flush(5000) is True  # delivered nowhere, but nothing left to try
-        assert len(receiver.requests) == 3  # one per batch: a 400 is final
-        assert processor.stats.dropped_export_failed == 30
-        assert len([r for r in caplog.records if "HTTP 400" in r.getMessage()]) == 1
+            end_spans(tracer, 30, "first")
+            assert processor.force_flush(5000) is False  # nothing left to try, but nothing delivered
+            first = len(receiver.requests)
+            assert 1 <= first <= 3  # at most one request per batch of 10: a 4xx is final, not retried
+            end_spans(tracer, 5, "second")
+            assert processor.force_flush(5000) is False  # dropped again since the previous flush
+            assert len(receiver.requests) == first + 1
+        assert processor.stats.dropped_export_failed == 35
+        assert processor.stats.queued == 0
+        assert len([r for r in caplog.records if f"HTTP {status}" in r.getMessage()]) == 1
+        receiver.set_mode("ok")
+        end_spans(tracer, 5, "third")
+        assert processor.force_flush(5000) is True  # delivered, and nothing dropped since the last flush
+        assert receiver.span_count() == 5
         provider.shutdown()
 
 
@@ -161,7 +175,7 @@ def test_shutdown_is_bounded_when_the_receiver_hangs() -> None:
         receiver.set_mode("slow", delay=5)
         provider, processor, tracer = make_pipeline(receiver.endpoint, export_timeout=30)
         end_spans(tracer, 10)
-        assert wait_until(lambda: processor.stats.queued == 10 and processor._in_flight > 0)
+        assert wait_until(lambda: processor.stats.queued == 10 and processor._request is not None)
         started = time.monotonic()
         assert processor.shutdown(300) is False
         assert time.monotonic() - started < 1.0
@@ -180,7 +194,7 @@ def test_shutdown_is_bounded_even_with_the_stock_exporter_hanging() -> None:
         provider = TracerProvider(shutdown_on_exit=False)
         provider.add_span_processor(processor)
         end_spans(provider.get_tracer("t"), 5)
-        assert wait_until(lambda: len(receiver.requests) == 0 and processor._in_flight > 0)
+        assert wait_until(lambda: len(receiver.requests) == 0 and processor._request is not None)
         started = time.monotonic()
         assert processor.force_flush(200) is False
         assert processor.shutdown(300) is False
@@ -240,7 +254,8 @@ def test_queue_bound_holds_with_many_threads_ending_spans() -> None:
         assert stats.queued <= 50
         assert stats.queued + stats.dropped_queue_full + stats.dropped_export_failed + stats.exported <= 8000
         receiver.set_mode("ok")
-        assert processor.force_flush(5000)
+        assert processor.force_flush(5000) is False  # what was kept is delivered; the rest was dropped
+        assert processor.stats.queued == 0
         assert receiver.span_count() == processor.stats.exported
         provider.shutdown()
 

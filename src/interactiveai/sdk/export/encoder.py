@@ -29,7 +29,15 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from interactiveai.sdk.export.otlp_objects import attribute_items, encode_any_value, encode_span
 
-__all__ = ["MAX_REQUEST_BYTES", "EncodedBatch", "encode_batch", "encode_spans", "encode_spans_text"]
+__all__ = [
+    "MAX_REQUEST_BYTES",
+    "EncodedBatch",
+    "encode_batch",
+    "encode_fragments",
+    "encode_spans",
+    "encode_spans_text",
+    "request_body",
+]
 
 logger = logging.getLogger("interactiveai.sdk.export")
 
@@ -214,10 +222,11 @@ requests instead of being refused whole (HTTP 413)."""
 
 @dataclass
 class EncodedBatch:
-    """The requests for one batch of spans, and what could not be put in any."""
+    """The requests (or fragments, see ``encode_fragments``) for one batch of spans, and what could
+    not be put in any."""
 
     bodies: list[bytes] = field(default_factory=list)
-    """OTLP/JSON request bodies (UTF-8), each at most ``MAX_REQUEST_BYTES`` of spans."""
+    """OTLP/JSON request bodies (UTF-8), or fragments of one, each at most ``MAX_REQUEST_BYTES`` of spans."""
     span_counts: list[int] = field(default_factory=list)
     """Spans in each body."""
     skipped: int = 0
@@ -233,7 +242,25 @@ def _to_bytes(text: str) -> bytes:
         return text.encode("utf-8", "replace")
 
 
+_REQUEST_HEAD = b'{"resourceSpans":['
+_REQUEST_TAIL = b"]}"
+
+
+def request_body(fragments: Sequence[bytes]) -> bytes:
+    """One ``ExportTraceServiceRequest`` holding every ``ResourceSpans`` of ``fragments`` (one copy).
+
+    A resource may then appear in several ``ResourceSpans`` entries: OTLP allows it (the field is
+    repeated and receivers take each entry on its own), and it costs a few bytes per fragment.
+    """
+    return b"".join((_REQUEST_HEAD, b",".join(fragments), _REQUEST_TAIL))
+
+
 def _assemble(entries: list[tuple[ReadableSpan, bytes]]) -> bytes:
+    return b"".join((_REQUEST_HEAD, _fragment(entries), _REQUEST_TAIL))
+
+
+def _fragment(entries: list[tuple[ReadableSpan, bytes]]) -> bytes:
+    """The comma-separated ``ResourceSpans`` objects of ``entries``, grouped by resource then scope."""
     # Group by object identity: a provider shares one Resource and one scope object per tracer, and
     # hashing a Resource (its attributes) per span would cost more than encoding the span.
     groups: dict[int, tuple[Resource, dict[int, tuple[InstrumentationScope | None, list[bytes]]]]] = {}
@@ -247,8 +274,8 @@ def _assemble(entries: list[tuple[ReadableSpan, bytes]]) -> bytes:
         if scope_group is None:
             scope_group = group[1][id(scope)] = (scope, [])
         scope_group[1].append(body)
-    # One flat list and one join: the request is copied once, however big its spans are.
-    parts: list[bytes] = [b'{"resourceSpans":[']
+    # One flat list and one join: the spans are copied once, however big they are.
+    parts: list[bytes] = []
     for r, (resource, scopes) in enumerate(groups.values()):
         head = f'{{"resource":{_resource_json(resource)},"scopeSpans":['
         parts.append(_to_bytes(head if r == 0 else "," + head))
@@ -262,12 +289,23 @@ def _assemble(entries: list[tuple[ReadableSpan, bytes]]) -> bytes:
             parts.append(_to_bytes(f"]{schema}}}"))
         schema = f',"schemaUrl":{_escape(resource.schema_url)}' if resource.schema_url else ""
         parts.append(_to_bytes(f"]{schema}}}"))
-    parts.append(b"]}")
     return b"".join(parts)
 
 
 def encode_batch(spans: Sequence[ReadableSpan], max_request_bytes: int = MAX_REQUEST_BYTES) -> EncodedBatch:
     """Encode ``spans`` into as few requests as the size limit allows, in span order."""
+    return _encode(spans, max_request_bytes, _assemble)
+
+
+def encode_fragments(spans: Sequence[ReadableSpan], max_request_bytes: int = MAX_REQUEST_BYTES) -> EncodedBatch:
+    """``encode_batch``, but each body is a fragment for ``request_body``: fragments of several
+    batches can go out in one request (the sender merges what waits while a request is in flight)."""
+    return _encode(spans, max_request_bytes, _fragment)
+
+
+def _encode(
+    spans: Sequence[ReadableSpan], max_request_bytes: int, assemble: Callable[[list[tuple[ReadableSpan, bytes]]], bytes]
+) -> EncodedBatch:
     result = EncodedBatch()
     chunk: list[tuple[ReadableSpan, bytes]] = []
     chunk_bytes = 0
@@ -288,13 +326,13 @@ def encode_batch(spans: Sequence[ReadableSpan], max_request_bytes: int = MAX_REQ
             result.skipped += 1
             continue
         if chunk and chunk_bytes + size > max_request_bytes:
-            result.bodies.append(_assemble(chunk))
+            result.bodies.append(assemble(chunk))
             result.span_counts.append(len(chunk))
             chunk, chunk_bytes = [], 0
         chunk.append((span, body))
         chunk_bytes += size
     if chunk:
-        result.bodies.append(_assemble(chunk))
+        result.bodies.append(assemble(chunk))
         result.span_counts.append(len(chunk))
     return result
 

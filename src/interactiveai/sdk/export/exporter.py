@@ -29,7 +29,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from interactiveai.sdk.export.connection import HttpConnection, build_request_head
-from interactiveai.sdk.export.encoder import MAX_REQUEST_BYTES, encode_batch
+from interactiveai.sdk.export.encoder import (
+    MAX_REQUEST_BYTES,
+    EncodedBatch,
+    encode_batch,
+    encode_fragments,
+    request_body,
+)
 from interactiveai.version import __version__
 
 __all__ = ["COMPRESSIONS", "BatchResult", "ExportOutcome", "OtlpHttpExporter"]
@@ -87,6 +93,11 @@ def _parse_retry_after(value: str | None) -> float | None:
 
 class OtlpHttpExporter(SpanExporter):
     """Exports spans as OTLP/JSON to an OTLP/HTTP traces endpoint.
+
+    As an OTel ``SpanExporter`` (``export``), or in stages, as ``ExportProcessor`` uses it: ``encode``
+    turns spans into request fragments (CPU only, on the processor's encoding thread), ``wire_body``
+    merges waiting fragments into one request body and compresses it, and ``send`` delivers that body
+    with retries (on the sending thread; a retry resends the same bytes).
 
     Args:
         endpoint: Full URL of the traces endpoint, e.g. ``http://localhost:3000/api/public/otel/v1/traces``.
@@ -163,7 +174,33 @@ class OtlpHttpExporter(SpanExporter):
         """Nothing is buffered here: the processor owns the queue."""
         return True
 
-    # -- richer API used by ExportProcessor ----------------------------------------------------
+    # -- the stages ExportProcessor runs on its two threads --------------------------------------
+
+    @property
+    def max_request_bytes(self) -> int:
+        """Most span bytes (before compression) one request carries."""
+        return self._max_request_bytes
+
+    @property
+    def retry_not_before(self) -> float:
+        """After a RETRYABLE ``send``: the ``time.monotonic()`` before which the receiver asked not to
+        be retried (its last ``Retry-After``), else 0."""
+        return self._retry_not_before
+
+    def encode(self, spans: Sequence[ReadableSpan]) -> EncodedBatch:
+        """``spans`` as request fragments for ``wire_body``, each at most ``max_request_bytes``; never raises."""
+        try:
+            return encode_fragments(spans, self._max_request_bytes)
+        except Exception:  # a bug in the encoder must not kill the export thread
+            logger.exception("interactiveai: could not encode %d spans; they are dropped", len(spans))
+            return EncodedBatch(skipped=len(spans))
+
+    def wire_body(self, fragments: Sequence[bytes]) -> bytes:
+        """One request body holding ``fragments``, compressed as configured, ready for ``send``."""
+        body = request_body(fragments)
+        if self._gzip:
+            body = zlib.compress(body, _GZIP_LEVEL, wbits=31)  # wbits=31: gzip framing
+        return body
 
     def export_batch(self, spans: Sequence[ReadableSpan], *, deadline: float) -> BatchResult:
         """Encode and send ``spans``, retrying transient failures until ``deadline`` (monotonic).
