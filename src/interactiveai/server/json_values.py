@@ -164,6 +164,13 @@ def text_of(value: Any) -> str:
         return f"<{type(value).__name__} nested too deep to show>"
 
 
+def response_bytes(content: Any) -> bytes:
+    """A response document (the API's, a UI page's JSON twin) as JSON bytes, never refusing a
+    number: orjson writes NaN and ±Infinity as null (a cost or value an older version stored can
+    be one; strict JSON has no such number), and non-string keys as strings."""
+    return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
 def json_problem(value: Any) -> str | None:
     """Why ``value`` (a decoded REST body field) must not be stored, or None when it may.
 

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from interactiveai.server.auth import ApiKey, require_api_key
 from interactiveai.server.bodies import read_body
 from interactiveai.server.clock import parse_iso_to_us
+from interactiveai.server.json_values import response_bytes
 from interactiveai.server.query.pagination import MAX_PAGE, Page
 from interactiveai.server.writes.errors import InvalidInputError
 
@@ -33,7 +34,7 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        return response_bytes(content)
 
 
 def engine_of(request: Request) -> Engine:

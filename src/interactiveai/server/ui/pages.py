@@ -8,10 +8,11 @@ from typing import Any
 
 import jinja2
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interactiveai.server.json_values import response_bytes
 from interactiveai.server.ui import formatting
 from interactiveai.server.ui.auth import CSRF_COOKIE, SESSION_MAX_AGE, csrf_token
 
@@ -60,8 +61,18 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
     return response
 
 
-def json_response(request: Request, data: Any, status_code: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status_code, headers={"Cache-Control": "no-store"})
+class JSONTwin(Response):
+    """A page's JSON twin, written as the API writes its JSON (``json_values.response_bytes``):
+    a non-finite number stored by an older version reads as null instead of failing the page."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return response_bytes(content)
+
+
+def json_response(request: Request, data: Any, status_code: int = 200) -> JSONTwin:
+    return JSONTwin(data, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
 def set_csrf_cookie(request: Request, response: Response) -> None:
