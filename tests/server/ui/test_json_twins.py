@@ -16,9 +16,7 @@ INF = float("inf")
 @pytest.fixture
 def infinite(engine: Any, project: Any) -> str:
     tid = trace_id(1)
-    add_trace(
-        engine, project.id, tid, total_cost=INF, input_cost=-INF, output_cost=INF, user_id="u", session_id="s"
-    )
+    add_trace(engine, project.id, tid, total_cost=INF, input_cost=-INF, output_cost=INF, user_id="u", session_id="s")
     add_observation(engine, project.id, tid, obs_id(1), total_cost=INF, input_cost=-INF, output_cost=INF)
     add_observation(engine, project.id, tid, obs_id(2), total_cost=1e308, input_cost=1e308)
     add_score(engine, project.id, "score-1", trace_id=tid, value=1.0, timestamp_us=T0)
