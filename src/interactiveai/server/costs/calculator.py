@@ -13,9 +13,7 @@ other replicas see a change when their cache expires, hence the short TTL.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
 import time
 import weakref
@@ -25,8 +23,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 
 from interactiveai.server.costs.catalog import Catalog, default_catalog
-from interactiveai.server.costs.patterns import PatternCache, matches
-from interactiveai.server.costs.pricing import clean_provided, price_with_definition, provided_total, split, with_total
+from interactiveai.server.costs.patterns import PATTERN_CACHE, CompiledPattern, InvalidPattern, matching
+from interactiveai.server.costs.pricing import (
+    clean_provided,
+    price_with_definition,
+    provided_total,
+    split,
+    stored_prices,
+    with_total,
+)
 from interactiveai.server.storage.schema import models
 
 logger = logging.getLogger("interactiveai.server.costs")
@@ -63,7 +68,7 @@ class _Definition:
 @dataclass
 class _ProjectModels:
     loaded_at: float
-    patterns: list[tuple[re.Pattern[str], _Definition]]  # newest start date first
+    patterns: list[tuple[CompiledPattern, _Definition]]  # newest start date first
     by_name: dict[str, tuple[_Definition, ...]] = field(default_factory=dict)
 
 
@@ -83,7 +88,6 @@ class CostCalculator:
         self._engine = engine
         self._catalog = catalog or default_catalog()
         self._ttl = ttl_seconds
-        self._patterns = PatternCache()
         self._projects: dict[str, _ProjectModels] = {}
         self._generation = 0  # bumped by invalidate(); a load that raced with it is not kept
         self._lock = threading.Lock()
@@ -135,7 +139,7 @@ class CostCalculator:
             return None
         candidates = entry.by_name.get(model)
         if candidates is None:
-            candidates = tuple(d for pattern, d in entry.patterns if matches(pattern, model))
+            candidates = matching(entry.patterns, model)
             if len(entry.by_name) >= _MAX_NAMES_PER_PROJECT:
                 entry.by_name.clear()
             entry.by_name[model] = candidates
@@ -170,14 +174,16 @@ class CostCalculator:
             # expiry (logged, because catalog prices may be used meanwhile).
             logger.exception("could not load model definitions of project %s", project_id)
             return _ProjectModels(now, stale.patterns if stale else [])
-        patterns: list[tuple[re.Pattern[str], _Definition]] = []
+        patterns: list[tuple[CompiledPattern, _Definition]] = []
         for row in rows:
-            compiled = self._patterns.get(row.match_pattern)
-            if compiled is None:
-                logger.warning("model definition %s has an unusable match pattern; ignored", row.id)
+            try:
+                compiled = PATTERN_CACHE.get(row.match_pattern)
+            except InvalidPattern as exc:
+                # Stored by an older version or around the API: skipped, never matched (nor fatal).
+                logger.warning("model definition %s of project %s is ignored: %s", row.id, project_id, exc)
                 continue
             patterns.append(
-                (compiled, _Definition(row.id, row.start_date_us, row.created_at_us, _parse_prices(row.prices)))
+                (compiled, _Definition(row.id, row.start_date_us, row.created_at_us, stored_prices(row.prices)))
             )
         patterns.sort(key=lambda item: _newest_first(item[1]))
         return _ProjectModels(now, patterns)
@@ -187,15 +193,3 @@ def _newest_first(definition: _Definition) -> tuple[int, int, int]:
     # Among equal start dates (two definitions matching the same name) the newer definition wins.
     start = definition.start_date_us
     return (1, 0, -definition.created_at_us) if start is None else (0, -start, -definition.created_at_us)
-
-
-def _parse_prices(text: str | None) -> dict[str, float]:
-    try:
-        raw = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        str(k): float(v) for k, v in raw.items() if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
-    }

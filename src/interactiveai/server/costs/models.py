@@ -8,12 +8,17 @@ other replicas pick it up within their cache TTL.
 
 Only definitions of the project are stored and listed. The catalog (genai-prices) is packaged
 data, not rows: ``catalog.Catalog.resolve`` tells which catalog model a name maps to.
+
+``create_model`` is the one gate for the API, the CLI and the settings page: whatever it stores,
+every reader can show (names are text PostgreSQL and the CLI's tab-separated lines can hold, the
+start date is a time every reader can format, prices are finite and bounded so costs stay finite),
+and a refused definition stores nothing. Readers still tolerate rows written around it.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,16 +27,24 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from interactiveai.server.clock import now_us
+from interactiveai.server.clock import MAX_US, now_us, parse_iso_to_us
 from interactiveai.server.costs.calculator import notify_models_changed
 from interactiveai.server.costs.patterns import InvalidPattern, validate_pattern
-from interactiveai.server.storage.schema import models
+from interactiveai.server.costs.pricing import MAX_PRICE, stored_prices, usable_price
+from interactiveai.server.storage.schema import models, projects
 
 UNITS = ("TOKENS", "CHARACTERS", "MILLISECONDS", "SECONDS", "REQUESTS", "IMAGES")
 TOKENIZERS = ("openai", "claude")
 MAX_NAME = 200  # the model_name column's size
 MAX_PRICES = 50
 MAX_USAGE_TYPE = 100
+MAX_DEFINITIONS = 1_000
+"""Definitions per project: each new model name ingested is matched against all of them."""
+
+# A usage type names a usage key (input, output_reasoning_tokens, …; a client may send its own):
+# the characters such keys are made of, nothing a reader would have to escape.
+_USAGE_TYPE = re.compile(rf"[A-Za-z0-9_.:-]{{1,{MAX_USAGE_TYPE}}}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ModelValidationError(ValueError):
@@ -82,23 +95,21 @@ def create_model(
     total_price: float | None = None,
     tokenizer_id: str | None = None,
 ) -> ModelDefinition:
-    """Validate and store a definition; raises ModelValidationError or ModelConflictError."""
-    name = (model_name or "").strip()
-    if not name:
-        raise ModelValidationError("modelName must not be empty")
-    if len(name) > MAX_NAME:
-        raise ModelValidationError(f"modelName is longer than {MAX_NAME} characters")
+    """Validate and store a definition; raises ModelValidationError or ModelConflictError.
+
+    Nothing is stored unless every field is valid (and the answer built from the row cannot fail).
+    """
+    name = _name(model_name)
     try:
         validate_pattern(match_pattern)
     except InvalidPattern as exc:
         raise ModelValidationError(str(exc)) from None
-    unit = (unit or "TOKENS").upper()
-    if unit not in UNITS:
-        raise ModelValidationError(f"unit must be one of {', '.join(UNITS)}")
-    if tokenizer_id is not None and tokenizer_id not in TOKENIZERS:
-        raise ModelValidationError(f"tokenizerId must be one of {', '.join(TOKENIZERS)} or null")
-    if start_date_us is not None and start_date_us < 0:
-        raise ModelValidationError("startDate must not be before 1970")
+    unit = _choice("unit", unit or "TOKENS", UNITS, upper=True)
+    if tokenizer_id is not None:
+        tokenizer_id = _choice("tokenizerId", tokenizer_id, TOKENIZERS)
+    _check_start_date(start_date_us)
+    if total_price is not None and (input_price is not None or output_price is not None):
+        raise ModelValidationError("totalPrice cannot be set together with inputPrice or outputPrice")
     all_prices = _merge_prices(prices, input=input_price, output=output_price, total=total_price)
 
     row = {
@@ -118,9 +129,18 @@ def create_model(
     )
     try:
         with engine.begin() as conn:
+            if conn.execute(select(projects.c.id).where(projects.c.id == project_id)).first() is None:
+                raise ModelValidationError(f"there is no project {project_id!r}")  # the CLI names it
+            scoped = models.c.project_id == project_id
+            count = conn.execute(select(func.count()).select_from(models).where(scoped)).scalar_one()
+            if count >= MAX_DEFINITIONS:
+                raise ModelValidationError(
+                    f"this project already has {MAX_DEFINITIONS} model definitions, the most it may have;"
+                    " delete some first"
+                )
             # The unique constraint does not catch a second definition without a start date (NULLs
             # are distinct in SQL), so that case is checked here, in the same transaction.
-            same = and_(models.c.project_id == project_id, models.c.model_name == name, models.c.unit == unit)
+            same = and_(scoped, models.c.model_name == name, models.c.unit == unit)
             same = and_(
                 same,
                 models.c.start_date_us.is_(None) if start_date_us is None else models.c.start_date_us == start_date_us,
@@ -134,17 +154,70 @@ def create_model(
     return _definition(row)
 
 
+def parse_start_date(text: str) -> int:
+    """A startDate given as text (ISO 8601 date or date-time; no offset means UTC), in microseconds."""
+    if not isinstance(text, str):
+        raise ModelValidationError("startDate must be a string: an ISO 8601 date or date-time")
+    try:
+        start_date_us = parse_iso_to_us(text)
+    except ValueError as exc:
+        raise ModelValidationError(f"startDate must be a date (YYYY-MM-DD) or an ISO 8601 date-time: {exc}") from None
+    _check_start_date(start_date_us)
+    return start_date_us
+
+
+def _check_start_date(start_date_us: int | None) -> None:
+    if start_date_us is None:
+        return
+    if isinstance(start_date_us, bool) or not isinstance(start_date_us, int):
+        raise ModelValidationError("startDate must be a time")
+    if not 0 <= start_date_us <= MAX_US:
+        raise ModelValidationError("startDate must be from 1970-01-01 to 9999-12-31 (UTC)")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ModelValidationError("modelName must not be empty")
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        raise ModelValidationError(f"modelName is longer than {MAX_NAME} characters")
+    if _CONTROL.search(name):
+        raise ModelValidationError("modelName must not contain control characters (NUL, tab, newline, …)")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ModelValidationError("modelName must be valid Unicode text (it has an unpaired surrogate)") from None
+    return name
+
+
+def _choice(field: str, value: Any, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+    if isinstance(value, str):
+        text = value.strip().upper() if upper else value.strip()
+        if text in allowed:
+            return text
+    raise ModelValidationError(f"{field} must be one of {', '.join(allowed)}" + ("" if upper else " or null"))
+
+
 def _merge_prices(prices: Mapping[str, Any] | None, **named: float | None) -> dict[str, float]:
     """One {usage type: USD per unit} map from ``prices`` and inputPrice/outputPrice/totalPrice."""
     merged: dict[str, float] = {}
     if prices is not None and not isinstance(prices, Mapping):
         raise ModelValidationError("prices must be an object {usageType: price}")
+    if len(prices or {}) > MAX_PRICES:
+        raise ModelValidationError(f"at most {MAX_PRICES} prices per model")
     for usage_type, raw in (prices or {}).items():
-        if not isinstance(usage_type, str) or not usage_type.strip() or len(usage_type) > MAX_USAGE_TYPE:
-            raise ModelValidationError(f"prices: usage type must be a non-empty name of at most {MAX_USAGE_TYPE} chars")
+        key = usage_type.strip() if isinstance(usage_type, str) else ""
+        if not _USAGE_TYPE.fullmatch(key):
+            shown = repr(usage_type)[:40]
+            raise ModelValidationError(
+                f"prices: a usage type is 1 to {MAX_USAGE_TYPE} letters, digits, '_', '.', ':' or '-', not {shown}"
+            )
         # The reference API answers {usageType: {"price": p}}; accept it back as well as a number.
         value = raw.get("price") if isinstance(raw, Mapping) else raw
-        merged[usage_type.strip()] = _price(f"prices.{usage_type}", value)
+        price = _price(f"prices.{key}", value)
+        if merged.get(key, price) != price:
+            raise ModelValidationError(f"prices.{key} is given twice with different values")
+        merged[key] = price
     for usage_type, value in named.items():
         if value is None:
             continue
@@ -162,10 +235,9 @@ def _merge_prices(prices: Mapping[str, Any] | None, **named: float | None) -> di
 def _price(field: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ModelValidationError(f"{field} must be a number (USD per unit)")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ModelValidationError(f"{field} must be a finite, non-negative number (USD per unit)")
-    return number
+    if not usable_price(value):
+        raise ModelValidationError(f"{field} must be a non-negative number of at most {MAX_PRICE:,.0f} (USD per unit)")
+    return float(value)
 
 
 def list_models(
@@ -203,10 +275,6 @@ def delete_model(engine: Engine, project_id: str, model_id: str) -> bool:
 
 
 def _definition(row: Mapping[Any, Any]) -> ModelDefinition:
-    try:
-        prices = json.loads(row["prices"] or "{}")
-    except ValueError:
-        prices = {}
     return ModelDefinition(
         id=row["id"],
         project_id=row["project_id"],
@@ -214,7 +282,7 @@ def _definition(row: Mapping[Any, Any]) -> ModelDefinition:
         match_pattern=row["match_pattern"],
         start_date_us=row["start_date_us"],
         unit=row["unit"],
-        prices={str(k): float(v) for k, v in prices.items()} if isinstance(prices, dict) else {},
+        prices=stored_prices(row["prices"]),
         tokenizer_id=row["tokenizer_id"],
         created_at_us=row["created_at_us"],
         updated_at_us=row["updated_at_us"],

@@ -6,10 +6,40 @@ and tested on its own. All amounts are USD floats; prices of project definitions
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
 from interactiveai.server.costs.usage_keys import direction
+
+MAX_PRICE = 1_000_000.0
+"""USD per unit a project definition may set: far above any real price, and low enough that a cost
+(price × a count of at most 2^40) and its sums stay finite, so every reader can write them."""
+
+
+def usable_price(value: object) -> bool:
+    """A price a definition may hold: a real number (not a bool) from 0 to MAX_PRICE."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return 0 <= float(value) <= MAX_PRICE  # False for NaN; OverflowError for ints beyond floats
+    except OverflowError:
+        return False
+
+
+def stored_prices(text: str | None) -> dict[str, float]:
+    """A definition's stored ``{usage type: USD per unit}``; a value no reader could use is left out.
+
+    The API validates what it stores, but a row may come from an older version or straight from
+    the database: pricing and every page must still read it, without ever computing an infinite cost.
+    """
+    try:
+        raw = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): float(v) for k, v in raw.items() if usable_price(v)}
 
 
 def clean_provided(provided: Mapping[str, float] | None) -> dict[str, float]:

@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
+from interactiveai.server.api.common import JsonBody, json_body, model_body
 from interactiveai.server.auth import ApiKey, require_api_key
-from interactiveai.server.clock import parse_iso_to_us, us_to_iso
+from interactiveai.server.clock import us_to_iso
 from interactiveai.server.costs import models as model_store
 
 router = APIRouter(prefix="/api/public", tags=["models"])
@@ -82,28 +83,21 @@ def list_models(
     }
 
 
-@router.post("/models")
+@router.post("/models", openapi_extra=json_body(CreateModelRequest.model_json_schema()))
 def create_model(
-    body: CreateModelRequest,
     key: Annotated[ApiKey, Depends(require_api_key)],
     engine: Annotated[Engine, Depends(_engine)],
+    payload: JsonBody,
 ) -> dict[str, Any]:
     """Create a definition; it applies to observations ingested from now on (costs are frozen)."""
-    start_date_us = None
-    if body.startDate:
-        try:
-            start_date_us = parse_iso_to_us(body.startDate)
-        except ValueError:
-            raise HTTPException(400, "startDate must be an ISO-8601 date or timestamp") from None
-    if body.totalPrice is not None and (body.inputPrice is not None or body.outputPrice is not None):
-        raise HTTPException(400, "totalPrice cannot be set together with inputPrice or outputPrice")
+    body = model_body(CreateModelRequest, payload)  # read once the key is accepted (api/common.py)
     try:
         created = model_store.create_model(
             engine,
             key.project_id,
             model_name=body.modelName,
             match_pattern=body.matchPattern,
-            start_date_us=start_date_us,
+            start_date_us=model_store.parse_start_date(body.startDate) if body.startDate else None,
             unit=body.unit,
             prices=body.prices,
             input_price=body.inputPrice,

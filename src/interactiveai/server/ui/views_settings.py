@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select, update
 
-from interactiveai.server.clock import now_us
+from interactiveai.server.clock import now_us, us_to_iso
 from interactiveai.server.costs import models as price_models
 from interactiveai.server.costs.catalog import default_catalog
-from interactiveai.server.costs.patterns import InvalidPattern, matches, validate_pattern
+from interactiveai.server.costs.patterns import PATTERN_CACHE, InvalidPattern, matches
 from interactiveai.server.query.score_configs import get_score_config, list_score_configs
 from interactiveai.server.retention import set_retention
 from interactiveai.server.storage.schema import projects
@@ -64,7 +63,7 @@ def settings_data(request: Request, access: Access, lookup: str = "") -> dict[st
                 "id": m.id,
                 "modelName": m.model_name,
                 "matchPattern": m.match_pattern,
-                "startDate": iso_time(m.start_date_us) if m.start_date_us is not None else None,
+                "startDate": us_to_iso(m.start_date_us),  # any stored value: us_to_iso never fails
                 "unit": m.unit,
                 "pricesPerMillion": {k: round(v * PER_MILLION, 9) for k, v in sorted(m.prices.items())},
                 "prices": m.prices,
@@ -98,8 +97,8 @@ def price_lookup(engine: Any, project_id: str, name: str) -> dict[str, Any]:
     applicable = []
     for m in definitions:
         try:
-            compiled = validate_pattern(m.match_pattern)
-        except InvalidPattern:
+            compiled = PATTERN_CACHE.get(m.match_pattern)
+        except InvalidPattern:  # stored around the API, skipped as ingestion skips it
             continue
         if (m.start_date_us is None or m.start_date_us <= now) and matches(compiled, name):
             applicable.append(m)
@@ -210,18 +209,11 @@ def _model_fields(form: dict[str, Any]) -> dict[str, Any]:
     if not prices:
         raise price_models.ModelValidationError("Give at least one price")
     start_text = str(form.get("start_date", "")).strip()
-    start_us = None
-    if start_text:
-        try:
-            start = datetime.strptime(start_text, "%Y-%m-%d").replace(tzinfo=UTC)
-        except ValueError:
-            raise price_models.ModelValidationError("The start date must be a date (YYYY-MM-DD)") from None
-        start_us = int(start.timestamp() * 1_000_000)
     return {
         "model_name": str(form.get("model_name", "")),
         "match_pattern": str(form.get("match_pattern", "")),
         "unit": str(form.get("unit", "")) or None,
-        "start_date_us": start_us,
+        "start_date_us": price_models.parse_start_date(start_text) if start_text else None,
         "prices": prices,
     }
 
