@@ -1,6 +1,7 @@
 """The SDK's export path: filter, sample, queue and send ended spans as OTLP/HTTP.
 
-``ExportProcessor`` (an OTel ``SpanProcessor``) owns the bounded queue and the export thread;
+``ExportProcessor`` (an OTel ``SpanProcessor``, in ``processor``) owns the memory-bounded buffer
+(``buffer``) and the encoding and sending threads (``workers``), and counts (``stats``);
 ``OtlpHttpExporter`` (an OTel ``SpanExporter``) speaks OTLP/JSON over HTTP; ``make_export_filter``
 decides which spans leave the process; ``is_trace_sampled`` is the trace-id ratio rule shared with
 the score path.
