@@ -16,12 +16,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
-from interactiveai.server.api.common import JsonBody, json_body, model_body
+from interactiveai.server.api.common import JsonBody, json_body, model_body, text_params
 from interactiveai.server.auth import ApiKey, require_api_key
 from interactiveai.server.clock import us_to_iso
 from interactiveai.server.costs import models as model_store
+from interactiveai.server.query.pagination import MAX_PAGE
 
-router = APIRouter(prefix="/api/public", tags=["models"])
+# text_params: a NUL in the path or the query is a 400, as on every other route of the API.
+router = APIRouter(prefix="/api/public", tags=["models"], dependencies=[Depends(text_params)])
 
 Price = Annotated[float, Field(strict=True)]  # strict: "0.1" or true are not prices
 
@@ -72,7 +74,7 @@ def model_to_api(model: model_store.ModelDefinition) -> dict[str, Any]:
 def list_models(
     key: Annotated[ApiKey, Depends(require_api_key)],
     engine: Annotated[Engine, Depends(_engine)],
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> dict[str, Any]:
     """The project's model definitions, newest first (catalog models are packaged data, not listed)."""
