@@ -9,9 +9,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from interactiveai.server.api.common import JSON, AuthKey, DbEngine, JsonBody, json_body, model_body, not_found
+from interactiveai.server.api.common import (
+    JSON,
+    AuthKey,
+    DbEngine,
+    JsonBody,
+    client_errors,
+    json_body,
+    model_body,
+    not_found,
+)
 from interactiveai.server.api.models import Message
 from interactiveai.server.retention import delete_traces
+from interactiveai.server.writes.errors import MAX_ID, checked_key
 
 router = APIRouter(tags=["traces"])
 
@@ -19,7 +29,11 @@ router = APIRouter(tags=["traces"])
 class DeleteTracesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    traceIds: list[str] = Field(min_length=1, max_length=1000, description="Ids of the traces to delete (1-1000).")
+    traceIds: list[str] = Field(
+        min_length=1,
+        max_length=1000,
+        description=f"Ids of the traces to delete (1-1000), each at most {MAX_ID} characters, no NUL.",
+    )
 
 
 class DeletedTraces(BaseModel):
@@ -42,5 +56,8 @@ def delete_trace(traceId: str, key: AuthKey, engine: DbEngine) -> JSON:
 )
 def delete_many_traces(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
     body = model_body(DeleteTracesBody, payload)
+    with client_errors():  # ids reach SQL: text both engines can compare (PostgreSQL refuses NUL)
+        for index, trace_id in enumerate(body.traceIds):
+            checked_key(trace_id, f"traceIds[{index}]", MAX_ID)
     deleted = delete_traces(engine, key.project_id, body.traceIds)
     return JSON({"message": "Traces deleted successfully", "deletedCount": deleted})

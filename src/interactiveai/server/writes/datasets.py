@@ -35,9 +35,8 @@ from interactiveai.server.query.datasets import (
     trace_of_observation,
 )
 from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets
-from interactiveai.server.writes.errors import InvalidInputError, json_text, optional_str, optional_text
+from interactiveai.server.writes.errors import MAX_ID, InvalidInputError, json_text, optional_str, optional_text
 
-MAX_ID = 64  # the width of the id columns
 MAX_NAME = 200  # the width of the name columns
 
 T = TypeVar("T")

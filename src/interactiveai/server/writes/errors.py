@@ -26,6 +26,9 @@ from interactiveai.server.json_values import is_unicode, json_problem
 MAX_KEY_BYTES = 1_000
 """Bytes of UTF-8 an indexed identifier or name may have."""
 
+MAX_ID = 64
+"""Characters of an id (the width of the id columns)."""
+
 MAX_NUMBER = 1e300
 """Magnitude a stored number may have: sums and averages of such numbers cannot overflow (a
 PostgreSQL ``sum`` of two 1e308 fails the whole query)."""
@@ -41,6 +44,12 @@ def optional_str(body: Mapping[str, Any], key: str, max_length: int) -> str | No
     value = body.get(key)
     if value is None or value == "":
         return None
+    return checked_key(value, key, max_length)
+
+
+def checked_key(value: Any, key: str, max_length: int = MAX_ID) -> str:
+    """``value`` when it is a string an index can hold (at most ``max_length`` characters and
+    ``MAX_KEY_BYTES`` bytes of valid text); InvalidInputError naming ``key`` otherwise."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{key} must be a string")
     if len(value) > max_length:

@@ -19,6 +19,7 @@ from interactiveai.server.clock import now_us, parse_iso_to_us
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config
 from interactiveai.server.storage.schema import scores
 from interactiveai.server.writes.errors import (
+    MAX_ID,
     InvalidInputError,
     checked_text,
     finite_number,
@@ -30,7 +31,6 @@ from interactiveai.server.writes.errors import (
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")
 API_SOURCES = ("API", "ANNOTATION")  # EVAL is reserved for the server's own evaluators
 MAX_TEXT = 500
-MAX_ID = 64  # the width of the id columns
 MAX_ENVIRONMENT = 40
 
 
