@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -120,3 +121,44 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.gzip(scope, receive, send_with_headers)
+
+
+class FormsWithoutNul:
+    """Refuses a page's form body (400) as soon as it holds a NUL character: no form field of any
+    page (login, settings, annotations, datasets, deletions) takes one, and PostgreSQL refuses
+    it in a text parameter. URL-encoded forms carry it as ``%00`` (a literal ``%`` is ``%25``),
+    multipart ones as a zero byte.
+
+    Raised from ``receive`` like bodies.py's limits, so the route's form parsing stops there; it
+    must run inside bodies.RequestBodies (``install`` puts it innermost), which has then counted
+    the chunk, and knows whether the body is complete or must be drained behind the answer.
+    """
+
+    _TAIL = 2  # bytes kept from the previous chunk: ``%00`` split across two chunks is still seen
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    @classmethod
+    def install(cls, app: FastAPI) -> None:
+        app.user_middleware.append(Middleware(cls))  # innermost: add_middleware would make it outermost
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD") or scope["path"].startswith(_API_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope.get("headers") or []).get(b"content-type", b"").lower()
+        encoded = content_type.startswith(b"application/x-www-form-urlencoded")
+        tail = b""
+
+        async def checked_receive() -> Message:
+            nonlocal tail
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = tail + message.get("body", b"")
+                if b"\x00" in chunk or (encoded and b"%00" in chunk):
+                    raise HTTPException(400, "a form value must not contain a NUL character (%00)")
+                tail = chunk[-self._TAIL :]
+            return message
+
+        await self.app(scope, checked_receive, send)

@@ -16,7 +16,13 @@ from interactiveai.server.ui.auth import (
     login_url,
 )
 from interactiveai.server.ui.manage import Forbidden, forbidden_page
-from interactiveai.server.ui.pages import STATIC_DIR, SecurityHeadersMiddleware, build_environment, render
+from interactiveai.server.ui.pages import (
+    STATIC_DIR,
+    FormsWithoutNul,
+    SecurityHeadersMiddleware,
+    build_environment,
+    render,
+)
 
 
 def mount_ui(app: FastAPI) -> None:
@@ -39,6 +45,7 @@ def mount_ui(app: FastAPI) -> None:
     app.state.ui_options_cache = {}  # filter suggestions per (project, range), see views_traces
 
     app.add_middleware(SecurityHeadersMiddleware)
+    FormsWithoutNul.install(app)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(login.router)
     app.include_router(views_scores.router)  # before views_traces: its POST path is more specific

@@ -9,7 +9,7 @@ batches. "Delete all matching" first shows how many traces match, and deletes at
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -79,6 +79,10 @@ def _back_to_list(project_id: str, query: str, code: str, count: int) -> Respons
 
 def _matching(request: Request, project_id: str, raw_query: str) -> tuple[Any, int, str]:
     query = _list_query(raw_query)
+    if "\x00" in unquote(query):
+        # the list's own answer to such a query (pages.SecurityHeadersMiddleware); never dropped,
+        # which would widen what "delete all matching" deletes
+        raise NotFoundPage()
     state = parse_list_state(QueryParams(query))
     count = count_matching(request.app.state.engine, project_id, state.filter, MAX_DELETE_MATCHING)
     return state, count, query
