@@ -1,4 +1,9 @@
-"""Full-text search over trace input/output, backed by each engine's own index (migration 0002)."""
+"""Full-text search over trace input/output, backed by each engine's own index (migrations 0002, 0007).
+
+SQLite's FTS5 indexes the whole input and output. PostgreSQL's tsvector holds at most 1 MiB, so
+its index covers the first :data:`POSTGRES_SEARCH_CHARS` characters of each (migration 0007 says
+why that bound holds for any text): a word found only further into a long payload is not found.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,12 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, literal_column, s
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 12  # bound the work one query can ask of the index
+POSTGRES_SEARCH_CHARS = 40_000
+# Exactly the expression of the GIN index ix_traces_fulltext (migration 0007), so the planner uses it.
+POSTGRES_TSVECTOR = (
+    f"to_tsvector('simple', substr(coalesce(traces.input, ''), 1, {POSTGRES_SEARCH_CHARS})"
+    f" || ' ' || substr(coalesce(traces.output, ''), 1, {POSTGRES_SEARCH_CHARS}))"
+)
 
 
 def search_terms(query: str) -> list[str]:
@@ -35,8 +46,7 @@ def trace_fulltext_condition(dialect_name: str, query: str) -> ColumnElement[boo
         return literal_column("traces.rowid").in_(matching_rowids)
     # PostgreSQL: the expression must equal the GIN index's for the planner to use it.
     ts_query = " & ".join(terms[:-1] + [terms[-1] + ":*"])
-    condition = text(
-        "to_tsvector('simple', coalesce(traces.input, '') || ' ' || coalesce(traces.output, ''))"
-        " @@ to_tsquery('simple', :ts_query)"
-    ).bindparams(bindparam("ts_query", ts_query))
+    condition = text(f"{POSTGRES_TSVECTOR} @@ to_tsquery('simple', :ts_query)").bindparams(
+        bindparam("ts_query", ts_query)
+    )
     return and_(condition)  # typed as a boolean condition, like the SQLite branch
