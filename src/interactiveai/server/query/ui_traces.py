@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import BigInteger, Engine, String, and_, case, cast, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from interactiveai.server.query._db import load_json_list
@@ -96,10 +95,17 @@ def decode_cursor(cursor: str | None, sort: str) -> tuple[Any, str, str] | None:
 
 def _metadata_value(engine: Engine, key: str) -> ColumnElement[Any]:
     if engine.dialect.name == "postgresql":
-        # jsonb refuses the escape \u0000 (NUL, which a metadata string may hold) and would fail the
-        # whole list; \ufffd in its place keeps the text valid JSON, whatever precedes the backslash
+        # jsonb refuses the escape \u0000 (NUL, which a metadata string may hold); \ufffd in its place
+        # keeps the text valid JSON, whatever precedes the backslash. Text that is not JSON at all
+        # (an older version's or a direct write's) reads as NULL: interactiveai_try_jsonb (migration
+        # 0007) never raises, so one such row does not fail the whole list.
         text = func.replace(traces.c.metadata, "\\u0000", "\\ufffd")
-        return func.jsonb_extract_path_text(cast(text, JSONB), key)
+        value = func.jsonb_extract_path_text(func.interactiveai_try_jsonb(text), key)
+        # Parse only the rows that can hold the key: text without a backslash spells every string
+        # as it is, so the key appears quoted; with a backslash, it may be escaped. (The parse is
+        # the cost, about 2 us a row with the function's subtransaction.)
+        can_hold = or_(func.strpos(traces.c.metadata, f'"{key}"') > 0, func.strpos(traces.c.metadata, "\\") > 0)
+        return case((can_hold, value), else_=None)
     path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
     # json_extract raises on malformed JSON: one odd row must not fail the whole filter
     extracted = cast(func.json_extract(traces.c.metadata, path), String)
