@@ -64,7 +64,8 @@ def _set_no_type(span: MappedSpan) -> None:
 # poison → what each engine does with it: None = stores it, else words of the 400's message
 POISONS: dict[str, tuple[Callable[[MappedSpan], None], dict[str, str | None]]] = {
     "index row too large": (_set_user, {"postgresql": "index row", "sqlite": None}),
-    "tsvector too large": (_set_input, {"postgresql": "tsvector", "sqlite": None}),
+    # a search vector over 1 MB: since migration 0007 the index reads a bounded prefix, so stored
+    "huge distinct-word input": (_set_input, {"postgresql": None, "sqlite": None}),
     "bigint out of range": (_set_tokens, {"postgresql": "out of range", "sqlite": "too large"}),
     "NUL in text": (_set_nul, {"postgresql": "NUL", "sqlite": None}),
     "lone surrogate": (_set_surrogate, {"postgresql": "surrogates", "sqlite": "surrogates"}),
