@@ -73,7 +73,9 @@ def build(engine: Any, n: int) -> None:
                 "updated_at_us": ts,
             }
         )
-        tag_rows += [{"project_id": "proj-bench", "tag": t, "trace_id": f"{i:032x}"} for t in tags]
+        tag_rows += [
+            {"project_id": "proj-bench", "tag": t, "trace_created_at_us": ts, "trace_id": f"{i:032x}"} for t in tags
+        ]
         if len(batch) == 5000:
             _flush(engine, traces, trace_tags, batch, tag_rows)
     _flush(engine, traces, trace_tags, batch, tag_rows)
