@@ -143,8 +143,16 @@ def dumps(value: Any) -> str:
     """``value`` (any decoded attribute value) as JSON text within bounds, never raising.
 
     Types JSON does not have are written as their ``str()``; a part nested deeper than
-    ``MAX_DEPTH`` is written as ``bounded`` makes it, its JSON text.
+    ``MAX_DEPTH`` is written as ``bounded`` makes it, its JSON text. Ingestion calls this for
+    several values of every span: a scalar, or JSON text too short to nest that deep (most
+    usage, cost and parameter maps), is written by orjson alone (0.3 µs rather than 2.5).
     """
+    try:
+        text: bytes | None = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str)
+    except orjson.JSONEncodeError:
+        text = None  # nested deeper than orjson writes, or a lone surrogate
+    if text is not None and (len(text) < _SHORTEST_TOO_DEEP or not isinstance(value, list | dict | tuple)):
+        return text.decode()
     text = _dumps_bounded(value, str)
     if text is None:
         try:
