@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from interactiveai.server import json_values
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest import fields, vercel
 from interactiveai.server.ingest.bounds import bound_span
@@ -66,11 +65,12 @@ _MODEL_CALLS = frozenset({"GENERATION", "EMBEDDING"})
 # Third-party attributes copied into metadata are capped: they are for inspection, not storage.
 _MAX_EXTRA_ATTRIBUTES = 64
 _MAX_EXTRA_CHARS = 2_000
-_DUMP_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=_DUMP_OPTIONS, default=str).decode() if value else "{}"  # often empty
+    """A JSON column's text (metadata, usage, cost, parameters): any decoded attribute value, a part
+    nested deeper than readers render kept as its text (``json_values.dumps``), never raising."""
+    return json_values.dumps(value) if value else "{}"  # often empty
 
 
 def _object(value: Any) -> dict[str, Any] | None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
-
+from interactiveai.server import json_values
 from interactiveai.server.clock import parse_iso_to_us
 from interactiveai.server.ingest.keys import Scan
 from interactiveai.server.ingest.messages import maybe_json
@@ -57,7 +56,7 @@ def text(value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        value = orjson.dumps(value).decode() if isinstance(value, (list, dict)) else str(value)
+        value = json_values.dumps(value) if isinstance(value, (list, dict)) else str(value)
     # PostgreSQL text cannot hold NUL; dropping it keeps both engines storing the same thing
     return (value.replace("\x00", "") if "\x00" in value else value) or None
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from interactiveai.server import json_values
 from interactiveai.server.ingest.fields import text
 from interactiveai.server.ingest.keys import Scan
 from interactiveai.server.ingest.messages import maybe_json
@@ -30,7 +29,7 @@ _MODEL_CALL_OPERATIONS = {
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS, default=str).decode()
+    return json_values.dumps(value)  # never raises; parts nested too deep are kept as text
 
 
 def provider_metadata(scan: Scan) -> dict[str, Any] | None:
