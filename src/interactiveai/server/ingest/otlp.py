@@ -129,7 +129,7 @@ def decode_protobuf(body: bytes) -> list[Span]:
                     Span(
                         trace_id.hex(),
                         span_id.hex(),
-                        parent.hex() if parent and parent != b"\0" * 8 else None,
+                        parent.hex() if parent and parent != b"\0" * 8 else None,  # as _json_parent
                         pb.name,
                         pb.start_time_unix_nano,
                         pb.end_time_unix_nano,
@@ -199,7 +199,7 @@ def _json_span(item: Any, index: int, resource: Resource, scope: Scope) -> Span:
     trace_id = _json_id(span.get("traceId", span.get("trace_id")), 16, where, "traceId")
     span_id = _json_id(span.get("spanId", span.get("span_id")), 8, where, "spanId")
     raw_parent = span.get("parentSpanId", span.get("parent_span_id"))
-    parent = _json_id(raw_parent, 8, where, "parentSpanId") if raw_parent else None
+    parent = _json_parent(raw_parent, where) if raw_parent else None
     events = []
     for e_index, raw_event in enumerate(_list(span.get("events"), where + ".events")):
         event = _obj(raw_event, f"{where}.events[{e_index}]")
@@ -214,7 +214,7 @@ def _json_span(item: Any, index: int, resource: Resource, scope: Scope) -> Span:
     return Span(
         trace_id,
         span_id,
-        parent if parent != "0" * 16 else None,
+        parent,
         str(span.get("name") or ""),
         _json_int(span.get("startTimeUnixNano"), where + ".startTimeUnixNano"),
         _json_int(span.get("endTimeUnixNano"), where + ".endTimeUnixNano"),
@@ -228,6 +228,20 @@ def _json_span(item: Any, index: int, resource: Resource, scope: Scope) -> Span:
 
 
 def _json_id(value: Any, size: int, where: str, field: str) -> str:
+    """A trace or span id: ``size`` bytes, not all zeros (OTLP's invalid id), as lowercase hex."""
+    raw = _json_id_bytes(value, size, where, field)
+    if raw == b"\0" * size:
+        raise OtlpError(f"{where}: {field} must be {size} non-zero bytes as hex, got {value[:80]!r}")
+    return raw.hex()
+
+
+def _json_parent(value: Any, where: str) -> str | None:
+    """A parent span id, as protobuf's: empty or all zeros (OTLP's invalid span id) is no parent."""
+    raw = _json_id_bytes(value, 8, where, "parentSpanId")
+    return None if raw == b"\0" * 8 else raw.hex()
+
+
+def _json_id_bytes(value: Any, size: int, where: str, field: str) -> bytes:
     """OTLP/JSON ids are hex; base64 (protobuf's JSON mapping, used by some exporters) is tolerated."""
     if not isinstance(value, str) or not value:
         raise OtlpError(f"{where}: {field} is missing (is this an OTLP trace export?)")
@@ -241,9 +255,9 @@ def _json_id(value: Any, size: int, where: str, field: str) -> str:
             raw = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raw = b""
-    if len(raw) != size or raw == b"\0" * size:
-        raise OtlpError(f"{where}: {field} must be {size} non-zero bytes as hex, got {value[:80]!r}")
-    return raw.hex()
+    if len(raw) != size:
+        raise OtlpError(f"{where}: {field} must be {size} bytes as hex, got {value[:80]!r}")
+    return raw
 
 
 def _json_int(value: Any, where: str, *, signed: bool = False) -> int:
