@@ -196,3 +196,20 @@ def test_rows_with_unusable_patterns_are_skipped(calc: CostCalculator, engine: A
         is None
     )
     assert calc.compute(project.id, "ok-model", {"input": 1000}, None, T0).model_id == "model-2"
+
+
+def test_a_failed_reload_keeps_the_last_known_definitions_and_names(engine: Any, project: Any) -> None:
+    from sqlalchemy import text
+
+    create_model(engine, project.id, model_name="m", match_pattern="^kept-model$", input_price=1e-3)
+    calc = CostCalculator(engine, ttl_seconds=0.05)
+    assert calc.compute(project.id, "kept-model", {"input": 10}, None, T0).source == "project_model"
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE models RENAME TO models_away"))
+    try:
+        time.sleep(0.1)
+        assert calc.compute(project.id, "kept-model", {"input": 10}, None, T0).source == "project_model"
+        assert calc.compute(project.id, "kept-model-2", {"input": 10}, None, T0).source is None
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE models_away RENAME TO models"))

@@ -151,6 +151,14 @@ class Catalog:
             self._cache[key] = found
         return found
 
+    def peek(self, model_name: str) -> tuple[bool, CatalogModel | None]:
+        """Whether ``resolve`` would answer without work (cached, or not a name), and its answer then."""
+        key = model_name.strip().lower()
+        try:
+            return True, self._cache[key]
+        except KeyError:
+            return not 0 < len(key) <= _MAX_NAME, None
+
     def _resolve_uncached(self, name: str) -> CatalogModel | None:
         for wrapper in _WRAPPERS:
             if name.startswith(wrapper):

@@ -17,6 +17,10 @@ compiled program, whatever the pattern. What remains is bounding both factors:
   real pattern and name, and at most a few milliseconds for the worst accepted one on the longest
   name (``tests/server/costs/test_patterns.py`` checks it).
 
+A project may still hold 1,000 such patterns and send a new name on every span: what it may spend
+on searching over time is bounded by its budget (``budget.py``), and ``matching_until`` searches
+against that budget's deadline.
+
 RE2 has no backtracking features: backreferences, lookarounds, atomic groups and possessive
 repeats are refused, with the reason, as is ``{,n}`` (Python reads it as ``{0,n}``, RE2 as literal
 text). A refused pattern is a 400 when a definition is saved; one already stored (by an older
@@ -30,7 +34,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import re2
@@ -146,7 +151,7 @@ PATTERN_CACHE = PatternCache()
 """The process's cache, shared by the cost calculators and the settings page's price lookup."""
 
 
-def _subject(model_name: str) -> bytes | None:
+def subject_of(model_name: str) -> bytes | None:
     """What patterns are searched in: the name as UTF-8, or None when it is too long to be matched."""
     if len(model_name) > MAX_NAME_LENGTH:
         return None
@@ -155,7 +160,7 @@ def _subject(model_name: str) -> bytes | None:
 
 
 def matches(compiled: CompiledPattern, model_name: str) -> bool:
-    subject = _subject(model_name)
+    subject = subject_of(model_name)
     return subject is not None and compiled.search(subject) is not None
 
 
@@ -167,7 +172,29 @@ def matching(candidates: Iterable[tuple[CompiledPattern, T]], model_name: str) -
     automaton never falls back to RE2's NFA: crafted patterns made it 5 to 30 times slower than
     searching them one by one, and this runs in the writer every project shares.
     """
-    subject = _subject(model_name)
+    subject = subject_of(model_name)
     if subject is None:
         return ()
     return tuple(value for compiled, value in candidates if compiled.search(subject) is not None)
+
+
+def matching_until(
+    candidates: Sequence[tuple[CompiledPattern, T]], subject: bytes, start: int, deadline: float
+) -> tuple[int, list[T]]:
+    """Search ``subject`` (see ``subject_of``) with ``candidates[start:]``, in order, until ``deadline``.
+
+    ``deadline`` is a ``time.perf_counter()`` value, checked after each search (one search takes at
+    most about a millisecond), so at least one candidate is searched. Returns the index to resume
+    from (``len(candidates)`` when done) and the values of the candidates that matched.
+    """
+    clock = time.perf_counter
+    found: list[T] = []
+    index, end = start, len(candidates)
+    while index < end:
+        compiled, value = candidates[index]
+        index += 1
+        if compiled.search(subject) is not None:
+            found.append(value)
+        if clock() >= deadline:
+            break
+    return index, found
