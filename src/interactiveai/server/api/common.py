@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from interactiveai.server.auth import ApiKey, require_api_key
 from interactiveai.server.bodies import read_body
@@ -24,6 +25,23 @@ from interactiveai.server.writes.errors import InvalidInputError
 API_MAX_LIMIT = 100
 
 T = TypeVar("T")
+
+
+class AnyCharacterPath(PathConvertor):
+    """Starlette's ``{name:path}`` convertor, except that it matches a newline too.
+
+    Starlette's ``.*`` stops at a newline, so a session id, score id, dataset, run or item name
+    holding one (accepted by ingestion and the REST writes: they refuse only NUL) could not be
+    opened (404), and one ending in a newline opened another (``$`` matches before a final
+    newline). Registered once, under the same name, before any route is declared (this module is
+    imported by every API router and by ui/pages.py): every ``:path`` route, now and later, takes
+    any character. ``{name}`` (``[^/]+``) already does, except "/".
+    """
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("path", AnyCharacterPath())
 
 
 class JSON(Response):

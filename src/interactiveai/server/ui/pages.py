@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interactiveai.server.api import common as _api_common  # noqa: F401  (":path" routes take any character)
 from interactiveai.server.json_values import response_bytes
 from interactiveai.server.ui import formatting
 from interactiveai.server.ui.auth import CSRF_COOKIE, SESSION_MAX_AGE, csrf_token

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import quote
@@ -149,9 +150,30 @@ def _session(request: Request, project_id: str, session_id: str) -> tuple[Any, d
     return access, data
 
 
+def _page_of_dotjson(request: Request, name: str, found: Callable[[], Any], page: Callable[[str], Response]) -> Any:
+    """What a ``….json`` path of a session or user asks for: the JSON twin of ``name`` (``found``
+    returns its data), or the page of the session or user named ``name + ".json"`` (an id may
+    end in ".json"): when the last dot was sent encoded (``%2Ejson``), or when only it exists."""
+    raw = request.scope.get("raw_path")
+    if isinstance(raw, bytes) and raw.lower().endswith(b"%2ejson"):
+        return page(name + ".json")
+    try:
+        return found()
+    except NotFoundPage:
+        return page(name + ".json")  # its own 404 when there is no such one either
+
+
 @router.get("/project/{project_id}/sessions/{session_id:path}.json")
 def session_json(request: Request, project_id: str, session_id: str) -> Response:
-    _access, data = _session(request, project_id, session_id)
+    found = _page_of_dotjson(
+        request,
+        session_id,
+        lambda: _session(request, project_id, session_id),
+        lambda name: session_page(request, project_id, name),
+    )
+    if isinstance(found, Response):
+        return found
+    _access, data = found
     turns = [
         {
             "traceId": t["id"],
@@ -236,7 +258,12 @@ def _user(request: Request, project_id: str, user_id: str) -> tuple[Any, User, A
 
 @router.get("/project/{project_id}/users/{user_id:path}.json")
 def user_json(request: Request, project_id: str, user_id: str) -> Response:
-    _access, summary, traces_page, sessions = _user(request, project_id, user_id)
+    found = _page_of_dotjson(
+        request, user_id, lambda: _user(request, project_id, user_id), lambda name: user_page(request, project_id, name)
+    )
+    if isinstance(found, Response):
+        return found
+    _access, summary, traces_page, sessions = found
     body = {
         **user_data(summary),
         "recentTraces": [trace_json(r, project_id) for r in traces_page.rows],
