@@ -11,10 +11,18 @@ levels (``data`` → trace → ``observations`` → ``input``). So a stored JSON
   span is ever dropped for its payload (``parse``, ``dumps``, ``bounded``);
 - readers show a deeper value found in the database (a row written by an older version, or
   straight into it) the same way, as its text (``parse``), so one row never fails a whole list.
+
+And the one rule for text that indexes hold (user and session ids, names, model, release,
+version, tags): at most ``KEY_BYTES`` bytes (``bound_key``) and ``TAG_CHARS`` characters per tag
+(``bound_tag``). Ingestion bounds what it stores with them (ingest/bounds.py), the REST writes
+refuse longer values (writes/errors.py), and every filter and lookup by such a value bounds it
+the same way (query/filters.py, the API and the UI), so the original long value still finds
+what was stored for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
@@ -230,3 +238,36 @@ def is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# --- indexed text -------------------------------------------------------------------------------
+
+KEY_BYTES = 1_000
+"""Bytes of UTF-8 an indexed identifier or name may hold (a PostgreSQL index entry holds about
+2,700 bytes in all; ingest/bounds.py explains the margin)."""
+TAG_CHARS = 200
+"""Characters of one tag (the ``trace_tags.tag`` column; 800 bytes at most)."""
+KEY_SAFE_CHARS = KEY_BYTES // 4
+"""Characters that always fit in ``KEY_BYTES`` bytes (a character is at most four): a shorter
+value needs no measuring."""
+
+
+def bound_key(value: str) -> str:
+    """An identifier or a name of at most ``KEY_BYTES`` bytes of UTF-8: a longer one keeps its
+    first bytes (whole characters) and a marker with its size and a digest of the whole,
+    ``<head>…[12044 bytes #1f2e3d4c5b6a7980]``. The same long value always gives the same result,
+    two that differ after the head stay distinct, and a bounded value is its own bound."""
+    if len(value) <= KEY_SAFE_CHARS:
+        return value
+    encoded = value.encode("utf-8", "surrogatepass")
+    if len(encoded) <= KEY_BYTES:
+        return value
+    marker = f"…[{len(encoded)} bytes #{hashlib.blake2b(encoded, digest_size=8).hexdigest()}]"
+    # a character cut in two at the end is dropped whole
+    head = encoded[: KEY_BYTES - len(marker.encode())].decode("utf-8", "ignore")
+    return head + marker
+
+
+def bound_tag(tag: str) -> str:
+    """A tag of at most ``TAG_CHARS`` characters (its first ones)."""
+    return tag[:TAG_CHARS] if len(tag) > TAG_CHARS else tag

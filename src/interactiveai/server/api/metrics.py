@@ -7,6 +7,7 @@ defaults to the last 90 days before ``toTimestamp`` (or now). Either window is a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import orjson
@@ -26,9 +27,18 @@ from interactiveai.server.api.common import (
 )
 from interactiveai.server.api.metrics_models import DailyMetrics, MetricsResult
 from interactiveai.server.clock import now_us, us_to_iso
+from interactiveai.server.json_values import bound_key, bound_tag
 from interactiveai.server.query.metrics_base import MetricsFilter
 from interactiveai.server.query.metrics_daily import DailyMetric, daily_metrics
-from interactiveai.server.query.metrics_query import AGGREGATIONS, DIMENSIONS, MEASURES, parse_query, run_query
+from interactiveai.server.query.metrics_query import (
+    AGGREGATIONS,
+    DIMENSIONS,
+    MEASURES,
+    Filter,
+    MetricsQuery,
+    parse_query,
+    run_query,
+)
 
 router = APIRouter(tags=["metrics"])
 
@@ -77,9 +87,9 @@ def get_daily_metrics(
         window.from_us,
         window.to_us,
         environments=list_param(environment),
-        trace_names=[traceName] if traceName else [],
-        user_ids=[userId] if userId else [],
-        tags=list_param(tags),
+        trace_names=[bound_key(traceName)] if traceName else [],  # as ingestion stores them (json_values)
+        user_ids=[bound_key(userId)] if userId else [],
+        tags=[bound_tag(tag) for tag in list_param(tags)],
     )
     with client_errors():
         result = daily_metrics(engine, key.project_id, filters, page=page, limit=limit)
@@ -125,8 +135,25 @@ def get_metrics(
         return us
 
     with client_errors():
-        parsed = parse_query(body, parse_time)
+        parsed = _bounded_filters(parse_query(body, parse_time))
     _window(parsed.window.from_us, parsed.window.to_us)
     with client_errors():
         rows = run_query(engine, key.project_id, parsed)
     return JSON({"data": rows})
+
+
+_KEY_COLUMNS = frozenset({"name", "userId", "sessionId", "release", "version", "model", "providedModelName"})
+_EQUALITIES = frozenset({"=", "!=", "any of", "none of", "all of"})
+
+
+def _bounded_filters(parsed: MetricsQuery) -> MetricsQuery:
+    """Equality filters on an indexed identifier or name (or on tags), their values bounded as
+    ingestion stores them (``json_values.bound_key``), so the original long value finds them."""
+    filters = []
+    for f in parsed.filters:
+        bound = bound_tag if f.column == "tags" else bound_key if f.column in _KEY_COLUMNS else None
+        if bound is not None and f.operator in _EQUALITIES:
+            value = [bound(v) if isinstance(v, str) else v for v in f.value] if isinstance(f.value, list) else f.value
+            f = Filter(f.column, f.operator, bound(value) if isinstance(value, str) else value)
+        filters.append(f)
+    return replace(parsed, filters=filters)

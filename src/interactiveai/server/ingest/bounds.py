@@ -22,37 +22,26 @@ are bounded here, the same way on both engines, before the writer sees them:
 covering index on observations (model plus a project id, a trace id and ten short columns) stays
 below 1,500 bytes. The cost per span is a few length checks: the encoding is measured only for
 values longer than ``KEY_BYTES // 4`` characters (a character is at most four bytes).
+
+The limits and ``bound_key`` are defined once, in json_values.py, where the filters, lookups and
+REST writes take them from too; this module applies them to spans.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from interactiveai.server.ingest.records import MappedSpan
+from interactiveai.server.json_values import KEY_BYTES, TAG_CHARS, bound_key, bound_tag
+from interactiveai.server.json_values import KEY_SAFE_CHARS as _SAFE_CHARS
 
-KEY_BYTES = 1_000
-TAG_CHARS = 200
+__all__ = ["KEY_BYTES", "MAX_TAGS", "TAG_CHARS", "bound_key", "bound_span", "bound_tags"]
+
 MAX_TAGS = 100
-_SAFE_CHARS = KEY_BYTES // 4  # this many characters always fit in KEY_BYTES bytes
-
-
-def bound_key(value: str) -> str:
-    """An identifier or a name of at most :data:`KEY_BYTES` bytes of UTF-8 (see the module doc)."""
-    if len(value) <= _SAFE_CHARS:
-        return value
-    encoded = value.encode("utf-8", "surrogatepass")
-    if len(encoded) <= KEY_BYTES:
-        return value
-    marker = f"…[{len(encoded)} bytes #{hashlib.blake2b(encoded, digest_size=8).hexdigest()}]"
-    # a character cut in two at the end is dropped whole
-    head = encoded[: KEY_BYTES - len(marker.encode())].decode("utf-8", "ignore")
-    return head + marker
 
 
 def bound_tags(tags: list[str]) -> list[str]:
     """At most :data:`MAX_TAGS` tags (the first in order), each at most :data:`TAG_CHARS` characters."""
     if any(len(tag) > TAG_CHARS for tag in tags):
-        tags = sorted({tag[:TAG_CHARS] for tag in tags})
+        tags = sorted({bound_tag(tag) for tag in tags})
     return tags[:MAX_TAGS] if len(tags) > MAX_TAGS else tags
 
 

@@ -3,6 +3,11 @@
 The same conditions run on SQLite and PostgreSQL. Every builder starts with the project, which
 is also the first column of every index, so a filter can never reach another project's rows.
 Time bounds are half-open: ``from_us`` inclusive, ``to_us`` exclusive.
+
+Values compared with an indexed identifier or name (user and session ids, names, model, release,
+version, tags) are bounded as ingestion bounds what it stores (``json_values.bound_key`` and
+``bound_tag``), so a filter given the original long value finds what was stored for it; a value
+within the bound, nearly every one, is compared as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, or_, select
 
+from interactiveai.server.json_values import bound_key, bound_tag
 from interactiveai.server.storage.schema import (
     observations,
     observations_of_trace,
@@ -152,11 +158,11 @@ def trace_conditions(project_id: str, f: TraceFilter | None) -> list[ColumnEleme
     cond: list[ColumnElement[bool]] = [traces.c.project_id == project_id]
     if f is None:
         return cond
-    _eq(cond, traces.c.user_id, f.user_id)
-    _eq(cond, traces.c.name, f.name)
-    _eq(cond, traces.c.session_id, f.session_id)
-    _eq(cond, traces.c.version, f.version)
-    _eq(cond, traces.c.release, f.release)
+    _key(cond, traces.c.user_id, f.user_id)
+    _key(cond, traces.c.name, f.name)
+    _key(cond, traces.c.session_id, f.session_id)
+    _key(cond, traces.c.version, f.version)
+    _key(cond, traces.c.release, f.release)
     _any(cond, traces.c.environment, f.environments)
     _any(cond, traces.c.level, [lv.upper() for lv in f.levels])
     _any(cond, traces.c.id, f.trace_ids)
@@ -168,7 +174,7 @@ def trace_conditions(project_id: str, f: TraceFilter | None) -> list[ColumnEleme
     if f.has_session is not None:
         cond.append(traces.c.session_id.is_not(None) if f.has_session else traces.c.session_id.is_(None))
     # "All of these tags": one indexed EXISTS per tag on trace_tags' primary key.
-    for tag in dict.fromkeys(f.tags):
+    for tag in dict.fromkeys(map(bound_tag, f.tags)):
         cond.append(trace_has_tag(project_id, tag))
     return cond
 
@@ -179,16 +185,16 @@ def observation_conditions(project_id: str, f: ObservationFilter | None) -> list
         return cond
     if f.trace_id is not None:
         cond.append(observations_of_trace(project_id, f.trace_id))
-    _eq(cond, observations.c.name, f.name)
+    _key(cond, observations.c.name, f.name)
     _eq(cond, observations.c.parent_observation_id, f.parent_observation_id)
-    _eq(cond, observations.c.version, f.version)
-    _eq(cond, observations.c.model, f.model)
+    _key(cond, observations.c.version, f.version)
+    _key(cond, observations.c.model, f.model)
     _any(cond, observations.c.type, [t.upper() for t in f.types])
     _any(cond, observations.c.level, [lv.upper() for lv in f.levels])
     _any(cond, observations.c.environment, f.environments)
     _time(cond, observations.c.start_time_us, f.from_us, f.to_us)
     if f.user_id is not None:
-        cond.append(observations_of_traces(project_id, traces.c.user_id == f.user_id))
+        cond.append(observations_of_traces(project_id, traces.c.user_id == bound_key(f.user_id)))
     return cond
 
 
@@ -199,10 +205,10 @@ def score_conditions(project_id: str, f: ScoreFilter | None) -> list[ColumnEleme
     cond: list[ColumnElement[bool]] = [scores.c.project_id == project_id]
     if f is None:
         return cond
-    _eq(cond, scores.c.name, f.name)
+    _key(cond, scores.c.name, f.name)
     _eq(cond, scores.c.trace_id, f.trace_id)
     _eq(cond, scores.c.observation_id, f.observation_id)
-    _eq(cond, scores.c.session_id, f.session_id)
+    _key(cond, scores.c.session_id, f.session_id)
     _eq(cond, scores.c.dataset_run_id, f.dataset_run_id)
     _eq(cond, scores.c.config_id, f.config_id)
     _any(cond, scores.c.source, [s.upper() for s in f.sources])
@@ -213,7 +219,7 @@ def score_conditions(project_id: str, f: ScoreFilter | None) -> list[ColumnEleme
     if f.user_id is not None:
         cond.append(
             scores.c.trace_id.in_(
-                select(traces.c.id).where(traces.c.project_id == project_id, traces.c.user_id == f.user_id)
+                select(traces.c.id).where(traces.c.project_id == project_id, traces.c.user_id == bound_key(f.user_id))
             )
         )
     if f.value is not None:
@@ -239,7 +245,7 @@ def session_conditions(project_id: str, f: SessionFilter | None) -> list[ColumnE
     """The project's traces that belong to a session, in the filter's window."""
     cond = _trace_window([traces.c.project_id == project_id, traces.c.session_id.is_not(None)], f)
     if f is not None:
-        _eq(cond, traces.c.user_id, f.user_id)
+        _key(cond, traces.c.user_id, f.user_id)
     return cond
 
 
@@ -247,7 +253,7 @@ def user_conditions(project_id: str, f: UserFilter | None) -> list[ColumnElement
     """The project's traces that carry a user id, in the filter's window."""
     cond = _trace_window([traces.c.project_id == project_id, traces.c.user_id.is_not(None)], f)
     if f is not None and f.user_ids:
-        cond.append(traces.c.user_id.in_(list(f.user_ids)))
+        cond.append(traces.c.user_id.in_(list(dict.fromkeys(map(bound_key, f.user_ids)))))
     return cond
 
 
@@ -263,6 +269,12 @@ def _trace_window(cond: list[ColumnElement[bool]], f: SessionFilter | UserFilter
 def _eq(cond: list[ColumnElement[bool]], column: Any, value: Any) -> None:
     if value is not None:
         cond.append(column == value)
+
+
+def _key(cond: list[ColumnElement[bool]], column: Any, value: str | None) -> None:
+    """``column == value`` for an indexed identifier or name, the value bounded as stored."""
+    if value is not None:
+        cond.append(column == bound_key(value))
 
 
 def _any(cond: list[ColumnElement[bool]], column: Any, values: Sequence[Any]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import distinct, func, select
 
+from interactiveai.server.json_values import bound_key
 from interactiveai.server.query._db import Db, connect, fetch_group_page
 from interactiveai.server.query.filters import SessionFilter, session_conditions
 from interactiveai.server.query.pagination import Page, check_page
@@ -57,7 +58,10 @@ def list_sessions(
 
 
 def get_session(db: Db, project_id: str, session_id: str, *, with_io: bool = True) -> SessionDetail | None:
-    """A session with its traces (oldest first) and the scores attached to the session."""
+    """A session with its traces (oldest first) and the scores attached to the session.
+
+    ``session_id`` as the client knows it: a long one is bounded as ingestion stored it."""
+    session_id = bound_key(session_id)
     with connect(db) as conn:
         found = _aggregate(conn, project_id, [session_id])
         if not found:

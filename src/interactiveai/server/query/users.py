@@ -75,7 +75,8 @@ def _aggregate(conn: Connection, cond: list[ColumnElement[bool]], user_ids: list
 
 
 def get_user(db: Db, project_id: str, user_id: str, filters: UserFilter | None = None) -> User | None:
-    """One user's aggregates (in the window, if given), or None if no trace carries the id."""
+    """One user's aggregates (in the window, if given), or None if no trace carries the id (a
+    long one bounded as ingestion stored it, by ``user_conditions``)."""
     base = filters or UserFilter()
     narrowed = UserFilter(from_us=base.from_us, to_us=base.to_us, environments=base.environments, user_ids=[user_id])
     page = list_users(db, project_id, narrowed, limit=1, with_total=False)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from interactiveai.server.clock import now_us
+from interactiveai.server.json_values import bound_key
 from interactiveai.server.query import ui_sessions
 from interactiveai.server.query.filters import SessionFilter, UserFilter
 from interactiveai.server.query.records import Session, User
@@ -38,7 +39,8 @@ class ListArgs:
             self.range = DEFAULT_RANGE
         seconds = RANGES[self.range]
         self.from_us = None if seconds is None else now_us() - seconds * 1_000_000
-        self.search = (params.get("q") or "").strip()[:200] or None
+        # an exact id: a long one bounded as ingestion stored it (json_values.bound_key)
+        self.search = bound_key((params.get("q") or "").strip()) or None
         self.page = page_number(params.get("page"))
 
     @property
@@ -143,6 +145,7 @@ def sessions_page(request: Request, project_id: str) -> Response:
 
 def _session(request: Request, project_id: str, session_id: str) -> tuple[Any, dict[str, Any]]:
     access = project_access(request, project_id)
+    session_id = bound_key(session_id)  # the id as linked, or a long one as the client knows it
     data = ui_sessions.session_replay(request.app.state.engine, project_id, session_id)
     if data is None:
         raise NotFoundPage()
@@ -190,7 +193,7 @@ def session_json(request: Request, project_id: str, session_id: str) -> Response
         for t in data["traces"]
     ]
     scores = [{"name": sc["name"], "value": sc["value"], "stringValue": sc["string_value"]} for sc in data["scores"]]
-    body = {"id": session_id, "userIds": data["users"], **_times(data), "traces": turns, "scores": scores}
+    body = {"id": bound_key(session_id), "userIds": data["users"], **_times(data), "traces": turns, "scores": scores}
     return json_response(request, body)
 
 

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
 from interactiveai.server.clock import now_us, parse_iso_to_us
+from interactiveai.server.json_values import bound_key
 from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.observations import get_observation
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config, list_score_configs
@@ -63,7 +64,8 @@ def _time(text: str, label: str, errors: list[str]) -> int | None:
 
 def parse_score_state(params: QueryParams, *, now: int | None = None) -> ScoreListState:
     errors: list[str] = []
-    args = {k: params[k].strip()[:200] for k in _KEYS if params.get(k, "").strip()}
+    # names and ids bounded as ingestion stores them: a long one still finds its scores
+    args = {k: bound_key(params[k].strip()) for k in _KEYS if params.get(k, "").strip()}
     source = args.get("source", "").upper()
     if source and source not in SOURCES:
         errors.append(f"unknown source {source!r}")

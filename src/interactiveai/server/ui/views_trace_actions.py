@@ -15,12 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
+from interactiveai.server.json_values import bound_key, bound_tag
 from interactiveai.server.query.datasets import list_dataset_items, list_datasets
 from interactiveai.server.query.ui_trace_detail import get_trace_header
 from interactiveai.server.query.ui_traces import count_matching, matching_ids
 from interactiveai.server.retention import delete_traces
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
-from interactiveai.server.ui.filters import parse_list_state
+from interactiveai.server.ui.filters import ListState, parse_list_state
 from interactiveai.server.ui.manage import can_manage, form_list, managed_form, notice_from, redirect_with_notice
 from interactiveai.server.ui.pages import json_response, render
 from interactiveai.server.writes.datasets import NotFoundError, create_item_from_trace, upsert_dataset
@@ -30,6 +31,18 @@ router = APIRouter(include_in_schema=False)
 MAX_DELETE_MATCHING = 10_000  # traces per confirmation; larger clean-ups: repeat, or set a retention
 MAX_SELECTED = 1_000
 _LIST_KEYS_DROPPED = ("cursor", "notice", "n", "d")
+
+
+def list_state(params: QueryParams) -> ListState:
+    """The trace list's filters and sort (``ui.filters.parse_list_state``), with the names, ids and
+    tags bounded as ingestion stores them (``json_values``): a long one still finds its traces."""
+    state = parse_list_state(params)
+    filt = state.filter
+    filt.names = list(dict.fromkeys(map(bound_key, filt.names)))
+    filt.user_ids = list(dict.fromkeys(map(bound_key, filt.user_ids)))
+    filt.session_ids = list(dict.fromkeys(map(bound_key, filt.session_ids)))
+    filt.tags = list(dict.fromkeys(map(bound_tag, filt.tags)))
+    return state
 
 
 def _list_query(raw: str) -> str:
@@ -83,7 +96,7 @@ def _matching(request: Request, project_id: str, raw_query: str) -> tuple[Any, i
         # the list's own answer to such a query (pages.SecurityHeadersMiddleware); never dropped,
         # which would widen what "delete all matching" deletes
         raise NotFoundPage()
-    state = parse_list_state(QueryParams(query))
+    state = list_state(QueryParams(query))
     count = count_matching(request.app.state.engine, project_id, state.filter, MAX_DELETE_MATCHING)
     return state, count, query
 

@@ -18,12 +18,12 @@ from interactiveai.server.query.scores import list_scores
 from interactiveai.server.query.traces import get_trace
 from interactiveai.server.query.ui_traces import TracePage, filter_options, list_trace_page, scores_for_traces
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
-from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState, parse_list_state
+from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, notice_from
 from interactiveai.server.ui.pages import json_response, render
 from interactiveai.server.ui.views_scores import annotation_extras
-from interactiveai.server.ui.views_trace_actions import trace_page_extras
+from interactiveai.server.ui.views_trace_actions import list_state, trace_page_extras
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,7 +32,7 @@ def _list(request: Request, project_id: str) -> tuple[Access, ListState, TracePa
     access = project_access(request, project_id)
     # the flash notice's parameters are not filters: links and the JSON twin must not carry them
     params = QueryParams([(k, v) for k, v in request.query_params.multi_items() if k not in ("notice", "n", "d")])
-    state = parse_list_state(params)
+    state = list_state(params)
     engine = request.app.state.engine
     page = list_trace_page(
         engine,

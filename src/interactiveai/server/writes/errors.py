@@ -6,9 +6,9 @@ checks refuse, with the field's name:
 
 - text with a NUL character (PostgreSQL cannot store it; SQLite would, and the engines would
   differ) or a lone surrogate (not Unicode: neither engine can encode it);
-- an identifier or name longer than ``MAX_KEY_BYTES`` bytes of UTF-8: these columns are indexed,
-  and a PostgreSQL index entry holds about 2,700 bytes (ingestion bounds the same values to the
-  same size, ``ingest/bounds.py``);
+- an identifier or name longer than ``KEY_BYTES`` bytes of UTF-8 (``json_values``, the one
+  definition): these columns are indexed, and a PostgreSQL index entry holds about 2,700 bytes
+  (ingestion bounds the same values to the same size, ``ingest/bounds.py``);
 - a JSON value that no reader could write back (``json_values.json_problem``: nested deeper than
   ``MAX_DEPTH``, an integer beyond 64 bits, NaN or Infinity, a lone surrogate).
 """
@@ -21,10 +21,7 @@ from typing import Any
 
 import orjson
 
-from interactiveai.server.json_values import is_unicode, json_problem
-
-MAX_KEY_BYTES = 1_000
-"""Bytes of UTF-8 an indexed identifier or name may have."""
+from interactiveai.server.json_values import KEY_BYTES, is_unicode, json_problem
 
 MAX_ID = 64
 """Characters of an id (the width of the id columns)."""
@@ -40,7 +37,7 @@ class InvalidInputError(ValueError):
 
 def optional_str(body: Mapping[str, Any], key: str, max_length: int) -> str | None:
     """A string field of a JSON body that an index holds (an id, a name): None when absent or
-    empty, else at most ``max_length`` characters and ``MAX_KEY_BYTES`` bytes of valid text."""
+    empty, else at most ``max_length`` characters and ``KEY_BYTES`` bytes of valid text."""
     value = body.get(key)
     if value is None or value == "":
         return None
@@ -49,14 +46,14 @@ def optional_str(body: Mapping[str, Any], key: str, max_length: int) -> str | No
 
 def checked_key(value: Any, key: str, max_length: int = MAX_ID) -> str:
     """``value`` when it is a string an index can hold (at most ``max_length`` characters and
-    ``MAX_KEY_BYTES`` bytes of valid text); InvalidInputError naming ``key`` otherwise."""
+    ``KEY_BYTES`` bytes of valid text); InvalidInputError naming ``key`` otherwise."""
     if not isinstance(value, str):
         raise InvalidInputError(f"{key} must be a string")
     if len(value) > max_length:
         raise InvalidInputError(f"{key} must be at most {max_length} characters")
     checked_text(value, key)
-    if len(value) * 4 > MAX_KEY_BYTES and len(value.encode()) > MAX_KEY_BYTES:
-        raise InvalidInputError(f"{key} must be at most {MAX_KEY_BYTES} bytes of UTF-8")
+    if len(value) * 4 > KEY_BYTES and len(value.encode()) > KEY_BYTES:
+        raise InvalidInputError(f"{key} must be at most {KEY_BYTES} bytes of UTF-8")
     return value
 
 
