@@ -85,7 +85,16 @@ def get_compact_observations(
     return rows, total
 
 
-COST_SOURCES = {"provided": "provided by the client", "project_model": "project model", "catalog": "catalog"}
+# What each stored ``cost_source`` (costs/calculator.py) means. The two budget ones: the project's
+# name-matching budget (costs/budget.py) was spent when the observation arrived, so its own model
+# definitions were not (all) searched for this name; the cost stored then is never recomputed.
+COST_SOURCES = {
+    "provided": "provided by the client",
+    "project_model": "project model",
+    "catalog": "catalog",
+    "catalog_over_budget": "catalog price (custom model matching deferred: project over its matching budget)",
+    "over_budget": "no price (custom model matching deferred: project over its matching budget)",
+}
 
 
 def describe_cost_source(
