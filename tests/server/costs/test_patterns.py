@@ -8,8 +8,10 @@ import time
 import pytest
 
 from interactiveai.server.costs.patterns import (
+    MAX_MEMORY,
     MAX_NAME_LENGTH,
     MAX_PROGRAM_SIZE,
+    SMALL_MEMORY,
     InvalidPattern,
     PatternCache,
     matches,
@@ -139,42 +141,85 @@ def test_backtracking_shapes_are_fast_on_the_names_that_trigger_them(pattern: st
     ["(\\w{1,12}){1,10}z", "([ab]{1,15}){1,15}c", "(?s)(.{0,6}a){1,10}b", "(?i)(a|b|ab|ba|aa|bb){1,60}!"],
 )
 def test_the_most_complex_accepted_patterns_stay_within_milliseconds(pattern: str) -> None:
-    """Near MAX_PROGRAM_SIZE, on the longest names, with names chosen to keep RE2 building new states."""
-    compiled = validate_pattern(pattern)
-    assert compiled.programsize > MAX_PROGRAM_SIZE // 3
+    """Near MAX_PROGRAM_SIZE, on the longest names, with names chosen to keep RE2 building new states.
+
+    Timed in CPU time of this thread: what a search takes from the thread every project shares
+    (wall time on a loaded machine adds other processes' turns, up to 100 ms here).
+    """
+    assert validate_pattern(pattern).programsize > MAX_PROGRAM_SIZE // 3
+    compiled = PatternCache().get(pattern)  # as ingestion compiles it
     rng = random.Random(7)
     names = ["".join(rng.choice("ab") for _ in range(MAX_NAME_LENGTH)) for _ in range(50)]
     names += ["é" * MAX_NAME_LENGTH]  # 2 bytes per character: the longest text RE2 sees here
     worst = 0.0
     for name in names:
-        started = time.perf_counter()
+        started = time.thread_time()
         matches(compiled, name)
-        worst = max(worst, time.perf_counter() - started)
-    assert worst < 0.1  # measured: about 2 ms at worst; the bound leaves room for slow machines
+        worst = max(worst, time.thread_time() - started)
+    # Measured: about 1 ms at worst with 128 KiB per pattern (2 ms with 1 MiB); budget.py counts on
+    # a search taking about that. The bound leaves room for slow machines.
+    assert worst < 0.05
 
 
 def test_a_hundred_crafted_patterns_cost_milliseconds_per_new_name() -> None:
-    """What one project can make the shared writer do for each new model name it sends."""
+    """What one project can make the shared thread do for each new model name it sends (CPU time).
+
+    RE2's memory limit per pattern trades memory for time on such patterns: with 1 MiB each (up to
+    ~320 KB of DFA cache per crafted pattern in practice) about 1.5 ms per name; with 128 KiB
+    about 17 ms, as RE2 rebuilds its cache or falls back to its NFA. Either way the project's
+    matching budget (budget.py: 100 ms at once, 10 ms per second) bounds what it may spend, and a
+    scan of 1,000 such patterns is interrupted and resumed; this bound catches a regression of the
+    matcher itself (an RE2 Set of the same patterns: 25 to 80 ms).
+    """
     shapes = ["([{a}{b}]{{1,15}}){{1,15}}{c}", "(\\w{{1,12}}){{1,10}}{c}{a}", "[{a}{b}]*[{b}{c}]*{a}{b}{c}$"]
     rng = random.Random(9)
+    cache = PatternCache()  # as ingestion compiles them
     candidates = []
     for i in range(100):
         a, b, c = sorted(rng.sample("abcdefghijklmnop", 3))
-        candidates.append((validate_pattern(shapes[i % len(shapes)].format(a=a, b=b, c=c)), i))
+        candidates.append((cache.get(shapes[i % len(shapes)].format(a=a, b=b, c=c)), i))
     names = ["".join(rng.choice("abcdefgh") for _ in range(MAX_NAME_LENGTH)) for _ in range(20)]
-    started = time.perf_counter()
+    started = time.thread_time()
     for name in names:
         matching(candidates, name)
-    # Measured: about 1.5 ms per name (an RE2 Set of the same patterns: 25 to 80 ms).
-    assert (time.perf_counter() - started) / len(names) < 0.02
+    assert (time.thread_time() - started) / len(names) < 0.1
 
 
 def test_pattern_cache_compiles_once_and_remembers_refusals_with_their_reason() -> None:
-    cache = PatternCache(max_size=2)
+    cache = PatternCache(max_entries=2)
     first = cache.get("^gpt-4o$")
     assert cache.get("^gpt-4o$") is first
     for _ in range(2):  # the refusal is remembered, and raised afresh each time
         with pytest.raises(InvalidPattern, match="at most 1000 times"):
             cache.get("^(a|a){1,60000}$")
-    cache.get("^other$")  # over the bound: the cache starts afresh instead of growing
-    assert cache.get("^gpt-4o$") is not None
+    cache.get("^gpt-4o$")  # loaded again: now the most recent
+    cache.get("^other$")  # over the bound: the least recently loaded text (the refusal) goes
+    assert cache.get("^gpt-4o$") is first
+    assert list(cache._entries) == ["^other$", "^gpt-4o$"]
+
+
+def test_real_patterns_compile_with_the_small_memory_limit_and_large_programs_with_the_large_one() -> None:
+    cache = PatternCache()
+    real = cache.get("(?i)^(openai/|azure/)?(gpt-4o(-\\d{4}-\\d{2}-\\d{2})?)$")
+    large = cache.get("(\\w{1,12}){1,10}z")
+    assert real.small and real.weight < 48 << 10
+    assert not large.small and large.weight > MAX_MEMORY
+    assert cache.bytes == real.weight + large.weight
+
+
+def test_compiled_patterns_stay_within_the_memory_bound_and_the_searched_ones_stay_longest() -> None:
+    cache = PatternCache(max_bytes=10 * (SMALL_MEMORY + (12 << 10)))  # room for about ten small patterns
+    hot = cache.get("^hot-model$")
+    handles = [cache.get(f"^model-{i}$") for i in range(100)]
+    for handle in handles:
+        assert cache.bytes <= cache.max_bytes
+        assert matches(hot, "hot-model")  # searched between every load: given second chances
+        assert matches(handle, handle.source[1:-1]) and not matches(handle, "other")
+    assert hot.compiled
+    assert sum(h.compiled for h in handles) < 10
+    # a dropped pattern compiles again when searched, and counts again
+    dropped = handles[0]
+    assert not dropped.compiled
+    assert matches(dropped, "model-0") and dropped.compiled
+    assert cache.bytes <= cache.max_bytes
+    assert cache.bytes == sum(h.weight for h in [hot, *handles] if h.compiled)
