@@ -9,6 +9,7 @@ directly, or by an older version) without failing: it is shown as the nearest re
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -43,9 +44,16 @@ def check_us(us: int, what: str = "the time") -> int:
     return us
 
 
+# hh:mm:60, a leap second: RFC 3339 allows it at 23:59 UTC, Python's datetime has no second 60.
+_LEAP_SECOND = re.compile(r"(?<=[Tt ][0-9]{2}:[0-9]{2}:)60(?![0-9])")
+_DAY_US = 86_400_000_000
+
+
 def parse_iso_to_us(value: str) -> int:
     """Parse an ISO-8601 timestamp (Z or offset; naive means UTC) into microseconds.
 
+    Every RFC 3339 date-time inside years 1-9999 (UTC) is accepted, a leap second too:
+    ``23:59:60`` (UTC) reads as the next day's ``00:00:00``, as POSIX time and PostgreSQL read it.
     Raises ValueError, with a message that quotes the value, for text that is not such a
     timestamp and for one outside years 1-9999 once converted to UTC.
     """
@@ -53,6 +61,7 @@ def parse_iso_to_us(value: str) -> int:
     quoted = repr(text[:40] + ("…" if len(text) > 40 else ""))
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
+    text, leap_seconds = _LEAP_SECOND.subn("59", text, count=1)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
@@ -61,4 +70,9 @@ def parse_iso_to_us(value: str) -> int:
         parsed = parsed.replace(tzinfo=UTC)
     # Exact integer arithmetic (a float timestamp loses microseconds far from 1970), and it works
     # where the UTC conversion itself would overflow, so the range check can say what is wrong.
-    return check_us((parsed - _EPOCH) // _ONE_US, quoted)
+    us = (parsed - _EPOCH) // _ONE_US
+    if leap_seconds:
+        if us % _DAY_US // 1_000_000 != 86_399:
+            raise ValueError(f"{quoted} has a leap second (60) at a time other than 23:59 UTC")
+        us += 1_000_000
+    return check_us(us, quoted)

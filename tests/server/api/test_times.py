@@ -17,10 +17,21 @@ from interactiveai.server.clock import MAX_US, MIN_US, check_us, parse_iso_to_us
         ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"),
         ("9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.999Z"),
         ("9999-12-31T23:59:59+23:59", "9999-12-31T00:00:59.000Z"),
+        ("2026-01-31t12:00:00.1234567z", "2026-01-31T12:00:00.123Z"),  # RFC 3339: any case, any digits
+        # a leap second (RFC 3339 allows second 60 at 23:59 UTC) reads as the next second, as POSIX does
+        ("2016-12-31T23:59:60Z", "2017-01-01T00:00:00.000Z"),
+        ("2016-12-31T23:59:60.5Z", "2017-01-01T00:00:00.500Z"),
+        ("2017-01-01T00:59:60+01:00", "2017-01-01T00:00:00.000Z"),
     ],
 )
 def test_accepted_times_round_trip(text: str, iso: str) -> None:
     assert us_to_iso(parse_iso_to_us(text)) == iso
+
+
+@pytest.mark.parametrize("text", ["2016-12-31T12:00:60Z", "2016-12-31T23:59:60+01:00", "2016-12-31T23:59:61Z"])
+def test_a_second_60_is_refused_unless_a_leap_second(text: str) -> None:
+    with pytest.raises(ValueError, match="leap second|is not an ISO 8601 date-time"):
+        parse_iso_to_us(text)
 
 
 def test_microseconds_are_exact_far_from_1970() -> None:
@@ -29,7 +40,13 @@ def test_microseconds_are_exact_far_from_1970() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:01", "9999-12-31T23:59:59.999999-00:00:01"]
+    "text",
+    [
+        "9999-12-31T23:59:59-23:59",
+        "0001-01-01T00:00:00+00:01",
+        "9999-12-31T23:59:59.999999-00:00:01",
+        "9999-12-31T23:59:60Z",  # the leap second would be the first of year 10000
+    ],
 )
 def test_times_outside_the_range_in_utc_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="outside 0001-01-01T00:00:00Z"):
