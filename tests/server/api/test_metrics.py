@@ -182,3 +182,39 @@ def test_metrics_query_requires_the_query_and_a_key(client: Any, seeded: Any) ->
     missing = client.get(METRICS, headers=seeded.headers)
     assert missing.status_code == 400 and "query" in missing.json()["message"]
     assert client.get(METRICS, params={"query": "{}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"view": {"x": 1}}, "unknown view"),
+        ({"view": ["traces"]}, "unknown view"),
+        ({"view": "traces", "dimensions": [{"field": ["name"]}]}, "unknown field"),
+        ({"view": "traces", "metrics": [{"measure": {}, "aggregation": "sum"}]}, "unknown measure"),
+        ({"view": "traces", "metrics": [{"measure": "latency", "aggregation": []}]}, "unknown aggregation"),
+        ({"view": "traces", "filters": [{"column": {}, "operator": "=", "value": 1}]}, "unknown filter column"),
+        ({"view": "traces", "filters": [{"column": "name", "operator": [], "value": 1}]}, "unknown filter operator"),
+        ({"view": "traces", "timeDimension": {"granularity": ["day"]}}, "unknown granularity"),
+        ({"view": "traces", "orderBy": [{"field": {}}]}, "cannot order by"),
+        # a number column compared with text failed the query (SQLite) or the statement (PostgreSQL)
+        ({"view": "traces", "filters": [{"column": "latency", "operator": ">", "value": "slow"}]}, "compares numbers"),
+        (
+            {"view": "observations", "filters": [{"column": "totalCost", "operator": "any of", "value": [1, "a"]}]},
+            "numbers",
+        ),
+    ],
+)
+def test_names_of_the_wrong_type_are_400_not_500(client: Any, seeded: Any, query: dict[str, Any], message: str) -> None:
+    response = _query(client, seeded, **query)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["message"]
+
+
+def test_a_number_compared_with_a_text_column_is_compared_as_text(client: Any, seeded: Any) -> None:
+    as_text = _query(client, seeded, view="traces", filters=[{"column": "name", "operator": "!=", "value": 7}])
+    assert as_text.status_code == 200, as_text.text
+    listed = _query(
+        client, seeded, view="traces", filters=[{"column": "version", "operator": "none of", "value": [2.5]}]
+    )
+    assert listed.status_code == 200, listed.text
+    assert as_text.json()["data"] == listed.json()["data"] == _query(client, seeded, view="traces").json()["data"]

@@ -11,7 +11,7 @@ Latencies and time to first token are in milliseconds; costs in USD.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.metrics_base import (
+    GRANULARITIES,
     PERCENTILES,
     Granularity,
     MetricsFilter,
@@ -125,7 +126,7 @@ def parse_query(body: Any, parse_time: Callable[[Any, str], int]) -> MetricsQuer
     if not isinstance(body, Mapping):
         raise ValueError("query must be a JSON object")
     view = body.get("view")
-    if view not in DIMENSIONS:
+    if not isinstance(view, str) or view not in DIMENSIONS:
         raise ValueError(f"unknown view {view!r}; use one of {', '.join(DIMENSIONS)}")
     for required in ("fromTimestamp", "toTimestamp"):
         if not body.get(required):
@@ -141,7 +142,10 @@ def parse_query(body: Any, parse_time: Callable[[Any, str], int]) -> MetricsQuer
     if time_dimension is not None:
         if not isinstance(time_dimension, Mapping):
             raise ValueError('timeDimension must be an object like {"granularity": "day"}')
-        granularity = check_granularity(window, time_dimension.get("granularity") or "auto")
+        wanted = time_dimension.get("granularity") or "auto"
+        if not isinstance(wanted, str):
+            raise ValueError(f"unknown granularity {wanted!r}; use one of auto, {', '.join(GRANULARITIES)}")
+        granularity = check_granularity(window, wanted)
     fields = {*dimensions, *(m.key for m in metrics), *(["time_dimension"] if granularity else [])}
     order_by = [_order(item, fields) for item in _list(body, "orderBy")]
     config = body.get("config") or {}
@@ -158,9 +162,14 @@ def _list(body: Mapping[str, Any], key: str) -> list[Any]:
     return value
 
 
+def _known(value: Any, names: Collection[str]) -> bool:
+    """Whether ``value`` is one of ``names`` (a list or an object, which cannot be looked up, is not)."""
+    return isinstance(value, str) and value in names
+
+
 def _name(item: Any, where: str, allowed: Mapping[str, Any]) -> str:
     name = item.get("field") if isinstance(item, Mapping) else None
-    if name not in allowed:
+    if not _known(name, allowed):
         raise ValueError(f"unknown field {name!r} in {where}; use one of {', '.join(allowed)}")
     return str(name)
 
@@ -169,9 +178,9 @@ def _metric(item: Any, view: str) -> Metric:
     if not isinstance(item, Mapping):
         raise ValueError('each metric must be an object like {"measure": "count", "aggregation": "count"}')
     measure, aggregation = item.get("measure"), item.get("aggregation")
-    if measure not in MEASURES[view]:
+    if not _known(measure, MEASURES[view]):
         raise ValueError(f"unknown measure {measure!r} for view {view}; use one of {', '.join(MEASURES[view])}")
-    if aggregation not in AGGREGATIONS:
+    if not _known(aggregation, AGGREGATIONS):
         raise ValueError(f"unknown aggregation {aggregation!r}; use one of {', '.join(AGGREGATIONS)}")
     if measure == "count" and aggregation != "count":
         raise ValueError("the count measure takes the count aggregation")
@@ -185,9 +194,9 @@ def _filter(item: Any, view: str) -> Filter:
         )
     column, operator, value = item.get("column"), item.get("operator"), item.get("value")
     columns = [*DIMENSIONS[view], *(m for m in MEASURES[view] if m != "count"), *(["tags"] if view == "traces" else [])]
-    if column not in columns:
+    if not _known(column, columns):
         raise ValueError(f"unknown filter column {column!r} for view {view}; use one of {', '.join(columns)}")
-    if operator not in _OPERATORS:
+    if not _known(operator, _OPERATORS):
         raise ValueError(f"unknown filter operator {operator!r}; use one of {', '.join(_OPERATORS)}")
     if operator in ("any of", "none of", "all of"):
         if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
@@ -202,12 +211,21 @@ def _filter(item: Any, view: str) -> Filter:
         raise ValueError("the tags filter takes any of, all of or none of")
     if operator == "all of" and column != "tags":
         raise ValueError("all of applies to tags only")
+    if column in MEASURES[view]:  # a number column: compared with numbers only
+        if any(isinstance(v, str) for v in (value if isinstance(value, list) else [value])):
+            raise ValueError(f"filter {column!r} compares numbers: give a number (or a list of numbers)")
+    elif column in DIMENSIONS[view]:  # a text column: a number is compared as its text, as SQLite would
+        value = [_as_text(v) for v in value] if isinstance(value, list) else _as_text(value)
     return Filter(str(column), str(operator), value)
+
+
+def _as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) else value
 
 
 def _order(item: Any, fields: set[str]) -> tuple[str, bool]:
     name = item.get("field") if isinstance(item, Mapping) else None
-    if name not in fields:
+    if not _known(name, fields):
         raise ValueError(f"cannot order by {name!r}; use a selected dimension or metric: {', '.join(sorted(fields))}")
     direction = str(item.get("direction", "desc")).lower()
     if direction not in ("asc", "desc"):
