@@ -61,6 +61,10 @@ def test_create_get_list_patch(client: Any, project: Any) -> None:
         ({"name": "ok", "dataType": "NUMERIC", "categories": [{"label": "a", "value": 1}]}, "only allowed"),
         ({"name": "ok", "dataType": "BOOLEAN", "categories": [{"label": "yes", "value": 1}]}, "fixed categories"),
         ({"name": "ok", "dataType": "NUMERIC", "isArchived": "no"}, "isArchived"),
+        # what the OpenAPI document says: a boolean (or null), and a name without a trailing newline
+        ({"name": "ok", "dataType": "NUMERIC", "isArchived": 0}, "isArchived"),
+        ({"name": "ok", "dataType": "NUMERIC", "isArchived": ""}, "isArchived"),
+        ({"name": "ok\n", "dataType": "NUMERIC"}, "name must be 1-35"),
         ([1, 2], "JSON object"),
     ],
 )

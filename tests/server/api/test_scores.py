@@ -108,6 +108,10 @@ def test_data_types(
         ({"name": "n", "value": 1}, "needs a target"),
         ({"observationId": "o", "name": "n", "value": 1}, "observationId requires traceId"),
         ({"traceId": "t", "name": "n", "value": 1, "source": "EVAL"}, "source must be one of API, ANNOTATION"),
+        # a source is a name (or absent, null, ""): false, 0 or {} are not read as API any more
+        ({"traceId": "t", "name": "n", "value": 1, "source": False}, "source must be one of API, ANNOTATION"),
+        ({"traceId": "t", "name": "n", "value": 1, "source": 0}, "source must be one of API, ANNOTATION"),
+        ({"traceId": "t", "name": "n", "value": 1, "source": {}}, "source must be one of API, ANNOTATION"),
         ({"traceId": "t", "name": "n", "value": 1, "timestamp": "noon"}, "timestamp"),
         ({"traceId": "t", "name": "n", "value": 1, "metadata": [1]}, "metadata must be a JSON object"),
         ({"traceId": "t", "name": "n", "value": {"a": 1}}, "value must be a number or a string"),

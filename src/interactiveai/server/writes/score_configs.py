@@ -79,13 +79,15 @@ def update_score_config(
 
 def _validated(body: Mapping[str, Any]) -> dict[str, Any]:
     name = body.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInputError("name must be 1-35 characters: letters, digits, spaces and _ . ( ) -")
     data_type = str(body.get("dataType") or "").upper()
     if data_type not in DATA_TYPES:
         raise InvalidInputError(f"dataType must be one of {', '.join(DATA_TYPES)}")
-    is_archived = body.get("isArchived") or False
-    if not isinstance(is_archived, bool):
+    is_archived = body.get("isArchived")
+    if is_archived is None:
+        is_archived = False
+    elif not isinstance(is_archived, bool):
         raise InvalidInputError("isArchived must be a boolean")
     description = optional_text(body, "description")
     min_value = _optional_number(body.get("minValue"), "minValue")

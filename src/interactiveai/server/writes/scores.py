@@ -120,7 +120,11 @@ def _row(
         data_type = _infer(raw_value)
     value = _VALIDATORS[data_type](raw_value, config)
 
-    source = str(item.get("source") or "API").upper()
+    raw_source = item.get("source")
+    if raw_source is None or raw_source == "":
+        source = "API"
+    else:  # a name, in any case (false or 0 is no source)
+        source = raw_source.upper() if isinstance(raw_source, str) else ""
     if source not in API_SOURCES:
         raise InvalidInputError(f"source must be one of {', '.join(API_SOURCES)}")
     comment = optional_text(item, "comment")
