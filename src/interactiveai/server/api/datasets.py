@@ -47,6 +47,7 @@ from interactiveai.server.api.datasets_models import (
     DatasetWithItems,
 )
 from interactiveai.server.api.models import Message
+from interactiveai.server.api.schemas import enum_query
 from interactiveai.server.clock import us_to_iso
 from interactiveai.server.query import datasets as q
 from interactiveai.server.writes import datasets as w
@@ -209,7 +210,7 @@ def get_dataset_items(
     datasetName: str | None = None,
     sourceTraceId: str | None = None,
     sourceObservationId: str | None = None,
-    status: Annotated[str | None, Query(description="ACTIVE or ARCHIVED.")] = None,
+    status: Annotated[str | None, enum_query(q.ITEM_STATUSES, "ACTIVE or ARCHIVED (in any case).")] = None,
     page: PageParam = 1,
     limit: LimitParam = 50,
 ) -> JSON:

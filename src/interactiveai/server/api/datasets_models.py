@@ -8,11 +8,15 @@ bodies: the write layer validates them, with one clear message per broken rule.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from interactiveai.server.api.models import Meta
+from interactiveai.server.api.models import Body, Meta, documented, one_of_given, requires
+from interactiveai.server.api.schemas import choice, text
+from interactiveai.server.query.datasets import ITEM_STATUSES
+from interactiveai.server.writes.datasets import MAX_NAME
+from interactiveai.server.writes.errors import MAX_ID
 
 
 class _Out(BaseModel):
@@ -114,30 +118,66 @@ class DatasetRuns(_Out):
     meta: Meta
 
 
-# --- inputs (documentation of request bodies) -------------------------------------------------
+# --- inputs (documentation of request bodies: the write layer validates them) --------------------
+
+_NAME = text(MAX_NAME, min_length=1, optional=False)
 
 
-class DatasetCreate(BaseModel):
-    name: str = Field(description="Unique per project; posting an existing name updates that dataset.")
-    description: str | None = None
+class DatasetCreate(Body):
+    model_config = documented({"name": "eval/weather", "description": "Questions about the weather"})
+
+    name: Annotated[str, _NAME] = Field(
+        description="Unique per project; posting an existing name updates that dataset."
+    )
+    description: Annotated[str | None, text()] = None
     metadata: Any = Field(default=None, description="Any JSON value.")
 
 
-class DatasetItemCreate(BaseModel):
-    datasetName: str
-    id: str | None = Field(default=None, description="Posting an existing id updates that item.")
+class DatasetItemCreate(Body):
+    """An item of a dataset of the project (404 if there is none with that name)."""
+
+    model_config = documented(
+        {"datasetName": "eval/weather", "input": {"question": "Rain in Paris?"}, "expectedOutput": "No"},
+        rules=[requires("sourceObservationId", "sourceTraceId")],
+    )
+
+    datasetName: Annotated[str, _NAME]
+    id: Annotated[str | None, text(MAX_ID)] = Field(
+        default=None, description="Posting an existing id updates that item; an id of another dataset's item is a 400."
+    )
     input: Any = Field(default=None, description="Any JSON; copied from the source when omitted.")
     expectedOutput: Any = Field(default=None, description="Any JSON; the source's output when omitted.")
     metadata: Any = Field(default=None, description="Any JSON value.")
-    sourceTraceId: str | None = Field(default=None, description="The trace this item was built from.")
-    sourceObservationId: str | None = Field(default=None, description="An observation of that trace.")
-    status: Literal["ACTIVE", "ARCHIVED"] | None = None
+    sourceTraceId: Annotated[str | None, text(MAX_ID)] = Field(
+        default=None, description="The trace this item was built from (404 if it must be copied and is not stored)."
+    )
+    sourceObservationId: Annotated[str | None, text(MAX_ID)] = Field(
+        default=None, description="An observation of that trace; requires sourceTraceId."
+    )
+    status: Annotated[str | None, choice(ITEM_STATUSES)] = Field(default=None, description="In any case.")
 
 
-class DatasetRunItemCreate(BaseModel):
-    runName: str = Field(description="The run (experiment) name; created in the item's dataset if new.")
-    runDescription: str | None = None
+class DatasetRunItemCreate(Body):
+    """A link from a dataset item (404 if the project has none with that id) to a trace of a run."""
+
+    model_config = documented(
+        {
+            "runName": "prompt-v2",
+            "datasetItemId": "5fd2687a-b9ea-443a-b3df-ca4dbd787bca",
+            "traceId": "0af7651916cd43dd8448eb211c80319c",
+        },
+        rules=[one_of_given("traceId", "observationId")],
+    )
+
+    runName: Annotated[str, _NAME] = Field(
+        description="The run (experiment) name; created in the item's dataset if new."
+    )
+    runDescription: Annotated[str | None, text()] = None
     metadata: Any = Field(default=None, description="Metadata of the run (any JSON); updates an existing run.")
-    datasetItemId: str
-    traceId: str | None = Field(default=None, description="The trace the run produced for this item.")
-    observationId: str | None = None
+    datasetItemId: Annotated[str, text(MAX_ID, min_length=1, optional=False)]
+    traceId: Annotated[str | None, text(MAX_ID)] = Field(
+        default=None, description="The trace the run produced for this item."
+    )
+    observationId: Annotated[str | None, text(MAX_ID)] = Field(
+        default=None, description="Without traceId, a stored observation, whose trace is used (else a 400)."
+    )

@@ -25,10 +25,11 @@ from interactiveai.server.api.common import (
     list_param,
     meta,
 )
-from interactiveai.server.api.metrics_models import DailyMetrics, MetricsResult
+from interactiveai.server.api.metrics_models import DailyMetrics, MetricsResult, metrics_query_schema
+from interactiveai.server.api.schemas import time_query
 from interactiveai.server.clock import now_us, us_to_iso
 from interactiveai.server.json_values import bound_key, bound_tag
-from interactiveai.server.query.metrics_base import MetricsFilter
+from interactiveai.server.query.metrics_base import MAX_BUCKETS, MetricsFilter
 from interactiveai.server.query.metrics_daily import DailyMetric, daily_metrics
 from interactiveai.server.query.metrics_query import (
     AGGREGATIONS,
@@ -65,7 +66,15 @@ def _window(from_us: int, to_us: int) -> MetricsFilter:
     return MetricsFilter(from_us, to_us)
 
 
-@router.get("/metrics/daily", response_model=DailyMetrics, summary="Traces, observations, cost and usage per day")
+@router.get(
+    "/metrics/daily",
+    response_model=DailyMetrics,
+    summary="Traces, observations, cost and usage per day",
+    description=(
+        f"The window ends at `toTimestamp` (default now) and starts at `fromTimestamp` (default {DEFAULT_DAILY_DAYS} "
+        f"days earlier); it must end after it starts and span at most {MAX_WINDOW_DAYS} days (a 400 otherwise)."
+    ),
+)
 def get_daily_metrics(
     key: AuthKey,
     engine: DbEngine,
@@ -76,9 +85,9 @@ def get_daily_metrics(
     tags: Annotated[list[str] | None, Query(description="All of these tags; repeat or comma-separate.")] = None,
     environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
     fromTimestamp: Annotated[
-        str | None, Query(description=f"ISO 8601; default {DEFAULT_DAILY_DAYS} days before toTimestamp.")
+        str | None, time_query(f"ISO 8601; default {DEFAULT_DAILY_DAYS} days before toTimestamp.")
     ] = None,
-    toTimestamp: Annotated[str | None, Query(description="ISO 8601, exclusive; default now.")] = None,
+    toTimestamp: Annotated[str | None, time_query("ISO 8601, exclusive; default now.")] = None,
 ) -> JSON:
     to_us = iso_param(toTimestamp, "toTimestamp") or now_us()
     from_us = iso_param(fromTimestamp, "fromTimestamp")
@@ -117,9 +126,30 @@ def _daily_json(day: DailyMetric) -> dict[str, Any]:
     }
 
 
-@router.get("/metrics", response_model=MetricsResult, summary="Aggregate traces or observations (metrics query)")
+_QUERY_PARAMETER = {
+    "name": "query",
+    "in": "query",
+    "required": True,
+    "description": _QUERY_HELP,
+    # a JSON document in the parameter: OpenAPI's `content` describes it, where `schema` cannot
+    "content": {"application/json": {"schema": metrics_query_schema()}},
+}
+
+
+@router.get(
+    "/metrics",
+    response_model=MetricsResult,
+    summary="Aggregate traces or observations (metrics query)",
+    description=(
+        "`query` is a JSON object (its schema below). Rules its schema cannot state, each a 400 naming "
+        f"it: `toTimestamp` is after `fromTimestamp` and at most {MAX_WINDOW_DAYS} days later; a "
+        f"`timeDimension` gives at most {MAX_BUCKETS:,} buckets in that window; `orderBy` names a selected "
+        "dimension, a selected metric as `<aggregation>_<measure>`, or `time_dimension`."
+    ),
+    openapi_extra={"parameters": [_QUERY_PARAMETER]},
+)
 def get_metrics(
-    key: AuthKey, engine: DbEngine, query: Annotated[str | None, Query(description=_QUERY_HELP)] = None
+    key: AuthKey, engine: DbEngine, query: Annotated[str | None, Query(include_in_schema=False)] = None
 ) -> JSON:
     if not query:
         raise bad_request('query is required: a JSON object such as {"view": "traces", "fromTimestamp": …, …}')

@@ -19,6 +19,7 @@ from interactiveai.server.api.common import (
     paged,
 )
 from interactiveai.server.api.models import Observation, Observations
+from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import observation_json
 from interactiveai.server.query.filters import ObservationFilter
 from interactiveai.server.query.observations import get_observation, list_observations
@@ -41,8 +42,8 @@ def get_observations(
     level: Annotated[str | None, Query(description="DEBUG, DEFAULT, WARNING or ERROR (any of, comma list).")] = None,
     parentObservationId: str | None = None,
     environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
-    fromStartTime: Annotated[str | None, Query(description="ISO 8601; startTime >= this.")] = None,
-    toStartTime: Annotated[str | None, Query(description="ISO 8601; startTime < this.")] = None,
+    fromStartTime: Annotated[str | None, time_query("ISO 8601; startTime >= this.")] = None,
+    toStartTime: Annotated[str | None, time_query("ISO 8601; startTime < this.")] = None,
     version: str | None = None,
 ) -> JSON:
     filters = ObservationFilter(

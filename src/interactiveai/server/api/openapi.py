@@ -21,6 +21,16 @@ Error responses carry the ``Error`` schema, ``{"message": …, "error": …}``; 
 their ``Retry-After`` header. A status sent by a middleware rather than a route must be added to
 ``_operation_errors`` by hand.
 
+Inputs are documented as the server reads them (``_document_inputs``), in the same pass:
+
+- a query, path or header parameter is text when sent and absent otherwise, never null: the
+  ``null`` branch FastAPI gives an optional parameter is dropped, so its constraints (enum,
+  format, pattern) are the parameter's own;
+- no string a request carries may hold a NUL character (``common.text_params`` for parameters,
+  ``writes/errors.checked_text`` for body fields; PostgreSQL cannot store it): every string
+  schema of a parameter or a request body that no pattern, enum or format bounds yet gets
+  ``schemas.NO_NUL_PATTERN``.
+
 ``/api/public/docs`` is Swagger UI from vendored files (``ui/static/swagger-ui/``, Apache-2.0,
 with its licence files), under the UI's content security policy: no third-party origin.
 """
@@ -41,6 +51,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from interactiveai.server.api.schemas import NO_NUL_PATTERN
 from interactiveai.server.auth import require_api_key
 
 # The error vocabulary of every JSON error body (app.py's handlers use it too).
@@ -120,6 +131,8 @@ def complete(document: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
     }
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
+            if isinstance(operation, dict):
+                _document_inputs(operation)
             route = by_operation.get((method, path))
             if route is None:
                 continue
@@ -151,6 +164,57 @@ def _operation_errors(method: str, operation: dict[str, Any], route: Any, authen
     if "requestBody" in operation or method in ("post", "put", "patch"):
         statuses |= _BODY_STATUSES
     return statuses
+
+
+def _document_inputs(operation: dict[str, Any]) -> None:
+    for parameter in operation.get("parameters", []):
+        if isinstance(parameter.get("schema"), dict):
+            parameter["schema"] = _never_null(parameter["schema"])
+            _forbid_nul(parameter["schema"])
+        for media in parameter.get("content", {}).values():
+            _forbid_nul(media.get("schema"))
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        _forbid_nul(media.get("schema"))
+
+
+def _never_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without the ``null`` branch of ``anyOf`` (a parameter is absent, not null)."""
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or {"type": "null"} not in branches:
+        return schema
+    rest = [branch for branch in branches if branch != {"type": "null"}]
+    outer = {key: value for key, value in schema.items() if key != "anyOf"}
+    if len(rest) == 1:
+        return {**rest[0], **outer}
+    return {**outer, "anyOf": rest}
+
+
+_BOUNDED = ("pattern", "enum", "const", "format")
+# where a value's own schema (not a condition on it) is found: the branches of its union, its
+# properties and items. Conditions (if, not, allOf rules) restate a field's schema and are left alone.
+_VALUE_KEYWORDS = ("anyOf", "oneOf")
+_CHILDREN = ("properties", "$defs", "patternProperties")
+_CHILD = ("items", "additionalProperties")
+
+
+def _forbid_nul(schema: Any, bounded: bool = False) -> None:
+    """Give every string schema in ``schema`` that nothing bounds yet the no-NUL pattern."""
+    if not isinstance(schema, dict):
+        return
+    bounded = bounded or any(key in schema for key in _BOUNDED)
+    kind = schema.get("type")
+    if not bounded and (kind == "string" or (isinstance(kind, list) and "string" in kind)):
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in _VALUE_KEYWORDS:
+        for branch in schema.get(key, ()):
+            _forbid_nul(branch, bounded)  # a union's branches share its bounds
+    for key in _CHILDREN:
+        for child in schema.get(key, {}).values():
+            _forbid_nul(child)
+    for key in _CHILD:
+        _forbid_nul(schema.get(key))
+    for child in schema.get("prefixItems", ()):
+        _forbid_nul(child)
 
 
 def _error_response(status: int) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from interactiveai.server.api.common import (
     paged,
 )
 from interactiveai.server.api.models import CreatedId, CreatedIds, Message, Score, ScoreCreate, Scores
+from interactiveai.server.api.schemas import enum_query, time_query
 from interactiveai.server.api.shapes import score_json
 from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.scores import get_score, list_scores
@@ -31,9 +32,10 @@ from interactiveai.server.writes.scores import delete_score, upsert_scores
 router = APIRouter(tags=["scores"])
 
 MAX_BATCH = 1000
+SCORE_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")  # query/filters.py checks them (a test keeps both equal)
 
 _one = ScoreCreate.model_json_schema()
-_BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "maxItems": MAX_BATCH}]}
+_BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "minItems": 1, "maxItems": MAX_BATCH}]}
 
 
 @router.post(
@@ -43,7 +45,9 @@ _BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "maxItems": MAX
     description=(
         "One score object answers `{id}`; a list answers `{data: [{id}]}`. A score may target a trace "
         "that has not arrived yet. With `id`, an existing score of the project is replaced. Values are "
-        "validated against the data type and, with `configId`, the config (range or categories)."
+        "validated against the data type and, with `configId`, the config (range or categories): a config "
+        "that does not exist in the project or is archived, or a value outside it, is a 400 naming the rule. "
+        f"A list holds 1 to {MAX_BATCH} scores and is written whole or not at all."
     ),
     openapi_extra=json_body(_BODY_SCHEMA),
 )
@@ -80,12 +84,12 @@ def get_scores(
     configId: str | None = None,
     environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
     scoreIds: Annotated[str | None, Query(description="Comma list of score ids.")] = None,
-    fromTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp >= this.")] = None,
-    toTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp < this.")] = None,
+    fromTimestamp: Annotated[str | None, time_query("ISO 8601; timestamp >= this.")] = None,
+    toTimestamp: Annotated[str | None, time_query("ISO 8601; timestamp < this.")] = None,
     value: Annotated[
         float | None, Query(allow_inf_nan=False, description="Compare the numeric value with `operator`.")
     ] = None,
-    operator: Annotated[str, Query(description="One of = != < <= > >= (with value).")] = "=",
+    operator: Annotated[str, enum_query(SCORE_OPERATORS, "How the numeric value compares with `value`.")] = "=",
 ) -> JSON:
     filters = ScoreFilter(
         name=name,

@@ -19,6 +19,7 @@ from interactiveai.server.api.common import (
     paged,
 )
 from interactiveai.server.api.models import Sessions, SessionWithTraces
+from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import score_json, session_json, trace_json
 from interactiveai.server.query.filters import SessionFilter
 from interactiveai.server.query.sessions import get_session, list_sessions
@@ -33,8 +34,8 @@ def get_sessions(
     engine: DbEngine,
     page: PageParam = 1,
     limit: LimitParam = 50,
-    fromTimestamp: Annotated[str | None, Query(description="ISO 8601; sessions with a trace at or after this.")] = None,
-    toTimestamp: Annotated[str | None, Query(description="ISO 8601; sessions with a trace before this.")] = None,
+    fromTimestamp: Annotated[str | None, time_query("ISO 8601; sessions with a trace at or after this.")] = None,
+    toTimestamp: Annotated[str | None, time_query("ISO 8601; sessions with a trace before this.")] = None,
     environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
 ) -> JSON:
     filters = SessionFilter(

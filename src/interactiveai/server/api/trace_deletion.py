@@ -6,8 +6,10 @@ systems that queue deletes for hours; deletes run in small batches so ingestion 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from interactiveai.server.api.common import (
     JSON,
@@ -29,7 +31,7 @@ router = APIRouter(tags=["traces"])
 class DeleteTracesBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    traceIds: list[str] = Field(
+    traceIds: list[Annotated[str, WithJsonSchema({"type": "string", "maxLength": MAX_ID})]] = Field(
         min_length=1,
         max_length=1000,
         description=f"Ids of the traces to delete (1-1000), each at most {MAX_ID} characters, no NUL.",

@@ -20,6 +20,7 @@ from interactiveai.server.api.common import (
     or_404,
 )
 from interactiveai.server.api.models import Traces, TraceWithDetails
+from interactiveai.server.api.schemas import pattern_query, time_query
 from interactiveai.server.api.shapes import TRACE_FIELD_GROUPS, observation_json, score_json, trace_json
 from interactiveai.server.query.filters import TRACE_SORT_COLUMNS, TraceFilter, TraceOrder
 from interactiveai.server.query.traces import (
@@ -31,7 +32,14 @@ from interactiveai.server.query.traces import (
 
 router = APIRouter(tags=["traces"])
 
-_ORDER_HELP = "`column.asc|desc`, column one of: " + ", ".join(TRACE_SORT_COLUMNS) + ". Default timestamp.desc."
+_ORDER_HELP = (
+    "`column.asc|desc` (direction in any case; a bare column sorts descending), column one of: "
+    + ", ".join(TRACE_SORT_COLUMNS)
+    + ". Default timestamp.desc."
+)
+_ORDER_PATTERN = "^((" + "|".join(TRACE_SORT_COLUMNS) + r")(\.([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])?)?)?$"  # TraceOrder.parse
+_FIELD_GROUP = "(" + "|".join(TRACE_FIELD_GROUPS) + ")"
+_FIELDS_PATTERN = f"^ *({_FIELD_GROUP} *)?(, *({_FIELD_GROUP} *)?)*$"  # _fields: a comma list of groups
 
 
 @router.get("/traces", response_model=Traces, summary="List traces")
@@ -47,11 +55,12 @@ def get_traces(
     environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
     version: str | None = None,
     release: str | None = None,
-    fromTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp >= this.")] = None,
-    toTimestamp: Annotated[str | None, Query(description="ISO 8601; timestamp < this.")] = None,
-    orderBy: Annotated[str | None, Query(description=_ORDER_HELP)] = None,
+    fromTimestamp: Annotated[str | None, time_query("ISO 8601; timestamp >= this.")] = None,
+    toTimestamp: Annotated[str | None, time_query("ISO 8601; timestamp < this.")] = None,
+    orderBy: Annotated[str | None, pattern_query(_ORDER_PATTERN, _ORDER_HELP)] = None,
     fields: Annotated[
-        str | None, Query(description="Comma list of core, io, scores, observations, metrics (default: all).")
+        str | None,
+        pattern_query(_FIELDS_PATTERN, "Comma list of core, io, scores, observations, metrics (default: all)."),
     ] = None,
 ) -> JSON:
     groups = _fields(fields)

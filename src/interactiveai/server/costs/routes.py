@@ -13,35 +13,114 @@ import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field, WithJsonSchema
 from sqlalchemy import Engine
 
 from interactiveai.server.api.common import JsonBody, json_body, model_body, text_params
+from interactiveai.server.api.models import documented
+from interactiveai.server.api.schemas import PY_SPACE, START_DATE_PATTERN, choice, nullable
 from interactiveai.server.auth import ApiKey, require_api_key
 from interactiveai.server.clock import us_to_iso
 from interactiveai.server.costs import models as model_store
+from interactiveai.server.costs.patterns import MAX_PATTERN_LENGTH
+from interactiveai.server.costs.pricing import MAX_PRICE
 from interactiveai.server.query.pagination import MAX_PAGE
 
 # text_params: a NUL in the path or the query is a 400, as on every other route of the API.
 router = APIRouter(prefix="/api/public", tags=["models"], dependencies=[Depends(text_params)])
 
-Price = Annotated[float, Field(strict=True)]  # strict: "0.1" or true are not prices
+# The body's documented schema states the rules of ``models.create_model`` (WithJsonSchema: the
+# schema only; the model checks types, create_model the rules, each with its own message).
+_PRICE: dict[str, Any] = {"type": "number", "minimum": 0, "maximum": MAX_PRICE}
+Price = Annotated[float, Field(strict=True), WithJsonSchema(_PRICE)]  # strict: "0.1" or true are not prices
+_CONTROL = r"\u0000-\u001f\u007f"
+_MODEL_NAME = (  # stripped: 1 to MAX_NAME characters, no control character
+    f"^[{PY_SPACE}]*[^{_CONTROL}{PY_SPACE}]([^{_CONTROL}]{{0,{model_store.MAX_NAME - 2}}}[^{_CONTROL}{PY_SPACE}])?"
+    f"[{PY_SPACE}]*$"
+)
+_MATCH_PATTERN = rf"^[^\u0000]*[^\u0000{PY_SPACE}][^\u0000]*$"  # not blank, no NUL
+_USAGE_TYPE = rf"^[{PY_SPACE}]*[A-Za-z0-9_.:-]{{1,{model_store.MAX_USAGE_TYPE}}}[{PY_SPACE}]*$"
+_START_DATE = {
+    "anyOf": [
+        {"type": "string", "format": "date-time", "pattern": START_DATE_PATTERN},
+        {"type": "string", "format": "date", "pattern": START_DATE_PATTERN},
+        {"type": "string", "maxLength": 0},
+        {"type": "null"},
+    ]
+}
+
+
+def _has(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: schema}}
+
+
+_NUMBER = {"type": "number"}
+_MODEL_RULES: list[dict[str, Any]] = [
+    {  # at least one price
+        "anyOf": [
+            *(_has(name, _NUMBER) for name in ("inputPrice", "outputPrice", "totalPrice")),
+            _has("prices", {"type": "object", "minProperties": 1}),
+        ]
+    },
+    {  # totalPrice alone
+        "if": _has("totalPrice", _NUMBER),
+        "then": {"properties": {"inputPrice": {"type": "null"}, "outputPrice": {"type": "null"}}},
+    },
+]
 
 
 class CreateModelRequest(BaseModel):
-    """Body of ``POST /api/public/models`` (prices are USD per unit)."""
+    """Body of ``POST /api/public/models`` (prices are USD per unit).
 
-    model_config = ConfigDict(extra="ignore")
+    Also answered 400, naming the rule: a ``matchPattern`` that is not a regular expression of the
+    RE2 syntax, or too complex; a price given twice with different values (``inputPrice`` and
+    ``prices.input``, or usage types equal once trimmed); more than 50 prices in all; a project's
+    1,001st definition. A definition with the same name, unit and start date is a 409.
+    """
 
-    modelName: str
-    matchPattern: str
-    startDate: str | None = None
-    unit: str | None = None
+    model_config = documented(
+        {
+            "modelName": "gpt-4o-finetuned",
+            "matchPattern": "(?i)^ft:gpt-4o(-2024-08-06)?:acme",
+            "startDate": "2026-01-01",
+            "unit": "TOKENS",
+            "inputPrice": 3.75e-6,
+            "outputPrice": 1.5e-5,
+            "prices": {"input_cached_tokens": 1.875e-6},
+        },
+        rules=_MODEL_RULES,
+    )
+
+    modelName: Annotated[str, WithJsonSchema({"type": "string", "pattern": _MODEL_NAME})] = Field(
+        description=f"1-{model_store.MAX_NAME} characters once trimmed, no control characters."
+    )
+    matchPattern: Annotated[
+        str,
+        WithJsonSchema({"type": "string", "maxLength": MAX_PATTERN_LENGTH, "pattern": _MATCH_PATTERN}),
+    ] = Field(description="An RE2 regular expression matched against model names (e.g. `(?i)^gpt-4o$`).")
+    startDate: Annotated[str | None, WithJsonSchema(_START_DATE)] = Field(
+        None, description="From when the prices apply: an RFC 3339 date or date-time, 1970-9999 (UTC)."
+    )
+    unit: Annotated[str | None, choice(model_store.UNITS, empty=True)] = Field(
+        None, description="In any case; TOKENS when absent or empty."
+    )
     inputPrice: Price | None = None
     outputPrice: Price | None = None
-    totalPrice: Price | None = None
-    prices: dict[str, Any] | None = None
-    tokenizerId: str | None = None
+    totalPrice: Price | None = Field(None, description="Not together with inputPrice or outputPrice.")
+    prices: Annotated[
+        dict[str, Any] | None,
+        WithJsonSchema(
+            nullable(
+                {
+                    "type": "object",
+                    "maxProperties": model_store.MAX_PRICES,
+                    "propertyNames": {"pattern": _USAGE_TYPE},
+                    "additionalProperties": {"anyOf": [_PRICE, {"type": "object", **_has("price", _PRICE)}]},
+                }
+            )
+        ),
+    ] = Field(None, description='Price per usage type: a number, or {"price": number}.')
+    tokenizerId: Annotated[str | None, choice(model_store.TOKENIZERS)] = None
 
 
 def _engine(request: Request) -> Engine:
