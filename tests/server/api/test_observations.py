@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.api.models import Observation, Observations
+from interactiveai.server.api.traces_models import Observation, Observations
 from tests.server.query.seed import SECOND, T0, add_observation, add_trace, obs_id, trace_id
 
 URL = "/api/public/observations"

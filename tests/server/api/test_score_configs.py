@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.api.models import ScoreConfig, ScoreConfigs
+from interactiveai.server.api.scores_models import ScoreConfig, ScoreConfigs
 
 URL = "/api/public/score-configs"
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.api.models import Score, Scores
+from interactiveai.server.api.scores_models import Score, Scores
 from tests.server.query.seed import SECOND, T0, add_score, add_trace, trace_id
 
 URL = "/api/public/scores"

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.api.models import Sessions, SessionWithTraces
+from interactiveai.server.api.traces_models import Sessions, SessionWithTraces
 from tests.server.query.seed import SECOND, T0, add_score, add_trace, trace_id
 
 URL = "/api/public/sessions"

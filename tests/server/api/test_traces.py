@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.api.models import Traces, TraceWithDetails
+from interactiveai.server.api.traces_models import Traces, TraceWithDetails
 from tests.server.query.seed import SECOND, T0, add_observation, add_score, add_trace, obs_id, trace_id
 
 URL = "/api/public/traces"

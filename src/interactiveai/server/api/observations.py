@@ -18,9 +18,9 @@ from interactiveai.server.api.common import (
     or_404,
     paged,
 )
-from interactiveai.server.api.models import Observation, Observations
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import observation_json
+from interactiveai.server.api.traces_models import Observation, Observations
 from interactiveai.server.query.filters import ObservationFilter
 from interactiveai.server.query.observations import get_observation, list_observations
 

@@ -17,7 +17,7 @@ from interactiveai.server.api.common import (
     or_404,
     paged,
 )
-from interactiveai.server.api.models import ScoreConfig, ScoreConfigCreate, ScoreConfigs, ScoreConfigUpdate
+from interactiveai.server.api.scores_models import ScoreConfig, ScoreConfigCreate, ScoreConfigs, ScoreConfigUpdate
 from interactiveai.server.api.shapes import score_config_json
 from interactiveai.server.query.score_configs import get_score_config, list_score_configs
 from interactiveai.server.writes.score_configs import create_score_config, update_score_config

@@ -22,8 +22,9 @@ from interactiveai.server.api.common import (
     or_404,
     paged,
 )
-from interactiveai.server.api.models import CreatedId, CreatedIds, Message, Score, ScoreCreate, Scores
+from interactiveai.server.api.models import CreatedId, CreatedIds, Message
 from interactiveai.server.api.schemas import enum_query, time_query
+from interactiveai.server.api.scores_models import Score, ScoreCreate, Scores
 from interactiveai.server.api.shapes import score_json
 from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.scores import get_score, list_scores

@@ -18,9 +18,9 @@ from interactiveai.server.api.common import (
     or_404,
     paged,
 )
-from interactiveai.server.api.models import Sessions, SessionWithTraces
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import score_json, session_json, trace_json
+from interactiveai.server.api.traces_models import Sessions, SessionWithTraces
 from interactiveai.server.query.filters import SessionFilter
 from interactiveai.server.query.sessions import get_session, list_sessions
 from interactiveai.server.query.traces import observation_ids_for_traces, score_ids_for_traces

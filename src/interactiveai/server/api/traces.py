@@ -19,9 +19,9 @@ from interactiveai.server.api.common import (
     meta,
     or_404,
 )
-from interactiveai.server.api.models import Traces, TraceWithDetails
 from interactiveai.server.api.schemas import pattern_query, time_query
 from interactiveai.server.api.shapes import TRACE_FIELD_GROUPS, observation_json, score_json, trace_json
+from interactiveai.server.api.traces_models import Traces, TraceWithDetails
 from interactiveai.server.query.filters import TRACE_SORT_COLUMNS, TraceFilter, TraceOrder
 from interactiveai.server.query.traces import (
     get_trace_detail,
