@@ -191,10 +191,10 @@ async def test_a_request_alone_is_never_refused_by_the_budget() -> None:
 
 def test_budget_accounting() -> None:
     budget = BodyBudget(100)
-    assert budget.take(80, own=0) and budget.take(50, own=80)  # the only holder may pass the limit
-    assert not budget.take(1, own=0)  # another request may not
+    assert budget.admit(80, own=0) is None and budget.admit(50, own=80) is None  # the only holder may pass
+    assert budget.admit(1, own=0) == "server"  # another request may not
     budget.give_back(130)
-    assert budget.held == 0 and budget.take(100, own=0)
+    assert budget.held == 0 and budget.admit(100, own=0) is None
 
 
 async def test_a_stalled_body_is_408_and_the_connection_closes() -> None:

@@ -15,6 +15,10 @@ One ASGI middleware (:class:`RequestBodies`) watches every request body as it ar
   refused by the budget (it still has its cap). Taking declared bodies whole is what keeps the
   server useful under overload: counted chunk by chunk, N concurrent large uploads would all
   grow until each one's next chunk found the budget full, and none would complete.
+  A body read for a project (:func:`read_body` names it: the key was checked first) is also held
+  to the project's share of the budget (shares.py: ``project_reserve_percent`` of it is kept for
+  the projects holding little), so one project's uploads cannot fill it for the others; bodies
+  of no project (the UI's forms, the login) are held to the budget alone.
 - **Time.** A body must keep arriving: the time spent waiting for it may exceed what it needs at
   :data:`MIN_BODY_RATE` by at most ``body_timeout_seconds``; past that, 408 and the connection
   closes (a slowloris is dropped in seconds, a slow but steady upload is not).
@@ -42,6 +46,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interactiveai.server.settings import Settings
+from interactiveai.server.shares import SharedLimit
 
 MIN_BODY_RATE = 8 * 1024
 """Bytes per second a body must average once its grace time (``body_timeout_seconds``) is spent."""
@@ -63,23 +68,9 @@ class BodyRejected(HTTPException):
         super().__init__(status_code=status_code, detail=message, headers=headers)
 
 
-class BodyBudget:
-    """Request-body bytes held at once by this process (event loop only)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.held = 0
-
-    def take(self, size: int, own: int) -> bool:
-        """Hold ``size`` more bytes for a request already holding ``own``; False when over budget
-        and other requests hold bytes too."""
-        if self.held + size > self.limit and self.held > own:
-            return False
-        self.held += size
-        return True
-
-    def give_back(self, size: int) -> None:
-        self.held -= size
+class BodyBudget(SharedLimit):
+    """Request-body bytes held at once by this process, in total and by each project (event loop
+    only): :meth:`admit` takes what a request needs, ``own`` being what it holds already."""
 
 
 @dataclass
@@ -96,7 +87,7 @@ class BodyLimits:
     def from_settings(cls, settings: Settings) -> BodyLimits:
         largest = max(settings.max_body_bytes, settings.max_json_body_bytes, settings.max_form_bytes)
         return cls(
-            budget=BodyBudget(settings.body_budget_bytes),
+            budget=BodyBudget.with_reserve_percent(settings.body_budget_bytes, settings.project_reserve_percent),
             default_limit=settings.max_form_bytes,
             drain_limit=largest,
             timeout=float(settings.body_timeout_seconds),
@@ -152,6 +143,7 @@ class _Guard:
         self.expects_continue = headers.get(b"expect", b"").lower() == b"100-continue"
         self.complete = not chunked and not self.declared  # no body at all, or an empty one
         self.limit = limits.default_limit
+        self.project_id: str | None = None  # whose share of the budget the body takes (read_body)
         self.received = 0  # bytes of body seen (read or drained)
         self.held = 0  # bytes taken from the budget
         self.waited = 0.0  # seconds spent waiting for the body
@@ -163,9 +155,11 @@ class _Guard:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def set_limit(self, limit: int) -> None:
-        """This request's cap (a route that reads its body says it before reading)."""
+    def set_limit(self, limit: int, project_id: str | None = None) -> None:
+        """This request's cap and project (a route that reads its body says them before reading)."""
         self.limit = limit
+        if project_id is not None and not self.held:
+            self.project_id = project_id
         if self.declared is not None and self.declared > limit:
             raise self._reject(413, f"request body of {self.declared} bytes exceeds the limit of {limit} bytes")
 
@@ -189,13 +183,14 @@ class _Guard:
         if size <= 0:
             return
         budget = self.limits.budget
-        if not budget.take(size, self.held):
-            raise self._reject(
-                429,
-                f"the server is holding {budget.held} bytes of request bodies, its limit is {budget.limit}; "
-                "retry later",
-                {"Retry-After": str(self.limits.retry_after)},
+        verdict = budget.admit(size, self.project_id, self.held)
+        if verdict is not None:
+            message = (
+                budget.share_message(self.project_id, "the request body budget", "bytes")
+                if verdict == "project" and self.project_id is not None
+                else f"the server is holding {budget.held} bytes of request bodies, its limit is {budget.limit}"
             )
+            raise self._reject(429, f"{message}; retry later", {"Retry-After": str(self.limits.retry_after)})
         self.held += size
 
     async def _timed_receive(self) -> Message:
@@ -225,7 +220,7 @@ class _Guard:
         return self.rejection
 
     def release(self) -> None:
-        self.limits.budget.give_back(self.held)
+        self.limits.budget.give_back(self.held, self.project_id)
         self.held = 0
 
     # -- answering -------------------------------------------------------------------------
@@ -301,16 +296,17 @@ def _guard(request: Request) -> _Guard | None:
     return guard if isinstance(guard, _Guard) else None
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, project_id: str | None = None) -> bytes:
     """The whole body, at most ``limit`` bytes (413 beyond, declared or counted); counted against
-    the process's budget as it arrives (429) and timed (408) by :class:`RequestBodies`.
+    the process's budget as it arrives (429), within ``project_id``'s share of it when given (the
+    project whose key was accepted), and timed (408) by :class:`RequestBodies`.
 
     Call it only once the request is authorised: that is the point of reading bodies here and
     not in FastAPI's ``Body()`` parameters, which are read before any dependency runs.
     """
     guard = _guard(request)
     if guard is not None:
-        guard.set_limit(limit)
+        guard.set_limit(limit, project_id)
     else:
         declared = _content_length((request.headers.get("content-length") or "").encode() or None)
         if declared is not None and declared > limit:

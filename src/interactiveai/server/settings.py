@@ -53,6 +53,13 @@ class Settings:
     ingest_queue_spans: int = field(
         default=200_000, metadata={"doc": "Spans waiting for commit before ingestion answers 429."}
     )
+    project_reserve_percent: int = field(
+        default=25,
+        metadata={
+            "doc": "Percent of the body budget and of the ingestion queue one project cannot fill (0-50): kept "
+            "for the projects holding little of them, so that one project's overload is 429 on its own requests only."
+        },
+    )
     ingest_batch_spans: int = field(default=5_000, metadata={"doc": "Most spans written in one transaction."})
     db_pool_size: int = field(default=10, metadata={"doc": "Database connections per server process."})
     workers: int = field(
@@ -73,6 +80,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         proxy_networks(self.trusted_proxies)  # a typo fails at start, not silently at the first login
+        if not 0 <= self.project_reserve_percent <= 50:
+            raise ValueError(f"{env_name('project_reserve_percent')}: must be between 0 and 50")
 
     @property
     def cookies_secure(self) -> bool:

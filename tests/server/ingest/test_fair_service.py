@@ -1,5 +1,6 @@
 """The ingestion service's fair admission to the writer, on a real database: who enters first,
-what counts against the queue limit (429), and what a cancelled request leaves behind."""
+what counts against the queue limit (429) and each project's share of it (shares.py), and what a
+cancelled request leaves behind."""
 
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ def _body(spans: int) -> bytes:
     return encode_protobuf([ResourceSpec([SpanSpec(tid, span_id(), f"s{i}") for i in range(spans)])])
 
 
-def _service(engine: Any, tmp_path: Path, queue_spans: int) -> tuple[IngestService, list[str]]:
+def _service(engine: Any, tmp_path: Path, queue_spans: int, reserve: int = 0) -> tuple[IngestService, list[str]]:
     """A service whose writer is not started yet (what enters it waits there); records who enters."""
-    settings = load_settings(data_dir=tmp_path, ingest_batch_spans=100, ingest_queue_spans=queue_spans)
+    settings = load_settings(
+        data_dir=tmp_path, ingest_batch_spans=100, ingest_queue_spans=queue_spans, project_reserve_percent=reserve
+    )
     service = IngestService(engine, settings)
     entered: list[str] = []
     submit = service.writer.submit
@@ -102,3 +105,47 @@ async def test_a_request_cancelled_while_waiting_to_enter_leaves_nothing_behind(
         service.stop()
     assert _stored(engine, project.id) == 100
     assert (service.commits.inside, service.commits.requests) == (0, 0)
+
+
+async def test_a_project_past_its_share_of_the_queue_is_refused_while_others_are_admitted(
+    engine: Any, project: Any, other_project: Any, tmp_path: Path
+) -> None:
+    # 400 spans, 100 of them kept for the projects holding little: a project may fill 300 alone
+    service, _entered = _service(engine, tmp_path, queue_spans=400, reserve=25)
+    a, b = project.id, other_project.id
+    tasks = [await _send(service, a, 100) for _ in range(3)]  # a lone project fills the common part
+    assert all(not task.done() for task in tasks) and service.queue.held_by(a) == 300
+    share = "this project's share of the ingestion queue is used up: it holds 300 spans"
+    assert share in (service.overloaded(a) or "")  # the route answers 429 before reading A's next body
+    with pytest.raises(Overloaded, match=share):
+        await service.ingest(a, _body(100), "", True)
+    assert service.overloaded(b) is None
+    # the other project takes the reserve: anything while it holds nothing, then up to its half of it
+    tasks += [await _send(service, b, 30), await _send(service, b, 20)]
+    assert service.queue.held_by(b) == 50 and not any(task.done() for task in tasks)
+    with pytest.raises(Overloaded, match="it holds 50 spans.*at most 50"):
+        await service.ingest(b, _body(1), "", True)
+    # the limit stays the bound on memory: a third project's first request must fit in it
+    with pytest.raises(Overloaded, match=r"ingestion queue is full \(350 spans waiting\)"):
+        await service.ingest("proj-c", _body(60), "", True)
+    service.start()
+    try:
+        assert await asyncio.wait_for(asyncio.gather(*tasks), 30) == [100, 100, 100, 30, 20]
+    finally:
+        service.stop()
+    assert (_stored(engine, a), _stored(engine, b)) == (300, 50)
+    assert service.queue.held == 0 and service.queue.held_by(a) == 0 and service.overloaded(a) is None
+
+
+async def test_a_lone_project_may_hold_all_the_queue_but_the_reserve(engine: Any, project: Any, tmp_path: Path) -> None:
+    service, _entered = _service(engine, tmp_path, queue_spans=1_000, reserve=25)
+    tasks = [await _send(service, project.id, 250) for _ in range(3)]
+    assert service.overloaded(project.id) is not None  # 750: the common part is full
+    service.start()
+    try:
+        assert await asyncio.wait_for(asyncio.gather(*tasks), 30) == [250] * 3
+        assert service.overloaded(project.id) is None and service.queue.held == 0
+        # and, as before, one request larger than the whole queue still gets into an empty one
+        assert await asyncio.wait_for(service.ingest(project.id, _body(1_500), "", True), 30) == 1_500
+    finally:
+        service.stop()

@@ -2,9 +2,10 @@
 
 Every rejection is a 4xx that says what is wrong, decided as early and as cheaply as possible:
 401 (key) before the body is read, 415 (content type or encoding), 413 (declared or counted size,
-also after decompression), 429 (queue full, or too many body bytes in flight: bodies.py), 408 (a
-body that stops arriving), 400 (undecodable or invalid OTLP). Only a database that stays
-unreachable gives a 5xx (503 with Retry-After). 200 means the spans are committed.
+also after decompression), 429 (queue full, or too many body bytes in flight: bodies.py; the
+server's limit or the project's share of it, shares.py), 408 (a body that stops arriving), 400
+(undecodable or invalid OTLP). Only a database that stays unreachable gives a 5xx (503 with
+Retry-After). 200 means the spans are committed.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ async def _export(request: Request, key: ApiKey) -> Response:
         raise HTTPException(status_code=415, detail=f"Unsupported Content-Encoding {encoding!r}: use gzip or none")
     service: IngestService = request.app.state.ingest
     try:
-        if service.overloaded():
-            raise Overloaded("ingestion queue is full")
-        body = await read_body(request, service.settings.max_body_bytes)
+        if refusal := service.overloaded(key.project_id):
+            raise Overloaded(refusal)
+        body = await read_body(request, service.settings.max_body_bytes, key.project_id)
         await service.ingest(key.project_id, body, encoding, protobuf)
     except BodyTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
@@ -79,7 +80,7 @@ _EXPORT_BODY: dict[str, Any] = {
         "description": "An OTLP ExportTraceServiceRequest, optionally gzip- or deflate-encoded.",
         "content": {
             PROTOBUF: {"schema": {"type": "string", "format": "binary"}},
-            JSON: {"schema": {"type": "object", "description": "OTLP/JSON: {\"resourceSpans\": [...]}"}},
+            JSON: {"schema": {"type": "object", "description": 'OTLP/JSON: {"resourceSpans": [...]}'}},
         },
     }
 }
@@ -90,8 +91,6 @@ async def export_traces(request: Request, key: AuthKey) -> Response:
     return await _export(request, key)
 
 
-@router.post(
-    "/v1/traces", summary="Ingest an OTLP/HTTP trace export (standard OTLP path)", openapi_extra=_EXPORT_BODY
-)
+@router.post("/v1/traces", summary="Ingest an OTLP/HTTP trace export (standard OTLP path)", openapi_extra=_EXPORT_BODY)
 async def export_traces_standard(request: Request, key: AuthKey) -> Response:
     return await _export(request, key)

@@ -19,6 +19,13 @@ enter the writer by least spans written, at most ``_WRITER_SPANS`` spans (or two
 time, in progress and queued there, because the writer commits its queue first come, first
 served. Requests waiting to enter count against the queue limit (429) like those inside.
 
+The queue limit is shared by projects (shares.py): a project may fill it up to
+``ingest_queue_spans`` less a reserve (``project_reserve_percent``, default 25 %), and past that
+only while it holds at most an equal share of the reserve; so a project that floods the server
+gets 429 on its own requests (the message names the project's share) while another project's
+requests are still accepted. The limit itself stays the bound on memory (a 429 naming the server's
+queue); the writer checks it again, as a backstop, when spans are handed to it.
+
 Memory is bounded three times: request bodies held at once by the server's byte budget, counted
 as they arrive and held until the request is answered (bodies.py), the decoded form by the
 number of concurrent decodes, and mapped spans waiting for commit by ``ingest_queue_spans``.
@@ -44,6 +51,7 @@ from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.scheduler import FairAdmission, FairScheduler
 from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded
 from interactiveai.server.settings import Settings
+from interactiveai.server.shares import SharedLimit
 
 logger = logging.getLogger("interactiveai.server.ingest")
 
@@ -62,12 +70,17 @@ class IngestService:
         self.engine = engine
         self.settings = settings
         self.pricing = Pricing(engine)
+        # ``queue`` below is the gate; the writer's own limit is a backstop, one batch wider: it counts
+        # a batch out only after resolving its futures, whose spans may have left ``queue`` already
         self.writer = GroupCommitWriter(
-            engine, batch_spans=settings.ingest_batch_spans, queue_spans=settings.ingest_queue_spans
+            engine,
+            batch_spans=settings.ingest_batch_spans,
+            queue_spans=settings.ingest_queue_spans + settings.ingest_batch_spans,
         )
         self.decodes = FairScheduler(_CONCURRENT_DECODES)
         self.commits = FairAdmission(min(_WRITER_SPANS, settings.ingest_batch_spans))
-        self._queue_spans = max(1, settings.ingest_queue_spans)
+        # spans past the queue check and not yet through the writer, in total and by project
+        self.queue = SharedLimit.with_reserve_percent(settings.ingest_queue_spans, settings.project_reserve_percent)
 
     def start(self) -> None:
         # Ingestion allocates millions of short-lived dicts; with the default thresholds the
@@ -82,12 +95,20 @@ class IngestService:
     def stop(self) -> None:
         self.writer.stop()
 
-    def overloaded(self) -> bool:
-        return self.writer.full() or self._waiting_spans() >= self._queue_spans
+    def overloaded(self, project_id: str | None = None) -> str | None:
+        """Why another request (of ``project_id``) would be refused now: checked before its body is
+        read, as if it held one span; None when it may come in."""
+        if self.writer.full():
+            return self._queue_full()
+        return self._refusal(self.queue.verdict(1, project_id), project_id)
 
-    def _waiting_spans(self) -> int:
-        """Mapped spans not yet committed: waiting for the writer, queued in it, being written."""
-        return self.commits.held + self.writer.pending_spans
+    def _refusal(self, verdict: str | None, project_id: str | None) -> str | None:
+        if verdict == "project" and project_id is not None:
+            return self.queue.share_message(project_id, "the ingestion queue", "spans waiting for commit")
+        return None if verdict is None else self._queue_full()
+
+    def _queue_full(self) -> str:
+        return f"ingestion queue is full ({max(self.queue.held, self.writer.pending_spans)} spans waiting)"
 
     def prepare(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> list[MappedSpan]:
         """Decompress, decode and map one request body (blocking; call from a worker thread)."""
@@ -117,19 +138,28 @@ class IngestService:
         if not mapped:
             return 0
         spans = len(mapped)
-        waiting = self._waiting_spans()
         # as the writer's own limit: one request larger than the whole queue still gets into an empty one
-        if waiting and waiting + spans > self._queue_spans:
-            raise Overloaded(f"ingestion queue is full ({waiting} spans waiting)")
-        await self.commits.enter(project_id, spans)
+        refusal = self._refusal(self.queue.admit(spans, project_id), project_id)
+        if refusal is not None:
+            raise Overloaded(refusal)
+        try:
+            await self.commits.enter(project_id, spans)
+        except BaseException:
+            self.queue.give_back(spans, project_id)
+            raise
         try:
             future = self.writer.submit(project_id, mapped)
         except BaseException:
-            self.commits.leave(project_id, spans)
+            self._leave(project_id, spans)
             raise
         loop = asyncio.get_running_loop()
-        future.add_done_callback(lambda _: _call_soon(loop, self.commits.leave, project_id, spans))
+        future.add_done_callback(lambda _: _call_soon(loop, self._leave, project_id, spans))
         return await asyncio.wrap_future(future)
+
+    def _leave(self, project_id: str, spans: int) -> None:
+        """The request's spans are through the writer (committed, refused or failed)."""
+        self.commits.leave(project_id, spans)
+        self.queue.give_back(spans, project_id)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
