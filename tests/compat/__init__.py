@@ -1,0 +1,1 @@
+"""Compatibility tests: the real libraries users run, in their own environments, against our server."""
