@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -143,7 +144,9 @@ def test_item_upsert_get_list_and_delete(client: Any, project: Any) -> None:
     page = ok(
         client.get(f"{API}/dataset-items", params={"datasetName": "ds", "limit": 2, "page": 3}, headers=project.headers)
     )
-    assert page["meta"] == {"page": 3, "limit": 2, "totalItems": 5, "totalPages": 3} and len(page["data"]) == 1
+    # archived items are listed only when asked for, as the reference lists them
+    assert page["meta"] == {"page": 3, "limit": 2, "totalItems": 4, "totalPages": 2} and page["data"] == []
+    assert "item-1" not in [i["id"] for i in ok(client.get(f"{API}/dataset-items", headers=project.headers))["data"]]
     archived = ok(client.get(f"{API}/dataset-items", params={"status": "archived"}, headers=project.headers))
     assert [i["id"] for i in archived["data"]] == ["item-1"]
     unknown = client.get(f"{API}/dataset-items", params={"datasetName": "nope"}, headers=project.headers)
@@ -309,3 +312,74 @@ def test_routes_are_documented(client: Any) -> None:
         assert op["summary"] and op["tags"] == ["datasets"], path
         if method == "post":
             assert op["requestBody"]["content"]["application/json"]["schema"], path
+
+
+def items_at(client: Any, project: Any, version: str | None = None, **params: Any) -> dict[str, Any]:
+    query = {"datasetName": "ds", "limit": 100, **params}
+    if version is not None:
+        query["version"] = version
+    body: dict[str, Any] = ok(client.get(f"{API}/dataset-items", params=query, headers=project.headers))
+    DatasetItems.model_validate(body)
+    return {item["id"]: item for item in body["data"]}
+
+
+def test_items_read_as_they_stood_at_a_version(client: Any, project: Any) -> None:
+    """The reference SDK's get_dataset(version=...): later upserts, creations and deletions do not show."""
+    from interactiveai.server.clock import now_us, us_to_iso
+
+    def moment() -> str:
+        time.sleep(0.002)
+        at = us_to_iso(now_us())
+        time.sleep(0.002)
+        assert at is not None
+        return at
+
+    before = moment()
+    a = make_item(client, project, id="a", input={"q": 1})
+    make_item(client, project, id="b", input="b")
+    first = moment()
+    ok(post(client, project, "/dataset-items", {"datasetName": "ds", "id": "a", "input": {"q": 2}, "metadata": "m"}))
+    ok(post(client, project, "/dataset-items", {"datasetName": "ds", "id": "b", "status": "ARCHIVED"}))
+    make_item(client, project, id="c", input="c")
+    second = moment()
+    assert ok(client.delete(f"{API}/dataset-items/a", headers=project.headers))
+
+    assert items_at(client, project, before) == {}
+    then = items_at(client, project, first)
+    assert sorted(then) == ["a", "b"] and then["a"]["input"] == {"q": 1} and then["a"]["metadata"] is None
+    assert then["a"]["version"] == a["version"] == a["createdAt"] and then["a"]["mediaReferences"] == []
+    later = items_at(client, project, second)
+    assert sorted(later) == ["a", "c"] and later["a"]["input"] == {"q": 2} and later["a"]["metadata"] == "m"
+    assert later["a"]["version"] > first and later["a"]["createdAt"] == a["createdAt"]
+    assert sorted(items_at(client, project, second, status="ARCHIVED")) == ["b"]
+    assert sorted(items_at(client, project)) == ["c"]  # now: a deleted, b archived
+
+    project_wide = ok(client.get(f"{API}/dataset-items", params={"version": first}, headers=project.headers))
+    assert sorted(i["id"] for i in project_wide["data"]) == ["a", "b"]
+    response = client.get(
+        f"{API}/dataset-items", params={"datasetName": "ds", "version": "yesterday"}, headers=project.headers
+    )
+    assert response.status_code == 400 and "version must be an ISO 8601 date-time" in response.json()["message"]
+
+
+def test_nullable_fields_are_null_when_not_given(client: Any, project: Any) -> None:
+    dataset = ok(post(client, project, "/datasets", {"name": "ds"}))
+    assert dataset["metadata"] is None and dataset["description"] is None
+    item = ok(post(client, project, "/dataset-items", {"datasetName": "ds"}))
+    DatasetItem.model_validate(item)
+    assert item["metadata"] is None and item["input"] is None and item["expectedOutput"] is None
+    assert item["sourceTraceId"] is None and item["mediaReferences"] == [] and item["status"] == "ACTIVE"
+    link = ok(
+        post(client, project, "/dataset-run-items", {"runName": "r", "datasetItemId": item["id"], "traceId": "t"})
+    )
+    assert link["observationId"] is None
+    run = ok(client.get(f"{API}/datasets/ds/runs/r", headers=project.headers))
+    assert run["metadata"] is None and run["description"] is None
+
+
+def test_the_v1_dataset_embeds_active_items_only(client: Any, project: Any) -> None:
+    make_item(client, project, id="kept")
+    ok(post(client, project, "/dataset-items", {"datasetName": "ds", "id": "gone", "status": "ARCHIVED"}))
+    body = ok(client.get(f"{API}/datasets/ds", headers=project.headers))
+    DatasetWithItems.model_validate(body)
+    assert [i["id"] for i in body["items"]] == ["kept"]

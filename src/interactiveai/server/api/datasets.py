@@ -25,6 +25,7 @@ from interactiveai.server.api.common import (
     LimitParam,
     PageParam,
     client_errors,
+    iso_param,
     json_body,
     meta,
     not_found,
@@ -47,7 +48,7 @@ from interactiveai.server.api.datasets_models import (
     DatasetWithItems,
 )
 from interactiveai.server.api.models import Message
-from interactiveai.server.api.schemas import enum_query
+from interactiveai.server.api.schemas import enum_query, time_query
 from interactiveai.server.clock import us_to_iso
 from interactiveai.server.query import datasets as q
 from interactiveai.server.writes import datasets as w
@@ -145,7 +146,7 @@ def _answer(target: _Target, project_id: str, engine: Engine, page: int, limit: 
         with _errors():
             runs = q.list_dataset_runs(engine, project_id, dataset.id, page=page, limit=limit)
         return JSON(paged(runs, run_json))
-    items = q.items_of_dataset(engine, project_id, dataset.id)
+    items = q.items_of_dataset(engine, project_id, dataset.id, status="ACTIVE")  # as the reference embeds them
     runs_by_dataset = q.run_names_by_dataset(engine, project_id, [dataset.id])
     return JSON({**dataset_json(dataset), "items": [item_json(i) for i in items], "runs": runs_by_dataset[dataset.id]})
 
@@ -203,17 +204,30 @@ def post_dataset_item(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON
     return JSON(item_json(item))
 
 
-@router.get("/dataset-items", response_model=DatasetItems, summary="List dataset items, newest first")
+@router.get(
+    "/dataset-items",
+    response_model=DatasetItems,
+    summary="List dataset items, newest first",
+    description=(
+        "Active items unless `status` says otherwise. With `version`, the items as they stood at that time: "
+        "each in the state (and status) it had then, so a later update does not show; items created later "
+        "are absent, items deleted later present."
+    ),
+)
 def get_dataset_items(
     key: AuthKey,
     engine: DbEngine,
     datasetName: str | None = None,
     sourceTraceId: str | None = None,
     sourceObservationId: str | None = None,
-    status: Annotated[str | None, enum_query(q.ITEM_STATUSES, "ACTIVE or ARCHIVED (in any case).")] = None,
+    status: Annotated[
+        str | None, enum_query(q.ITEM_STATUSES, "ACTIVE (the default) or ARCHIVED (in any case).")
+    ] = None,
+    version: Annotated[str | None, time_query("ISO 8601; the items as they stood at this time.")] = None,
     page: PageParam = 1,
     limit: LimitParam = 50,
 ) -> JSON:
+    at_us = iso_param(version, "version")
     dataset_id = _dataset(engine, key.project_id, datasetName).id if datasetName else None
     with _errors():
         result = q.list_dataset_items(
@@ -222,7 +236,8 @@ def get_dataset_items(
             dataset_id=dataset_id,
             source_trace_id=sourceTraceId,
             source_observation_id=sourceObservationId,
-            status=status.upper() if status else None,
+            status=status.upper() if status else "ACTIVE",
+            at_us=at_us,
             page=page,
             limit=limit,
         )
@@ -319,6 +334,8 @@ def item_json(item: q.DatasetItem) -> dict[str, Any]:
         "sourceObservationId": item.source_observation_id,
         "createdAt": us_to_iso(item.created_at_us),
         "updatedAt": us_to_iso(item.updated_at_us),
+        "version": us_to_iso(item.updated_at_us),  # every change is a version (the history table)
+        "mediaReferences": [],  # media uploads are not stored, so no payload references one
     }
 
 

@@ -56,6 +56,10 @@ class DatasetItem(_Out):
     sourceObservationId: str | None
     createdAt: str
     updatedAt: str
+    version: str = Field(description="When this state of the item became current (its last change).")
+    mediaReferences: list[dict[str, Any]] = Field(
+        description="Media referenced by the item's payloads: always empty (media uploads are not stored)."
+    )
 
 
 class DatasetWithItems(Dataset):

@@ -3,6 +3,9 @@
 Read-only, like every query module; the writes live in ``writes/datasets.py``. Every function
 filters on the project first, so an id or name of another project reads as "not found". Lists
 are newest first (created time, then id descending, so equal times still page stably).
+
+Items are read as they are now (``dataset_items``) or as they stood at a given time
+(``dataset_item_versions``, written with every change: ``at_us``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, or_, select
 
 from interactiveai.server.query._db import (
     Db,
@@ -25,6 +28,7 @@ from interactiveai.server.query._db import (
 )
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import (
+    dataset_item_versions,
     dataset_items,
     dataset_run_items,
     dataset_runs,
@@ -43,7 +47,7 @@ class Dataset:
     project_id: str
     name: str
     description: str | None
-    metadata: Any  # any JSON value ({} when none was given)
+    metadata: Any  # any JSON value (None when none was given)
     created_at_us: int
     updated_at_us: int
 
@@ -57,11 +61,11 @@ class DatasetItem:
     status: str
     input: Any
     expected_output: Any
-    metadata: Any  # any JSON value ({} when none was given)
+    metadata: Any  # any JSON value (None when none was given)
     source_trace_id: str | None
     source_observation_id: str | None
     created_at_us: int
-    updated_at_us: int
+    updated_at_us: int  # when this state became current: the item's version
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +76,7 @@ class DatasetRun:
     dataset_name: str
     name: str
     description: str | None
-    metadata: Any  # any JSON value ({} when none was given)
+    metadata: Any  # any JSON value (None when none was given)
     created_at_us: int
     updated_at_us: int
 
@@ -157,10 +161,14 @@ def list_dataset_items(
     source_trace_id: str | None = None,
     source_observation_id: str | None = None,
     status: str | None = None,
+    at_us: int | None = None,
     page: int = 1,
     limit: int = 50,
 ) -> Page[DatasetItem]:
     """One page of the project's items, optionally of one dataset or built from one trace/observation.
+
+    ``at_us``: the items as they stood at that time, each in the state (and status) it had then;
+    ``updated_at_us`` is when that state became current.
 
     Raises:
         ValueError: bad page/limit or status.
@@ -168,6 +176,10 @@ def list_dataset_items(
     check_page(page, limit)
     if status is not None and status not in ITEM_STATUSES:
         raise ValueError(f"status must be one of {', '.join(ITEM_STATUSES)}")
+    if at_us is not None:
+        return _items_as_of(
+            db, project_id, dataset_id, at_us, source_trace_id, source_observation_id, status, page, limit
+        )
     conditions: list[ColumnElement[bool]] = [dataset_items.c.project_id == project_id]
     for column, value in (
         (dataset_items.c.dataset_id, dataset_id),
@@ -181,13 +193,54 @@ def list_dataset_items(
     return fetch_page(db, query, _item, page=page, limit=limit, count=count_rows(dataset_items, conditions))
 
 
-def items_of_dataset(db: Db, project_id: str, dataset_id: str) -> list[DatasetItem]:
-    """Every item of a dataset, newest first (the v1 dataset object embeds them)."""
+def _items_as_of(
+    db: Db,
+    project_id: str,
+    dataset_id: str | None,
+    at_us: int,
+    source_trace_id: str | None,
+    source_observation_id: str | None,
+    status: str | None,
+    page: int,
+    limit: int,
+) -> Page[DatasetItem]:
+    v = dataset_item_versions.c
+    # at most one version of an item holds at a time: no grouping needed
+    conditions: list[ColumnElement[bool]] = [
+        v.project_id == project_id,
+        v.valid_from_us <= at_us,
+        or_(v.valid_to_us.is_(None), v.valid_to_us > at_us),
+    ]
+    for column, value in (
+        (v.dataset_id, dataset_id),
+        (v.source_trace_id, source_trace_id),
+        (v.source_observation_id, source_observation_id),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if status is not None:
+        conditions.append(v.status == status)
     query = (
-        _items_select()
-        .where(dataset_items.c.project_id == project_id, dataset_items.c.dataset_id == dataset_id)
-        .order_by(*_newest_first(dataset_items))
+        select(
+            *(c for c in dataset_item_versions.c if c.name not in ("item_id", "valid_from_us", "valid_to_us")),
+            v.item_id.label("id"),
+            v.valid_from_us.label("updated_at_us"),
+            datasets.c.name.label("dataset_name"),
+        )
+        .join(datasets, (datasets.c.project_id == v.project_id) & (datasets.c.id == v.dataset_id))
+        .where(*conditions)
+        .order_by(v.created_at_us.desc(), v.item_id.desc())
     )
+    count = count_rows(dataset_item_versions, conditions)
+    return fetch_page(db, query, _item, page=page, limit=limit, count=count)
+
+
+def items_of_dataset(db: Db, project_id: str, dataset_id: str, *, status: str | None = None) -> list[DatasetItem]:
+    """Every item of a dataset (with this status, when given), newest first (the v1 dataset object embeds them)."""
+    conditions = [dataset_items.c.project_id == project_id, dataset_items.c.dataset_id == dataset_id]
+    if status is not None:
+        conditions.append(dataset_items.c.status == status)
+    query = _items_select().where(*conditions).order_by(*_newest_first(dataset_items))
     return fetch_all(db, query, _item)
 
 

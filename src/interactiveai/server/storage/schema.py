@@ -373,6 +373,27 @@ dataset_items = Table(
     Index("ix_dataset_items_project_source", "project_id", "source_trace_id", "source_observation_id"),
 )
 
+# Every state an item has had (migration 0008): from valid_from_us included to valid_to_us excluded
+# (NULL: current). dataset_items holds the current state; this table answers "as it stood then".
+dataset_item_versions = Table(
+    "dataset_item_versions",
+    metadata,
+    Column("project_id", ID, primary_key=True),
+    Column("item_id", ID, primary_key=True),
+    Column("valid_from_us", BigInteger, primary_key=True),
+    Column("valid_to_us", BigInteger, nullable=True),
+    Column("dataset_id", ID, nullable=False),
+    Column("input", Text, nullable=True),
+    Column("expected_output", Text, nullable=True),
+    Column("metadata", Text, nullable=False),
+    Column("source_trace_id", ID, nullable=True),
+    Column("source_observation_id", ID, nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("created_at_us", BigInteger, nullable=False),  # the item's creation
+    ForeignKeyConstraint(["project_id", "dataset_id"], ["datasets.project_id", "datasets.id"], ondelete="CASCADE"),
+    Index("ix_dataset_item_versions_project_dataset", "project_id", "dataset_id", "valid_from_us"),
+)
+
 dataset_runs = Table(
     "dataset_runs",
     metadata,

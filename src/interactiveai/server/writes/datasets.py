@@ -7,6 +7,11 @@ copied, as JSON text, byte for byte. The source must then exist in the project; 
 provides both values itself, the link is kept without a lookup, since spans are exported
 asynchronously and may not have arrived yet.
 
+Every write of an item also records the state it leaves in ``dataset_item_versions`` (closing
+the previous one), in the same transaction, so items can be read as they stood at any time; a
+deleted item's last state stays there. Metadata that was not given is stored as JSON ``null``
+and read back as null, as the reference API answers.
+
 Bodies are validated here, one rule per message (InvalidInputError, a 400); a dataset, item or
 source that the project does not have raises NotFoundError (a 404).
 """
@@ -17,7 +22,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Table, Update, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from interactiveai.server import json_values
@@ -34,10 +39,17 @@ from interactiveai.server.query.datasets import (
     source_io,
     trace_of_observation,
 )
-from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, datasets
+from interactiveai.server.storage.schema import (
+    dataset_item_versions,
+    dataset_items,
+    dataset_run_items,
+    dataset_runs,
+    datasets,
+)
 from interactiveai.server.writes.errors import MAX_ID, InvalidInputError, json_text, optional_str, optional_text
 
 MAX_NAME = 200  # the width of the name columns
+NO_METADATA = "null"  # stored when none was given: read back as null, not as {}
 
 T = TypeVar("T")
 
@@ -90,7 +102,7 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
         values["source_trace_id"] = source_trace_id
         values["source_observation_id"] = source_observation_id
 
-    with engine.begin() as conn:
+    def write(conn: Connection) -> DatasetItem:
         dataset = get_dataset(conn, project_id, dataset_name)
         if dataset is None:
             raise NotFoundError("Dataset", dataset_name)
@@ -100,43 +112,42 @@ def upsert_dataset_item(engine: Engine, project_id: str, body: Mapping[str, Any]
             raise InvalidInputError(
                 f"item {item_id} belongs to dataset {existing.dataset_name!r}; ids cannot be reused"
             )
+        row = dict(values)
         source_changed = existing is None or (
             (existing.source_trace_id, existing.source_observation_id) != (source_trace_id, source_observation_id)
         )
-        if source_trace_id and source_changed and ("input" not in values or "expected_output" not in values):
+        if source_trace_id and source_changed and ("input" not in row or "expected_output" not in row):
             source = source_io(conn, project_id, source_trace_id, source_observation_id)
             if source is None:
                 if source_observation_id:
                     raise NotFoundError("Observation", f"{source_observation_id} of trace {source_trace_id}")
                 raise NotFoundError("Trace", source_trace_id)
             # copied as stored, unless an older version stored JSON too deep to read back
-            values.setdefault("input", None if source.input is None else json_values.stored_text(source.input))
-            values.setdefault(
-                "expected_output", None if source.output is None else json_values.stored_text(source.output)
-            )
+            row.setdefault("input", None if source.input is None else json_values.stored_text(source.input))
+            row.setdefault("expected_output", None if source.output is None else json_values.stored_text(source.output))
+        written_id = item_id or str(uuid.uuid4())
         now = now_us()
         if existing is None:
-            item_id = item_id or str(uuid.uuid4())
+            defaults = {"status": "ACTIVE", "metadata": NO_METADATA}
             conn.execute(
                 insert(dataset_items).values(
                     project_id=project_id,
-                    id=item_id,
+                    id=written_id,
                     dataset_id=dataset.id,
                     created_at_us=now,
                     updated_at_us=now,
-                    **{"status": "ACTIVE", "metadata": "{}", **values},
+                    **{**defaults, **row},
                 )
             )
         else:
-            conn.execute(
-                update(dataset_items)
-                .where(dataset_items.c.project_id == project_id, dataset_items.c.id == existing.id)
-                .values(updated_at_us=now, **values)
-            )
-        assert item_id is not None
-        item = get_dataset_item(conn, project_id, item_id)
-    assert item is not None  # written just above, in the same transaction
-    return item
+            conn.execute(_item_row(project_id, written_id).values(updated_at_us=now, **row))
+        _record_version(conn, project_id, written_id, now, new=existing is None)
+        item = get_dataset_item(conn, project_id, written_id)
+        assert item is not None  # written just above, in this transaction
+        return item
+
+    # a concurrent request creating the same id first: the second run finds and updates it
+    return _retrying(engine, write)
 
 
 def create_item_from_trace(
@@ -159,7 +170,8 @@ def create_item_from_trace(
 
 
 def delete_dataset_item(engine: Engine, project_id: str, item_id: str) -> bool:
-    """Delete one of the project's items with its run items; False if it has none with that id."""
+    """Delete one of the project's items with its run items; False if it has none with that id.
+    Its history stays: it is listed as it stood at any earlier time."""
     with engine.begin() as conn:
         conn.execute(
             delete(dataset_run_items).where(
@@ -169,6 +181,8 @@ def delete_dataset_item(engine: Engine, project_id: str, item_id: str) -> bool:
         result = conn.execute(
             delete(dataset_items).where(dataset_items.c.project_id == project_id, dataset_items.c.id == item_id)
         )
+        if result.rowcount:
+            _close_version(conn, project_id, item_id, _version_time(conn, project_id, item_id, now_us()))
     return result.rowcount > 0
 
 
@@ -267,7 +281,7 @@ def delete_dataset(engine: Engine, project_id: str, name: str) -> bool:
                 dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id.in_(runs)
             )
         )
-        for table in (dataset_runs, dataset_items):
+        for table in (dataset_runs, dataset_items, dataset_item_versions):
             conn.execute(delete(table).where(table.c.project_id == project_id, table.c.dataset_id == dataset.id))
         conn.execute(delete(datasets).where(datasets.c.project_id == project_id, datasets.c.id == dataset.id))
     return True
@@ -302,7 +316,7 @@ def _insert_or_update(
                 id=str(uuid.uuid4()),
                 **keys,
                 description=changes.get("description"),
-                metadata=changes.get("metadata", "{}"),
+                metadata=changes.get("metadata", NO_METADATA),
                 created_at_us=now,
                 updated_at_us=now,
             )
@@ -313,6 +327,51 @@ def _insert_or_update(
             .where(table.c.project_id == project_id, table.c.id == existing_id)
             .values(updated_at_us=now, **changes)
         )
+
+
+def _item_row(project_id: str, item_id: str) -> Update:
+    return update(dataset_items).where(dataset_items.c.project_id == project_id, dataset_items.c.id == item_id)
+
+
+def _version_time(conn: Connection, project_id: str, item_id: str, now: int) -> int:
+    """``now``, or just after the item's latest version when the clock has not moved past it (two
+    writes in one microsecond, a clock step back): versions of an item never share a start. Read
+    after this transaction's first write, which holds the item (PostgreSQL's row lock, SQLite's
+    write lock), so a concurrent write of the item has committed its version or waits."""
+    latest = conn.execute(
+        select(func.max(dataset_item_versions.c.valid_from_us)).where(
+            dataset_item_versions.c.project_id == project_id, dataset_item_versions.c.item_id == item_id
+        )
+    ).scalar()
+    return now if latest is None or now > latest else int(latest) + 1
+
+
+def _close_version(conn: Connection, project_id: str, item_id: str, at_us: int) -> None:
+    conn.execute(
+        update(dataset_item_versions)
+        .where(
+            dataset_item_versions.c.project_id == project_id,
+            dataset_item_versions.c.item_id == item_id,
+            dataset_item_versions.c.valid_to_us.is_(None),
+        )
+        .values(valid_to_us=at_us)
+    )
+
+
+def _record_version(conn: Connection, project_id: str, item_id: str, written_us: int, *, new: bool) -> None:
+    """Close the item's current version and add its state as just written (at ``written_us``,
+    moved past the latest version when needed, the item's times with it)."""
+    at = _version_time(conn, project_id, item_id, written_us)
+    if at != written_us:
+        conn.execute(_item_row(project_id, item_id).values(updated_at_us=at, **({"created_at_us": at} if new else {})))
+    _close_version(conn, project_id, item_id, at)
+    copied = [c for c in dataset_item_versions.c if c.name not in ("item_id", "valid_from_us", "valid_to_us")]
+    state = select(*(dataset_items.c[c.name] for c in copied), dataset_items.c.id, dataset_items.c.updated_at_us).where(
+        dataset_items.c.project_id == project_id, dataset_items.c.id == item_id
+    )
+    conn.execute(
+        insert(dataset_item_versions).from_select([*(c.name for c in copied), "item_id", "valid_from_us"], state)
+    )
 
 
 def _retrying(engine: Engine, write: Callable[[Connection], T]) -> T:
@@ -345,7 +404,7 @@ def _optional_fields(body: Mapping[str, Any], **columns: str) -> dict[str, Any]:
             continue
         value = body[key]
         if column == "metadata":
-            values[column] = "{}" if value is None else json_text(key, value)
+            values[column] = NO_METADATA if value is None else json_text(key, value)
         elif column == "description":
             values[column] = optional_text(body, key)
         else:
