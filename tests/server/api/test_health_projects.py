@@ -36,9 +36,20 @@ def test_projects_lists_only_the_keys_project(client: Any, project: Any, other_p
     assert response.status_code == 200
     body = response.json()
     Projects.model_validate(body)
-    assert body == {"data": [{"id": project.id, "name": "Project proj-a", "metadata": {}, "retentionDays": None}]}
+    organization = {"id": "default", "name": "Default organization"}  # the reference SDK's get_trace_url reads it
+    assert body == {
+        "data": [
+            {
+                "id": project.id,
+                "name": "Project proj-a",
+                "organization": organization,
+                "metadata": {},
+                "retentionDays": None,
+            }
+        ]
+    }
     other = client.get("/api/public/projects", headers=other_project.headers).json()
-    assert [p["id"] for p in other["data"]] == [other_project.id]
+    assert [(p["id"], p["organization"]) for p in other["data"]] == [(other_project.id, organization)]
 
 
 def test_projects_requires_a_valid_key(client: Any, project: Any) -> None:

@@ -77,7 +77,7 @@ def test_a_list_answers_data_ids_and_upserts_by_id(client: Any, project: Any) ->
         ("false", "BOOLEAN", 0.0, "False"),
         (3.5, None, 3.5, None),
         (-2, "NUMERIC", -2.0, None),
-        ("blue", None, None, "blue"),
+        ("blue", None, 0.0, "blue"),  # a label without a config maps to 0, as the reference answers
         ("a free-text remark", "TEXT", None, "a free-text remark"),
     ],
 )
@@ -276,3 +276,25 @@ def test_isolation_reads_and_writes(client: Any, seeded: Any, other_project: Any
     response = post(client, other_project, {"traceId": "t", "value": 1, "configId": config})
     assert response.status_code == 400 and "does not exist in this project" in response.json()["message"]
     assert client.post(URL, json={"traceId": "t", "name": "n", "value": 1}).status_code == 401
+
+
+def test_a_categorical_score_reads_as_0_with_its_label_everywhere(client: Any, project: Any) -> None:
+    """The reference SDK requires a number there: null failed reading any trace that had one."""
+    add_trace(client.app.state.engine, project.id, trace_id(7), session_id="sess-7")
+    body = {"id": "cat-1", "traceId": trace_id(7), "name": "tone", "value": "polite", "dataType": "CATEGORICAL"}
+    assert post(client, project, body).status_code == 200
+    assert (
+        post(client, project, {"id": "cat-2", "sessionId": "sess-7", "name": "tone", "value": "curt"}).status_code
+        == 200
+    )
+    found = [
+        client.get(f"{URL}/cat-1", headers=project.headers).json(),
+        client.get("/api/public/v2/scores/cat-1", headers=project.headers).json(),
+        *client.get(URL, params={"dataType": "CATEGORICAL"}, headers=project.headers).json()["data"],
+        *client.get(f"/api/public/traces/{trace_id(7)}", headers=project.headers).json()["scores"],
+        *client.get("/api/public/sessions/sess-7", headers=project.headers).json()["scores"],
+    ]
+    assert len(found) == 6  # both in the list
+    for score in found:
+        Score.model_validate(score)
+        assert score["value"] == 0 and score["stringValue"] in ("polite", "curt"), score

@@ -33,9 +33,15 @@ class Health(_Out):
     message: str | None = None
 
 
+class Organization(_Out):
+    id: str
+    name: str
+
+
 class Project(_Out):
     id: str
     name: str
+    organization: Organization  # a server is one organization: the same for every project
     metadata: dict[str, Any]
     retentionDays: int | None
 

@@ -1,4 +1,9 @@
-"""``GET /projects``: the API key's own project (the SDK reads its id to build trace URLs)."""
+"""``GET /projects``: the API key's own project (the SDK reads its id to build trace URLs).
+
+The reference nests each project in an organization, and its SDK reads ``organization`` when it
+builds a trace URL. A server of ours is one organization holding every project, so each project
+names that one, :data:`ORGANIZATION`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from interactiveai.server.storage.schema import projects
 
 router = APIRouter(tags=["projects"])
 
+ORGANIZATION = {"id": "default", "name": "Default organization"}
+"""The single organization of a server: every project belongs to it."""
+
 
 @router.get("/projects", response_model=Projects, summary="The project of the API key")
 def get_projects(key: AuthKey, engine: DbEngine) -> JSON:
@@ -20,4 +28,11 @@ def get_projects(key: AuthKey, engine: DbEngine) -> JSON:
         ).first()
     if row is None:  # the key outlived its project
         raise not_found("Project", key.project_id)
-    return JSON({"data": [{"id": row.id, "name": row.name, "metadata": {}, "retentionDays": row.retention_days}]})
+    project = {
+        "id": row.id,
+        "name": row.name,
+        "organization": ORGANIZATION,
+        "metadata": {},
+        "retentionDays": row.retention_days,
+    }
+    return JSON({"data": [project]})

@@ -118,7 +118,9 @@ def score_json(score: Score) -> dict[str, Any]:
         "sessionId": score.session_id,
         "datasetRunId": score.dataset_run_id,
         "name": score.name,
-        "value": score.value,
+        # A categorical score without a config has no numeric value: 0, as the reference answers
+        # (its clients require a number there).
+        "value": 0.0 if score.value is None and score.data_type == "CATEGORICAL" else score.value,
         "stringValue": score.string_value,
         "dataType": score.data_type,
         "source": score.source,
