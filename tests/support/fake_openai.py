@@ -9,6 +9,9 @@ production, with no network. Answers are deterministic:
   result; ``stream=true`` sends the reply in three chunks (usage last when
   ``stream_options.include_usage``); usage always reports cached and reasoning tokens.
 - ``POST /v1/embeddings``: one 8-float vector per input.
+- ``POST /v1/responses`` (the Responses API): the same echo (or a ``function_call`` item with
+  ``tools``), ``stream=true`` as typed events ending in ``response.completed`` with usage.
+- ``POST /v1/completions`` (legacy text completions): ``"Echo: <prompt>"``, streamed in three chunks.
 - A model named ``fail-*`` (or a message containing ``FAIL``) is answered 400 with an OpenAI-shaped
   error, as a rejected request is.
 
@@ -159,8 +162,130 @@ class FakeOpenAI:
         usage = {"prompt_tokens": EMBEDDING_TOKENS, "total_tokens": EMBEDDING_TOKENS}
         return JSONResponse({"object": "list", "data": data, "model": model, "usage": usage})
 
+    async def responses(self, request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        self.requests.append(body)
+        model = str(body.get("model", ""))
+        text_in = _responses_input_text(body.get("input"))
+        if model.startswith("fail") or "FAIL" in text_in:
+            return _error(f"The model `{model}` refused this request.")
+        response = _response_object(body, model, text_in)
+        if not body.get("stream"):
+            return JSONResponse(response)
+        return StreamingResponse(self._response_events(response), media_type="text/event-stream")
+
+    async def _response_events(self, response: dict[str, Any]) -> AsyncIterator[bytes]:
+        sequence = iter(range(1_000))
+
+        def event(kind: str, **fields: Any) -> bytes:
+            data = {"type": kind, "sequence_number": next(sequence), **fields}
+            return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+        pending = {**response, "status": "in_progress", "output": [], "usage": None}
+        yield event("response.created", response=pending)
+        for index, item in enumerate(response["output"]):
+            yield event("response.output_item.added", output_index=index, item={**item, "status": "in_progress"})
+            if item["type"] == "message":
+                text: str = item["content"][0]["text"]
+                third = max(1, len(text) // 3)
+                for part in (text[:third], text[third : 2 * third], text[2 * third :]):
+                    await asyncio.sleep(STREAM_CHUNK_DELAY)
+                    yield event(
+                        "response.output_text.delta",
+                        item_id=item["id"],
+                        output_index=index,
+                        content_index=0,
+                        delta=part,
+                        logprobs=[],
+                    )
+            yield event("response.output_item.done", output_index=index, item=item)
+        yield event("response.completed", response=response)
+
+    async def completions(self, request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        self.requests.append(body)
+        model = str(body.get("model", ""))
+        prompt = body.get("prompt")
+        text_in = prompt if isinstance(prompt, str) else " ".join(map(str, prompt or []))
+        if model.startswith("fail") or "FAIL" in text_in:
+            return _error(f"The model `{model}` refused this request.")
+        base = {"id": "cmpl-fake", "object": "text_completion", "created": int(time.time()), "model": model}
+        text = f"Echo: {text_in}"
+        if not body.get("stream"):
+            choice = {"index": 0, "text": text, "finish_reason": "stop", "logprobs": None}
+            return JSONResponse({**base, "choices": [choice], "usage": _usage()})
+
+        async def chunks() -> AsyncIterator[bytes]:
+            third = max(1, len(text) // 3)
+            for i, part in enumerate((text[:third], text[third : 2 * third], text[2 * third :])):
+                if i:
+                    await asyncio.sleep(STREAM_CHUNK_DELAY)
+                choice = {"index": 0, "text": part, "finish_reason": "stop" if i == 2 else None, "logprobs": None}
+                yield b"data: " + orjson.dumps({**base, "choices": [choice]}) + b"\n\n"
+            yield b"data: [DONE]\n\n"
+
+        return StreamingResponse(chunks(), media_type="text/event-stream")
+
     async def models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model", "owned_by": "fake"}]})
+
+
+def _responses_input_text(value: Any) -> str:
+    """The last user text of a Responses API ``input`` (a string or a list of messages/items)."""
+    if isinstance(value, str):
+        return value
+    for item in reversed(value if isinstance(value, list) else []):
+        if isinstance(item, dict) and item.get("role") == "user":
+            content = item.get("content")
+            if isinstance(content, str):
+                return content
+            if isinstance(content, list):
+                return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def _response_object(body: dict[str, Any], model: str, text_in: str) -> dict[str, Any]:
+    """A completed Responses API object: a function call with ``tools`` (until a tool output comes back)."""
+    tools = body.get("tools") or []
+    items = body.get("input") if isinstance(body.get("input"), list) else []
+    answered = any(isinstance(i, dict) and i.get("type") == "function_call_output" for i in items)
+    if tools and not answered:
+        output: dict[str, Any] = {
+            "type": "function_call",
+            "id": "fc_fake_1",
+            "call_id": "call_fake_1",
+            "name": tools[0].get("name", "tool"),
+            "arguments": '{"city": "Paris"}',
+            "status": "completed",
+        }
+    else:
+        content = [{"type": "output_text", "text": f"Echo: {text_in}", "annotations": [], "logprobs": []}]
+        output = {"type": "message", "id": "msg_fake_1", "status": "completed", "role": "assistant", "content": content}
+    usage = {
+        "input_tokens": PROMPT_TOKENS,
+        "input_tokens_details": {"cached_tokens": CACHED_TOKENS},
+        "output_tokens": COMPLETION_TOKENS,
+        "output_tokens_details": {"reasoning_tokens": REASONING_TOKENS},
+        "total_tokens": PROMPT_TOKENS + COMPLETION_TOKENS,
+    }
+    return {
+        "id": "resp_fake",
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": "completed",
+        "model": model,
+        "output": [output],
+        "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice", "auto"),
+        "tools": tools,
+        "temperature": body.get("temperature"),
+        "top_p": body.get("top_p"),
+        "instructions": body.get("instructions"),
+        "metadata": body.get("metadata") or {},
+        "error": None,
+        "incomplete_details": None,
+        "usage": usage,
+    }
 
 
 def _free_port() -> int:
@@ -178,6 +303,8 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         routes=[
             Route("/v1/chat/completions", state.chat, methods=["POST"]),
             Route("/v1/embeddings", state.embeddings, methods=["POST"]),
+            Route("/v1/responses", state.responses, methods=["POST"]),
+            Route("/v1/completions", state.completions, methods=["POST"]),
             Route("/v1/models", state.models, methods=["GET"]),
         ]
     )
