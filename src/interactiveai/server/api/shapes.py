@@ -10,6 +10,7 @@ from collections.abc import Collection
 from typing import Any
 
 from interactiveai.server.clock import us_to_iso
+from interactiveai.server.json_values import dumps
 from interactiveai.server.query.records import Observation, Score, Session, Trace
 from interactiveai.server.query.score_configs import ScoreConfig
 
@@ -86,7 +87,7 @@ def observation_json(obs: Observation) -> dict[str, Any]:
         "output": obs.output,
         "metadata": obs.metadata,
         "model": obs.model,
-        "modelParameters": obs.model_parameters,
+        "modelParameters": model_parameters_json(obs.model_parameters),
         "modelId": obs.matched_model_id,
         "usageDetails": obs.usage_details,
         "costDetails": obs.cost_details,
@@ -107,6 +108,14 @@ def observation_json(obs: Observation) -> dict[str, Any]:
         "timeToFirstToken": obs.time_to_first_token_seconds,
         "createdAt": us_to_iso(obs.created_at_us),
     }
+
+
+def model_parameters_json(parameters: Any) -> Any:
+    """A model's parameters with each value as text (``0.7`` → ``"0.7"``, ``true`` → ``"true"``,
+    an object as its JSON), as the reference API returns them: its clients read them as strings."""
+    if not isinstance(parameters, dict):
+        return parameters
+    return {key: value if isinstance(value, str) else dumps(value) for key, value in parameters.items()}
 
 
 def score_json(score: Score) -> dict[str, Any]:
