@@ -11,11 +11,14 @@ from fastapi import APIRouter, Depends
 from interactiveai.server.api import (
     datasets,
     health,
+    ingestion_batch,
     metrics,
     observations,
+    observations_v2,
     projects,
     score_configs,
     scores,
+    scores_v3,
     sessions,
     trace_deletion,
     traces,
@@ -29,10 +32,13 @@ for _module in (
     traces,
     trace_deletion,
     observations,
+    observations_v2,
     sessions,
     scores,
+    scores_v3,
     score_configs,
     datasets,
     metrics,
+    ingestion_batch,
 ):
     router.include_router(_module.router)

@@ -38,6 +38,8 @@ import contextlib
 import gc
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from anyio import to_thread
@@ -49,7 +51,7 @@ from interactiveai.server.ingest.otlp import OtlpError, Span, decode_json, decod
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.scheduler import FairAdmission, FairScheduler
-from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded
+from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded, WriteJob
 from interactiveai.server.settings import Settings
 from interactiveai.server.shares import SharedLimit
 
@@ -137,7 +139,15 @@ class IngestService:
             mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
         if not mapped:
             return 0
-        spans = len(mapped)
+        return await self._commit(project_id, len(mapped), lambda: self.writer.submit(project_id, mapped))
+
+    async def write(self, project_id: str, size: int, write: WriteJob) -> int:
+        """Commit ``write`` (rows it writes itself: the batch ingestion API's events) in the group
+        commit, behind the same queue limit and fairness as spans, counted as ``size`` spans."""
+        size = max(1, size)
+        return await self._commit(project_id, size, lambda: self.writer.submit_write(project_id, write, size))
+
+    async def _commit(self, project_id: str, spans: int, submit: Callable[[], Future[int]]) -> int:
         # as the writer's own limit: one request larger than the whole queue still gets into an empty one
         refusal = self._refusal(self.queue.admit(spans, project_id), project_id)
         if refusal is not None:
@@ -148,7 +158,7 @@ class IngestService:
             self.queue.give_back(spans, project_id)
             raise
         try:
-            future = self.writer.submit(project_id, mapped)
+            future = submit()
         except BaseException:
             self._leave(project_id, spans)
             raise

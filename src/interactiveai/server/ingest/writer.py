@@ -22,7 +22,9 @@ Failures are told apart and contained (:func:`transient`):
   a new connection, then every request still waiting is answered 503 (:class:`StorageUnavailable`).
 
 A future is resolved only after its transaction committed, so a 200 is never lost; a span that
-is re-sent (after a 503, or twice in one batch) is stored once (writes.py).
+is re-sent (after a 503, or twice in one batch) is stored once (writes.py). A job may also write
+its own rows (``submit_write``: the batch ingestion API's events, legacy_writes.py) in the same
+transactions, with the same retries and isolation.
 The queue is bounded in spans; :class:`Overloaded` tells the caller to answer 429.
 """
 
@@ -33,7 +35,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,11 +69,22 @@ class WriteRejected(Exception):
     """The database refused this request's data even when written alone."""
 
 
+WriteJob = Callable[[Connection], int]
+"""A job that writes its own rows in the writer's transaction (the batch ingestion API's events):
+it must leave its inputs as they were, the transaction may be retried; returns what it stored."""
+
+
 @dataclass
 class _Job:
     project_id: str
     spans: list[MappedSpan]
     future: Future[int] = field(default_factory=Future)
+    write: WriteJob | None = None  # instead of spans
+    size: int = -1  # what it counts as in the queue: its spans, unless given
+
+    def __post_init__(self) -> None:
+        if self.size < 0:
+            self.size = len(self.spans)
 
 
 class GroupCommitWriter:
@@ -97,17 +110,23 @@ class GroupCommitWriter:
         return self._pending_spans >= self._queue_spans
 
     def submit(self, project_id: str, spans: list[MappedSpan]) -> Future[int]:
-        job = _Job(project_id, spans)
-        if not spans:
+        return self._submit(_Job(project_id, spans))
+
+    def submit_write(self, project_id: str, write: WriteJob, size: int) -> Future[int]:
+        """Run ``write`` in a transaction of the group commit, counted as ``size`` spans."""
+        return self._submit(_Job(project_id, [], write=write, size=max(1, size)))
+
+    def _submit(self, job: _Job) -> Future[int]:
+        if not job.size:
             job.future.set_result(0)
             return job.future
         with self._cond:
             if self._stopping:
                 raise StorageUnavailable("the server is shutting down")
             # one request larger than the whole queue is still admitted into an empty queue
-            if self._pending_spans and self._pending_spans + len(spans) > self._queue_spans:
+            if self._pending_spans and self._pending_spans + job.size > self._queue_spans:
                 raise Overloaded(f"ingestion queue is full ({self._pending_spans} spans waiting)")
-            self._pending_spans += len(spans)
+            self._pending_spans += job.size
             self._jobs.append(job)
             self._cond.notify()
         return job.future
@@ -145,10 +164,10 @@ class GroupCommitWriter:
                 if not self._jobs:
                     return
                 jobs = [self._jobs.popleft()]
-                size = len(jobs[0].spans)
-                while self._jobs and size + len(self._jobs[0].spans) <= self._batch_spans:
+                size = jobs[0].size
+                while self._jobs and size + self._jobs[0].size <= self._batch_spans:
                     job = self._jobs.popleft()
-                    size += len(job.spans)
+                    size += job.size
                     jobs.append(job)
             try:
                 self._write(jobs)
@@ -173,7 +192,7 @@ class GroupCommitWriter:
                 if len(group) == 1:
                     job = group[0]
                     logger.warning(
-                        "ingestion write rejected (project %s, %d spans): %s", job.project_id, len(job.spans), reason
+                        "ingestion write rejected (project %s, %d spans): %s", job.project_id, job.size, reason
                     )
                     job.future.set_exception(WriteRejected(reason))
                 elif group is jobs:
@@ -195,7 +214,8 @@ class GroupCommitWriter:
         for attempt in range(_UNAVAILABLE_RETRIES + 1):
             try:
                 with self._begin() as conn:
-                    return write_batch(conn, [(job.project_id, job.spans) for job in jobs])
+                    counts = iter(write_batch(conn, [(job.project_id, job.spans) for job in jobs if job.write is None]))
+                    return [next(counts) if job.write is None else job.write(conn) for job in jobs]
             except Exception as exc:
                 if not transient(exc):
                     raise
