@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from interactiveai.server.ingest.keys import VERCEL_SLOTS
+from interactiveai.server.ingest.keys import SCOPED_KEYS
 from tests.server.ingest.conftest import Ingest
 from tests.server.ingest.otlp_builders import BASE_NS, SpanSpec, span_id, trace_id
 from tests.server.ingest.test_hostile import WEIRD_VALUES
@@ -283,7 +283,7 @@ def test_vercel_attributes_are_not_read_in_other_scopes(ingest: Ingest) -> None:
 @pytest.mark.parametrize("value_index", range(len(WEIRD_VALUES)))
 def test_weird_values_on_every_vercel_key(ingest: Ingest, value_index: int) -> None:
     value = WEIRD_VALUES[value_index]
-    keys = [key for keys in VERCEL_SLOTS.values() for key in keys]
+    keys = list(SCOPED_KEYS["ai"])
     keys += ["ai.telemetry.metadata.userId", "ai.telemetry.metadata.tags", "ai.model.id"]
     tid = trace_id()
     spans = [SpanSpec(tid, span_id(), f"s{i}", attributes={key: value}) for i, key in enumerate(keys)]

@@ -1,4 +1,4 @@
-"""Single-field rules of the mapping: observation type, level, environment, tags, times, text."""
+"""Single-field rules of the mapping: level, environment, tags, times, text."""
 
 from __future__ import annotations
 
@@ -7,28 +7,12 @@ from typing import Any
 
 from interactiveai.server import json_values
 from interactiveai.server.clock import parse_iso_to_us
-from interactiveai.server.ingest.keys import Scan
 from interactiveai.server.ingest.messages import maybe_json
 from interactiveai.server.ingest.otlp import STATUS_ERROR
 
 TYPES = frozenset(
     {"SPAN", "GENERATION", "EVENT", "AGENT", "TOOL", "CHAIN", "RETRIEVER", "EMBEDDING", "EVALUATOR", "GUARDRAIL"}
 )
-_OPENINFERENCE_KINDS = {"LLM": "GENERATION", "RERANKER": "RETRIEVER", "UNKNOWN": "SPAN"}
-_GEN_AI_OPERATIONS = {
-    "chat": "GENERATION",
-    "completion": "GENERATION",
-    "text_completion": "GENERATION",
-    "generate_content": "GENERATION",
-    "generate": "GENERATION",
-    "embeddings": "EMBEDDING",
-    "invoke_agent": "AGENT",
-    "create_agent": "AGENT",
-    "execute_tool": "TOOL",
-}
-_TRACELOOP_KINDS = {"agent": "AGENT", "tool": "TOOL", "workflow": "CHAIN", "task": "SPAN"}
-_TRACELOOP_REQUESTS = {"chat": "GENERATION", "completion": "GENERATION", "embedding": "EMBEDDING"}
-_MLFLOW_TYPES = {"LLM": "GENERATION", "CHAT_MODEL": "GENERATION", "RERANKER": "RETRIEVER", "PARSER": "SPAN"}
 _LEVEL_ALIASES = {
     "TRACE": "DEBUG",
     "VERBOSE": "DEBUG",
@@ -65,65 +49,29 @@ def truthy(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def _strip_quotes(value: Any) -> str:
+def strip_quotes(value: Any) -> str:
+    """A value without the JSON quotes some libraries leave around it (MLflow's span type)."""
     raw = str(value)
     return raw[1:-1] if len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"' else raw
 
 
-def observation_type(scan: Scan, has_model: bool, legacy_generation: bool, vercel_type: str | None = None) -> str:
-    """``legacy_generation``: old reference SDKs wrote type=span on generations (model or usage tell).
-
-    ``vercel_type``: the Vercel AI SDK's own rule for a span of its scope (``vercel.observation_type``).
-    """
-    declared = scan.found.get("type")
-    if declared is not None:
-        upper = str(declared).upper()
-        if upper in TYPES:
-            return "GENERATION" if upper == "SPAN" and legacy_generation else upper
-    kind = scan.found.get("openinference_kind")
-    if kind is not None:
-        upper = str(kind).upper()
-        mapped = _OPENINFERENCE_KINDS.get(upper, upper)
-        if mapped in TYPES:
-            return mapped
-    operation = scan.found.get("operation")
-    if operation is not None and str(operation) in _GEN_AI_OPERATIONS:
-        return _GEN_AI_OPERATIONS[str(operation)]
-    if vercel_type is not None:
-        return vercel_type
-    mlflow_type = scan.found.get("mlflow_type")
-    if mlflow_type is not None:
-        upper = _strip_quotes(mlflow_type).upper()
-        mapped = _MLFLOW_TYPES.get(upper, upper)
-        if mapped in TYPES:
-            return mapped
-    traceloop = scan.found.get("traceloop_kind")
-    if traceloop is not None and str(traceloop) in _TRACELOOP_KINDS:
-        return _TRACELOOP_KINDS[str(traceloop)]
-    request_type = scan.found.get("request_type")
-    if request_type is not None and str(request_type) in _TRACELOOP_REQUESTS:
-        return _TRACELOOP_REQUESTS[str(request_type)]
-    if "tool_name" in scan.found or "tool_call_id" in scan.found:
-        return "TOOL"
-    return "GENERATION" if has_model else "SPAN"
-
-
-def offset_us(start_us: int, milliseconds: Any) -> int | None:
-    """``start + milliseconds`` (Vercel's msToFirstChunk), None unless a finite non-negative number."""
-    if isinstance(milliseconds, bool):
+def offset_us(start_us: int, amount: Any, unit_us: int = 1000) -> int | None:
+    """``start + amount`` of ``unit_us`` (milliseconds by default: Vercel's msToFirstChunk; seconds
+    for Pydantic AI's time to first chunk), None unless a finite non-negative number."""
+    if isinstance(amount, bool):
         return None
-    if isinstance(milliseconds, str):
+    if isinstance(amount, str):
         try:
-            milliseconds = float(milliseconds)
+            amount = float(amount)
         except ValueError:
             return None
-    if isinstance(milliseconds, (int, float)) and 0 <= milliseconds < 1e12:  # also false for NaN
-        return start_us + int(milliseconds * 1000)
+    if isinstance(amount, (int, float)) and 0 <= amount * unit_us < 1e15:  # also false for NaN
+        return start_us + int(amount * unit_us)
     return None
 
 
-def level(scan: Scan, status_code: int) -> str:
-    declared = scan.found.get("level")
+def level(declared: Any, status_code: int) -> str:
+    """A declared level (with its aliases), else ERROR for an error status, else DEFAULT."""
     if declared is not None:
         mapped = _LEVEL_ALIASES.get(str(declared).upper())
         if mapped is not None:

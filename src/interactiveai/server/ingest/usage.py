@@ -5,7 +5,12 @@ belong to (``input_cached_tokens``, ``input_cache_creation``, ``output_reasoning
 "sum of keys starting with input" is the input count. That rule double-counts when a client sends
 an *inclusive* input next to its cached part (a known pain point of the reference), so inclusive
 counts are made exclusive here: input minus cache read/write, output minus reasoning/audio, never
-below zero. ``total`` is the provided total, else the sum of the parts.
+below zero. ``total`` is the provided total, else input plus output with their parts: counts
+that belong to neither side (requests, web searches, an unnamed ``audio_tokens``) are kept but
+never added to it.
+
+A usage object the client declares (``usage_details``) is stored with its own keys
+(``usage_as_sent``), as the peer API returns it; the columns and the cost use the canonical map.
 """
 
 from __future__ import annotations
@@ -130,8 +135,12 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
             continue
         canonical = _ALIASES.get(key)
         if canonical is None:
-            canonical = key[8:] if key.startswith("details.") else key
-        elif key in _INCLUSIVE_SOURCES:
+            if key.startswith("details."):  # Pydantic AI's gen_ai.usage.details.*: names as above
+                key = key[8:]
+                canonical = _ALIASES.get(key, key)
+            else:
+                canonical = key
+        if key in _INCLUSIVE_SOURCES:
             saw_inclusive_name = True
         if canonical not in usage:  # the first (most specific) name wins, as in the alias order
             usage[canonical] = number
@@ -160,8 +169,28 @@ def normalise_usage(raw: dict[str, Any], *, inclusive: bool | None = None) -> di
     if output_inclusive and "output" in usage and output_parts:
         usage["output"] = usage["output"] - output_parts
     if "total" not in usage:
-        usage["total"] = sum(usage.values())
+        usage["total"] = _sides_total(usage)
     return usage
+
+
+def _sides_total(usage: dict[str, int | float]) -> int | float:
+    """Input plus output, each with its detail parts (the keys naming their side)."""
+    if usage.keys() <= _MAIN_KEYS:
+        return usage.get("input", 0) + usage.get("output", 0)
+    return sum(value for key, value in usage.items() if key.startswith(("input", "output")))
+
+
+def usage_as_sent(raw: dict[str, Any], usage: dict[str, int | float]) -> dict[str, int | float]:
+    """A declared usage object as stored and returned: its own keys (nested objects flattened with
+    dots, values that are no count dropped), and ``total`` from ``usage`` when it gave none."""
+    sent: dict[str, int | float] = {}
+    for key, value in _flatten(raw).items():
+        number = _number(value)
+        if number is not None:
+            sent[key] = number
+    if sent and "total" not in sent and "total" in usage:
+        sent["total"] = usage["total"]
+    return sent
 
 
 def token_columns(usage: dict[str, int | float]) -> tuple[int, int, int]:

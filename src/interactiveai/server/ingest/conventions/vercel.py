@@ -3,8 +3,8 @@
 Rules from the reference research (server behaviour, the convention table): model-call operations
 are generations or embeddings (only with model info), ``ai.toolCall`` spans are tools, I/O comes
 from ``ai.prompt*`` / ``ai.response*`` / ``ai.result*``, usage from ``gen_ai.usage.*`` then the
-SDK's own ``ai.usage.*`` and provider metadata, and model parameters are a fixed object. The
-attribute slots are in keys.VERCEL_SLOTS; conventions.map_span calls these for ``ai`` spans only.
+SDK's own ``ai.usage.*`` and provider metadata, and model parameters are a fixed object. Read for
+spans of scope ``ai`` only: elsewhere its keys are kept as the span's metadata.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from interactiveai.server import json_values
+from interactiveai.server.ingest import fields
+from interactiveai.server.ingest.conventions.registry import Convention
+from interactiveai.server.ingest.conventions.scan import Scan
 from interactiveai.server.ingest.fields import text
-from interactiveai.server.ingest.keys import Scan
 from interactiveai.server.ingest.messages import maybe_json
 from interactiveai.server.ingest.usage import canonical_usage_name
+
+SCOPE = "ai"
+TELEMETRY_PREFIX = "ai.telemetry.metadata."
+MODEL_ID = "ai.model.id"  # read on every scope (generic): it names a model without making a generation
 
 # Vercel AI SDK model calls (ai.operationId); the outer ai.generateText etc. spans stay spans
 _MODEL_CALL_OPERATIONS = {
@@ -56,6 +62,10 @@ def observation_type(scan: Scan) -> str | None:
     return None
 
 
+def _input(scan: Scan) -> Any:
+    return scan.found.get("ai_input")
+
+
 def output(scan: Scan) -> Any:
     get = scan.found.get
     text = get("ai_response_text")
@@ -70,7 +80,7 @@ def output(scan: Scan) -> Any:
 def model_parameters(scan: Scan) -> str | None:
     """The fixed parameter object of the reference for scope ``ai``, from the attributes present."""
     get = scan.found.get
-    params = scan.params
+    params = scan.family("params")
     provider = provider_metadata(scan)
     openai = provider.get("openai") if provider else None
     tier = openai.get("serviceTier") if isinstance(openai, dict) else None
@@ -93,13 +103,13 @@ def _scalar(value: Any) -> Any:
     return _dumps(value) if isinstance(value, (list, dict)) else value
 
 
-def name(scan: Scan, attrs: dict[str, Any]) -> str | None:
+def name(scan: Scan) -> str | None:
     """``ai.toolCall.name`` › ``ai.telemetry.functionId:ai.operationId`` (else the span name)."""
     tool = text(scan.found.get("ai_tool_name"))
     if tool:
         return tool
     function_id = text(scan.found.get("ai_function_id"))
-    operation_id = text(attrs.get("ai.operationId"))
+    operation_id = text(scan.span.attributes.get("ai.operationId"))
     return f"{function_id}:{operation_id}" if function_id and operation_id else None
 
 
@@ -157,3 +167,56 @@ def usage(gen_ai: dict[str, Any], found: dict[str, Any], provider_metadata: Any)
                     raw[name] = value
                     present.add(canonical)
     return raw
+
+
+def _usage(scan: Scan) -> tuple[dict[str, Any], bool] | None:
+    """Counts of a model call only: the outer ai.generateText (etc.) span repeats its children's
+    counts, and a trace sums its observations."""
+    if scan.type not in ("GENERATION", "EMBEDDING"):
+        return None
+    return usage(dict(scan.family("usage")), scan.found, provider_metadata(scan)), True
+
+
+def _first_chunk(scan: Scan) -> int | None:
+    milliseconds = scan.found.get("ai_first_chunk")
+    return None if milliseconds is None else fields.offset_us(scan.start_us, milliseconds)
+
+
+CONVENTION = Convention(
+    name="vercel",
+    rank=35,
+    scopes=(SCOPE,),
+    slots={
+        "ai_operation": ("ai.operationId", "operation.name"),  # operation.name may end in " <functionId>"
+        "ai_function_id": ("ai.telemetry.functionId",),
+        "ai_input": ("ai.prompt.messages", "ai.prompt", "ai.toolCall.args"),
+        "ai_response_text": ("ai.response.text",),
+        "ai_output": ("ai.result.text", "ai.toolCall.result", "ai.response.object", "ai.result.object"),
+        "ai_response_tool_calls": ("ai.response.toolCalls",),
+        "ai_result_tool_calls": ("ai.result.toolCalls",),
+        "ai_tool_name": ("ai.toolCall.name",),
+        "ai_tool_call_id": ("ai.toolCall.id",),
+        "ai_usage_input": ("ai.usage.inputTokens", "ai.usage.promptTokens"),
+        "ai_usage_output": ("ai.usage.outputTokens", "ai.usage.completionTokens"),
+        "ai_usage_total": ("ai.usage.tokens", "ai.usage.totalTokens"),
+        "ai_usage_cached": ("ai.usage.cachedInputTokens",),
+        "ai_usage_reasoning": ("ai.usage.reasoningTokens",),
+        "ai_provider_metadata": ("ai.response.providerMetadata",),
+        "ai_max_steps": ("ai.settings.maxSteps",),
+        "ai_max_retries": ("ai.settings.maxRetries",),
+        "ai_mode": ("ai.settings.mode",),
+        "ai_tool_choice": ("ai.prompt.toolChoice",),
+        "ai_finish_reason": ("gen_ai.response.finish_reasons", "gen_ai.finishReason"),
+        "ai_system": ("gen_ai.system", "ai.model.provider"),
+        "ai_first_chunk": ("ai.response.msToFirstChunk", "ai.stream.msToFirstChunk"),
+    },
+    families={TELEMETRY_PREFIX: "telemetry"},
+    types=((35, observation_type),),
+    names=((35, name),),
+    # its own prompt and response attributes come right after a first-party declaration
+    inputs=((12, _input),),
+    outputs=((12, output),),
+    usage=((35, _usage),),
+    parameters=((35, model_parameters),),
+    first_token=((35, _first_chunk),),
+)
