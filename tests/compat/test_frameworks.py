@@ -192,10 +192,18 @@ def _error(run: Run, observation: dict[str, object], model: str) -> None:
     assert observation["model"] == model, f"model {observation['model']!r}" + run.sent(observation)
 
 
-def _time_to_first_token(run: Run, generation: dict[str, object]) -> None:
+def _parameters(observation: dict[str, object]) -> dict[str, str]:
+    """Model parameters by name, each as text (the peer API returns them as strings)."""
+    parameters = observation["modelParameters"]
+    assert isinstance(parameters, dict), parameters
+    return {key: str(value) for key, value in parameters.items()}
+
+
+def _time_to_first_token(run: Run, generation: dict[str, object], within_latency: bool = True) -> None:
     ttft, latency = generation["timeToFirstToken"], generation["latency"]
-    assert isinstance(ttft, float), f"no time to first token ({ttft!r})" + run.sent(generation)
-    assert isinstance(latency, float) and 0 < ttft <= latency, (ttft, latency)
+    assert isinstance(ttft, float) and ttft > 0, f"no time to first token ({ttft!r})" + run.sent(generation)
+    if within_latency:
+        assert isinstance(latency, float) and ttft <= latency, (ttft, latency)
 
 
 # --- LangChain, traced by OpenInference -------------------------------------------------------
@@ -213,7 +221,7 @@ def test_langchain_chain_shows_its_steps_and_a_readable_generation(langchain: Ru
     generation = langchain.one("chain", "GENERATION", "ChatOpenAI")
     assert ancestors(trace, generation) == [root]
     assert generation["model"] == "gpt-4o-mini"
-    assert generation["modelParameters"]["temperature"] == 0.2
+    assert _parameters(generation)["temperature"] == "0.2"
     assert_readable_input(langchain, generation, "You answer briefly.", "What is LangChain?")
     assert_readable_output(langchain, generation, "Echo: What is LangChain?")
     _usage(langchain, generation)
@@ -268,10 +276,12 @@ def test_llama_index_chat_is_a_readable_generation(llama_index: Run) -> None:
 
 
 def test_llama_index_stream_has_time_to_first_token(llama_index: Run) -> None:
-    # LlamaIndex's OpenAI class does not ask for usage when streaming: none to show.
+    # LlamaIndex's OpenAI class does not ask for usage when streaming: none to show. Its stream
+    # span ends when the generator is handed back, before the first token event it records later:
+    # the latency it reports is not the stream's, so the first token comes after it.
     generation = llama_index.one("stream", "GENERATION", "OpenAI.stream_chat")
     assert_readable_output(llama_index, generation, "Echo: Stream please")
-    _time_to_first_token(llama_index, generation)
+    _time_to_first_token(llama_index, generation, within_latency=False)
 
 
 def test_llama_index_embeddings_name_their_model(llama_index: Run) -> None:
@@ -308,7 +318,7 @@ def test_llama_index_agent_calls_its_tool(llama_index: Run) -> None:
     asks, answers = llama_index.observations("tool", "GENERATION", "OpenAI.astream_chat")
     assert_tool_call_output(llama_index, asks, "get_weather")
     assert_readable_output(llama_index, answers, "Echo: What is the weather in Paris?")
-    _time_to_first_token(llama_index, answers)
+    _time_to_first_token(llama_index, answers, within_latency=False)
 
 
 def test_llama_index_failed_call_is_an_error_with_its_model(llama_index: Run) -> None:
@@ -327,7 +337,7 @@ def _litellm_cost(run: Run, generation: dict[str, object]) -> float:
 def test_litellm_chat_is_a_generation_with_its_usage_and_cost(litellm: Run) -> None:
     generation = litellm.one("chat", "GENERATION", "litellm_request")
     assert generation["parentObservationId"] is None and generation["model"] == "gpt-4o-mini"
-    assert generation["modelParameters"] == {"max_tokens": 50, "temperature": 0.2}
+    assert _parameters(generation) == {"max_tokens": "50", "temperature": "0.2"}
     assert_readable_input(litellm, generation, "You answer briefly.", "Hello LiteLLM")
     assert_readable_output(litellm, generation, "Echo: Hello LiteLLM")
     _usage(litellm, generation)

@@ -42,6 +42,8 @@ def span_record(span: ReadableSpan) -> dict[str, Any]:
         "span_id": format(context.span_id, "016x"),
         "parent_id": format(parent.span_id, "016x") if parent else None,
         "scope": span.instrumentation_scope.name if span.instrumentation_scope else None,
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
         "status": {"code": span.status.status_code.name, "description": span.status.description},
         "attributes": {key: _plain(value) for key, value in (span.attributes or {}).items()},
         "events": [

@@ -106,6 +106,8 @@ async function main() {
     span_id: span.spanContext().spanId,
     parent_id: (span.parentSpanContext && span.parentSpanContext.spanId) || span.parentSpanId || null,
     scope: span.instrumentationScope ? span.instrumentationScope.name : span.instrumentationLibrary.name,
+    start: span.startTime,
+    end: span.endTime,
     status: { code: ["UNSET", "OK", "ERROR"][span.status.code], description: span.status.message || null },
     attributes: span.attributes,
     events: span.events.map((event) => ({ name: event.name, attributes: event.attributes || {} })),
