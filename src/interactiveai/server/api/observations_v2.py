@@ -1,0 +1,211 @@
+"""``GET /v2/observations``: the reference API's v2 list, which its SDK's 4.x and 5.x releases read.
+
+Cursor pages (``query/cursors.py``) of up to 1,000 observations, newest first, with the fields of
+the groups asked for (``fields``; ``core`` always, ``core,basic`` when not given). As the reference
+answers: input and output are the raw text that was sent (a JSON document as text, a string as
+itself), the trace's user, session, name, tags and release come with the observation.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from interactiveai.server.api.common import JSON, AuthKey, DbEngine, bad_request, client_errors, iso_param, list_param
+from interactiveai.server.api.schemas import time_query
+from interactiveai.server.api.shapes import model_parameters_json
+from interactiveai.server.clock import us_to_iso
+from interactiveai.server.json_values import bound_key
+from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query.cursors import CursorPage, after, decode_cursor, fetch_cursor_page
+from interactiveai.server.query.filters import ObservationFilter, observation_conditions
+from interactiveai.server.query.records import Observation, observation_from_row
+from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_traces, traces
+
+router = APIRouter(tags=["observations"])
+
+MAX_LIMIT = 1000
+GROUPS = ("core", "basic", "time", "io", "metadata", "model", "usage", "prompt", "metrics", "trace_context")
+GROUPS_PATTERN = rf"^\s*({'|'.join(GROUPS)})\s*(,\s*({'|'.join(GROUPS)})\s*)*$"
+
+
+class ObservationV2(BaseModel):
+    """Core fields always; the others only when their group is asked for."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    traceId: str
+    startTime: str
+    endTime: str | None
+    projectId: str
+    parentObservationId: str | None
+    type: str
+
+
+class CursorMeta(BaseModel):
+    cursor: str | None = Field(None, description="The next page's cursor; absent on the last page.")
+
+
+class ObservationsV2(BaseModel):
+    data: list[ObservationV2]
+    meta: CursorMeta
+
+
+@router.get(
+    "/v2/observations",
+    response_model=ObservationsV2,
+    summary="List observations (v2: cursor pages, field groups)",
+    description=(
+        "Newest first. `fields` names the groups to include (core is always included; default "
+        "`core,basic`). `parseIoAsJson=true` is refused, as the reference refuses it: input and "
+        "output are the raw text sent."
+    ),
+)
+def get_observations_v2(
+    key: AuthKey,
+    engine: DbEngine,
+    fields: Annotated[
+        str | None, Query(pattern=GROUPS_PATTERN, description=f"Comma list of {', '.join(GROUPS)}.")
+    ] = None,
+    expandMetadata: Annotated[str | None, Query(description="Accepted; metadata is never truncated.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1-{MAX_LIMIT}.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048, description="From the previous page's meta.")] = None,
+    parseIoAsJson: bool | None = None,
+    name: str | None = None,
+    userId: str | None = None,
+    sessionId: str | None = None,
+    type: Annotated[str | None, Query(description="SPAN, GENERATION, EVENT, … (any of, comma list).")] = None,
+    traceId: str | None = None,
+    level: Annotated[str | None, Query(description="DEBUG, DEFAULT, WARNING or ERROR (any of, comma list).")] = None,
+    parentObservationId: str | None = None,
+    isRootObservation: bool | None = None,
+    environment: Annotated[list[str] | None, Query(description="Any of these environments.")] = None,
+    fromStartTime: Annotated[str | None, time_query("ISO 8601; startTime >= this.")] = None,
+    toStartTime: Annotated[str | None, time_query("ISO 8601; startTime < this.")] = None,
+    version: str | None = None,
+) -> JSON:
+    if parseIoAsJson:
+        raise bad_request("parseIoAsJson is not supported: input and output are returned as the raw text sent")
+    groups = {"core", *list_param([fields] if fields else ["basic"])}
+    filters = ObservationFilter(
+        trace_id=traceId,
+        name=name,
+        user_id=userId,
+        types=list_param([type] if type else None),
+        levels=list_param([level] if level else None),
+        parent_observation_id=parentObservationId,
+        environments=list_param(environment),
+        version=version,
+        from_us=iso_param(fromStartTime, "fromStartTime"),
+        to_us=iso_param(toStartTime, "toStartTime"),
+    )
+    with client_errors():
+        page = _observations_page(engine, key.project_id, filters, sessionId, isRootObservation, cursor, limit)
+        trace_facts = _trace_facts(engine, key.project_id, {o.trace_id for o in page.items})
+    data = [_observation_v2(o, groups, trace_facts.get(o.trace_id, {})) for o in page.items]
+    return JSON({"data": data, "meta": {"cursor": page.next.encode()} if page.next else {}})
+
+
+def _observations_page(
+    db: Db,
+    project_id: str,
+    filters: ObservationFilter,
+    session_id: str | None,
+    is_root: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> CursorPage[Observation]:
+    conditions = observation_conditions(project_id, filters)
+    if session_id is not None:
+        conditions.append(observations_of_traces(project_id, traces.c.session_id == bound_key(session_id)))
+    if is_root is not None:
+        parent = observations.c.parent_observation_id
+        conditions.append(parent.is_(None) if is_root else parent.is_not(None))
+    # a trace's observations are read by primary key, not by walking the project's time index
+    start_time = START_TIME_IN_TRACE if filters.trace_id else observations.c.start_time_us
+    conditions += after(start_time, observations.c.id, decode_cursor(cursor))
+    query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
+    return fetch_cursor_page(db, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)
+
+
+def _trace_facts(db: Db, project_id: str, trace_ids: set[str]) -> dict[str, dict[str, Any]]:
+    if not trace_ids:
+        return {}
+    columns = (traces.c.id, traces.c.user_id, traces.c.session_id, traces.c.name, traces.c.tags, traces.c.release)
+    query = select(*columns).where(traces.c.project_id == project_id, traces.c.id.in_(sorted(trace_ids)))
+    with connect(db) as conn:
+        rows = conn.execute(query).mappings().all()
+    return {row["id"]: dict(row) for row in rows}
+
+
+def _raw(value: Any) -> str | None:
+    """Input or output as the text that was sent."""
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return []
+    return [str(tag) for tag in value] if isinstance(value, list) else []
+
+
+def _observation_v2(o: Observation, groups: set[str], trace: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": o.id,
+        "traceId": o.trace_id,
+        "startTime": us_to_iso(o.start_time_us),
+        "endTime": us_to_iso(o.end_time_us),
+        "projectId": o.project_id,
+        "parentObservationId": o.parent_observation_id,
+        "type": o.type,
+    }
+    if "basic" in groups:
+        out.update(
+            name=o.name,
+            level=o.level,
+            statusMessage=o.status_message,
+            version=o.version,
+            environment=o.environment,
+            bookmarked=False,
+            public=False,
+            userId=trace.get("user_id"),
+            sessionId=trace.get("session_id"),
+            isRootObservation=o.parent_observation_id is None,
+        )
+    if "time" in groups:
+        created = us_to_iso(o.created_at_us)
+        out.update(completionStartTime=us_to_iso(o.completion_start_time_us), createdAt=created, updatedAt=created)
+    if "io" in groups:
+        out.update(input=_raw(o.input), output=_raw(o.output))
+    if "metadata" in groups:
+        out["metadata"] = o.metadata
+    if "model" in groups:
+        out.update(
+            model=o.model,
+            providedModelName=o.model,
+            internalModelId=o.matched_model_id,
+            modelParameters=model_parameters_json(o.model_parameters),
+        )
+    if "usage" in groups:
+        out.update(
+            usageDetails=o.usage_details,
+            costDetails=o.cost_details,
+            totalCost=o.total_cost,
+            usagePricingTierName=None,
+        )
+    if "prompt" in groups:
+        out.update(promptId=None, promptName=None, promptVersion=None)
+    if "metrics" in groups:
+        out.update(latency=o.latency_seconds, timeToFirstToken=o.time_to_first_token_seconds)
+    if "trace_context" in groups:
+        out.update(tags=_tags(trace.get("tags")), release=trace.get("release"), traceName=trace.get("name"))
+    return out
