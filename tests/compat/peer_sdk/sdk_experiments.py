@@ -118,8 +118,10 @@ def run_summary(run: Any) -> dict[str, Any]:
 def scores_of(**filters: Any) -> list[Any]:
     if MAJOR == 3:
         page = langfuse.api.score_v_2.get(limit=100, **filters)
-    else:
+    elif MAJOR == 4:
         page = langfuse.api.scores.get_many(limit=100, **filters)
+    else:
+        page = langfuse.api.scores.get_many(limit=100, fields="details,subject", **filters)
     return sorted(
         ((field(s, "name"), jsonable(field(s, "value")), field(s, "string_value")) for s in page.data),
         key=str,

@@ -138,16 +138,17 @@ def scores_by_id(configs: dict[str, str]) -> None:
 
 def score_summary(score: Any) -> dict[str, Any]:
     data = jsonable(score)
-    subject = data.get("subject") or {}  # 5.x: {type, traceId, observationId, sessionId, ...}
+    subject = data.get("subject") or {}  # 5.x: {kind: trace|observation|session|experiment, id, traceId}
+    on = {subject.get("kind"): subject.get("id")}
     return {
         "id": data.get("id"),
         "name": data.get("name"),
         "value": data.get("value"),
         "stringValue": data.get("stringValue"),
         "dataType": data.get("dataType"),
-        "traceId": data.get("traceId", subject.get("traceId")),
-        "observationId": data.get("observationId", subject.get("observationId")),
-        "sessionId": data.get("sessionId", subject.get("sessionId")),
+        "traceId": data.get("traceId", on.get("trace") or subject.get("traceId")),
+        "observationId": data.get("observationId", on.get("observation")),
+        "sessionId": data.get("sessionId", on.get("session")),
         "configId": data.get("configId"),
         "comment": data.get("comment"),
         "metadata": data.get("metadata"),
@@ -158,8 +159,12 @@ def score_summary(score: Any) -> dict[str, Any]:
 def list_scores(**filters: Any) -> list[dict[str, Any]]:
     if MAJOR == 3:
         page = langfuse.api.score_v_2.get(limit=100, **filters)
-    else:
+    elif MAJOR == 4:
         page = langfuse.api.scores.get_many(limit=100, **filters)
+    else:  # v3 scores: the target and details are field groups; an observation needs its trace
+        if "observation_id" in filters:
+            filters["trace_id"] = ids["trace"]
+        page = langfuse.api.scores.get_many(limit=100, fields="details,subject", **filters)
     return sorted((score_summary(s) for s in page.data), key=lambda s: (s["name"], s["id"]))
 
 
@@ -197,7 +202,7 @@ with summary.step("scores:by_id"):
     elif MAJOR == 4:
         one = langfuse.api.scores.get_by_id(ids["fixed-score"])
     else:  # 5.x reads one score through the list's id filter
-        one = langfuse.api.scores.get_many(id=ids["fixed-score"]).data[0]
+        one = langfuse.api.scores.get_many(id=ids["fixed-score"], fields="details,subject").data[0]
     summary["scores:by_id"] = score_summary(one)
 if MAJOR in (3, 4):
     with summary.step("trace.get"):

@@ -95,7 +95,7 @@ def context_managers() -> None:
                 "model": "gpt-4o",
                 "model_parameters": {"temperature": 0.7, "stop": ["\n"]},
                 "input": [{"role": "user", "content": "hi"}],
-                "usage_details": {"prompt_tokens": 30, "completion_tokens": 10, "total_tokens": 40},
+                "usage_details": {"prompt_tokens": 30, "completion_tokens": 10},  # kept as sent, plus total
                 "cost_details": {"total": 0.0042},
                 "metadata": {"kind": "chat"},
             }
