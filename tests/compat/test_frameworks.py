@@ -412,6 +412,22 @@ def test_agents_stream_shows_the_answer(agents: Run) -> None:
     assert agents.one("stream", "AGENT", "Streaming agent")
 
 
+def test_agents_responses_model_run_is_readable_with_full_usage(agents: Run) -> None:
+    # The SDK's default model (Responses API): the instrumentation sends the cached and reasoning
+    # tokens, the messages (instructions as the system message) and the response object as output.
+    trace = agents.trace("responses_tool")
+    agent = agents.one("responses_tool", "AGENT", "Weather agent")
+    asks, answers = agents.observations("responses_tool", "GENERATION")
+    assert agent in ancestors(trace, asks) and agent in ancestors(trace, answers)
+    assert_readable_input(agents, asks, "Use the tools.", "What is the weather in Paris?")
+    assert_tool_call_output(agents, asks, "get_weather")
+    assert_readable_output(agents, answers, "Echo: What is the weather in Paris?")
+    _usage(agents, answers)
+    streamed = agents.one("responses_stream", "GENERATION")
+    assert_readable_output(agents, streamed, "Echo: Stream please")
+    _usage(agents, streamed)
+
+
 def test_agents_failed_model_call_is_an_error_up_to_the_agent(agents: Run) -> None:
     _error(agents, agents.one("failure", "GENERATION"), "fail-model")
     assert agents.one("failure", "AGENT", "Failing agent")["level"] == "ERROR"

@@ -1,8 +1,9 @@
 """The OpenAI Agents SDK traced by OpenInference (openinference-instrumentation-openai-agents).
 
-The agent's model is the SDK's chat-completions model class over an ``AsyncOpenAI`` client aimed
-at the fake server. Scenarios: an agent run that calls a function tool then answers; a streamed
-run; a run whose model call the provider refuses.
+The agent's model is the SDK's chat-completions model class, or its default Responses API model,
+over an ``AsyncOpenAI`` client aimed at the fake server. Scenarios: an agent run that calls a
+function tool then answers (with each model class); a streamed run (with each); a run whose
+model call the provider refuses.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from _export import Session, openai_base_url
-from agents import Agent, ModelSettings, OpenAIChatCompletionsModel, Runner, function_tool
+from agents import Agent, ModelSettings, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool
 from openai import AsyncOpenAI
 from openinference.instrumentation.openai_agents import OpenAIAgentsInstrumentor
 
@@ -48,6 +49,18 @@ async def main() -> None:
     with session.scenario("stream"):
         agent = Agent(name="Streaming agent", instructions="You answer briefly.", model=model())
         result = Runner.run_streamed(agent, "Stream please")
+        async for _ in result.stream_events():
+            pass
+        assert result.final_output == "Echo: Stream please", result.final_output
+
+    responses = OpenAIResponsesModel(model="gpt-4o-mini", openai_client=client)
+    with session.scenario("responses_tool"):
+        agent = Agent(name="Weather agent", instructions="Use the tools.", tools=[get_weather], model=responses)
+        answer = await Runner.run(agent, "What is the weather in Paris?")
+        assert answer.final_output == "Echo: What is the weather in Paris?", answer.final_output
+
+    with session.scenario("responses_stream"):
+        result = Runner.run_streamed(Agent(name="Streaming agent", model=responses), "Stream please")
         async for _ in result.stream_events():
             pass
         assert result.final_output == "Echo: Stream please", result.final_output
