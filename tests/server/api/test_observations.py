@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -129,6 +130,38 @@ def test_observation_object(client: Any, seeded: Any) -> None:
 )
 def test_filters(client: Any, seeded: Any, params: dict[str, Any], expected: list[int]) -> None:
     assert listed(client, seeded, **params) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"filter": [{"type": "string", "column": "traceId", "operator": "=", "value": trace_id(1)}]}, [2, 1]),
+        ({"filter": [{"type": "string", "column": "userId", "operator": "=", "value": "bob"}]}, [3]),
+        ({"filter": [{"type": "number", "column": "latency", "operator": ">", "value": 1}]}, [2]),
+        (
+            {
+                "filter": [
+                    {"type": "stringObject", "column": "metadata", "operator": "=", "value": "2", "key": "attempt"}
+                ]
+            },
+            [2],
+        ),
+        ({"filter": [{"type": "stringOptions", "column": "type", "operator": "none of", "value": ["SPAN"]}]}, [3, 2]),
+        # the filter's traceId replaces the parameter, the name parameter still applies
+        (
+            {
+                "traceId": trace_id(2),
+                "name": "root",
+                "filter": [{"type": "string", "column": "traceId", "operator": "=", "value": trace_id(1)}],
+            },
+            [1],
+        ),
+    ],
+)
+def test_the_filter_parameter(client: Any, seeded: Any, params: dict[str, Any], expected: list[int]) -> None:
+    assert listed(client, seeded, **{**params, "filter": json.dumps(params["filter"])}) == expected
+    response = client.get(URL, params={"filter": '[{"type": "string"}]'}, headers=seeded.headers)
+    assert response.status_code == 400 and "filter condition 1: column must be one of" in response.json()["message"]
 
 
 def test_meta_and_errors(client: Any, seeded: Any) -> None:

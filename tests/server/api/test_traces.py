@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -120,6 +121,51 @@ def test_trace_object_shape_and_values(client: Any, seeded: Any) -> None:
 )
 def test_filters_and_orders(client: Any, seeded: Any, params: dict[str, Any], expected: list[int]) -> None:
     assert listed(client, seeded, **params) == expected
+
+
+def cond(kind: str, column: str, operator: str, value: Any = None, **more: Any) -> dict[str, Any]:
+    return {"type": kind, "column": column, "operator": operator, "value": value, **more}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"filter": [cond("string", "userId", "=", "user-1")]}, [5, 3, 1]),
+        ({"filter": [cond("arrayOptions", "tags", "all of", ["a", "b"])]}, [5, 3, 1]),
+        ({"filter": [cond("stringObject", "metadata", "=", "4", key="run")]}, [4]),
+        ({"filter": [cond("numberObject", "metadata", ">=", 4, key="run")]}, [5, 4]),
+        ({"filter": [cond("number", "totalCost", ">", 2.5)]}, [5, 4, 3]),
+        ({"filter": [cond("datetime", "timestamp", "<", "2026-01-01T00:00:02Z")]}, [1, 0]),
+        # a condition on a column replaces the simple parameter on it, as the reference does
+        ({"userId": "user-0", "filter": [cond("string", "userId", "=", "user-1")]}, [5, 3, 1]),
+        (
+            {
+                "fromTimestamp": "2026-01-01T00:00:05Z",
+                "filter": [cond("datetime", "timestamp", "<", "2026-01-01T00:00:01Z")],
+            },
+            [0],
+        ),
+        # ... and the others still apply
+        ({"environment": "staging", "filter": [cond("string", "userId", "=", "user-1")]}, [5, 3]),
+        ({"filter": []}, [5, 4, 3, 2, 1, 0]),
+    ],
+)
+def test_the_filter_parameter(client: Any, seeded: Any, params: dict[str, Any], expected: list[int]) -> None:
+    params = {**params, "filter": json.dumps(params["filter"])}
+    assert listed(client, seeded, **params) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[{", "filter must be a JSON list of conditions"),
+        ('[{"type": "string", "column": "nope", "operator": "="}]', "filter condition 1: column must be one of"),
+        ('[{"type": "number", "column": "latency", "operator": "contains", "value": 1}]', "operator must be one of"),
+    ],
+)
+def test_a_bad_filter_is_a_400_naming_the_rule(client: Any, seeded: Any, text: str, message: str) -> None:
+    response = client.get(URL, params={"filter": text}, headers=seeded.headers)
+    assert response.status_code == 400 and message in response.json()["message"], response.text
 
 
 def test_pagination_meta(client: Any, seeded: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -18,16 +18,23 @@ from interactiveai.server.api.common import (
     or_404,
     paged,
 )
+from interactiveai.server.api.filter_param import filter_parameter
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import observation_json
 from interactiveai.server.api.traces_models import Observation, Observations
+from interactiveai.server.query.filter_conditions import filtered_columns, parse_filter
 from interactiveai.server.query.filters import ObservationFilter
 from interactiveai.server.query.observations import get_observation, list_observations
 
 router = APIRouter(tags=["observations"])
 
 
-@router.get("/observations", response_model=Observations, summary="List observations")
+@router.get(
+    "/observations",
+    response_model=Observations,
+    summary="List observations",
+    openapi_extra={"parameters": [filter_parameter("observations")]},
+)
 def get_observations(
     key: AuthKey,
     engine: DbEngine,
@@ -45,18 +52,31 @@ def get_observations(
     fromStartTime: Annotated[str | None, time_query("ISO 8601; startTime >= this.")] = None,
     toStartTime: Annotated[str | None, time_query("ISO 8601; startTime < this.")] = None,
     version: str | None = None,
+    filter: Annotated[str | None, Query(include_in_schema=False)] = None,  # documented by filter_parameter
 ) -> JSON:
+    with client_errors():
+        conditions = parse_filter(filter, "observations")
+    covered = filtered_columns(conditions)  # a condition on a column replaces the simple parameter
+    one_trace = next((c for c in conditions if (c.column, c.type, c.operator) == ("traceId", "string", "=")), None)
+    if one_trace is not None:  # read through the trace's key, like the traceId parameter
+        conditions = [c for c in conditions if c is not one_trace]
+        traceId = one_trace.value
+
+    def simple(column: str, value: Any) -> Any:
+        return None if column in covered else value
+
     filters = ObservationFilter(
-        trace_id=traceId,
-        name=name,
-        user_id=userId,
-        types=list_param([type] if type else None),
-        levels=list_param([level] if level else None),
-        parent_observation_id=parentObservationId,
-        environments=list_param(environment),
-        version=version,
-        from_us=iso_param(fromStartTime, "fromStartTime"),
-        to_us=iso_param(toStartTime, "toStartTime"),
+        trace_id=traceId if one_trace else simple("traceId", traceId),
+        name=simple("name", name),
+        user_id=simple("userId", userId),
+        types=simple("type", list_param([type] if type else None)) or (),
+        levels=simple("level", list_param([level] if level else None)) or (),
+        parent_observation_id=simple("parentObservationId", parentObservationId),
+        environments=simple("environment", list_param(environment)) or (),
+        version=simple("version", version),
+        from_us=simple("startTime", iso_param(fromStartTime, "fromStartTime")),
+        to_us=simple("startTime", iso_param(toStartTime, "toStartTime")),
+        conditions=conditions,
     )
     with client_errors():
         result = list_observations(engine, key.project_id, filters, page=page, limit=limit)

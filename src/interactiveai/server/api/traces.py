@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -19,9 +19,11 @@ from interactiveai.server.api.common import (
     meta,
     or_404,
 )
+from interactiveai.server.api.filter_param import filter_parameter
 from interactiveai.server.api.schemas import pattern_query, time_query
 from interactiveai.server.api.shapes import TRACE_FIELD_GROUPS, observation_json, score_json, trace_json
 from interactiveai.server.api.traces_models import Traces, TraceWithDetails
+from interactiveai.server.query.filter_conditions import filtered_columns, parse_filter
 from interactiveai.server.query.filters import TRACE_SORT_COLUMNS, TraceFilter, TraceOrder
 from interactiveai.server.query.traces import (
     get_trace_detail,
@@ -42,7 +44,9 @@ _FIELD_GROUP = "(" + "|".join(TRACE_FIELD_GROUPS) + ")"
 _FIELDS_PATTERN = f"^ *({_FIELD_GROUP} *)?(, *({_FIELD_GROUP} *)?)*$"  # _fields: a comma list of groups
 
 
-@router.get("/traces", response_model=Traces, summary="List traces")
+@router.get(
+    "/traces", response_model=Traces, summary="List traces", openapi_extra={"parameters": [filter_parameter("traces")]}
+)
 def get_traces(
     key: AuthKey,
     engine: DbEngine,
@@ -62,18 +66,28 @@ def get_traces(
         str | None,
         pattern_query(_FIELDS_PATTERN, "Comma list of core, io, scores, observations, metrics (default: all)."),
     ] = None,
+    filter: Annotated[str | None, Query(include_in_schema=False)] = None,  # documented by filter_parameter
 ) -> JSON:
     groups = _fields(fields)
+    with client_errors():
+        conditions = parse_filter(filter, "traces")
+    # as the reference: a condition on a column replaces the simple parameter on it
+    covered = filtered_columns(conditions)
+
+    def simple(column: str, value: Any) -> Any:
+        return None if column in covered else value
+
     filters = TraceFilter(
-        user_id=userId,
-        name=name,
-        session_id=sessionId,
-        tags=list_param(tags),
-        environments=list_param(environment),
-        version=version,
-        release=release,
-        from_us=iso_param(fromTimestamp, "fromTimestamp"),
-        to_us=iso_param(toTimestamp, "toTimestamp"),
+        user_id=simple("userId", userId),
+        name=simple("name", name),
+        session_id=simple("sessionId", sessionId),
+        tags=simple("tags", list_param(tags)) or (),
+        environments=simple("environment", list_param(environment)) or (),
+        version=simple("version", version),
+        release=simple("release", release),
+        from_us=simple("timestamp", iso_param(fromTimestamp, "fromTimestamp")),
+        to_us=simple("timestamp", iso_param(toTimestamp, "toTimestamp")),
+        conditions=conditions,
     )
     with client_errors():
         order = TraceOrder.parse(orderBy)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from interactiveai.server.json_values import bound_key, bound_tag
+from interactiveai.server.query.filter_conditions import Condition, observation_filter_sql, trace_filter_sql
 from interactiveai.server.storage.schema import (
     observations,
     observations_of_trace,
@@ -49,6 +50,7 @@ class TraceFilter:
     bookmarked: bool | None = None
     public: bool | None = None
     has_session: bool | None = None
+    conditions: Sequence[Condition] = ()  # the API's ``filter`` parameter (filter_conditions.py)
 
 
 # API/UI sort names → traces columns. Only roll-up columns: sorting never touches observations.
@@ -117,6 +119,7 @@ class ObservationFilter:
     model: str | None = None
     from_us: int | None = None
     to_us: int | None = None
+    conditions: Sequence[Condition] = ()  # the API's ``filter`` parameter (filter_conditions.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,7 @@ def trace_conditions(project_id: str, f: TraceFilter | None) -> list[ColumnEleme
     # "All of these tags": one indexed EXISTS per tag on trace_tags' primary key.
     for tag in dict.fromkeys(map(bound_tag, f.tags)):
         cond.append(trace_has_tag(project_id, tag))
+    cond.extend(trace_filter_sql(project_id, f.conditions))
     return cond
 
 
@@ -195,6 +199,7 @@ def observation_conditions(project_id: str, f: ObservationFilter | None) -> list
     _time(cond, observations.c.start_time_us, f.from_us, f.to_us)
     if f.user_id is not None:
         cond.append(observations_of_traces(project_id, traces.c.user_id == bound_key(f.user_id)))
+    cond.extend(observation_filter_sql(project_id, f.conditions))
     return cond
 
 
