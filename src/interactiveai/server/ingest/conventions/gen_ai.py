@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from interactiveai.server.ingest import fields
+from interactiveai.server.ingest.conventions.registry import EVENTS as EVENTS_NEED
 from interactiveai.server.ingest.conventions.registry import Convention
 from interactiveai.server.ingest.conventions.scan import Scan
 from interactiveai.server.ingest.messages import events_io, maybe_json, with_system_instructions
@@ -99,10 +100,18 @@ CONVENTION = Convention(
         "first_chunk_seconds": ("gen_ai.client.operation.time_to_first_chunk",),
     },
     families={"gen_ai.usage.": "usage", "gen_ai.request.": "params"},
-    types=((30, _type), (65, _tool_type)),
-    names=((30, _tool_name),),
-    inputs=((EVENTS, _event_input), (MESSAGES, _messages_input), (85, _tool_arguments)),
-    outputs=((EVENTS, _event_output), (MESSAGES, _messages_output), (85, _tool_result)),
-    costs=((30, _provided_cost),),
-    first_token=((60, _first_chunk),),
+    types=((30, _type, ("operation",)), (65, _tool_type, ("tool_name", "tool_call_id"))),
+    names=((30, _tool_name, ("tool_name",)),),
+    inputs=(
+        (EVENTS, _event_input, (EVENTS_NEED,)),
+        (MESSAGES, _messages_input, ("gen_ai_input", "system_instructions")),
+        (85, _tool_arguments, ("tool_arguments",)),
+    ),
+    outputs=(
+        (EVENTS, _event_output, (EVENTS_NEED,)),
+        (MESSAGES, _messages_output, ("gen_ai_output",)),
+        (85, _tool_result, ("tool_result",)),
+    ),
+    costs=((30, _provided_cost, ("cost_total",)),),
+    first_token=((60, _first_chunk, ("first_chunk_seconds",)),),
 )

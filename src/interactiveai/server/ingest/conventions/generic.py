@@ -53,7 +53,7 @@ CONVENTION = Convention(
         # an estimate the library computed (Pydantic AI, from genai-prices): below a cost it was told
         "cost_total": (("operation.cost", 70),),
     },
-    inputs=((PLAIN_IO, _plain_input), (65, _tool_arguments)),
-    outputs=((PLAIN_IO, _plain_output), (65, _tool_response)),
-    costs=((70, _provided_cost),),
+    inputs=((PLAIN_IO, _plain_input, ("plain_input",)), (65, _tool_arguments, ("tool_arguments_plain",))),
+    outputs=((PLAIN_IO, _plain_output, ("plain_output",)), (65, _tool_response, ("tool_response_plain",))),
+    costs=((70, _provided_cost, ("cost_total",)),),
 )

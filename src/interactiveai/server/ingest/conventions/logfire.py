@@ -73,8 +73,9 @@ CONVENTION = Convention(
         "logfire_schema": ("logfire.json_schema",),
         "usage_raw": ("gen_ai.usage.raw",),
     },
-    types=((70, _type),),
-    names=((31, _name),),
-    usage=((40, _raw_usage),),
+    types=((70, _type, ("logfire_span_type",)),),
+    names=((31, _name, ("logfire_msg",)),),
+    usage=((40, _raw_usage, ("usage_raw",)),),
     refine=_refine,
+    needs=("logfire_span_type", "logfire_level"),
 )

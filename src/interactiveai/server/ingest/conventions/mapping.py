@@ -41,14 +41,6 @@ def _dumps(value: Any) -> str:
     return json_values.dumps(value) if value else "{}"  # often empty
 
 
-def _first(rules: tuple[Any, ...], scan: Scan) -> Any:
-    for rule in rules:
-        found = rule(scan)
-        if found is not None and found != "":
-            return found
-    return None
-
-
 def _observation_type(scan: Scan, has_model: bool, legacy_generation: bool) -> str:
     """``legacy_generation``: old peer SDKs wrote type=span on generations (model or usage tell)."""
     declared = scan.found.get("type")
@@ -56,7 +48,7 @@ def _observation_type(scan: Scan, has_model: bool, legacy_generation: bool) -> s
         upper = str(declared).upper()
         if upper in fields.TYPES:
             return "GENERATION" if upper == "SPAN" and legacy_generation else upper
-    found = _first(scan.profile.types, scan)
+    found = None if scan.quiet else scan.profile.types.first(scan)
     if found is not None:
         return str(found)
     return "GENERATION" if has_model else "SPAN"
@@ -67,12 +59,12 @@ def _usage(scan: Scan, provided: dict[str, Any] | None) -> tuple[dict[str, int |
     if provided is not None:
         usage = normalise_usage(provided)
         return usage, usage_as_sent(provided, usage)
-    found = _first(scan.profile.usage, scan)
+    found = None if scan.quiet else scan.profile.usage.first(scan)
     if found is not None:
         raw, inclusive = found
         usage = normalise_usage(raw, inclusive=inclusive)
         return usage, usage
-    counts = scan.family("usage")
+    counts = scan.families.get("usage")
     usage = normalise_usage(dict(counts), inclusive=True) if counts else {}
     return usage, usage
 
@@ -81,10 +73,12 @@ def _model_parameters(scan: Scan) -> str | None:
     declared = scan.found.get("model_parameters")
     if declared is not None:
         return json_text(declared)
-    found = _first(scan.profile.parameters, scan)
+    found = None if scan.quiet else scan.profile.parameters.first(scan)
     if found is not None:
         return str(found)
-    params = {k: v for k, v in scan.family("params").items() if k != "model"}
+    params = scan.families.get("params")
+    if params and "model" in params:
+        params = {k: v for k, v in params.items() if k != "model"}
     return _dumps(params) if params else None
 
 
@@ -103,10 +97,14 @@ def _user_metadata(scan: Scan) -> dict[str, Any]:
         decoded = maybe_json(found["metadata_plain"])
         if isinstance(decoded, dict):
             metadata.update(decoded)
-    for key, value in scan.family("telemetry").items():
-        if key not in TELEMETRY_NOT_METADATA:
-            metadata[key] = value
-    metadata.update(scan.family("obs_meta"))
+    families = scan.families
+    if families:
+        telemetry = families.get("telemetry")
+        if telemetry:
+            metadata.update((k, v) for k, v in telemetry.items() if k not in TELEMETRY_NOT_METADATA)
+        obs_meta = families.get("obs_meta")
+        if obs_meta:
+            metadata.update(obs_meta)
     return metadata
 
 
@@ -133,8 +131,11 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     scope = span.scope.name
     tables = profile(scope)
     scan = Scan(span, tables)
-    for prepare in tables.prepare:
-        prepare(scan)
+    quiet = scan.quiet
+    if not quiet:
+        for prepare, needs in tables.prepare:
+            if needs is None or scan.meets(needs):
+                prepare(scan)
     get = scan.found.get
     resource = resource_facts(span.resource)
     first_party = scope.startswith(FIRST_PARTY_SCOPES) or "type" in scan.found
@@ -151,7 +152,7 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     provided_usage = object_value(get("usage"))
     legacy = get("type") == "span" and scan.won_by("type", "langfuse.observation.type")
     obs_type = _observation_type(
-        scan, has_model, legacy and (has_model or bool(provided_usage) or bool(scan.family("usage")))
+        scan, has_model, legacy and (has_model or bool(provided_usage) or "usage" in scan.families)
     )
     scan.type = obs_type
     agent_operation = str(get("operation")) in _AGENT_OPERATIONS
@@ -163,23 +164,23 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         usage, stored_usage = _usage(scan, provided_usage)
         cost_object = object_value(get("cost"))
         if cost_object is None:
-            cost_object = _first(tables.costs, scan)
+            cost_object = None if quiet else tables.costs.first(scan)
         provided_cost = normalise_cost(cost_object) if cost_object is not None else None
 
     cost = pricing.cost(project_id, model, usage, provided_cost, start_us)
     inp = get("input")
-    if inp is None:
-        inp = _first(tables.inputs, scan)
+    if inp is None and not quiet:
+        inp = tables.inputs.first(scan)
     out = get("output")
-    if out is None:
-        out = _first(tables.outputs, scan)
+    if out is None and not quiet:
+        out = tables.outputs.first(scan)
     input_tokens, output_tokens, total_tokens = token_columns(usage)
     environment = fields.environment(get("environment") or resource["environment"])
     version = fields.text(get("version")) or resource["version"]
     completion_start = get("completion_start")
     completion_start_us = fields.time_us(completion_start) if completion_start is not None else None
-    if completion_start_us is None:
-        completion_start_us = _first(tables.first_token, scan)
+    if completion_start_us is None and not quiet:
+        completion_start_us = tables.first_token.first(scan)
     metadata = _user_metadata(scan)
     row: dict[str, Any] = {
         "trace_id": span.trace_id,
@@ -187,7 +188,7 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         # A made-up remote parent (trace id given without a parent id) is no observation: a root.
         "parent_observation_id": None if fields.truthy(get("synthetic_parent")) else span.parent_id,
         "type": obs_type,
-        "name": _first(tables.names, scan) or fields.text(span.name),
+        "name": (None if quiet else tables.names.first(scan)) or fields.text(span.name),
         "start_time_us": start_us,
         "end_time_us": max(end_us, start_us) if end_us else None,
         "completion_start_time_us": completion_start_us,
@@ -213,8 +214,10 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "service_name": resource["service_name"],
         "scope_name": fields.text(scope),
     }
-    for refine in tables.refine:
-        refine(scan, row)
+    if not quiet:
+        for refine, needs in tables.refine:
+            if needs is None or scan.meets(needs):
+                refine(scan, row)
     root_metadata = metadata if metadata and is_root(scan) else None
     facts = trace_facts(scan, resource, environment, version, root_metadata)
     # indexed text bounded here, once, the same on both engines (bounds.py)

@@ -36,7 +36,7 @@ CONVENTION = Convention(
         "mlflow_input": ("mlflow.spanInputs",),
         "mlflow_output": ("mlflow.spanOutputs",),
     },
-    types=((50, _type),),
-    inputs=((30, _input),),
-    outputs=((30, _output),),
+    types=((50, _type, ("mlflow_type",)),),
+    inputs=((30, _input, ("mlflow_input",)),),
+    outputs=((30, _output, ("mlflow_output",)),),
 )

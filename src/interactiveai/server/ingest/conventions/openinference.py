@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interactiveai.server.ingest.conventions.registry import Convention
+from interactiveai.server.ingest.conventions.registry import EVENTS, Convention
 from interactiveai.server.ingest.conventions.scan import Scan
 from interactiveai.server.ingest.fields import TYPES
 from interactiveai.server.ingest.messages import maybe_json, unflatten_messages
@@ -89,10 +89,11 @@ CONVENTION = Convention(
         "llm.output_messages.": "oi_out",
         "llm.cost.": "oi_cost",
     },
-    types=((20, _type),),
-    inputs=((50, _value_input), (75, _messages_input)),
-    outputs=((50, _value_output), (75, _messages_output)),
-    costs=((25, _costs),),
-    first_token=((20, _first_token),),
+    types=((20, _type, ("openinference_kind",)),),
+    inputs=((50, _value_input, ("value_input",)), (75, _messages_input, ("oi_in",))),
+    outputs=((50, _value_output, ("value_output",)), (75, _messages_output, ("oi_out",))),
+    costs=((25, _costs, ("oi_cost",)),),
+    first_token=((20, _first_token, (EVENTS,)),),
     prepare=_prepare,
+    needs=("openinference_kind",),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interactiveai.server.ingest.conventions.registry import Convention
+from interactiveai.server.ingest.conventions.registry import EVENTS, Convention
 from interactiveai.server.ingest.conventions.scan import Scan
 from interactiveai.server.ingest.messages import unflatten_messages
 
@@ -63,8 +63,8 @@ CONVENTION = Convention(
         "traceloop_output": ("traceloop.entity.output",),
     },
     families={"llm.usage.": "usage", "gen_ai.prompt.": "prompt", "gen_ai.completion.": "completion"},
-    types=((60, _kind_type), (61, _request_type)),
-    inputs=((40, _entity_input), (70, _prompt)),
-    outputs=((40, _entity_output), (70, _completion)),
-    first_token=((70, _first_chunk),),
+    types=((60, _kind_type, ("traceloop_kind",)), (61, _request_type, ("request_type",))),
+    inputs=((40, _entity_input, ("traceloop_input",)), (70, _prompt, ("prompt",))),
+    outputs=((40, _entity_output, ("traceloop_output",)), (70, _completion, ("completion",))),
+    first_token=((70, _first_chunk, (EVENTS,)),),
 )

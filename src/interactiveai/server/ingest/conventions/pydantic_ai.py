@@ -73,7 +73,8 @@ CONVENTION = Convention(
         "new_message_index": ("pydantic_ai.new_message_index",),
         "agent_call_id": ("gen_ai.agent.call.id",),
     },
-    inputs=((60, _all_messages), (90, _embedding_inputs)),
-    outputs=((60, _final_result),),
+    inputs=((60, _all_messages, ("all_messages",)), (90, _embedding_inputs, ("embedding_inputs",))),
+    outputs=((60, _final_result, ("final_result",)),),
     prepare=_prepare,
+    needs=("conversation",),
 )

@@ -22,7 +22,7 @@ _EMPTY: dict[str, Any] = {}
 class Scan:
     """A span's attributes sorted into slots (``found``) and families, with the span itself."""
 
-    __slots__ = ("span", "profile", "found", "keys", "families", "start_us", "type")
+    __slots__ = ("span", "profile", "found", "keys", "families", "start_us", "type", "quiet")
 
     def __init__(self, span: Span, profile: Profile) -> None:
         found: dict[str, Any] = {}
@@ -47,6 +47,14 @@ class Scan:
         self.keys = winners
         self.start_us = 0  # set by the mapping once known, with the observation type, for the rules
         self.type = "SPAN"
+        triggers = profile.triggers
+        # nothing any convention's rule reads: the declarations and the defaults decide every field
+        self.quiet = (
+            triggers is not None
+            and triggers.isdisjoint(found)
+            and triggers.isdisjoint(self.families)
+            and not span.events
+        )
 
     def get(self, slot: str) -> Any:
         return self.found.get(slot)
@@ -55,13 +63,21 @@ class Scan:
         """The keys of a family, their prefix removed (an empty mapping when none came)."""
         return self.families.get(name, _EMPTY)
 
+    def meets(self, needs: frozenset[str]) -> bool:
+        """Whether the span has one of these slots or families (or span events, for "events")."""
+        return not (
+            needs.isdisjoint(self.found)
+            and needs.isdisjoint(self.families)
+            and not (self.span.events and "events" in needs)
+        )
+
     def won_by(self, slot: str, key: str) -> bool:
         """Whether ``slot`` was filled from ``key`` (rather than from a better-ranked one)."""
         hit = self.profile.keys.get(key)
         return hit is not None and hit[0] == slot and self.keys.get(slot) == hit[1]
 
     def _family(self, key: str, value: Any) -> None:
-        for prefix, name, decoded in self.profile.families:
+        for prefix, name, decoded in self.profile.families.get(key[: key.find(".")], ()):
             if key.startswith(prefix):
                 members = self.families.get(name)
                 if members is None:

@@ -51,6 +51,7 @@ _RESOURCE_SLOTS = {
     "version": ("interactiveai.version", "langfuse.version", "service.version"),
 }
 MAX_EXTRA_ATTRIBUTES = 64
+_EMPTY: dict[str, Any] = {}
 
 
 def object_value(value: Any) -> dict[str, Any] | None:
@@ -87,9 +88,10 @@ def trace_facts(
 ) -> TraceFacts:
     """``root_metadata``: the span's own observation metadata, given when it is a root."""
     get = scan.found.get
-    meta = scan.family("trace_meta")
-    obs_meta = scan.family("obs_meta")
-    telemetry = scan.family("telemetry")
+    families = scan.families
+    meta = families.get("trace_meta", _EMPTY)
+    obs_meta = families.get("obs_meta", _EMPTY)
+    telemetry = families.get("telemetry", _EMPTY)
     span = scan.span
     if (
         not meta

@@ -218,5 +218,5 @@ CONVENTION = Convention(
     outputs=((12, output),),
     usage=((35, _usage),),
     parameters=((35, model_parameters),),
-    first_token=((35, _first_chunk),),
+    first_token=((35, _first_chunk, ("ai_first_chunk",)),),
 )
