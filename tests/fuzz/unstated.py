@@ -93,4 +93,14 @@ UNSTATED = [
         "compares values of the query: the window's ends, its bucket count, orderBy with the selected fields",
     ),
     UnstatedRule("GET /api/public/metrics/daily", _WINDOW, "compares the window's ends"),
+    UnstatedRule(
+        "GET /api/public/v3/scores",
+        r"cannot be combined|^observationId needs traceId|^value needs exactly one dataType"
+        r"|^a (BOOLEAN|NUMERIC) value is|^valueMin and valueMax need dataType NUMERIC",
+        "compares parameters of the query: the score's target, value filters with dataType",
+    ),
+    *(
+        UnstatedRule(f"GET /api/public/{path}", r"^cursor is not one this server handed out$", "an opaque cursor")
+        for path in ("v2/observations", "v3/scores", "experiments", "experiment-items")
+    ),
 ]

@@ -85,7 +85,7 @@ def test_v2_observations_page_by_cursor_without_repeats(client: Any, seeded: Any
 
 @pytest.mark.parametrize(
     "params",
-    [{"cursor": "not-a-cursor"}, {"fields": "core,everything"}, {"parseIoAsJson": "true"}, {"limit": "1001"}],
+    [{"cursor": "not-a-cursor"}, {"fields": "core,everything"}, {"limit": "1001"}],
 )
 def test_v2_observations_refuses_what_it_cannot_answer(client: Any, seeded: Any, params: dict[str, str]) -> None:
     response = client.get("/api/public/v2/observations", params=params, headers=seeded.headers)

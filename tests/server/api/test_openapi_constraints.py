@@ -450,7 +450,8 @@ def _required_value(parameter: dict[str, Any], rows: dict[str, str]) -> str:
         return json.dumps(
             {"view": "traces", "fromTimestamp": "2026-01-01T00:00:00Z", "toTimestamp": "2026-01-02T00:00:00Z"}
         )
-    return {"datasetId": "no-such-dataset", "runName": "run"}.get(parameter["name"], rows.get(parameter["name"], "x"))
+    known = {"datasetId": "no-such-dataset", "runName": "run", "fromStartTime": "2026-01-01T00:00:00Z"}
+    return known.get(parameter["name"], rows.get(parameter["name"], "x"))
 
 
 def _daily_window(name: str, value: str) -> dict[str, str] | None:

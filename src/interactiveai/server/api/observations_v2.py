@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from interactiveai.server.api.common import JSON, AuthKey, DbEngine, bad_request, client_errors, iso_param, list_param
+from interactiveai.server.api.common import JSON, AuthKey, DbEngine, client_errors, iso_param, list_param
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import model_parameters_json
 from interactiveai.server.clock import us_to_iso
@@ -61,8 +61,8 @@ class ObservationsV2(BaseModel):
     summary="List observations (v2: cursor pages, field groups)",
     description=(
         "Newest first. `fields` names the groups to include (core is always included; default "
-        "`core,basic`). `parseIoAsJson=true` is refused, as the reference refuses it: input and "
-        "output are the raw text sent."
+        "`core,basic`). Input and output are the raw text sent. A `cursor` this server did not "
+        "hand out is a 400."
     ),
 )
 def get_observations_v2(
@@ -74,7 +74,6 @@ def get_observations_v2(
     expandMetadata: Annotated[str | None, Query(description="Accepted; metadata is never truncated.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1-{MAX_LIMIT}.")] = 50,
     cursor: Annotated[str | None, Query(max_length=2048, description="From the previous page's meta.")] = None,
-    parseIoAsJson: bool | None = None,
     name: str | None = None,
     userId: str | None = None,
     sessionId: str | None = None,
@@ -88,8 +87,6 @@ def get_observations_v2(
     toStartTime: Annotated[str | None, time_query("ISO 8601; startTime < this.")] = None,
     version: str | None = None,
 ) -> JSON:
-    if parseIoAsJson:
-        raise bad_request("parseIoAsJson is not supported: input and output are returned as the raw text sent")
     groups = {"core", *list_param([fields] if fields else ["basic"])}
     filters = ObservationFilter(
         trace_id=traceId,

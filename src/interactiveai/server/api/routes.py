@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from interactiveai.server.api import (
     datasets,
+    experiments,
     health,
     ingestion_batch,
     metrics,
@@ -38,6 +39,7 @@ for _module in (
     scores_v3,
     score_configs,
     datasets,
+    experiments,
     metrics,
     ingestion_batch,
 ):

@@ -58,7 +58,7 @@ class ScoresV3(BaseModel):
     description=(
         "traceId, sessionId and experimentId exclude each other; observationId needs traceId; value "
         "needs one dataType among NUMERIC, BOOLEAN, CATEGORICAL; valueMin and valueMax need dataType "
-        "NUMERIC. Refused otherwise (400)."
+        "NUMERIC. Refused otherwise (400), as is a `cursor` this server did not hand out."
     ),
 )
 def get_scores_v3(
@@ -128,7 +128,7 @@ def get_scores_v3(
         query = select(scores).where(*conditions).order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
         page = fetch_cursor_page(engine, query, score_from_row, lambda s: (s.timestamp_us, s.id), limit=limit)
     meta: dict[str, Any] = {"limit": limit, **({"cursor": page.next.encode()} if page.next else {})}
-    return JSON({"data": [_score_v3(s, groups) for s in page.items], "meta": meta})
+    return JSON({"data": [score_v3_json(s, groups) for s in page.items], "meta": meta})
 
 
 def _value_conditions(
@@ -174,7 +174,7 @@ def _subject(score: Score) -> dict[str, Any] | None:
     return None
 
 
-def _score_v3(score: Score, groups: set[str]) -> dict[str, Any]:
+def score_v3_json(score: Score, groups: set[str]) -> dict[str, Any]:
     value: Any = score.value
     if score.data_type == "BOOLEAN":
         value = bool(score.value)

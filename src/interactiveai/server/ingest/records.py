@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from interactiveai.server.ingest.experiments import ExperimentLink
+
 LEVEL_RANK = {"DEBUG": 0, "DEFAULT": 1, "WARNING": 2, "ERROR": 3}
 
 
@@ -37,3 +39,4 @@ class MappedSpan:
 
     row: dict[str, Any]
     trace: TraceFacts = field(default_factory=TraceFacts)
+    experiment: ExperimentLink | None = None  # the dataset run item this span declares (experiments.py)

@@ -44,14 +44,16 @@ from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from interactiveai.server.ingest.body import decompress
 from interactiveai.server.ingest.conventions import map_span
+from interactiveai.server.ingest.experiments import ExperimentLink, experiment_link, record_links
 from interactiveai.server.ingest.otlp import OtlpError, Span, decode_json, decode_protobuf
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.scheduler import FairAdmission, FairScheduler
-from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded, WriteJob
+from interactiveai.server.ingest.writer import GroupCommitWriter, Overloaded, StorageUnavailable, WriteJob
 from interactiveai.server.settings import Settings
 from interactiveai.server.shares import SharedLimit
 
@@ -139,7 +141,20 @@ class IngestService:
             mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
         if not mapped:
             return 0
-        return await self._commit(project_id, len(mapped), lambda: self.writer.submit(project_id, mapped))
+        stored = await self._commit(project_id, len(mapped), lambda: self.writer.submit(project_id, mapped))
+        links = [m.experiment for m in mapped if m.experiment is not None]
+        if links:
+            await to_thread.run_sync(self._link_experiments, project_id, links)
+        return stored
+
+    def _link_experiments(self, project_id: str, links: list[ExperimentLink]) -> None:
+        """Dataset run items declared by span attributes, once their spans are stored (a failure is
+        a 503: the client sends the export again, and spans and links are both written once)."""
+        try:
+            record_links(self.engine, project_id, links)
+        except SQLAlchemyError as exc:
+            logger.warning("could not link experiment items: %s", exc)
+            raise StorageUnavailable("the experiment's dataset run items could not be written") from None
 
     async def write(self, project_id: str, size: int, write: WriteJob) -> int:
         """Commit ``write`` (rows it writes itself: the batch ingestion API's events) in the group
@@ -181,7 +196,9 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> No
 def _map_all(spans: list[Span], project_id: str, pricing: Pricing) -> list[MappedSpan]:
     mapped = []
     for index, span in enumerate(spans, 1):
-        mapped.append(map_span(span, project_id, pricing))
+        one = map_span(span, project_id, pricing)
+        one.experiment = experiment_link(span.span_id, span.trace_id, span.attributes)
+        mapped.append(one)
         if not index % _SPANS_BETWEEN_GIL_HANDOVERS:
             time.sleep(0)  # let the writer take the GIL back (see the module docstring)
     return mapped
