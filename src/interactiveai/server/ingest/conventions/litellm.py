@@ -104,7 +104,8 @@ CONVENTION = Convention(
         "litellm_usage_object": ("metadata.usage_object",),
         **{f"litellm_cost_{name}": (key,) for name, key in _COSTS.items()},
     },
-    usage=((25, _usage_object),),
-    costs=((25, _costs),),
-    outputs=((65, _tool_calls),),  # before the flattened completion (OpenLLMetry's rule, 70)
+    usage=((25, _usage_object, ("litellm_usage_object",)),),
+    costs=((25, _costs, ("litellm_cost_total",)),),
+    # before the flattened completion (OpenLLMetry's rule, 70)
+    outputs=((65, _tool_calls, ("litellm_usage_object", "litellm_cost_total")),),
 )
