@@ -7,6 +7,8 @@ batches update it (and its trace's roll-ups), that a bad event fails alone, that
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -505,3 +507,74 @@ def test_hostile_values_are_stored_readable_or_refused_alone(client: Any, engine
     assert len(g["name"].encode()) <= 1_000 and len(g["model"].encode()) <= 1_000
     sweep = read_back(client, engine, project.id, project.headers)
     assert not sweep.problems, sweep.report()
+
+
+# --- what the database refuses, a full queue ----------------------------------------------------------
+
+
+@contextmanager
+def refusing_observations_named(engine: Any, name: str) -> Iterator[None]:
+    """A rule of the database itself that refuses an observation row named ``name`` (a data error)."""
+    if engine.dialect.name == "postgresql":
+        add = f"ALTER TABLE observations ADD CONSTRAINT refuse_name CHECK (name IS DISTINCT FROM '{name}')"
+        drop = "ALTER TABLE observations DROP CONSTRAINT refuse_name"
+    else:
+        add = (
+            f"CREATE TRIGGER refuse_name BEFORE INSERT ON observations WHEN NEW.name = '{name}' "
+            "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )
+        drop = "DROP TRIGGER refuse_name"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(add)
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(drop)
+
+
+def test_a_trace_the_database_refuses_fails_alone(client: Any, engine: Any, project: Any) -> None:
+    """Only the refused trace's events fail (each trace is then written on its own); the rest is stored."""
+    with refusing_observations_named(engine, "poison"):
+        body = send(
+            client,
+            project,
+            event("trace-create", {"id": "fine", "name": "fine"}, event_id="e-fine"),
+            event("span-create", {"id": "s", "traceId": "fine", "name": "ok"}, event_id="e-fine-span"),
+            event("trace-create", {"id": "bad", "name": "bad"}, event_id="e-bad"),
+            event("span-create", {"id": "s", "traceId": "bad", "name": "poison"}, event_id="e-bad-span"),
+            event("score-create", {"id": "sc", "traceId": "bad", "name": "n", "value": 1}, event_id="e-score"),
+        )
+    assert {e["id"] for e in body["errors"]} == {"e-bad", "e-bad-span"}
+    assert all(e["status"] == 400 and "could not be stored" in e["error"] for e in body["errors"])
+    assert {s["id"] for s in body["successes"]} == {"e-fine", "e-fine-span", "e-score"}
+    assert trace(client, project, "fine")["observationCount"] == 1
+    get(client, project, "/traces/bad", status=404)
+    # once the database takes it, the same batch is stored whole
+    ok(client, project, event("trace-create", {"id": "bad", "name": "bad"}, event_id="e-bad"))
+
+
+def test_scores_refused_among_many_fail_alone(client: Any, project: Any) -> None:
+    bad = {3, 17, 38}
+    events = [
+        event("score-create", {"id": f"s{i}", "traceId": "t", "name": "n", "value": "x" if i in bad else i}, n=i)
+        for i in range(40)
+    ]
+    for i in bad:
+        events[i]["body"]["dataType"] = "NUMERIC"
+    body = send(client, project, *events)
+    assert sorted(e["id"] for e in body["errors"]) == sorted(events[i]["id"] for i in bad)
+    assert len(body["successes"]) == 37
+    assert get(client, project, "/scores?traceId=t&limit=100")["meta"]["totalItems"] == 37
+
+
+def test_a_full_ingestion_queue_is_429_before_the_body_is_read(client: Any, project: Any) -> None:
+    queue = client.app.state.ingest.queue
+    queue.take(queue.limit, "another-project")
+    try:
+        response = client.post(URL, json={"batch": v2_batch()}, headers=project.headers)
+        assert response.status_code == 429 and response.headers["Retry-After"], response.text
+        assert set(response.json()) == {"message", "error"}
+    finally:
+        queue.give_back(queue.limit, "another-project")
+    ok(client, project, *v2_batch())

@@ -160,27 +160,18 @@ def _trace_ids(traces: dict[str, Any], patches: Sequence[ObservationPatch]) -> l
 
 
 def _write_scores(engine: Engine, project_id: str, scores: list[tuple[int, Any]]) -> dict[int, tuple[str, str]]:
-    """Upsert the scores together; if one is refused, each alone, so only the bad ones fail."""
+    """Upsert the scores together; when one is refused, each half on its own (and so on), so only
+    the bad ones fail: about 2·log2(n) validations per refused score, never one write per score."""
     try:
         _upsert(engine, project_id, [item for _, item in scores])
         return {}
     except InvalidInputError as exc:
         if len(scores) == 1:
             return {scores[0][0]: ("", str(exc))}
-    errors: dict[int, tuple[str, str]] = {}
-    for index, item in scores:
-        problem = _refusal(engine, project_id, item)
-        if problem is not None:
-            errors[index] = ("", problem)
+    half = len(scores) // 2
+    errors = _write_scores(engine, project_id, scores[:half])
+    errors.update(_write_scores(engine, project_id, scores[half:]))
     return errors
-
-
-def _refusal(engine: Engine, project_id: str, item: Any) -> str | None:
-    try:
-        _upsert(engine, project_id, [item])
-    except InvalidInputError as exc:
-        return str(exc)
-    return None
 
 
 def _upsert(engine: Engine, project_id: str, items: list[Any]) -> None:
