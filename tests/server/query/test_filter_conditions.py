@@ -224,6 +224,10 @@ def test_each_observation_condition(seeded: Any, project: Any, condition: dict[s
         ('{"type": "string"}', "filter must be a JSON list"),
         ("[1]", "filter condition 1 must be an object"),
         ('[{"type": "text", "column": "name", "operator": "="}]', "filter condition 1: type must be one of datetime"),
+        ('[{"type": ["null"], "column": "id", "operator": "="}]', "filter condition 1: type must be one of datetime"),
+        ('[{"type": "null", "column": {"a": 1}, "operator": "is null"}]', "column must be one of"),
+        ('[{"type": "null", "column": "id", "operator": ["is null"]}]', "operator must be one of is null"),
+        ('[{"type": "string", "column": "id", "operator": "=", "value": "' + "x" * 1001 + '"}]', "at most 1000"),
         ('[{"type": "string", "column": "nme", "operator": "="}]', "column must be one of id, name"),
         ('[{"type": "number", "column": "name", "operator": "=", "value": 1}]', "column name takes type string or"),
         (

@@ -13,6 +13,7 @@ from typing import Any
 from interactiveai.server.api.schemas import DATE_TIME, NO_NUL_PATTERN
 from interactiveai.server.query.filter_conditions import (
     MAX_CONDITIONS,
+    MAX_KEY,
     MAX_OPTIONS,
     MAX_TEXT,
     OPERATORS,
@@ -46,7 +47,7 @@ def _branch(condition_type: str, keyed: bool, columns: list[str], operators: lis
         properties["value"] = _VALUES[condition_type]
         required.append("value")
     if keyed:
-        properties["key"] = {"type": "string", "minLength": 1, "maxLength": 1_000, "pattern": NO_NUL_PATTERN}
+        properties["key"] = {"type": "string", "minLength": 1, "maxLength": MAX_KEY, "pattern": NO_NUL_PATTERN}
         required.append("key")
     return {"type": "object", "required": required, "properties": properties}
 

@@ -29,8 +29,11 @@ from interactiveai.server.query.json_member import compare, json_member_test, te
 from interactiveai.server.storage.schema import observations, observations_of_traces, scores, trace_tags, traces
 
 MAX_CONDITIONS = 50
-MAX_OPTIONS = 200  # values of one options condition (bound parameters stay far below both engines' limits)
-MAX_TEXT = 4_000  # characters of a compared text (SQLite refuses LIKE patterns past 50,000 bytes)
+# Bounds that keep every filter the document allows inside a URL the HTTP server reads (16 KiB of
+# request line and headers) and far below both engines' bound-parameter and LIKE-pattern limits.
+MAX_OPTIONS = 100  # values of one options condition
+MAX_TEXT = 1_000  # characters of a compared text
+MAX_KEY = 200  # characters of a metadata key or score name
 
 OPERATORS: dict[str, tuple[str, ...]] = {
     "datetime": (">", "<", ">=", "<="),
@@ -199,7 +202,7 @@ def _condition(item: Any, n: int, columns: dict[str, _Column]) -> Condition:
     if not isinstance(item, dict):
         raise ValueError(f"{where} must be an object {{type, column, operator, value}}")
     kind, column_name, operator = (item.get(name) for name in ("type", "column", "operator"))
-    if kind not in OPERATORS:
+    if not isinstance(kind, str) or kind not in OPERATORS:
         raise ValueError(f"{where}: type must be one of {', '.join(OPERATORS)}")
     if not isinstance(column_name, str) or column_name not in columns:
         raise ValueError(f"{where}: column must be one of {', '.join(columns)}")
@@ -219,7 +222,7 @@ def _condition(item: Any, n: int, columns: dict[str, _Column]) -> Condition:
             raise ValueError(
                 f"{where}: a {kind} condition on {column_name} needs a key (the metadata key or score name)"
             )
-        key = _text(key, f"{where}: key", max_chars=1_000)
+        key = _text(key, f"{where}: key", max_chars=MAX_KEY)
     value = _value(kind, operator, item.get("value"), where)
     return Condition(kind, column_name, operator, value, key if keyed else None)
 
