@@ -300,6 +300,16 @@ def test_openllmetry_first_chunk_event_is_the_first_token(ingest: Ingest) -> Non
     assert obs["completion_start_time_us"] == (BASE_NS + 20 * MS) // 1000
 
 
+@pytest.mark.parametrize("key", ["gen_ai.response.time_to_first_chunk", "gen_ai.client.operation.time_to_first_chunk"])
+def test_gen_ai_time_to_first_chunk(ingest: Ingest, key: str) -> None:
+    tid, sid = trace_id(), span_id()
+    attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", key: 0.25}
+    obs = _post(ingest, "any.library", SpanSpec(tid, sid, "chat", end_ns=BASE_NS + 900 * MS, attributes=attributes))[
+        sid
+    ]
+    assert obs["completion_start_time_us"] == BASE_NS // 1000 + 250_000
+
+
 def test_declared_usage_is_kept_as_sent(ingest: Ingest, client: Any) -> None:
     """The peer SDK's usage_details come back with their own keys (plus total); columns and cost
     read them normalised."""

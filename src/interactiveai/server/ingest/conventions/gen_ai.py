@@ -77,7 +77,7 @@ def _provided_cost(scan: Scan) -> dict[str, Any] | None:
 
 
 def _first_chunk(scan: Scan) -> int | None:
-    """``gen_ai.client.operation.time_to_first_chunk``: seconds after the start (Pydantic AI)."""
+    """Time to first chunk, in seconds after the start."""
     seconds = scan.found.get("first_chunk_seconds")
     return None if seconds is None else fields.offset_us(scan.start_us, seconds, 1_000_000)
 
@@ -97,7 +97,9 @@ CONVENTION = Convention(
         "tool_arguments": ("gen_ai.tool.call.arguments",),
         "tool_result": ("gen_ai.tool.call.result",),
         "cost_total": ("gen_ai.usage.cost",),
-        "first_chunk_seconds": ("gen_ai.client.operation.time_to_first_chunk",),
+        # seconds after the request: the semantic conventions' span attribute, and the name of their
+        # metric, which Pydantic AI writes as a span attribute
+        "first_chunk_seconds": ("gen_ai.response.time_to_first_chunk", "gen_ai.client.operation.time_to_first_chunk"),
     },
     families={"gen_ai.usage.": "usage", "gen_ai.request.": "params"},
     types=((30, _type, ("operation",)), (65, _tool_type, ("tool_name", "tool_call_id"))),
