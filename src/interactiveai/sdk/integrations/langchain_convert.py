@@ -1,8 +1,10 @@
 """LangChain values → observation fields: messages as the chat shape, run names and types, the
 model and its parameters, and the output and usage of an ``LLMResult``.
 
-Everything is read through attributes and ``type`` strings rather than LangChain classes, so it
-works across langchain-core versions and costs no imports.
+Messages, prompt values and documents are turned into plain data here (``plain``): the chat shape
+the UI renders, at a fraction of the cost of pydantic's ``model_dump`` (every run of a chain pays it).
+Fields are read from the models' ``__dict__`` (``fields_of``), never through pydantic's slow
+``__getattr__`` for a field a message type lacks.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from interactiveai.sdk.integrations.usage import field, langchain_usage
+from langchain_core.documents import Document
+from langchain_core.messages import BaseMessage
+from langchain_core.prompt_values import ChatPromptValue, StringPromptValue
+
+from interactiveai.sdk.integrations.usage import field, fields_of, langchain_usage
 
 # LangChain message ``type`` → chat role.
 _ROLES: Final = {
@@ -42,24 +48,46 @@ HIDDEN_TAG: Final = "langsmith:hidden"
 
 def message_dict(message: Any) -> Any:
     """A LangChain message as ``{"role", "content", ...}``; anything else as it is."""
-    kind = getattr(message, "type", None)
-    if not isinstance(kind, str) or not hasattr(message, "content"):
+    if not isinstance(message, BaseMessage):
         return message
-    role = getattr(message, "role", None) if kind in ("chat", "ChatMessageChunk") else _ROLES.get(kind, kind)
-    out: dict[str, Any] = {"role": role, "content": message.content}
-    tool_calls = getattr(message, "tool_calls", None)
-    if tool_calls:
-        out["tool_calls"] = tool_calls
-    tool_call_id = getattr(message, "tool_call_id", None)
-    if tool_call_id:
-        out["tool_call_id"] = tool_call_id
-    name = getattr(message, "name", None)
-    if name:
-        out["name"] = name
-    extra = getattr(message, "additional_kwargs", None)
-    if extra:
-        out["additional_kwargs"] = extra
+    values = fields_of(message)
+    kind = values.get("type")
+    role = values.get("role") if kind in ("chat", "ChatMessageChunk") else _ROLES.get(str(kind), kind)
+    out: dict[str, Any] = {"role": role, "content": values.get("content")}
+    for key in ("tool_calls", "tool_call_id", "name", "additional_kwargs"):
+        value = values.get(key)
+        if value:
+            out[key] = value
     return out
+
+
+_PRIMITIVES: Final = frozenset((str, int, float, bool, type(None)))
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """Messages, prompt values and documents (also inside dicts and lists) as plain data.
+
+    Anything else is returned as it is (the serializer copes with it); a container is copied only
+    when something in it was converted.
+    """
+    kind = type(value)
+    if kind in _PRIMITIVES or depth > 4:
+        return value
+    if kind is dict:
+        converted = {key: plain(item, depth + 1) for key, item in value.items()}
+        return value if all(converted[k] is value[k] for k in value) else converted
+    if kind is list or kind is tuple:
+        items = [plain(item, depth + 1) for item in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, BaseMessage):
+        return message_dict(value)
+    if isinstance(value, ChatPromptValue):
+        return {"messages": [message_dict(m) for m in value.messages]}
+    if isinstance(value, StringPromptValue):
+        return value.text
+    if isinstance(value, Document):
+        return {"page_content": value.page_content, "metadata": value.metadata}
+    return value
 
 
 def run_name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) -> str:
@@ -140,25 +168,26 @@ def llm_input(messages: Any, params: Any) -> Any:
 
 def llm_output(response: Any) -> tuple[Any, str | None, dict[str, int] | None]:
     """Output, model and usage of an ``LLMResult``."""
-    generations = [g for batch in getattr(response, "generations", None) or () for g in batch]
+    generations = [g for batch in field(response, "generations") or () for g in batch]
     outputs: list[Any] = []
     usage: dict[str, int] | None = None
     model: str | None = None
     for generation in generations:
-        message = getattr(generation, "message", None)
+        values = fields_of(generation)
+        message = values.get("message")
         if message is not None:
             outputs.append(message_dict(message))
-            usage = usage or langchain_usage(getattr(message, "usage_metadata", None))
-            metadata = getattr(message, "response_metadata", None)
+            usage = usage or langchain_usage(field(message, "usage_metadata"))
+            metadata = field(message, "response_metadata")
             if isinstance(metadata, Mapping):
                 found = metadata.get("model_name") or metadata.get("model")
                 model = model or (found if isinstance(found, str) else None)
         else:
-            outputs.append(getattr(generation, "text", None))
-        info = getattr(generation, "generation_info", None)
+            outputs.append(values.get("text"))
+        info = values.get("generation_info")
         if usage is None and isinstance(info, Mapping):
             usage = langchain_usage(info.get("usage_metadata"))
-    llm = getattr(response, "llm_output", None)
+    llm = field(response, "llm_output")
     if isinstance(llm, Mapping):
         if usage is None:
             usage = langchain_usage(llm.get("token_usage") or llm.get("usage"))

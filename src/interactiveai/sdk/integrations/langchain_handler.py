@@ -19,18 +19,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.trace import Span
 
 from interactiveai.sdk import registry
-from interactiveai.sdk.attributes import Attr
+from interactiveai.sdk.attributes import Attr, iso_utc, observation_attributes, safe_attributes, trace_attributes
 from interactiveai.sdk.distributed import TraceContext
+from interactiveai.sdk.ids import format_trace_id
 from interactiveai.sdk.integrations import langchain_convert as convert
-from interactiveai.sdk.observations import InteractiveAIObservation
+from interactiveai.sdk.observations import mark_error, start_otel_span
+
+if TYPE_CHECKING:
+    from interactiveai.sdk.client import InteractiveAI
 
 logger = logging.getLogger("interactiveai")
 
@@ -48,10 +53,11 @@ except ImportError:  # pragma: no cover - another OTel layout
 
 
 class _Run:
-    __slots__ = ("obs", "token", "first_token")
+    __slots__ = ("span", "client", "token", "first_token")
 
-    def __init__(self, obs: InteractiveAIObservation, token: object) -> None:
-        self.obs = obs
+    def __init__(self, span: Span, client: InteractiveAI, token: object) -> None:
+        self.span = span
+        self.client = client
         self.token = token
         self.first_token = False
 
@@ -84,8 +90,13 @@ class CallbackHandler(BaseCallbackHandler):
         self.public_key = public_key
         self.update_trace = update_trace
         self.trace_context = trace_context
-        self.last_trace_id: str | None = None
+        self._last_trace: int | None = None
         self._runs: dict[UUID, _Run] = {}
+
+    @property
+    def last_trace_id(self) -> str | None:
+        """The trace id of the last run this handler started (32 hex), or None."""
+        return format_trace_id(self._last_trace) if self._last_trace is not None else None
 
     # -- starting and ending runs -----------------------------------------------------------------
 
@@ -98,52 +109,48 @@ class CallbackHandler(BaseCallbackHandler):
         tags: Sequence[str] | None,
         metadata: Mapping[str, Any] | None,
         **fields: Any,
-    ) -> _Run | None:
-        meta, trace_attributes = convert.split_metadata(tags, metadata)
+    ) -> None:
+        """Start the run's span (under its parent run's, else the current one) and make it current."""
+        meta, trace_fields = convert.split_metadata(tags, metadata)
         if meta is not None:
             fields["metadata"] = meta
         if convert.has_hidden_tag(tags):
             fields["level"] = "DEBUG"
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         if parent is not None:
-            obs = parent.obs.start_observation(name=name, as_type=as_type, **fields)  # type: ignore[arg-type]
+            client = parent.client
+            span = start_otel_span(client, name, as_type, fields, parent=parent.span)
         else:
             client = registry.get_client(public_key=self.public_key)
             if client._tracer is None:
-                return None
+                return
             root = parent_run_id is None
-            obs = client.start_observation(
-                name=name,
-                as_type=as_type,  # type: ignore[arg-type]
-                trace_context=self.trace_context if root else None,
-                **fields,
-            )
+            span = start_otel_span(client, name, as_type, fields, trace_context=self.trace_context if root else None)
             if root and self.update_trace:
-                obs.update_trace(name=name, input=fields.get("input"), metadata=meta)
-        if trace_attributes:
-            obs.update_trace(**trace_attributes)
-        span = obs.otel_span
+                trace_fields = {"name": name, "input": fields.get("input"), "metadata": meta, **trace_fields}
         if not span.is_recording():
-            return None
-        run = _Run(obs, otel_context.attach(trace.set_span_in_context(span)))
-        self._runs[run_id] = run
-        self.last_trace_id = obs.trace_id
-        return run
+            return
+        if trace_fields:
+            span.set_attributes(safe_attributes(trace_attributes, mask=client._mask, **trace_fields))
+        self._runs[run_id] = _Run(span, client, otel_context.attach(trace.set_span_in_context(span)))
+        self._last_trace = span.get_span_context().trace_id
 
     def _end(self, run_id: UUID, parent_run_id: UUID | None, error: BaseException | None = None, **fields: Any) -> None:
         run = self._runs.pop(run_id, None)
         if run is None:
             return
         _detach(run.token)
-        fields = {k: v for k, v in fields.items() if v is not None}
-        if error is not None and not convert.is_control_flow(error):
-            fields["level"] = "ERROR"
-            fields["status_message"] = str(error) or type(error).__name__
-        if fields:
-            run.obs.update(**fields)
-        if parent_run_id is None and self.update_trace and "output" in fields:
-            run.obs.update_trace(output=fields["output"])
-        run.obs.end()
+        span = run.span
+        try:
+            fields = {k: v for k, v in fields.items() if v is not None}
+            if fields:
+                span.set_attributes(safe_attributes(observation_attributes, mask=run.client._mask, **fields))
+            if parent_run_id is None and self.update_trace and "output" in fields:
+                span.set_attributes(safe_attributes(trace_attributes, mask=run.client._mask, output=fields["output"]))
+            if error is not None and not convert.is_control_flow(error):
+                mark_error(span, error)
+        finally:
+            span.end()
 
     def _guard(self, what: str, exc: Exception) -> None:
         logger.warning("interactiveai: LangChain callback %s failed: %s", what, exc)
@@ -164,13 +171,13 @@ class CallbackHandler(BaseCallbackHandler):
         try:
             name = convert.run_name(serialized, kwargs)
             as_type = convert.chain_type(serialized, name)
-            self._start(run_id, parent_run_id, name, as_type, tags, metadata, input=inputs)
+            self._start(run_id, parent_run_id, name, as_type, tags, metadata, input=convert.plain(inputs))
         except Exception as exc:
             self._guard("on_chain_start", exc)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         try:
-            self._end(run_id, parent_run_id, output=outputs, input=kwargs.get("inputs"))
+            self._end(run_id, parent_run_id, output=convert.plain(outputs), input=convert.plain(kwargs.get("inputs")))
         except Exception as exc:
             self._guard("on_chain_end", exc)
 
@@ -178,15 +185,15 @@ class CallbackHandler(BaseCallbackHandler):
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
         try:
-            self._end(run_id, parent_run_id, error, input=kwargs.get("inputs"))
+            self._end(run_id, parent_run_id, error, input=convert.plain(kwargs.get("inputs")))
         except Exception as exc:
             self._guard("on_chain_error", exc)
 
     def _agent_step(self, run_id: UUID, output: Any) -> None:
         run = self._runs.get(run_id)
         if run is not None:
-            run.obs.otel_span.set_attribute(Attr.OBSERVATION_TYPE, "agent")
-            run.obs.update(output=output)
+            run.span.set_attribute(Attr.OBSERVATION_TYPE, "agent")
+            run.span.set_attributes(safe_attributes(observation_attributes, mask=run.client._mask, output=output))
 
     def on_agent_action(self, action: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         try:
@@ -261,7 +268,7 @@ class CallbackHandler(BaseCallbackHandler):
         run = self._runs.get(run_id)
         if run is not None and not run.first_token:
             run.first_token = True
-            run.obs.update(completion_start_time=dt.datetime.now(dt.UTC))
+            run.span.set_attribute(Attr.OBSERVATION_COMPLETION_START_TIME, iso_utc(dt.datetime.now(dt.UTC)))
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
@@ -307,14 +314,14 @@ class CallbackHandler(BaseCallbackHandler):
     ) -> None:
         try:
             name = convert.run_name(serialized, kwargs)
-            tool_input = inputs if inputs is not None else input_str
+            tool_input = convert.plain(inputs) if inputs is not None else input_str
             self._start(run_id, parent_run_id, name, "tool", tags, metadata, input=tool_input)
         except Exception as exc:
             self._guard("on_tool_start", exc)
 
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
         try:
-            self._end(run_id, parent_run_id, output=output)
+            self._end(run_id, parent_run_id, output=convert.plain(output))
         except Exception as exc:
             self._guard("on_tool_end", exc)
 
@@ -347,7 +354,7 @@ class CallbackHandler(BaseCallbackHandler):
         self, documents: Sequence[Any], *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
         try:
-            self._end(run_id, parent_run_id, output=list(documents))
+            self._end(run_id, parent_run_id, output=convert.plain(list(documents)))
         except Exception as exc:
             self._guard("on_retriever_end", exc)
 

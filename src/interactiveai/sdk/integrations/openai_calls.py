@@ -12,12 +12,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.trace import Span, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from interactiveai.sdk import registry
+from interactiveai.sdk.attributes import (
+    Attr,
+    MaskFunction,
+    apply_mask,
+    observation_attributes,
+    safe_attributes,
+    trace_attributes,
+)
 from interactiveai.sdk.integrations.openai_request import Request, describe
 from interactiveai.sdk.integrations.openai_response import Outcome, StreamReader, read_response
-from interactiveai.sdk.observations import InteractiveAIObservation, is_error, mark_error
+from interactiveai.sdk.observations import is_error, mark_error, start_otel_span
+from interactiveai.sdk.serialize import to_json, to_text
+from interactiveai.sdk.spans import start_span
+
+if TYPE_CHECKING:
+    from interactiveai.sdk.client import InteractiveAI
 
 logger = logging.getLogger("interactiveai")
 
@@ -27,12 +43,17 @@ def _now() -> dt.datetime:
 
 
 class Call:
-    """The observation of one call; ``finish``/``fail`` end it once."""
+    """The observation of one call; ``finish_*``/``fail`` end it once.
 
-    __slots__ = ("obs", "kind", "reader", "first_token", "done")
+    Every call of the application pays for this, so it works on the span directly: one attribute
+    set at the start, one at the end (the same builders and encoding rules as the observation API).
+    """
 
-    def __init__(self, obs: InteractiveAIObservation, kind: str) -> None:
-        self.obs = obs
+    __slots__ = ("span", "mask", "kind", "reader", "first_token", "done")
+
+    def __init__(self, span: Span, mask: MaskFunction | None, kind: str) -> None:
+        self.span = span
+        self.mask = mask
         self.kind = kind
         self.reader: StreamReader | None = None
         self.first_token: dt.datetime | None = None
@@ -43,25 +64,27 @@ class Call:
         """Start the observation (a child of the current one); None when nothing is recorded."""
         try:
             client = registry.get_client(public_key=request.public_key)
-            if client._tracer is None:
+            tracer = client._tracer
+            if tracer is None:
                 return None
             describe(request)
-            fields: dict[str, Any] = {"input": request.input}
-            for key in ("model", "model_parameters", "metadata"):
-                value = getattr(request, key)
-                if value is not None:
-                    fields[key] = value
-            obs = client.start_observation(
-                name=request.name,
-                as_type="embedding" if request.kind == "embedding" else "generation",
-                trace_context=request.trace_context,
-                **fields,
-            )
-            if not obs.otel_span.is_recording():
+            mask = client._mask
+            as_type = "embedding" if request.kind == "embedding" else "generation"
+            if request.trace_context is not None or request.metadata is not None or request.trace is not None:
+                span = _start_with_extras(client, request, as_type)
+            else:  # the common case, encoded as ``observation_attributes`` would, without its generality
+                attributes: dict[str, AttributeValue] = {Attr.OBSERVATION_TYPE: as_type, **client._base_attributes}
+                attributes[Attr.OBSERVATION_INPUT] = to_text(
+                    request.input if mask is None else apply_mask(request.input, mask)
+                )
+                if request.model is not None:
+                    attributes[Attr.OBSERVATION_MODEL] = request.model
+                if request.model_parameters is not None:
+                    attributes[Attr.OBSERVATION_MODEL_PARAMETERS] = to_json(request.model_parameters)
+                span = start_span(tracer, request.name, None, attributes)
+            if not span.is_recording():
                 return None
-            if request.trace:
-                obs.update_trace(**request.trace)
-            return cls(obs, request.kind)
+            return cls(span, mask, request.kind)
         except Exception as exc:
             logger.warning("interactiveai: could not record an OpenAI call: %s", exc)
             return None
@@ -70,24 +93,39 @@ class Call:
         if self.done:
             return
         self.done = True
+        span = self.span
         try:
             if outcome is not None:
-                fields: dict[str, Any] = {
-                    "output": outcome.output,
-                    "model": outcome.model,
-                    "usage_details": outcome.usage,
-                    "cost_details": outcome.cost,
-                    "metadata": outcome.metadata,
-                    "completion_start_time": self.first_token,
-                }
-                self.obs.update(**{k: v for k, v in fields.items() if v is not None})
+                mask = self.mask
+                attributes: dict[str, AttributeValue] = {}
+                if outcome.output is not None:
+                    output = outcome.output if mask is None else apply_mask(outcome.output, mask)
+                    attributes[Attr.OBSERVATION_OUTPUT] = to_text(output)
+                if outcome.model is not None:
+                    attributes[Attr.OBSERVATION_MODEL] = outcome.model
+                if outcome.usage is not None:
+                    attributes[Attr.OBSERVATION_USAGE_DETAILS] = to_json(outcome.usage)
+                if outcome.cost is not None:
+                    attributes[Attr.OBSERVATION_COST_DETAILS] = to_json(outcome.cost)
+                if outcome.metadata is not None or self.first_token is not None:
+                    attributes.update(
+                        observation_attributes(
+                            mask=mask, metadata=outcome.metadata, completion_start_time=self.first_token
+                        )
+                    )
+                span.set_attributes(attributes)
             if exc is not None:
-                mark_error(self.obs.otel_span, exc)
-            elif self.reader is not None and self.reader.error:
-                self.obs.update(level="ERROR", status_message=self.reader.error)
+                mark_error(span, exc)
+            elif self.reader is not None and self.reader.error:  # the stream said it failed
+                message = self.reader.error
+                span.set_attributes({Attr.OBSERVATION_LEVEL: "ERROR", Attr.OBSERVATION_STATUS_MESSAGE: message})
+                span.set_status(Status(StatusCode.ERROR, message))
         except Exception as err:
             logger.warning("interactiveai: could not record an OpenAI result: %s", err)
-        self.obs.end()
+        try:
+            span.end()
+        except Exception as err:
+            logger.debug("interactiveai: could not end an OpenAI observation: %s", err)
 
     def fail(self, exc: BaseException) -> None:
         """The call raised (or its stream did): level ERROR, the message, and what was streamed so far."""
@@ -132,6 +170,21 @@ class Call:
         except Exception as exc:
             logger.debug("interactiveai: unreadable stream chunk: %s", exc)
             return True
+
+
+def _start_with_extras(client: InteractiveAI, request: Request, as_type: str) -> Span:
+    """A call with metadata, trace attributes or an explicit trace: through the observation builders."""
+    fields: dict[str, Any] = {"input": request.input}
+    if request.model is not None:
+        fields["model"] = request.model
+    if request.model_parameters is not None:
+        fields["model_parameters"] = request.model_parameters
+    if request.metadata is not None:
+        fields["metadata"] = request.metadata
+    span = start_otel_span(client, request.name, as_type, fields, trace_context=request.trace_context)
+    if request.trace and span.is_recording():
+        span.set_attributes(safe_attributes(trace_attributes, mask=client._mask, **request.trace))
+    return span
 
 
 def _sync_chunks(inner: Iterator[Any], call: Call) -> Iterator[Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from interactiveai.sdk.distributed import TraceContext
@@ -73,20 +72,33 @@ except ImportError:  # pragma: no cover - depends on the installed openai
 _SCHEMAS: dict[type, dict[str, Any]] = {}
 
 
-@dataclass
 class Request:
     """The observation fields of one call, and the keyword arguments to send."""
 
-    name: str
-    kind: str
-    kwargs: dict[str, Any]
-    public_key: str | None = None
-    input: Any = None
-    model: str | None = None
-    model_parameters: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
-    trace: dict[str, Any] = field(default_factory=dict)
-    trace_context: TraceContext | None = None
+    __slots__ = (
+        "name",
+        "kind",
+        "kwargs",
+        "public_key",
+        "input",
+        "model",
+        "model_parameters",
+        "metadata",
+        "trace",
+        "trace_context",
+    )
+
+    def __init__(self, name: str, kind: str, kwargs: dict[str, Any]) -> None:
+        self.name = name
+        self.kind = kind
+        self.kwargs = kwargs
+        self.public_key: str | None = None
+        self.input: Any = None
+        self.model: str | None = None
+        self.model_parameters: dict[str, Any] | None = None
+        self.metadata: dict[str, Any] | None = None
+        self.trace: dict[str, Any] | None = None
+        self.trace_context: TraceContext | None = None
 
 
 def is_given(value: Any) -> bool:
@@ -95,32 +107,31 @@ def is_given(value: Any) -> bool:
 
 def split_kwargs(kind: str, kwargs: dict[str, Any]) -> Request:
     """Take our keyword arguments out of ``kwargs`` (what is left goes to OpenAI). Never raises."""
+    if OUR_KWARGS.isdisjoint(kwargs):  # the common case: nothing of ours to take out
+        return Request(DEFAULT_NAMES.get(kind, DEFAULT_NAME), kind, kwargs)
     ours = {key: kwargs.pop(key) for key in OUR_KWARGS.intersection(kwargs)}
     metadata = ours.get("metadata")
     if metadata is not None and is_given(kwargs.get("store")) and kwargs.get("store"):
         kwargs["metadata"] = metadata  # OpenAI stores it with the completion
     name = ours.get("name")
-    request = Request(
-        name=name if isinstance(name, str) and name else DEFAULT_NAMES.get(kind, DEFAULT_NAME),
-        kind=kind,
-        kwargs=kwargs,
-        public_key=ours.get("interactiveai_public_key")
-        if isinstance(ours.get("interactiveai_public_key"), str)
-        else None,
-    )
+    request = Request(name if isinstance(name, str) and name else DEFAULT_NAMES.get(kind, DEFAULT_NAME), kind, kwargs)
+    public_key = ours.get("interactiveai_public_key")
+    request.public_key = public_key if isinstance(public_key, str) else None
+    trace: dict[str, Any] = {}
     if isinstance(metadata, Mapping):
         metadata = dict(metadata)
         for key, attribute in _TRACE_METADATA.items():
             if key in metadata:
-                request.trace[attribute] = metadata.pop(key)
+                trace[attribute] = metadata.pop(key)
         request.metadata = metadata or None
     elif is_given(metadata):
         request.metadata = {"value": metadata}
     for attribute in ("session_id", "user_id", "tags"):
         if ours.get(attribute) is not None:
-            request.trace[attribute] = ours[attribute]
-    if isinstance(request.trace.get("tags"), str):
-        request.trace["tags"] = [request.trace["tags"]]
+            trace[attribute] = ours[attribute]
+    if isinstance(trace.get("tags"), str):
+        trace["tags"] = [trace["tags"]]
+    request.trace = trace or None
     trace_id, parent_id = ours.get("trace_id"), ours.get("parent_observation_id")
     if isinstance(trace_id, str) and trace_id:
         request.trace_context = {"trace_id": trace_id}

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interactiveai.sdk.integrations.usage import field as get
-from interactiveai.sdk.integrations.usage import openai_cost, openai_usage
+from interactiveai.sdk.integrations.usage import fields_of, openai_cost, openai_usage
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """The fields recorded when a call ends."""
 
@@ -38,9 +38,10 @@ def _dump(value: Any) -> Any:
 
 def chat_message(message: Any) -> dict[str, Any]:
     """An assistant message as the chat shape: role, content and tool calls (when any)."""
-    out: dict[str, Any] = {"role": get(message, "role") or "assistant", "content": get(message, "content")}
+    values = fields_of(message)
+    out: dict[str, Any] = {"role": values.get("role") or "assistant", "content": values.get("content")}
     for key in ("tool_calls", "function_call", "refusal", "audio"):
-        value = get(message, key)
+        value = values.get(key)
         if value:
             out[key] = [_dump(v) for v in value] if isinstance(value, list) else _dump(value)
     return out
@@ -54,21 +55,23 @@ def _one_or_all(items: list[Any]) -> Any:
 
 def read_response(kind: str, response: Any) -> Outcome:
     """The outcome of a non-streamed call (a ChatCompletion, Completion, embedding list or Response)."""
-    model = get(response, "model")
-    usage = get(response, "usage")
-    outcome = Outcome(
-        model=model if isinstance(model, str) else None, usage=openai_usage(usage), cost=openai_cost(usage)
-    )
+    values = fields_of(response)
+    model = values.get("model")
+    usage = values.get("usage")
+    outcome = Outcome(model=model if isinstance(model, str) else None)
+    if usage is not None:
+        outcome.usage = openai_usage(usage)
+        outcome.cost = openai_cost(usage)
     if kind == "chat":
-        outcome.output = _one_or_all([chat_message(get(c, "message")) for c in get(response, "choices") or ()])
+        outcome.output = _one_or_all([chat_message(get(c, "message")) for c in values.get("choices") or ()])
     elif kind == "completion":
-        outcome.output = _one_or_all([get(c, "text") for c in get(response, "choices") or ()])
+        outcome.output = _one_or_all([get(c, "text") for c in values.get("choices") or ()])
     elif kind == "embedding":
-        data = get(response, "data") or []
+        data = values.get("data") or []
         vector = get(data[0], "embedding") if data else None
         outcome.output = {"dimensions": len(vector) if isinstance(vector, list) else None, "count": len(data)}
     else:
-        outcome.output = _one_or_all([_dump(item) for item in get(response, "output") or ()])
+        outcome.output = _one_or_all([_dump(item) for item in values.get("output") or ()])
     return outcome
 
 

@@ -35,16 +35,56 @@ _LANGCHAIN_OUTPUT_PARTS: Final = (
 )
 
 
+_MAPPING, _MODEL, _OBJECT = 0, 1, 2
+# How to read fields of a type, decided once per type: an ABC isinstance check costs ~1 µs, and
+# pydantic's ``__getattr__`` ~4 µs for a name the model lacks (it formats an AttributeError).
+_KINDS: dict[type, int] = {dict: _MAPPING, type(None): _OBJECT}
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+def _kind(cls: type) -> int:
+    if issubclass(cls, Mapping):
+        kind = _MAPPING
+    elif hasattr(cls, "__pydantic_fields__"):  # pydantic v2: fields in __dict__, extras beside
+        kind = _MODEL
+    else:
+        kind = _OBJECT
+    if len(_KINDS) < 1024:
+        _KINDS[cls] = kind
+    return kind
+
+
+def fields_of(obj: Any) -> Mapping[str, Any]:
+    """A mapping view of ``obj``: itself for a mapping, a pydantic model's fields and extras, or
+    an object's ``__dict__`` (empty when there is none). Read, never modified."""
+    kind = _KINDS.get(type(obj))
+    if kind is None:
+        kind = _kind(type(obj))
+    if kind == _MAPPING:
+        return obj  # type: ignore[no-any-return]
+    values = getattr(obj, "__dict__", None)
+    if not isinstance(values, dict):
+        return _EMPTY
+    if kind == _MODEL:
+        extra = getattr(obj, "__pydantic_extra__", None)
+        if extra:
+            return {**values, **extra}
+    return values
+
+
 def field(obj: Any, name: str) -> Any:
-    """``obj[name]`` for mappings, else ``obj.name``; None when absent."""
+    """``obj[name]`` for mappings, else ``obj.name`` (a pydantic model's field or extra); None when absent."""
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
-        return obj.get(name)
-    return getattr(obj, name, None)
+    value = fields_of(obj).get(name)
+    if value is None and _KINDS.get(type(obj)) == _OBJECT:
+        return getattr(obj, name, None)  # a property or a class attribute
+    return value
 
 
 def _count(value: Any) -> int | None:
+    if value.__class__ is int:
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if value >= 0 else None
@@ -59,36 +99,54 @@ def _split(
 ) -> None:
     """Record ``count`` under ``side`` minus its detail parts, and each non-zero part under its key."""
     taken = 0
-    for name, key in parts:
-        value = _count(field(details, name)) if details is not None else None
-        if value:
-            usage[key] = value
-            taken += value
+    if details is not None:
+        values = fields_of(details)
+        for name, key in parts:
+            value = _count(values.get(name))
+            if value:
+                usage[key] = value
+                taken += value
     if count is not None:
         usage[side] = max(0, count - taken)
+
+
+def _totals(
+    out: dict[str, int], prompt: int | None, completion: int | None, total: int | None
+) -> dict[str, int] | None:
+    if total is not None:
+        out["total"] = total
+    elif prompt is not None or completion is not None:
+        out["total"] = (prompt or 0) + (completion or 0)
+    return out or None
 
 
 def openai_usage(usage: Any) -> dict[str, int] | None:
     """Usage of an OpenAI chat completion, legacy completion, embedding or Responses API response."""
     if usage is None:
         return None
-    prompt = _count(field(usage, "prompt_tokens"))
+    values = fields_of(usage)
+    prompt = _count(values.get("prompt_tokens"))
     if prompt is None:
-        prompt = _count(field(usage, "input_tokens"))
-    completion = _count(field(usage, "completion_tokens"))
+        prompt = _count(values.get("input_tokens"))
+    completion = _count(values.get("completion_tokens"))
     if completion is None:
-        completion = _count(field(usage, "output_tokens"))
-    total = _count(field(usage, "total_tokens"))
-    input_details = field(usage, "prompt_tokens_details") or field(usage, "input_tokens_details")
-    output_details = field(usage, "completion_tokens_details") or field(usage, "output_tokens_details")
+        completion = _count(values.get("output_tokens"))
     out: dict[str, int] = {}
-    _split(out, "input", prompt, input_details, _OPENAI_INPUT_PARTS)
-    _split(out, "output", completion, output_details, _OPENAI_OUTPUT_PARTS)
-    if total is not None:
-        out["total"] = total
-    elif prompt is not None or completion is not None:
-        out["total"] = (prompt or 0) + (completion or 0)
-    return out or None
+    _split(
+        out,
+        "input",
+        prompt,
+        values.get("prompt_tokens_details") or values.get("input_tokens_details"),
+        _OPENAI_INPUT_PARTS,
+    )
+    _split(
+        out,
+        "output",
+        completion,
+        values.get("completion_tokens_details") or values.get("output_tokens_details"),
+        _OPENAI_OUTPUT_PARTS,
+    )
+    return _totals(out, prompt, completion, _count(values.get("total_tokens")))
 
 
 def openai_cost(usage: Any) -> dict[str, float] | None:
@@ -103,16 +161,12 @@ def langchain_usage(usage: Any) -> dict[str, int] | None:
     """Usage from a LangChain message's ``usage_metadata`` (or a raw provider usage dict)."""
     if usage is None:
         return None
-    if field(usage, "prompt_tokens") is not None or field(usage, "prompt_tokens_details") is not None:
+    values = fields_of(usage)
+    if values.get("prompt_tokens") is not None or values.get("prompt_tokens_details") is not None:
         return openai_usage(usage)  # an OpenAI-shaped ``token_usage`` from ``llm_output``
-    prompt = _count(field(usage, "input_tokens"))
-    completion = _count(field(usage, "output_tokens"))
-    total = _count(field(usage, "total_tokens"))
+    prompt = _count(values.get("input_tokens"))
+    completion = _count(values.get("output_tokens"))
     out: dict[str, int] = {}
-    _split(out, "input", prompt, field(usage, "input_token_details"), _LANGCHAIN_INPUT_PARTS)
-    _split(out, "output", completion, field(usage, "output_token_details"), _LANGCHAIN_OUTPUT_PARTS)
-    if total is not None:
-        out["total"] = total
-    elif prompt is not None or completion is not None:
-        out["total"] = (prompt or 0) + (completion or 0)
-    return out or None
+    _split(out, "input", prompt, values.get("input_token_details"), _LANGCHAIN_INPUT_PARTS)
+    _split(out, "output", completion, values.get("output_token_details"), _LANGCHAIN_OUTPUT_PARTS)
+    return _totals(out, prompt, completion, _count(values.get("total_tokens")))
