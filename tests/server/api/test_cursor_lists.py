@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -135,3 +136,15 @@ def test_v3_scores_filters_and_cursor(client: Any, seeded: Any) -> None:
 def test_v3_scores_refuses_what_the_reference_refuses(client: Any, seeded: Any, params: dict[str, str]) -> None:
     response = client.get("/api/public/v3/scores", params=params, headers=seeded.headers)
     assert response.status_code == 400, response.text
+
+
+def test_v2_observations_take_the_filter_of_the_v1_list(client: Any, seeded: Any) -> None:
+    def condition(column: str, value: str) -> str:
+        return json.dumps([{"type": "string", "column": column, "operator": "=", "value": value}])
+
+    conditions = condition("name", "llm")
+    assert [o["id"] for o in get(client, seeded, "v2/observations", filter=conditions)["data"]] == [obs_id(2)]
+    by_trace = condition("traceId", trace_id(1))
+    assert len(get(client, seeded, "v2/observations", filter=by_trace)["data"]) == 2
+    broken = client.get("/api/public/v2/observations", params={"filter": "[{}]"}, headers=seeded.headers)
+    assert broken.status_code == 400, broken.text

@@ -16,12 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from interactiveai.server.api.common import JSON, AuthKey, DbEngine, client_errors, iso_param, list_param
+from interactiveai.server.api.filter_param import filter_parameter
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import model_parameters_json
 from interactiveai.server.clock import us_to_iso
 from interactiveai.server.json_values import bound_key
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.cursors import CursorPage, after, decode_cursor, fetch_cursor_page
+from interactiveai.server.query.filter_conditions import filtered_columns, parse_filter
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.records import Observation, observation_from_row
 from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_traces, traces
@@ -62,8 +64,10 @@ class ObservationsV2(BaseModel):
     description=(
         "Newest first. `fields` names the groups to include (core is always included; default "
         "`core,basic`). Input and output are the raw text sent. A `cursor` this server did not "
-        "hand out is a 400."
+        "hand out is a 400. `filter` takes the conditions of `GET /observations`; a condition on a "
+        "column replaces the simple parameter on it."
     ),
+    openapi_extra={"parameters": [filter_parameter("observations")]},
 )
 def get_observations_v2(
     key: AuthKey,
@@ -86,19 +90,32 @@ def get_observations_v2(
     fromStartTime: Annotated[str | None, time_query("ISO 8601; startTime >= this.")] = None,
     toStartTime: Annotated[str | None, time_query("ISO 8601; startTime < this.")] = None,
     version: str | None = None,
+    filter: Annotated[str | None, Query(include_in_schema=False)] = None,  # documented by filter_parameter
 ) -> JSON:
     groups = {"core", *list_param([fields] if fields else ["basic"])}
+    with client_errors():
+        conditions = parse_filter(filter, "observations")
+    covered = filtered_columns(conditions)  # as GET /observations: a condition replaces the parameter
+    one_trace = next((c for c in conditions if (c.column, c.type, c.operator) == ("traceId", "string", "=")), None)
+    if one_trace is not None:  # read through the trace's key, like the traceId parameter
+        conditions = [c for c in conditions if c is not one_trace]
+        traceId = one_trace.value
+
+    def simple(column: str, value: Any) -> Any:
+        return None if column in covered else value
+
     filters = ObservationFilter(
-        trace_id=traceId,
-        name=name,
-        user_id=userId,
-        types=list_param([type] if type else None),
-        levels=list_param([level] if level else None),
-        parent_observation_id=parentObservationId,
-        environments=list_param(environment),
-        version=version,
-        from_us=iso_param(fromStartTime, "fromStartTime"),
-        to_us=iso_param(toStartTime, "toStartTime"),
+        trace_id=traceId if one_trace else simple("traceId", traceId),
+        name=simple("name", name),
+        user_id=simple("userId", userId),
+        types=simple("type", list_param([type] if type else None)) or (),
+        levels=simple("level", list_param([level] if level else None)) or (),
+        parent_observation_id=simple("parentObservationId", parentObservationId),
+        environments=simple("environment", list_param(environment)) or (),
+        version=simple("version", version),
+        from_us=simple("startTime", iso_param(fromStartTime, "fromStartTime")),
+        to_us=simple("startTime", iso_param(toStartTime, "toStartTime")),
+        conditions=conditions,
     )
     with client_errors():
         page = _observations_page(engine, key.project_id, filters, sessionId, isRootObservation, cursor, limit)
