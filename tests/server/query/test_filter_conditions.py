@@ -261,3 +261,23 @@ def test_operators_and_blank_filters() -> None:
     assert condition.operator == "any of" and condition.value == ["x"]
     with pytest.raises(ValueError, match="column must be one of"):
         parse_filter('[{"type": "string", "column": "traceName", "operator": "=", "value": "x"}]', "traces")
+
+
+def test_trace_based_conditions_on_observations_use_the_keys(dialect: str, seeded: Any, project: Any) -> None:
+    """Observations are keyed by their trace: a condition naming traces must not walk the project.
+    (Conditions on other trace columns, like the userId parameter, read the project's newest first.)"""
+    if dialect != "sqlite":
+        pytest.skip("PostgreSQL plans tables of a few rows with sequential scans whatever the indexes")
+    from tests.server.storage.test_query_plans import captured, unindexed
+
+    def unkeyed(statements: list[Any]) -> list[str]:
+        # a row-value IN over several traces reaches their creation times in the key: keyed enough
+        return [line for line in unindexed(seeded, statements) if "trace_created_at_us=?" not in line]
+
+    for condition in (
+        c("string", "traceId", "=", T1),
+        c("stringOptions", "traceId", "any of", [T1, T2]),
+    ):
+        with captured(seeded) as statements:
+            observations_matching(seeded, project.id, condition)
+        assert unkeyed(statements) == [], condition

@@ -57,16 +57,12 @@ def get_observations(
     with client_errors():
         conditions = parse_filter(filter, "observations")
     covered = filtered_columns(conditions)  # a condition on a column replaces the simple parameter
-    one_trace = next((c for c in conditions if (c.column, c.type, c.operator) == ("traceId", "string", "=")), None)
-    if one_trace is not None:  # read through the trace's key, like the traceId parameter
-        conditions = [c for c in conditions if c is not one_trace]
-        traceId = one_trace.value
 
     def simple(column: str, value: Any) -> Any:
         return None if column in covered else value
 
     filters = ObservationFilter(
-        trace_id=traceId if one_trace else simple("traceId", traceId),
+        trace_id=simple("traceId", traceId),
         name=simple("name", name),
         user_id=simple("userId", userId),
         types=simple("type", list_param([type] if type else None)) or (),

@@ -26,7 +26,14 @@ from sqlalchemy import ColumnElement, Float, String, and_, cast, exists, false, 
 from interactiveai.server.clock import parse_iso_to_us
 from interactiveai.server.json_values import bound_key, bound_tag, is_unicode
 from interactiveai.server.query.json_member import compare, json_member_test, text_test
-from interactiveai.server.storage.schema import observations, observations_of_traces, scores, trace_tags, traces
+from interactiveai.server.storage.schema import (
+    observations,
+    observations_of_trace,
+    observations_of_traces,
+    scores,
+    trace_tags,
+    traces,
+)
 
 MAX_CONDITIONS = 50
 # Bounds that keep every filter the document allows inside a URL the HTTP server reads (16 KiB of
@@ -197,6 +204,12 @@ def filtered_columns(conditions: Sequence[Condition]) -> set[str]:
     return {c.column for c in conditions}
 
 
+def names_traces(conditions: Sequence[Condition]) -> bool:
+    """Whether the conditions select observations of named traces (``traceId`` = or any of):
+    their observations are then read through the trace's key, and sorted after."""
+    return any(c.column == "traceId" and c.operator in ("=", "any of") for c in conditions)
+
+
 def _condition(item: Any, n: int, columns: dict[str, _Column]) -> Condition:
     where = f"filter condition {n + 1}"
     if not isinstance(item, dict):
@@ -306,9 +319,15 @@ def _sql(project_id: str, c: Condition, column: _Column) -> ColumnElement[bool]:
     return builders[column.kind](project_id, c, column)
 
 
-def _text_sql(_project_id: str, c: Condition, column: _Column) -> ColumnElement[bool]:
+def _text_sql(project_id: str, c: Condition, column: _Column) -> ColumnElement[bool]:
     expr = column.expr
     bound: Callable[[str], str] = bound_key if column.kind == "key" else (lambda v: v)
+    if expr is _o.trace_id and (c.operator == "=" or c.operator == "any of"):
+        # observations are keyed by their trace's creation time before its id: each trace's are
+        # found through the key, never by scanning the project (schema.observations_of_trace)
+        if c.operator == "=":
+            return observations_of_trace(project_id, bound(c.value))
+        return observations_of_traces(project_id, _t.id.in_([bound(v) for v in c.value])) if c.value else false()
     if c.type in ("stringOptions", "categoryOptions"):
         return _options(expr, c.operator, [bound(v) for v in c.value])
     return text_test(expr, c.operator, bound(c.value) if c.operator == "=" else c.value)
