@@ -28,6 +28,7 @@ from interactiveai.sdk.observe import PARENT_ID_KWARG, PUBLIC_KEY_KWARG, TRACE_I
 from interactiveai.sdk.propagation import propagate_attributes
 from interactiveai.sdk.settings import RELEASE_FALLBACK_VARS, SETTINGS
 from interactiveai.server.settings import Settings, env_name
+from tests.support.fake_openai import fake_openai
 from tests.support.live_server import LiveServer, live_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,9 +180,14 @@ def test_every_api_route_is_documented(server: LiveServer) -> None:
 # -- (e) the README quick start, (f) the SDK guide's examples ---------------------------------------
 
 
+OPENAI_ENV: dict[str, str] = {}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("docs-server")) as running:
+    with live_server(tmp_path_factory.mktemp("docs-server")) as running, fake_openai() as openai_api:
+        # The integration examples call OpenAI: the fake server answers, as configured by the environment.
+        OPENAI_ENV.update(OPENAI_BASE_URL=openai_api.base_url, OPENAI_API_KEY="sk-docs-example")
         yield running
 
 
@@ -192,6 +198,7 @@ def sdk_env(server: LiveServer) -> dict[str, str]:
         INTERACTIVEAI_SECRET_KEY=server.secret_key,
         INTERACTIVEAI_HOST=server.url,
     )
+    env.update(OPENAI_ENV)
     return env
 
 
