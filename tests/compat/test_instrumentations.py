@@ -31,6 +31,7 @@ from tests.support.fake_openai import (
 SCENARIOS = Path(__file__).parent / "instrumentations"
 OTEL = ["opentelemetry-sdk>=1.30", "opentelemetry-exporter-otlp-proto-http>=1.30", "openai>=1.66"]
 CHAT_COST = 1.575e-05  # gpt-4o-mini: 32 input, 10 cached and 17 output tokens at its catalog price
+UNCACHED_CHAT_COST = (42 * 0.15 + 17 * 0.6) / 1e6  # the same counted without the cached part
 EMBEDDING_COST = 1.2e-07  # text-embedding-3-small: 6 tokens
 
 
@@ -39,11 +40,14 @@ class Library:
     requirements: list[str]
     script: str
     env: dict[str, str] = field(default_factory=dict)
-    sends_details: bool = True  # cached and reasoning counts of a plain chat answer
+    cached: bool = True  # cached counts of an answer
+    reasoning: bool = True  # reasoning counts of a plain answer
     stream_reasoning: bool = True  # reasoning counts of a streamed answer
     stream_first_token: bool = True  # a time to first token for a stream
+    embeddings: bool = True  # the library can make the call
     embedding_input: bool = True
     chat_name: str | None = None  # the generation's name, when the library names it
+    chat_cost: float = CHAT_COST
 
 
 LIBRARIES = {
@@ -56,11 +60,13 @@ LIBRARIES = {
             "OTEL_SEMCONV_STABILITY_OPT_IN": "gen_ai_latest_experimental",
             "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT": "span_only",
         },
-        sends_details=False,
+        cached=False,
+        reasoning=False,
         stream_reasoning=False,
         stream_first_token=False,
         embedding_input=False,
         chat_name="chat gpt-4o-mini",
+        chat_cost=UNCACHED_CHAT_COST,
     ),
     "openllmetry-openai": Library(
         ["opentelemetry-instrumentation-openai>=0.40", *OTEL],
@@ -78,8 +84,30 @@ LIBRARIES = {
         embedding_input=False,
         chat_name="Chat Completion with 'gpt-4o-mini'",
     ),
+    # Logfire's releases before the GenAI attributes: request_data / response_data only
+    "logfire-openai-3.14": Library(
+        ["logfire>=3.14,<3.15", "openai>=1.66,<2"],
+        "logfire_openai.py",
+        stream_first_token=False,
+        chat_name="Chat Completion with 'gpt-4o-mini'",
+    ),
     "pydantic-ai": Library(
         ["pydantic-ai-slim[openai]>=1.0", *OTEL], "pydantic_ai_agent.py", chat_name="chat gpt-4o-mini"
+    ),
+    # its first release: an "agent run" span without an operation, carrying the run's usage; no
+    # cached counts, no first chunk time, no embeddings; the OpenTelemetry API it imports left in 1.38
+    "pydantic-ai-1.0": Library(
+        [
+            "pydantic-ai-slim[openai]>=1.0,<1.1",
+            "opentelemetry-sdk>=1.30,<1.38",
+            "opentelemetry-exporter-otlp-proto-http>=1.30,<1.38",
+            "openai>=1.99,<2",
+        ],
+        "pydantic_ai_agent.py",
+        cached=False,
+        stream_first_token=False,
+        embeddings=False,
+        chat_name="chat gpt-4o-mini",
     ),
 }
 
@@ -138,14 +166,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _assert_chat_usage(obs: dict[str, Any], details: bool, reasoning: bool) -> None:
+def _assert_chat_usage(obs: dict[str, Any], cached: bool, reasoning: bool) -> None:
     assert (obs["inputUsage"], obs["outputUsage"], obs["totalUsage"]) == (
         PROMPT_TOKENS,
         COMPLETION_TOKENS,
         PROMPT_TOKENS + COMPLETION_TOKENS,
     ), obs["usageDetails"]
     usage = obs["usageDetails"]
-    if details:
+    if cached:
         assert usage["input_cached_tokens"] == CACHED_TOKENS
         assert usage["input"] == PROMPT_TOKENS - CACHED_TOKENS
     if reasoning:
@@ -163,11 +191,8 @@ def test_chat(run: tuple[Library, Run]) -> None:
     if library.chat_name:
         assert chat["name"] == library.chat_name
     assert "Hello chat" in _text(chat["input"]) and "Echo: Hello chat" in _text(chat["output"])
-    _assert_chat_usage(chat, library.sends_details, library.sends_details)
-    if library.sends_details:
-        assert chat["totalCost"] == pytest.approx(CHAT_COST, rel=1e-6)
-    else:  # 42 input and 17 output tokens at the catalog price, no cached part
-        assert chat["totalCost"] == pytest.approx((42 * 0.15 + 17 * 0.6) / 1e6, rel=1e-6)
+    _assert_chat_usage(chat, library.cached, library.reasoning)
+    assert chat["totalCost"] == pytest.approx(library.chat_cost, rel=1e-6)
     assert chat["level"] == "DEFAULT" and chat["latency"] is not None
 
 
@@ -180,7 +205,7 @@ def test_stream(run: tuple[Library, Run]) -> None:
     stream = generations[0]
     assert stream["model"] == "gpt-4o-mini" and "Echo: Hello stream" in _text(stream["output"])
     assert "Hello stream" in _text(stream["input"])
-    _assert_chat_usage(stream, library.sends_details, library.stream_reasoning)
+    _assert_chat_usage(stream, library.cached, library.stream_reasoning)
     assert sum(obs["totalUsage"] or 0 for obs in observations) == PROMPT_TOKENS + COMPLETION_TOKENS
     assert sum(obs["totalCost"] or 0 for obs in observations) == pytest.approx(stream["totalCost"])
     if library.stream_first_token:
@@ -199,18 +224,25 @@ def test_tool_calls(run: tuple[Library, Run]) -> None:
     assert "Echo: Weather in Paris?" in _text(answered["output"])
     assert "sunny" in _text(answered["input"])  # the tool's result went back to the model
     for generation in generations:
-        _assert_chat_usage(generation, library.sends_details, library.sends_details)
+        _assert_chat_usage(generation, library.cached, library.reasoning)
     tools = [obs for obs in observations if obs["type"] == "TOOL"]
     if library.script == "pydantic_ai_agent.py":  # the agent runs the tool itself
         (tool,) = tools
         assert tool["name"] == "get_weather" and "Paris" in _text(tool["input"])
         assert tool["output"] == "sunny in Paris"
         (agent,) = [obs for obs in observations if obs["type"] == "AGENT"]
-        assert {obs["parentObservationId"] for obs in [*generations, tool]} == {agent["id"]}
+        assert {obs["parentObservationId"] for obs in generations} == {agent["id"]}
+        parents = {obs["id"]: obs["parentObservationId"] for obs in observations}
+        ancestor = tool["parentObservationId"]  # 1.0 runs tools under a "running tools" span
+        while ancestor not in (agent["id"], None):
+            ancestor = parents.get(ancestor)
+        assert ancestor == agent["id"]
 
 
 def test_embeddings(run: tuple[Library, Run]) -> None:
     library, result = run
+    if not library.embeddings:
+        pytest.skip("this release has no embeddings")
     observations = result.observations("embeddings")
     (embedding,) = [obs for obs in observations if obs["type"] == "EMBEDDING"]
     assert embedding["model"] == "text-embedding-3-small"
@@ -234,9 +266,14 @@ def test_failure(run: tuple[Library, Run]) -> None:
         assert result.trace(trace_id)["level"] == "ERROR"
 
 
-@pytest.fixture
-def pydantic_ai(library_runs: dict[str, Run], live_server_for_compat: CompatServer, fake_openai: FakeOpenAI) -> Run:
-    return _run(library_runs, "pydantic-ai", live_server_for_compat, fake_openai)
+@pytest.fixture(params=["pydantic-ai", "pydantic-ai-1.0"])
+def pydantic_ai(
+    request: pytest.FixtureRequest,
+    library_runs: dict[str, Run],
+    live_server_for_compat: CompatServer,
+    fake_openai: FakeOpenAI,
+) -> Run:
+    return _run(library_runs, request.param, live_server_for_compat, fake_openai)
 
 
 def test_pydantic_ai_agent_run(pydantic_ai: Run) -> None:
@@ -253,8 +290,11 @@ def test_pydantic_ai_agent_run(pydantic_ai: Run) -> None:
     assert trace["totalTokens"] == PROMPT_TOKENS + COMPLETION_TOKENS
 
 
-def test_pydantic_ai_sessions_are_conversations(pydantic_ai: Run) -> None:
+def test_pydantic_ai_sessions_are_conversations(
+    library_runs: dict[str, Run], live_server_for_compat: CompatServer, fake_openai: FakeOpenAI
+) -> None:
     """A lone run is no session; the turns of a conversation are one, from its second turn on."""
+    pydantic_ai = _run(library_runs, "pydantic-ai", live_server_for_compat, fake_openai)
     (lone,) = pydantic_ai.traces["chat"]
     assert pydantic_ai.trace(lone)["sessionId"] is None
     first, second = (pydantic_ai.trace(trace_id) for trace_id in pydantic_ai.traces["conversation"])

@@ -4,19 +4,23 @@ no Logfire), the model an OpenAI chat model pointed at the fake server."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 
 import _scenario
 from pydantic_ai import Agent
-from pydantic_ai.embeddings import Embedder
-from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
 recorder = _scenario.Recorder()
 provider = _scenario.tracer_provider("compat-pydantic-ai", recorder)
 Agent.instrument_all()
-Embedder.instrument_all()
+EMBEDDINGS = importlib.util.find_spec("pydantic_ai.embeddings") is not None  # since 1.x, not in 1.0
+if EMBEDDINGS:
+    from pydantic_ai.embeddings import Embedder
+    from pydantic_ai.embeddings.openai import OpenAIEmbeddingModel
+
+    Embedder.instrument_all()
 
 openai_provider = OpenAIProvider(base_url=os.environ["OPENAI_BASE_URL"], api_key="sk-fake")
 model = OpenAIChatModel("gpt-4o-mini", provider=openai_provider)
@@ -69,7 +73,7 @@ _scenario.run(
         "chat": chat,
         "stream": stream,
         "tools": tools,
-        "embeddings": embeddings,
+        **({"embeddings": embeddings} if EMBEDDINGS else {}),
         "failure": failure,
         "conversation": conversation,
     },

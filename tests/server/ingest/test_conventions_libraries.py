@@ -356,3 +356,71 @@ def test_root_span_metadata_is_trace_metadata(ingest: Ingest) -> None:
     assert trace is not None
     assert trace["metadata"] == {"experiment_name": "capitals", "dataset_id": "ds-declared"}
     assert trace["user_id"] == "u-1"
+
+
+def test_logfire_before_the_genai_attributes(ingest: Ingest) -> None:
+    """Logfire 3.x: a call is its request_data and response_data, on its LLM integrations' spans."""
+    tid, chat_id, embedding_id = trace_id(), span_id(), span_id()
+    usage = {"prompt_tokens": 42, "completion_tokens": 17, "prompt_tokens_details": {"cached_tokens": 10}}
+    chat = SpanSpec(
+        tid,
+        chat_id,
+        "Chat Completion with {request_data[model]!r}",
+        attributes={
+            "request_data": json.dumps({"messages": [{"role": "user", "content": "Hi"}], "model": "gpt-4o-mini"}),
+            "response_data": json.dumps({"message": {"role": "assistant", "content": "Echo: Hi"}, "usage": usage}),
+            "logfire.msg_template": "Chat Completion with {request_data[model]!r}",
+            "logfire.msg": "Chat Completion with 'gpt-4o-mini'",
+            "logfire.span_type": "span",
+        },
+    )
+    embedding = SpanSpec(
+        tid,
+        embedding_id,
+        "Embedding Creation with {request_data[model]!r}",
+        attributes={
+            "request_data": json.dumps({"input": ["Hello"], "model": "text-embedding-3-small"}),
+            "response_data": json.dumps({"usage": {"prompt_tokens": 6, "total_tokens": 6}}),
+            "logfire.msg_template": "Embedding Creation with {request_data[model]!r}",
+            "logfire.span_type": "span",
+        },
+    )
+    stored = _post(ingest, "logfire.openai", chat, embedding)
+    call = stored[chat_id]
+    assert (call["type"], call["model"]) == ("GENERATION", "gpt-4o-mini")
+    assert json.loads(call["input"]) == [{"role": "user", "content": "Hi"}]
+    assert json.loads(call["output"]) == {"role": "assistant", "content": "Echo: Hi"}
+    assert call["usage_details"] == {"input": 32, "input_cached_tokens": 10, "output": 17, "total": 59}
+    assert call["total_cost"] == pytest.approx(1.575e-05)  # catalog price, cached part at its rate
+    embedded = stored[embedding_id]
+    assert (embedded["type"], embedded["model"], embedded["total_tokens"]) == ("EMBEDDING", "text-embedding-3-small", 6)
+    assert json.loads(embedded["input"]) == ["Hello"] and embedded["output"] is None
+    # the same keys on another library's span are its own attributes, not read
+    tid, sid = trace_id(), span_id()
+    other = _post(ingest, "my.library", SpanSpec(tid, sid, "op", attributes={"request_data": '{"model": "x"}'}))[sid]
+    assert other["model"] is None and other["metadata"]["attributes"]["request_data"] == '{"model": "x"}'
+
+
+def test_pydantic_ai_1_0_agent_run_is_counted_once(ingest: Ingest) -> None:
+    """Pydantic AI 1.0: the run's span has no operation and repeats its requests' usage."""
+    tid, agent_id, chat_id = trace_id(), span_id(), span_id()
+    counts = {"gen_ai.usage.input_tokens": 42, "gen_ai.usage.output_tokens": 17}
+    agent = SpanSpec(
+        tid,
+        agent_id,
+        "agent run",
+        attributes={
+            "agent_name": "helper",
+            "logfire.msg": "helper run",
+            "final_result": "Echo: Hi",
+            "pydantic_ai.all_messages": '[{"role": "user", "parts": [{"type": "text", "content": "Hi"}]}]',
+            **counts,
+        },
+    )
+    chat = SpanSpec(
+        tid, chat_id, "chat gpt-4o-mini", parent_id=agent_id, attributes={"gen_ai.operation.name": "chat", **counts}
+    )
+    stored = _post(ingest, "pydantic-ai", agent, chat)
+    assert stored[agent_id]["type"] == "AGENT" and stored[agent_id]["total_tokens"] == 0
+    trace = ingest.trace(tid)
+    assert trace is not None and trace["total_tokens"] == 59

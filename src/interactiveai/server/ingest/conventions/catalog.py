@@ -29,6 +29,7 @@ CONVENTIONS: tuple[Convention, ...] = (
     gen_ai.CONVENTION,
     litellm.CONVENTION,
     logfire.CONVENTION,
+    logfire.LLM_CONVENTION,
     pydantic_ai.CONVENTION,
     vercel.CONVENTION,
     mlflow.CONVENTION,

@@ -6,6 +6,10 @@ in ``final_result``; an embedding span its texts in ``inputs``. Counts come as `
 including ``details.*`` (normalised in ``usage.py``), the cost it estimated as
 ``operation.cost`` and a stream's time to first chunk as an attribute (``gen_ai``).
 
+Releases before 1.x named the agent run's span ``agent run`` with no operation, and wrote the
+run's summed usage on it as ``gen_ai.usage.*`` (later ``gen_ai.aggregated_usage.*``): such a span is
+read as the agent run it is (an agent observation, whose usage its model requests carry).
+
 Sessions: every run carries ``gen_ai.conversation.id``. Pydantic AI reuses the id of the history
 a run continues (``message_history``), or the one given as ``conversation_id``; otherwise it mints
 a fresh UUIDv7 for the run, in the same millisecond as the run's own id (``gen_ai.agent.call.id``).
@@ -37,7 +41,10 @@ def _uuid7_millis(value: Any) -> int | None:
 
 
 def _prepare(scan: Scan) -> None:
-    conversation = scan.found.get("conversation")
+    found = scan.found
+    if "operation" not in found and ("all_messages" in found or "final_result" in found):
+        found["operation"] = "invoke_agent"  # an agent run of a release that did not say so
+    conversation = found.get("conversation")
     if conversation is None or "new_message_index" in scan.found:
         return  # none, or a run continuing its history: a conversation indeed
     minted = _uuid7_millis(conversation)
@@ -76,5 +83,5 @@ CONVENTION = Convention(
     inputs=((60, _all_messages, ("all_messages",)), (90, _embedding_inputs, ("embedding_inputs",))),
     outputs=((60, _final_result, ("final_result",)),),
     prepare=_prepare,
-    needs=("conversation",),
+    needs=("conversation", "all_messages", "final_result"),
 )

@@ -30,7 +30,8 @@ Rule = Callable[["Scan"], Any]
 Stage = tuple[int, Rule] | tuple[int, Rule, tuple[str, ...]]
 """(rank, rule[, needs]): a rule returns the field's value, or None to let the next rule answer.
 ``needs`` names the slots or families (or ``"events"``) without which the rule has nothing to
-read: a span with none of them skips it without a call (most spans, on the hot path)."""
+read: a span with none of them skips it without a call (most spans, on the hot path). Needs are
+checked for a field's rules together, so a rule still answers None when its own are missing."""
 EVENTS = "events"
 """A need met by a span with span events."""
 
