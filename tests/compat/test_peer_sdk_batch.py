@@ -18,18 +18,23 @@ import pytest
 
 from tests.compat.conftest import CompatServer
 from tests.support.compat_venv import compat_venv
+from tests.support.fake_openai import CACHED_TOKENS, COMPLETION_TOKENS, PROMPT_TOKENS, REASONING_TOKENS, FakeOpenAI
 
 SCENARIOS = Path(__file__).parent / "peer_sdk"
 V2 = ("langfuse-v2", ["langfuse>=2.50,<3"])
+V2_OPENAI = ("langfuse-v2-openai", ["langfuse>=2.50,<3", "openai>=1.40"])
 V3 = ("langfuse-3.x", ["langfuse>=3.15,<4", "openai>=1.40"])  # the same venv as test_peer_sdk.py's 3.x
 
 pytestmark = pytest.mark.slow
 
 
-def run(release: tuple[str, list[str]], scenario: str, server: CompatServer, tmp_path: Path) -> dict[str, Any]:
+def run(
+    release: tuple[str, list[str]], scenario: str, server: CompatServer, tmp_path: Path, **more_env: str
+) -> dict[str, Any]:
     venv = compat_venv(*release)
     out = tmp_path / f"{scenario}.json"
     env = {
+        **more_env,
         "LANGFUSE_HOST": server.url,
         "LANGFUSE_BASE_URL": server.url,
         "LANGFUSE_PUBLIC_KEY": server.public_key,
@@ -136,3 +141,34 @@ def test_v3_create_score_lands_for_every_data_type(live_server_for_compat: Compa
     for score_id, fields in expect.items():
         assert {k: stored[score_id][k] for k in fields} == fields, stored[score_id]
     assert stored[f"obs-{tag}"]["metadata"] == {"judge": "human"}
+
+
+def test_v2_openai_drop_in_generations_land(
+    live_server_for_compat: CompatServer, fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    server = live_server_for_compat
+    env = {"OPENAI_BASE_URL": fake_openai.base_url, "OPENAI_API_KEY": "sk-fake"}
+    summary = run(V2_OPENAI, "batch_v2_openai", server, tmp_path, **env)
+    assert_nothing_refused(summary)
+    traces = summary["traces"]
+    usage = {
+        "input": PROMPT_TOKENS - CACHED_TOKENS,
+        "input_cached_tokens": CACHED_TOKENS,
+        "output": COMPLETION_TOKENS - REASONING_TOKENS,
+        "output_reasoning_tokens": REASONING_TOKENS,
+        "total": PROMPT_TOKENS + COMPLETION_TOKENS,
+    }
+    (chat,) = server.get(f"traces/{traces['chat']}")["observations"]
+    assert chat["type"] == "GENERATION" and chat["name"] == "chat" and chat["model"] == "gpt-4o-mini"
+    assert chat["input"] == [{"role": "user", "content": "hello"}]
+    assert chat["output"] == {"role": "assistant", "content": "Echo: hello"}
+    assert {k: chat["usageDetails"].get(k) for k in usage} == usage
+    assert (chat["inputUsage"], chat["outputUsage"]) == (PROMPT_TOKENS, COMPLETION_TOKENS)
+    assert chat["totalCost"] and chat["totalCost"] > 0 and chat["metadata"]["case"] == "chat"
+    assert chat["modelParameters"]["temperature"] in (0.5, "0.5")
+    (stream,) = server.get(f"traces/{traces['stream']}")["observations"]
+    assert stream["output"] == "Echo: stream it" and stream["timeToFirstToken"] > 0
+    assert {k: stream["usageDetails"].get(k) for k in usage} == usage
+    assert traces["failing_raised"] is True
+    (failing,) = server.get(f"traces/{traces['failing']}")["observations"]
+    assert failing["level"] == "ERROR" and "400" in failing["statusMessage"] and failing["model"] == "fail-model"

@@ -253,6 +253,48 @@ def test_updates_in_later_batches_merge_into_what_is_stored(client: Any, project
     assert detail["totalCost"] == pytest.approx(2.5) and detail["observations"][0]["totalCost"] == pytest.approx(2.5)
 
 
+def test_usage_details_as_the_reference_stores_them(client: Any, project: Any) -> None:
+    """An OpenAI usage object in the canonical keys (its details apart); any other map as sent, plus total."""
+    tid = "trace-usage"
+    openai_usage = {
+        "prompt_tokens": 42,
+        "completion_tokens": 17,
+        "total_tokens": 59,
+        "prompt_tokens_details": {"cached_tokens": 10},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+    }
+    responses_usage = {"input_tokens": 8, "output_tokens": 2, "total_tokens": 10}
+    ok(
+        client,
+        project,
+        event("generation-create", {"id": "chat", "traceId": tid, "name": "chat", "usageDetails": openai_usage}),
+        event("generation-create", {"id": "resp", "traceId": tid, "name": "resp", "usageDetails": responses_usage}),
+        event("generation-create", {"id": "map", "traceId": tid, "name": "map", "usageDetails": {"prompt_tokens": 7}}),
+        event(
+            "generation-create", {"id": "own", "traceId": tid, "name": "own", "usageDetails": {"input": 3, "img": 2}}
+        ),
+        event("generation-create", {"id": "old", "traceId": tid, "name": "old", "usage": {"promptTokens": 4}}),
+    )
+    obs = by_name(trace(client, project, tid))
+    chat = obs["chat"]
+    assert chat["usageDetails"] == {
+        "input": 32,
+        "input_cached_tokens": 10,
+        "output": 12,
+        "output_reasoning_tokens": 5,
+        "total": 59,
+    }
+    assert (chat["inputUsage"], chat["outputUsage"], chat["totalUsage"]) == (42, 17, 59)
+    assert obs["resp"]["usageDetails"] == {"input": 8, "output": 2, "total": 10}
+    assert obs["map"]["usageDetails"] == {"prompt_tokens": 7, "total": 7} and obs["map"]["inputUsage"] == 7
+    assert obs["own"]["usageDetails"] == {"input": 3, "img": 2, "total": 3}  # total: the input and output sides
+    assert obs["old"]["usageDetails"] == {"input": 4, "total": 4}
+    # a later update of the model prices the stored counts again, read as they were sent
+    ok(client, project, event("generation-update", {"id": "map", "traceId": tid, "model": "gpt-4o-mini"}, n=1))
+    updated = by_name(trace(client, project, tid))["map"]
+    assert updated["usageDetails"] == {"prompt_tokens": 7, "total": 7} and updated["totalCost"] > 0
+
+
 def test_creates_apply_before_updates_whatever_their_order(client: Any, project: Any) -> None:
     tid = "trace-order"
     ok(

@@ -24,7 +24,7 @@ from interactiveai.server import json_values
 from interactiveai.server.clock import parse_iso_to_us, us_to_datetime
 from interactiveai.server.ingest import fields
 from interactiveai.server.ingest.records import TraceFacts
-from interactiveai.server.ingest.usage import normalise_cost, normalise_usage
+from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, usage_as_sent
 from interactiveai.server.writes.errors import MAX_ID, InvalidInputError, checked_key
 
 TRACE = "trace-create"
@@ -92,7 +92,8 @@ class ObservationPatch:
     created: bool = False
     values: dict[str, Any] = field(default_factory=dict)  # observation column → value
     metadata: dict[str, Any] = field(default_factory=dict)
-    usage: dict[str, int | float] | None = None
+    usage: dict[str, int | float] | None = None  # normalised: what tokens and prices are computed from
+    usage_stored: dict[str, int | float] | None = None  # what the usage column holds (see _usage)
     cost: dict[str, float] | None = None
     first_seen_us: int = 0  # the start time when no event gives one
     root: bool = False  # its trace is named after it (no event named a trace): it gives the trace's name and I/O
@@ -304,7 +305,7 @@ def _fold_observation(parsed: ParsedBatch, event: Event, body: dict[str, Any]) -
         obs_type = raw_type
         generation_fields = raw_type == "GENERATION" or raw_type is None
     values = _observation_values(body, generation_fields)
-    usage, cost = _usage(body) if generation_fields else (None, None)
+    usage, usage_stored, cost = _usage(body) if generation_fields else (None, None, None)
     metadata = _metadata(body) or {}
     if generation_fields:
         prompt_name, prompt_version = _string(body, "promptName"), body.get("promptVersion")
@@ -333,7 +334,7 @@ def _fold_observation(parsed: ParsedBatch, event: Event, body: dict[str, Any]) -
     patch.values.update(values)
     patch.metadata.update(metadata)
     if usage:
-        patch.usage = usage
+        patch.usage, patch.usage_stored = usage, usage_stored
     if cost:
         patch.cost = cost
     patch.event_indexes.append(event.index)
@@ -376,24 +377,48 @@ _LEGACY_USAGE = {
 _LEGACY_COST = {"inputCost": "input", "outputCost": "output", "totalCost": "total"}
 
 
-def _usage(body: dict[str, Any]) -> tuple[dict[str, int | float] | None, dict[str, float] | None]:
-    """(usage, provided cost): ``usageDetails`` over the legacy ``usage``; ``costDetails`` over its costs."""
+def _usage(
+    body: dict[str, Any],
+) -> tuple[dict[str, int | float] | None, dict[str, int | float] | None, dict[str, float] | None]:
+    """(usage, usage as stored, provided cost): ``usageDetails`` over the legacy ``usage``,
+    ``costDetails`` over its costs.
+
+    As the reference stores them: an OpenAI usage object (Chat Completions' ``prompt_tokens``,
+    ``completion_tokens``, ``total_tokens``, or the Responses API's ``input_tokens``,
+    ``output_tokens``, ``total_tokens``, with their ``*_details``) in the canonical keys, its
+    detail counts apart from input and output; any other map with its own keys (plus ``total``),
+    as OTLP ingestion stores a declared usage object; the legacy ``usage`` as input, output, total.
+    """
     legacy = _object(body, "usage")
     details = _object(body, "usageDetails")
     cost_details = _object(body, "costDetails")
     usage: dict[str, int | float] | None = None
+    stored: dict[str, int | float] | None = None
     cost: dict[str, float] | None = None
     if details:
         usage = normalise_usage(details)
+        stored = usage if _openai_usage(details) else usage_as_sent(details, usage)
     elif legacy:
         counts = {_LEGACY_USAGE[k]: v for k, v in legacy.items() if k in _LEGACY_USAGE and v is not None}
-        usage = normalise_usage(counts, inclusive=False) if counts else None
+        usage = stored = normalise_usage(counts, inclusive=False) if counts else None
     if cost_details:
         cost = normalise_cost(cost_details)
     elif legacy:
         costs = {_LEGACY_COST[k]: v for k, v in legacy.items() if k in _LEGACY_COST and v is not None}
         cost = normalise_cost(costs) if costs else None
-    return usage or None, cost or None
+    if not usage:
+        return None, None, cost or None
+    return usage, stored, cost or None
+
+
+_OPENAI_USAGE = (
+    ("prompt_tokens", "completion_tokens", "total_tokens"),
+    ("input_tokens", "output_tokens", "total_tokens"),
+)
+
+
+def _openai_usage(details: dict[str, Any]) -> bool:
+    return any(all(isinstance(details.get(key), int | float) for key in keys) for keys in _OPENAI_USAGE)
 
 
 # --- scores -----------------------------------------------------------------------------------------

@@ -38,14 +38,13 @@ from interactiveai.server.ingest.legacy_events import ObservationPatch, TracePat
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans, merged_metadata
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan, TraceFacts
-from interactiveai.server.ingest.usage import token_columns
+from interactiveai.server.ingest.usage import normalise_usage, token_columns
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _CHUNK = 500
 _LEVEL_COUNT = {"DEBUG": "debug_count", "DEFAULT": "default_count", "WARNING": "warning_count", "ERROR": "error_count"}
 _TOKENS = ("input_tokens", "output_tokens", "total_tokens")
 _COSTS = ("input_cost", "output_cost", "total_cost")
-_PRICED = ("model", "usage_details", "cost_details", *_TOKENS, *_COSTS, "cost_source", "matched_model_id")
 _IMMUTABLE = frozenset({"start_time_us", "environment"})
 
 
@@ -201,7 +200,7 @@ def _new_span(project_id: str, patch: ObservationPatch, pricing: Pricing) -> Map
         "service_name": None,
         "scope_name": None,
     }
-    _price(row, project_id, patch.usage or {}, patch.cost, pricing)
+    _price(row, project_id, patch.usage or {}, patch.usage_stored or {}, patch.cost, pricing)
     facts = TraceFacts(is_root=patch.root, environment=row["environment"])
     return bound_span(MappedSpan(row, facts))
 
@@ -219,9 +218,13 @@ def _updated(project_id: str, old: dict[str, Any], patch: ObservationPatch, pric
         metadata.update(patch.metadata)
         new["metadata"] = json_values.dumps(metadata)
     if patch.usage or patch.cost or new["model"] != old["model"]:
-        usage = patch.usage or _object(old["usage_details"])
+        if patch.usage:
+            usage, stored = patch.usage, patch.usage_stored or patch.usage
+        else:  # the stored counts, read as ingestion reads a usage map
+            stored = _object(old["usage_details"])
+            usage = normalise_usage(stored) if stored else {}
         provided = patch.cost or (_object(old["cost_details"]) if old["cost_source"] == "provided" else None)
-        _price(new, project_id, usage, provided, pricing)
+        _price(new, project_id, usage, stored, provided, pricing)
     return bound_span(MappedSpan(new, TraceFacts())).row
 
 
@@ -229,12 +232,14 @@ def _price(
     row: dict[str, Any],
     project_id: str,
     usage: dict[str, Any],
+    stored: dict[str, Any],
     provided: dict[str, float] | None,
     pricing: Pricing,
 ) -> None:
+    """Tokens and cost from the normalised ``usage``; the column keeps ``stored`` (legacy_events._usage)."""
     cost = pricing.cost(project_id, row["model"], usage, provided, row["start_time_us"])
     row["input_tokens"], row["output_tokens"], row["total_tokens"] = token_columns(usage)
-    row["usage_details"] = json_values.dumps(usage) if usage else "{}"
+    row["usage_details"] = json_values.dumps(stored) if stored else "{}"
     row["cost_details"] = json_values.dumps(cost.details) if cost.details else "{}"
     row["input_cost"], row["output_cost"], row["total_cost"] = cost.input, cost.output, cost.total
     row["cost_source"], row["matched_model_id"] = cost.source, cost.model_id
