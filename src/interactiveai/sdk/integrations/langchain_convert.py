@@ -166,6 +166,14 @@ def llm_input(messages: Any, params: Any) -> Any:
     return {"messages": flat, "tools": tools} if tools else flat
 
 
+def _richer(first: dict[str, int] | None, second: dict[str, int] | None) -> dict[str, int] | None:
+    """The usage with more detail: older LangChain versions' ``usage_metadata`` lacks the cached and
+    reasoning counts that the provider's raw ``token_usage`` has."""
+    if first is None or (second is not None and len(second) > len(first)):
+        return second
+    return first
+
+
 def llm_output(response: Any) -> tuple[Any, str | None, dict[str, int] | None]:
     """Output, model and usage of an ``LLMResult``."""
     generations = [g for batch in field(response, "generations") or () for g in batch]
@@ -189,8 +197,7 @@ def llm_output(response: Any) -> tuple[Any, str | None, dict[str, int] | None]:
             usage = langchain_usage(info.get("usage_metadata"))
     llm = field(response, "llm_output")
     if isinstance(llm, Mapping):
-        if usage is None:
-            usage = langchain_usage(llm.get("token_usage") or llm.get("usage"))
+        usage = _richer(usage, langchain_usage(llm.get("token_usage") or llm.get("usage")))
         found = llm.get("model_name") or llm.get("model")
         model = (found if isinstance(found, str) and found else None) or model
     output = outputs[0] if len(outputs) == 1 else (outputs or None)
