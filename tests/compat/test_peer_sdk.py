@@ -276,6 +276,7 @@ def expected_scores(summary: dict[str, Any]) -> dict[str, tuple[str, Any, str]]:
         configs.get("categorical:name", "verdict"): ("CATEGORICAL", "good", "trace"),
         configs.get("boolean:name", "approved"): ("BOOLEAN", 1.0, "observation"),
         "upserted": ("NUMERIC", 0.9, "trace"),
+        "after-refused": ("NUMERIC", 1.0, "trace"),  # sent in one batch with a refused score
     }
 
 

@@ -4,7 +4,8 @@ Every data type (numeric, boolean, categorical) on a trace, an observation and a
 each way the release offers (``span.score``, ``span.score_trace``, ``score_current_span``,
 ``score_current_trace``, ``create_score``), with score configs created through its API client
 (numeric range, categories, boolean), and one score sent twice under one id (the second replaces
-the first). 3.x and 4.x send scores through ``POST /ingestion``, 5.x through ``POST /scores``.
+the first), and a batch in which the server refuses one score (a label its config lacks) but
+keeps the other. 3.x and 4.x send scores through ``POST /ingestion``, 5.x through ``POST /scores``.
 Read back: 3.x ``score_v_2``, 4.x ``scores`` (both ``/v2/scores``), 5.x ``scores`` (``/v3/scores``),
 and in 3.x and 4.x the trace's own ``scores``.
 
@@ -29,7 +30,7 @@ OLD_READS = (MAJOR, MINOR) < (3, 1)  # 3.0's score list filters neither by trace
 summary = Summary("scores")
 langfuse = Langfuse()
 ids: dict[str, str] = {}
-TRACE_SCORES = 11  # on the trace or its generation (6 in context, 5 by id); one more on the session
+TRACE_SCORES = 12  # on the trace or its generation (6 in context, 6 by id); one more on the session
 
 
 def create_configs() -> dict[str, str]:
@@ -134,6 +135,16 @@ def scores_by_id(configs: dict[str, str]) -> None:
     langfuse.flush()  # the replacement must arrive after the first
     langfuse.create_score(trace_id=trace_id, name="upserted", value=0.9, score_id=ids["fixed-score"])
     langfuse.create_score(session_id=SESSION, name=SESSION_SCORE, value=3, data_type="NUMERIC")
+    langfuse.flush()
+    # one batch: a label the config does not have is refused, the score sent with it is kept
+    langfuse.create_score(
+        trace_id=trace_id,
+        name=configs["categorical:name"],
+        value="excellent",
+        config_id=configs["categorical"],
+        data_type="CATEGORICAL",
+    )
+    langfuse.create_score(trace_id=trace_id, name="after-refused", value=1.0, data_type="NUMERIC")
 
 
 def score_summary(score: Any) -> dict[str, Any]:

@@ -134,11 +134,23 @@ def test_non_finite_numbers_are_rejected(client: Any, project: Any) -> None:
     assert response.status_code == 400
 
 
-def test_one_bad_item_rejects_the_whole_list(client: Any, project: Any) -> None:
+def test_a_refused_score_does_not_lose_the_others_of_its_list(client: Any, project: Any) -> None:
+    # 207 as the reference answers its SDK's batches (an SDK drops a refused batch whole: was 400)
     response = post(
         client, project, [{"traceId": "t", "name": "ok", "value": 1}, {"traceId": "t", "name": "bad", "value": None}]
     )
-    assert response.status_code == 400 and response.json()["message"].startswith("score 1: ")
+    assert response.status_code == 207, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, 1) and body["errors"][0]["message"].startswith("score 1: ")
+    listed = client.get(URL, headers=project.headers).json()["data"]
+    assert [s["name"] for s in listed] == ["ok"] and body["data"] == [{"id": listed[0]["id"]}]
+
+
+def test_a_list_of_refused_scores_is_a_400(client: Any, project: Any) -> None:
+    response = post(
+        client, project, [{"traceId": "t", "name": "bad", "value": None}, {"name": "no target", "value": 1}]
+    )
+    assert response.status_code == 400 and response.json()["message"].startswith("score 0: ")
     assert client.get(URL, headers=project.headers).json()["data"] == []
 
 

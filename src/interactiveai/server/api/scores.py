@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
 from interactiveai.server.api.common import (
     JSON,
@@ -28,6 +30,7 @@ from interactiveai.server.api.scores_models import Score, ScoreCreate, Scores
 from interactiveai.server.api.shapes import score_json
 from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.scores import get_score, list_scores
+from interactiveai.server.writes.errors import InvalidInputError
 from interactiveai.server.writes.scores import delete_score, upsert_scores
 
 router = APIRouter(tags=["scores"])
@@ -39,6 +42,19 @@ _one = ScoreCreate.model_json_schema()
 _BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "minItems": 1, "maxItems": MAX_BATCH}]}
 
 
+class RefusedScore(BaseModel):
+    message: str = Field(description="`score <index>: ` and the rule the score breaks.")
+
+
+class PartlyCreated(BaseModel):
+    """A list of which some scores were refused: the others are written (the reference's 207)."""
+
+    accepted: int
+    rejected: int
+    errors: list[RefusedScore]
+    data: list[CreatedId] = Field(description="The written scores' ids, in input order.")
+
+
 @router.post(
     "/scores",
     response_model=CreatedId | CreatedIds,
@@ -48,8 +64,11 @@ _BODY_SCHEMA = {"oneOf": [_one, {"type": "array", "items": _one, "minItems": 1, 
         "that has not arrived yet. With `id`, an existing score of the project is replaced. Values are "
         "validated against the data type and, with `configId`, the config (range or categories): a config "
         "that does not exist in the project or is archived, or a value outside it, is a 400 naming the rule. "
-        f"A list holds 1 to {MAX_BATCH} scores and is written whole or not at all."
+        f"A list holds 1 to {MAX_BATCH} scores. When some of its scores break a rule and others do not, "
+        "the others are written and the answer is 207 `{accepted, rejected, errors: [{message}], data}` "
+        "(as the reference answers its SDK's batches); when every one breaks a rule, 400."
     ),
+    responses={207: {"model": PartlyCreated, "description": "Some scores of the list written, the others refused."}},
     openapi_extra=json_body(_BODY_SCHEMA),
 )
 def post_scores(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
@@ -60,11 +79,30 @@ def post_scores(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
         raise bad_request("the list of scores is empty")
     if len(items) > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} scores per request")
-    with client_errors():
+    if not isinstance(payload, list):
+        with client_errors():
+            return JSON({"id": upsert_scores(engine, key.project_id, items)[0]})
+    try:
         ids = upsert_scores(engine, key.project_id, items)
-    if isinstance(payload, list):
-        return JSON({"data": [{"id": i} for i in ids]})
-    return JSON({"id": ids[0]})
+    except InvalidInputError:
+        # one refused score must not lose the others (an SDK drops a refused batch whole): each
+        # on its own, so every refusal names its score
+        return _one_by_one(engine, key.project_id, items)
+    return JSON({"data": [{"id": i} for i in ids]})
+
+
+def _one_by_one(engine: Engine, project_id: str, items: list[Any]) -> JSON:
+    written: list[str] = []
+    errors: list[dict[str, str]] = []
+    for index, item in enumerate(items):
+        try:
+            written += upsert_scores(engine, project_id, [item])
+        except InvalidInputError as exc:
+            errors.append({"message": f"score {index}: {exc}"})
+    if not written:
+        raise bad_request(errors[0]["message"])
+    body = {"accepted": len(written), "rejected": len(errors), "errors": errors, "data": [{"id": i} for i in written]}
+    return JSON(body, status_code=207)
 
 
 @router.get("/scores", response_model=Scores, summary="List scores, newest first")
