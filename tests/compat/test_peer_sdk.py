@@ -264,7 +264,8 @@ def test_traces_through_our_api(release: str, peer: Any, live_server_for_compat:
 def expected_scores(summary: dict[str, Any]) -> dict[str, tuple[str, Any, str]]:
     """Score name -> (dataType, value, target): categorical values are their label."""
     configs = summary.get("configs") or {}
-    return {
+    text = {"feedback": ("TEXT", "Clear and short", "trace")} if summary.get("has_text") else {}
+    return text | {
         "relevance": ("NUMERIC", 0.87, "observation"),
         "tone": ("CATEGORICAL", "friendly", "observation"),
         "latency-ok": ("BOOLEAN", 1.0, "observation"),
@@ -283,7 +284,7 @@ def expected_scores(summary: dict[str, Any]) -> dict[str, tuple[str, Any, str]]:
 def score_value(score: dict[str, Any]) -> Any:
     """What a score says, in every API generation: v1/v2 put a categorical label in stringValue
     (value is its category's number, or 0), v3 in value; booleans are 1/0 (v3: true/false)."""
-    if score["dataType"] == "CATEGORICAL":
+    if score["dataType"] in ("CATEGORICAL", "TEXT"):
         return score["stringValue"] if score.get("stringValue") is not None else score["value"]
     if isinstance(score.get("value"), bool):
         return 1.0 if score["value"] else 0.0

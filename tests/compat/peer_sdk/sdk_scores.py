@@ -1,19 +1,20 @@
 """Scores as a user of the existing SDK (3.0 to 5.x) gives them, read back through its own client.
 
-Every data type (numeric, boolean, categorical) on a trace, an observation and a session, through
-each way the release offers (``span.score``, ``span.score_trace``, ``score_current_span``,
-``score_current_trace``, ``create_score``), with score configs created through its API client
-(numeric range, categories, boolean), and one score sent twice under one id (the second replaces
-the first), and a batch in which the server refuses one score (a label its config lacks) but
-keeps the other. 3.x and 4.x send scores through ``POST /ingestion``, 5.x through ``POST /scores``.
-Read back: 3.x ``score_v_2``, 4.x ``scores`` (both ``/v2/scores``), 5.x ``scores`` (``/v3/scores``),
-and in 3.x and 4.x the trace's own ``scores``.
+Every data type (numeric, boolean, categorical; text where the release has it) on a trace, an
+observation and a session, through each way the release offers (``span.score``,
+``span.score_trace``, ``score_current_span``, ``score_current_trace``, ``create_score``), with
+score configs created through its API client (numeric range, categories, boolean); one score sent
+twice under one id (the second replaces the first); a batch in which the server refuses one score
+(a label its config lacks) but keeps the other. 3.x and 4.x send scores through
+``POST /ingestion``, 5.x through ``POST /scores``. Read back: 3.x ``score_v_2``, 4.x ``scores``
+(both ``/v2/scores``), 5.x ``scores`` (``/v3/scores``), and in 3.x and 4.x the trace's ``scores``.
 
 Usage: python sdk_scores.py SUMMARY_PATH (configured by LANGFUSE_* variables).
 """
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from sdk_common import Summary, field, jsonable, poll, record_http, run_tag, sdk_version
@@ -21,16 +22,19 @@ from sdk_common import Summary, field, jsonable, poll, record_http, run_tag, sdk
 record_http()
 
 from langfuse import Langfuse  # noqa: E402
+from langfuse.types import ScoreDataType  # noqa: E402
 
 MAJOR, MINOR = sdk_version()
 TAG = run_tag()
 SESSION = f"score-session-{TAG}"
 SESSION_SCORE = f"session-quality-{TAG}"  # 3.0's score list has no session filter: found by name
+HAS_TEXT = "TEXT" in typing.get_args(ScoreDataType)  # not in 3.0
 OLD_READS = (MAJOR, MINOR) < (3, 1)  # 3.0's score list filters neither by trace nor session
 summary = Summary("scores")
 langfuse = Langfuse()
 ids: dict[str, str] = {}
-TRACE_SCORES = 12  # on the trace or its generation (6 in context, 6 by id); one more on the session
+# on the trace or its generation (6 in context, 6 or 7 by id); one more on the session
+TRACE_SCORES = 12 + HAS_TEXT
 
 
 def create_configs() -> dict[str, str]:
@@ -145,6 +149,8 @@ def scores_by_id(configs: dict[str, str]) -> None:
         data_type="CATEGORICAL",
     )
     langfuse.create_score(trace_id=trace_id, name="after-refused", value=1.0, data_type="NUMERIC")
+    if HAS_TEXT:
+        langfuse.create_score(trace_id=trace_id, name="feedback", value="Clear and short", data_type="TEXT")
 
 
 def score_summary(score: Any) -> dict[str, Any]:
@@ -188,6 +194,7 @@ with summary.step("scores_by_id"):
     scores_by_id(configs)
 summary["ids"] = ids
 summary["session"], summary["session_score"] = SESSION, SESSION_SCORE
+summary["has_text"] = HAS_TEXT
 langfuse.flush()
 
 
