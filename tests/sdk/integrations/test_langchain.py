@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from langchain_openai import OpenAI as CompletionsLLM
+from opentelemetry import trace as trace_api
 
 from interactiveai import InteractiveAI, observe
 from interactiveai.langchain import CallbackHandler
@@ -92,6 +93,7 @@ def test_streaming_records_time_to_first_token(
     streamed = observations["OpenAI-generation"]  # read from inside ChatOpenAI's raw-response stream
     assert streamed["parentObservationId"] == llm["id"] and streamed["output"]["content"] == "Echo: Go"
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no "Failed to detach context"
+    assert not trace_api.get_current_span().is_recording()  # the stream left no run current
 
 
 def test_tools_retrievers_agents_and_nested_observe(server: LiveServer, sdk: InteractiveAI, fake: FakeOpenAI) -> None:
@@ -171,6 +173,38 @@ def test_async_runs_update_trace_and_trace_context(server: LiveServer, sdk: Inte
     assert placed.last_trace_id == parent.trace_id
     observations = by_name(read_trace(server, sdk, parent.trace_id, 6))
     assert observations["RunnableSequence"]["parentObservationId"] == parent.id
+
+
+def test_batches_keep_each_run_in_its_parent_and_leave_the_context_clean(
+    server: LiveServer, sdk: InteractiveAI, fake: FakeOpenAI
+) -> None:
+    handler = CallbackHandler()
+    # A sequence's batch starts all its runs in the caller's context, then ends them first to last;
+    # the inner sequence's batch does the same one level down.
+    outer = RunnableLambda(lambda d: d).with_config(run_name="prepare") | _chain(fake).with_config(run_name="inner")
+    with sdk.start_as_current_observation(name="batch") as root:
+        answers = outer.batch([{"question": q} for q in "xyz"], config={"callbacks": [handler]})
+        assert trace_api.get_current_span() is root.otel_span  # nothing of the runs is left current
+        after = sdk.start_observation(name="after")
+        after.end()
+    assert answers == ["Echo: x", "Echo: y", "Echo: z"]
+    assert not trace_api.get_current_span().is_recording()
+    trace = read_trace(server, sdk, root.trace_id, 2 + 3 * 7)
+    sequences = [o for o in trace["observations"] if o["name"] == "RunnableSequence"]
+    assert len(sequences) == 3 and {o["parentObservationId"] for o in sequences} == {root.id}
+    for sequence in sequences:
+        assert _children(trace, sequence) == ["inner", "prepare"]
+    for inner in (o for o in trace["observations"] if o["name"] == "inner"):
+        assert _children(trace, inner) == ["ChatOpenAI", "ChatPromptTemplate", "StrOutputParser"]
+    for llm in (o for o in trace["observations"] if o["name"] == "ChatOpenAI"):
+        assert llm["output"]["content"] == "Echo: " + llm["input"][1]["content"]
+        assert _children(trace, llm) == ["OpenAI-generation"]
+    assert (
+        by_name({"observations": [o for o in trace["observations"] if o["name"] == "after"]})["after"][
+            "parentObservationId"
+        ]
+        == root.id
+    )
 
 
 def test_text_completion_llm(server: LiveServer, sdk: InteractiveAI, fake: FakeOpenAI) -> None:

@@ -49,10 +49,13 @@ def test_responses_api_create_stream_and_tools(server: LiveServer, sdk: Interact
         )
         events = [e.type for e in client.responses.create(model="gpt-4o-mini", input="Hi", stream=True, name="rs")]
         call = client.responses.create(model="gpt-4o-mini", input="Weather?", tools=tools, name="resp-tool")
+        with client.responses.stream(model="gpt-4o-mini", input="Helper") as helper:  # calls create(stream=True)
+            assert helper.get_final_response().output_text == "Echo: Helper"
     assert response.output_text == "Echo: Hello" and events[-1] == "response.completed"
     assert call.output[0].type == "function_call"
-    observations = by_name(read_trace(server, sdk, root.trace_id, 4))
+    observations = by_name(read_trace(server, sdk, root.trace_id, 5))
     resp, streamed, tool = observations["resp"], observations["rs"], observations["resp-tool"]
+    assert observations["OpenAI-generation"]["output"]["content"][0]["text"] == "Echo: Helper"
     assert resp["input"] == {"instructions": "Be kind.", "input": "Hello"}
     assert resp["output"]["type"] == "message" and resp["output"]["content"][0]["text"] == "Echo: Hello"
     assert resp["usageDetails"] == USAGE and resp["calculatedTotalCost"] > 0

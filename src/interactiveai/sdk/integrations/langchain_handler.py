@@ -25,6 +25,7 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
 from interactiveai.sdk import registry
@@ -53,12 +54,15 @@ except ImportError:  # pragma: no cover - another OTel layout
 
 
 class _Run:
-    __slots__ = ("span", "client", "token", "first_token")
+    __slots__ = ("span", "client", "outer", "outer_run", "current", "ended", "first_token")
 
-    def __init__(self, span: Span, client: InteractiveAI, token: object) -> None:
+    def __init__(self, span: Span, client: InteractiveAI, outer: Context, outer_run: _Run | None) -> None:
         self.span = span
         self.client = client
-        self.token = token
+        self.outer = outer  # the context the run started in, and the run of ours current there
+        self.outer_run = outer_run
+        self.current = False  # made the current span of the context it started in
+        self.ended = False
         self.first_token = False
 
 
@@ -92,6 +96,7 @@ class CallbackHandler(BaseCallbackHandler):
         self.trace_context = trace_context
         self._last_trace: int | None = None
         self._runs: dict[UUID, _Run] = {}
+        self._by_span: dict[int, _Run] = {}  # the same open runs, by span id
 
     @property
     def last_trace_id(self) -> str | None:
@@ -117,6 +122,11 @@ class CallbackHandler(BaseCallbackHandler):
         if convert.has_hidden_tag(tags):
             fields["level"] = "DEBUG"
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
+        outer = otel_context.get_current()
+        outer_run = self._by_span.get(trace.get_current_span().get_span_context().span_id) if self._by_span else None
+        # A run without a parent while one of ours is current here is a sibling of that run:
+        # LangChain starts the runs of a batch one after the other, in one context, before any runs.
+        sibling = parent_run_id is None and outer_run is not None
         if parent is not None:
             client = parent.client
             span = start_otel_span(client, name, as_type, fields, parent=parent.span)
@@ -125,22 +135,52 @@ class CallbackHandler(BaseCallbackHandler):
             if client._tracer is None:
                 return
             root = parent_run_id is None
-            span = start_otel_span(client, name, as_type, fields, trace_context=self.trace_context if root else None)
+            trace_context = self.trace_context if root else None
+            if sibling and outer_run is not None and trace_context is None:
+                outer, outer_run = outer_run.outer, outer_run.outer_run  # beside it, under its parent
+                token = otel_context.attach(outer)
+                try:
+                    span = start_otel_span(client, name, as_type, fields)
+                finally:
+                    _detach(token)
+            else:
+                span = start_otel_span(client, name, as_type, fields, trace_context=trace_context)
             if root and self.update_trace:
                 trace_fields = {"name": name, "input": fields.get("input"), "metadata": meta, **trace_fields}
         if not span.is_recording():
             return
         if trace_fields:
             span.set_attributes(safe_attributes(trace_attributes, mask=client._mask, **trace_fields))
-        self._runs[run_id] = _Run(span, client, otel_context.attach(trace.set_span_in_context(span)))
+        run = _Run(span, client, outer, outer_run)
+        if not sibling:  # current while it runs, so that code inside (@observe, OpenAI calls) nests
+            otel_context.attach(trace.set_span_in_context(span))
+            run.current = True
+        self._runs[run_id] = run
+        self._by_span[span.get_span_context().span_id] = run
         self._last_trace = span.get_span_context().trace_id
+
+    def _leave(self, run: _Run) -> None:
+        """Make the context the run was current in current again, if it still is.
+
+        Not by resetting a token: LangChain ends runs in other orders than it started them (a
+        batch ends its runs first to last) and in other contexts (streamed steps interleave), so
+        the context goes back to the innermost run still open around this one, or to what was
+        current before any of them; a context where this run is no longer current is left alone.
+        """
+        if run.current and trace.get_current_span() is run.span:
+            outer, enclosing = run.outer, run.outer_run
+            while enclosing is not None and enclosing.ended:
+                outer, enclosing = enclosing.outer, enclosing.outer_run
+            otel_context.attach(outer)
 
     def _end(self, run_id: UUID, parent_run_id: UUID | None, error: BaseException | None = None, **fields: Any) -> None:
         run = self._runs.pop(run_id, None)
         if run is None:
             return
-        _detach(run.token)
         span = run.span
+        run.ended = True
+        self._by_span.pop(span.get_span_context().span_id, None)
+        self._leave(run)
         try:
             fields = {k: v for k, v in fields.items() if v is not None}
             if fields:
