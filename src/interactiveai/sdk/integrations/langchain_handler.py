@@ -17,9 +17,10 @@ the user's run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from interactiveai.sdk.client import InteractiveAI
 
 logger = logging.getLogger("interactiveai")
+P = ParamSpec("P")
 
 try:  # OTel's detach logs an error for a token of another context; streamed runs end in another one
     from opentelemetry.context import _RUNTIME_CONTEXT
@@ -51,6 +53,19 @@ try:  # OTel's detach logs an error for a token of another context; streamed run
 
 except ImportError:  # pragma: no cover - another OTel layout
     from interactiveai.sdk.context import detach_quietly as _detach
+
+
+def _guarded(method: Callable[P, None]) -> Callable[P, None]:
+    """A callback that never raises: a failure to record is logged, and the user's run goes on."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            method(*args, **kwargs)
+        except Exception as exc:
+            logger.warning("interactiveai: LangChain callback %s failed: %s", method.__name__, exc)
+
+    return guarded
 
 
 class _Run:
@@ -192,11 +207,9 @@ class CallbackHandler(BaseCallbackHandler):
         finally:
             span.end()
 
-    def _guard(self, what: str, exc: Exception) -> None:
-        logger.warning("interactiveai: LangChain callback %s failed: %s", what, exc)
-
     # -- chains and agents ----------------------------------------------------------------------
 
+    @_guarded
     def on_chain_start(
         self,
         serialized: dict[str, Any] | None,
@@ -208,26 +221,19 @@ class CallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            name = convert.run_name(serialized, kwargs)
-            as_type = convert.chain_type(serialized, name)
-            self._start(run_id, parent_run_id, name, as_type, tags, metadata, input=convert.plain(inputs))
-        except Exception as exc:
-            self._guard("on_chain_start", exc)
+        name = convert.run_name(serialized, kwargs)
+        as_type = convert.chain_type(serialized, name)
+        self._start(run_id, parent_run_id, name, as_type, tags, metadata, input=convert.plain(inputs))
 
+    @_guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, parent_run_id, output=convert.plain(outputs), input=convert.plain(kwargs.get("inputs")))
-        except Exception as exc:
-            self._guard("on_chain_end", exc)
+        self._end(run_id, parent_run_id, output=convert.plain(outputs), input=convert.plain(kwargs.get("inputs")))
 
+    @_guarded
     def on_chain_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._end(run_id, parent_run_id, error, input=convert.plain(kwargs.get("inputs")))
-        except Exception as exc:
-            self._guard("on_chain_error", exc)
+        self._end(run_id, parent_run_id, error, input=convert.plain(kwargs.get("inputs")))
 
     def _agent_step(self, run_id: UUID, output: Any) -> None:
         run = self._runs.get(run_id)
@@ -235,17 +241,13 @@ class CallbackHandler(BaseCallbackHandler):
             run.span.set_attribute(Attr.OBSERVATION_TYPE, "agent")
             run.span.set_attributes(safe_attributes(observation_attributes, mask=run.client._mask, output=output))
 
+    @_guarded
     def on_agent_action(self, action: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        try:
-            self._agent_step(run_id, action)
-        except Exception as exc:
-            self._guard("on_agent_action", exc)
+        self._agent_step(run_id, action)
 
+    @_guarded
     def on_agent_finish(self, finish: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        try:
-            self._agent_step(run_id, finish)
-        except Exception as exc:
-            self._guard("on_agent_finish", exc)
+        self._agent_step(run_id, finish)
 
     # -- chat models and LLMs ---------------------------------------------------------------------
 
@@ -270,6 +272,7 @@ class CallbackHandler(BaseCallbackHandler):
         name = convert.run_name(serialized, kwargs)
         self._start(run_id, parent_run_id, name, "generation", tags, metadata, **fields)
 
+    @_guarded
     def on_chat_model_start(
         self,
         serialized: dict[str, Any] | None,
@@ -281,12 +284,10 @@ class CallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            llm_input = convert.llm_input(messages, kwargs.get("invocation_params"))
-            self._start_llm(serialized, llm_input, run_id, parent_run_id, tags, metadata, kwargs)
-        except Exception as exc:
-            self._guard("on_chat_model_start", exc)
+        llm_input = convert.llm_input(messages, kwargs.get("invocation_params"))
+        self._start_llm(serialized, llm_input, run_id, parent_run_id, tags, metadata, kwargs)
 
+    @_guarded
     def on_llm_start(
         self,
         serialized: dict[str, Any] | None,
@@ -298,11 +299,8 @@ class CallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            llm_input = prompts[0] if len(prompts) == 1 else prompts
-            self._start_llm(serialized, llm_input, run_id, parent_run_id, tags, metadata, kwargs)
-        except Exception as exc:
-            self._guard("on_llm_start", exc)
+        llm_input = prompts[0] if len(prompts) == 1 else prompts
+        self._start_llm(serialized, llm_input, run_id, parent_run_id, tags, metadata, kwargs)
 
     def _first_token(self, run_id: UUID) -> None:
         run = self._runs.get(run_id)
@@ -310,36 +308,29 @@ class CallbackHandler(BaseCallbackHandler):
             run.first_token = True
             run.span.set_attribute(Attr.OBSERVATION_COMPLETION_START_TIME, iso_utc(dt.datetime.now(dt.UTC)))
 
+    @_guarded
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self._first_token(run_id)
-        except Exception as exc:
-            self._guard("on_llm_new_token", exc)
+        self._first_token(run_id)
 
+    @_guarded
     def on_stream_event(self, event: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            if convert.first_token_event(event):
-                self._first_token(run_id)
-        except Exception as exc:
-            self._guard("on_stream_event", exc)
+        if convert.first_token_event(event):
+            self._first_token(run_id)
 
+    @_guarded
     def on_llm_end(self, response: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        try:
-            output, model, usage = convert.llm_output(response)
-            self._end(run_id, parent_run_id, output=output, model=model, usage_details=usage)
-        except Exception as exc:
-            self._guard("on_llm_end", exc)
+        output, model, usage = convert.llm_output(response)
+        self._end(run_id, parent_run_id, output=output, model=model, usage_details=usage)
 
+    @_guarded
     def on_llm_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._end(run_id, parent_run_id, error)
-        except Exception as exc:
-            self._guard("on_llm_error", exc)
+        self._end(run_id, parent_run_id, error)
 
     # -- tools and retrievers ---------------------------------------------------------------------
 
+    @_guarded
     def on_tool_start(
         self,
         serialized: dict[str, Any] | None,
@@ -352,27 +343,21 @@ class CallbackHandler(BaseCallbackHandler):
         inputs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            name = convert.run_name(serialized, kwargs)
-            tool_input = convert.plain(inputs) if inputs is not None else input_str
-            self._start(run_id, parent_run_id, name, "tool", tags, metadata, input=tool_input)
-        except Exception as exc:
-            self._guard("on_tool_start", exc)
+        name = convert.run_name(serialized, kwargs)
+        tool_input = convert.plain(inputs) if inputs is not None else input_str
+        self._start(run_id, parent_run_id, name, "tool", tags, metadata, input=tool_input)
 
+    @_guarded
     def on_tool_end(self, output: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any) -> None:
-        try:
-            self._end(run_id, parent_run_id, output=convert.plain(output))
-        except Exception as exc:
-            self._guard("on_tool_end", exc)
+        self._end(run_id, parent_run_id, output=convert.plain(output))
 
+    @_guarded
     def on_tool_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._end(run_id, parent_run_id, error)
-        except Exception as exc:
-            self._guard("on_tool_error", exc)
+        self._end(run_id, parent_run_id, error)
 
+    @_guarded
     def on_retriever_start(
         self,
         serialized: dict[str, Any] | None,
@@ -384,24 +369,17 @@ class CallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        try:
-            name = convert.run_name(serialized, kwargs)
-            self._start(run_id, parent_run_id, name, "retriever", tags, metadata, input=query)
-        except Exception as exc:
-            self._guard("on_retriever_start", exc)
+        name = convert.run_name(serialized, kwargs)
+        self._start(run_id, parent_run_id, name, "retriever", tags, metadata, input=query)
 
+    @_guarded
     def on_retriever_end(
         self, documents: Sequence[Any], *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._end(run_id, parent_run_id, output=convert.plain(list(documents)))
-        except Exception as exc:
-            self._guard("on_retriever_end", exc)
+        self._end(run_id, parent_run_id, output=convert.plain(list(documents)))
 
+    @_guarded
     def on_retriever_error(
         self, error: BaseException, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
-        try:
-            self._end(run_id, parent_run_id, error)
-        except Exception as exc:
-            self._guard("on_retriever_error", exc)
+        self._end(run_id, parent_run_id, error)
