@@ -43,7 +43,9 @@ SAMPLES: dict[tuple[str, str], Any] = {
     ("DELETE", "/traces"): {"traceIds": ["t1", "t2"]},
 }
 JSON_VALUES = {"metadata", "input", "expectedOutput"}  # stored as JSON text, where NUL is "\u0000"
-SKIPPED = {("POST", "/models")}  # costs/routes.py, tested in tests/server/costs
+# /models: costs/routes.py, tested in tests/server/costs; /ingestion answers each event in its 207
+# (NUL dropped from text or the event refused alone: tests/server/api/test_ingestion_batch.py)
+SKIPPED = {("POST", "/models"), ("POST", "/ingestion")}
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
