@@ -218,3 +218,31 @@ def test_text_completion_llm(server: LiveServer, sdk: InteractiveAI, fake: FakeO
     assert str(generation["modelParameters"]["max_tokens"]) == "20"
     # langchain-openai's text LLM reports only the three totals of OpenAI's usage.
     assert generation["usageDetails"] == {"input": PROMPT_TOKENS, "output": COMPLETION_TOKENS, "total": 59}
+
+
+def test_recording_never_gets_in_the_way(fake: FakeOpenAI) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from interactiveai.sdk.attributes import FAILED_MASK, Attr
+
+    handler = CallbackHandler()
+    # No client at all: the chain runs as without the handler.
+    assert _chain(fake).invoke({"question": "off"}, config={"callbacks": [handler]}) == "Echo: off"
+    assert handler.last_trace_id is None
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(shutdown_on_exit=False)
+    client = InteractiveAI(
+        public_key="pk-mem", secret_key="sk-mem", host="http://127.0.0.1:9", tracer_provider=provider,
+        span_exporter=exporter, mask=lambda *, data: 1 / 0,
+    )  # fmt: skip
+    try:
+        assert _chain(fake).invoke({"question": "on"}, config={"callbacks": [handler]}) == "Echo: on"
+        assert client.flush(timeout=5)
+        spans = {span.name: dict(span.attributes or {}) for span in exporter.get_finished_spans()}
+        assert {"RunnableSequence", "ChatPromptTemplate", "ChatOpenAI", "StrOutputParser"} <= set(spans)
+        assert spans["ChatOpenAI"][Attr.OBSERVATION_INPUT] == f'"{FAILED_MASK}"'  # a failing mask hides all
+    finally:
+        client.shutdown(timeout=1)
+        provider.shutdown()
