@@ -200,6 +200,7 @@ with summary.step("openai"):
     openai_drop_in()
 summary["ids"] = ids
 summary["user"], summary["session"] = USER, SESSION
+summary["has_observation_types"] = HAS_OBSERVATION_API  # retriever, tool, … (3.3 on)
 with summary.step("get_trace_url"):
     summary["trace_url"] = langfuse.get_trace_url(trace_id=ids.get("decorated"))
 langfuse.flush()
