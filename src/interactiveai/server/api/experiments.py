@@ -14,18 +14,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, func, select
 
 from interactiveai.server.api.common import JSON, AuthKey, DbEngine, bad_request, client_errors, iso_param, list_param
 from interactiveai.server.api.observations_v2 import CursorMeta
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.scores_v3 import score_v3_json
 from interactiveai.server.clock import us_to_iso
-from interactiveai.server.query._db import Db, connect, load_json
-from interactiveai.server.query.cursors import after, decode_cursor, fetch_cursor_page
+from interactiveai.server.query._db import Db, load_json
+from interactiveai.server.query.cursor_lists import ExperimentList, experiment_items_page, experiments_page, scores_of
+from interactiveai.server.query.cursors import decode_cursor
 from interactiveai.server.query.observations import get_observation
-from interactiveai.server.query.records import score_from_row
-from interactiveai.server.storage.schema import dataset_items, dataset_run_items, dataset_runs, scores
+from interactiveai.server.query.records import Score
 
 router = APIRouter(tags=["datasets"])
 
@@ -106,37 +105,16 @@ def get_experiments(
     name: CommaList = None,
     datasetId: CommaList = None,
 ) -> JSON:
-    items = (
-        select(
-            dataset_run_items.c.dataset_run_id.label("run_id"),
-            func.count().label("item_count"),
-            func.max(dataset_run_items.c.created_at_us).label("last_us"),
-        )
-        .where(dataset_run_items.c.project_id == key.project_id)
-        .group_by(dataset_run_items.c.dataset_run_id)
-        .subquery()
+    filters = ExperimentList(
+        since_us=_since(fromStartTime),
+        until_us=iso_param(toStartTime, "toStartTime"),
+        run_ids=_many(id),
+        run_names=_many(name),
+        dataset_ids=_many(datasetId),
     )
-    activity = func.coalesce(items.c.last_us, dataset_runs.c.updated_at_us)
-    conditions: list[ColumnElement[bool]] = [dataset_runs.c.project_id == key.project_id]
-    conditions.append(activity >= _since(fromStartTime))
-    to_us = iso_param(toStartTime, "toStartTime")
-    if to_us is not None:
-        conditions.append(dataset_runs.c.created_at_us < to_us)
-    for column, values in ((dataset_runs.c.id, _many(id)), (dataset_runs.c.name, _many(name))):
-        if values:
-            conditions.append(column.in_(values))
-    if _many(datasetId):
-        conditions.append(dataset_runs.c.dataset_id.in_(_many(datasetId)))
     groups = set(_many(fields))
     with client_errors():
-        conditions += after(activity, dataset_runs.c.id, decode_cursor(cursor))
-        query = (
-            select(dataset_runs, items.c.item_count, activity.label("last_us"))
-            .join(items, items.c.run_id == dataset_runs.c.id)
-            .where(*conditions)
-            .order_by(activity.desc(), dataset_runs.c.id.desc())
-        )
-        page = fetch_cursor_page(engine, query, dict, lambda r: (r["last_us"], r["id"]), limit=limit)
+        page = experiments_page(engine, key.project_id, filters, cursor=decode_cursor(cursor), limit=limit)
     data = []
     for run in page.items:
         out: dict[str, Any] = {
@@ -151,7 +129,7 @@ def get_experiments(
         if "metadata" in groups:
             out["metadata"] = load_json(run["metadata"])
         if "scores" in groups:
-            out["scores"] = _scores(engine, key.project_id, scores.c.dataset_run_id == run["id"], scoreLimit)
+            out["scores"] = _scores(scores_of(engine, key.project_id, run_id=run["id"], limit=scoreLimit))
         data.append(out)
     return JSON({"data": data, "meta": {"cursor": page.next.encode()} if page.next else {}})
 
@@ -176,43 +154,17 @@ def get_experiment_items(
     experimentItemId: CommaList = None,
     datasetId: CommaList = None,
 ) -> JSON:
-    run_items, runs = dataset_run_items.c, dataset_runs.c
-    conditions: list[ColumnElement[bool]] = [run_items.project_id == key.project_id]
-    conditions.append(run_items.created_at_us >= _since(fromStartTime))
-    to_us = iso_param(toStartTime, "toStartTime")
-    if to_us is not None:
-        conditions.append(run_items.created_at_us < to_us)
-    for column, values in (
-        (run_items.dataset_run_id, _many(experimentId)),
-        (runs.name, _many(experimentName)),
-        (run_items.dataset_item_id, _many(experimentItemId)),
-        (runs.dataset_id, _many(datasetId)),
-    ):
-        if values:
-            conditions.append(column.in_(values))
+    filters = ExperimentList(
+        since_us=_since(fromStartTime),
+        until_us=iso_param(toStartTime, "toStartTime"),
+        run_ids=_many(experimentId),
+        run_names=_many(experimentName),
+        item_ids=_many(experimentItemId),
+        dataset_ids=_many(datasetId),
+    )
     groups = set(_many(fields))
     with client_errors():
-        conditions += after(run_items.created_at_us, run_items.id, decode_cursor(cursor))
-        query = (
-            select(
-                dataset_run_items,
-                runs.name.label("run_name"),
-                runs.dataset_id,
-                runs.description.label("run_description"),
-                runs.metadata.label("run_metadata"),
-                dataset_items.c.expected_output,
-                dataset_items.c.metadata.label("item_metadata"),
-            )
-            .join(dataset_runs, (runs.project_id == run_items.project_id) & (runs.id == run_items.dataset_run_id))
-            .join(
-                dataset_items,
-                (dataset_items.c.project_id == run_items.project_id)
-                & (dataset_items.c.id == run_items.dataset_item_id),
-            )
-            .where(*conditions)
-            .order_by(run_items.created_at_us.desc(), run_items.id.desc())
-        )
-        page = fetch_cursor_page(engine, query, dict, lambda r: (r["created_at_us"], r["id"]), limit=limit)
+        page = experiment_items_page(engine, key.project_id, filters, cursor=decode_cursor(cursor), limit=limit)
     data = [_item(engine, key.project_id, row, groups, scoreLimit) for row in page.items]
     return JSON({"data": data, "meta": {"cursor": page.next.encode()} if page.next else {}})
 
@@ -248,17 +200,9 @@ def _item(db: Db, project_id: str, row: dict[str, Any], groups: set[str], score_
     if "experimentMetadata" in groups:
         out.update(experimentMetadata=load_json(row["run_metadata"]), experimentDescription=row["run_description"])
     if "scores" in groups:
-        out["scores"] = _scores(db, project_id, scores.c.trace_id == row["trace_id"], score_limit)
+        out["scores"] = _scores(scores_of(db, project_id, trace_id=row["trace_id"], limit=score_limit))
     return out
 
 
-def _scores(db: Db, project_id: str, target: ColumnElement[bool], limit: int) -> list[dict[str, Any]]:
-    query = (
-        select(scores)
-        .where(scores.c.project_id == project_id, target)
-        .order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
-        .limit(limit)
-    )
-    with connect(db) as conn:
-        rows = conn.execute(query).mappings().all()
-    return [score_v3_json(score_from_row(row), {"details", "subject"}) for row in rows]
+def _scores(found: list[Score]) -> list[dict[str, Any]]:
+    return [score_v3_json(score, {"details", "subject"}) for score in found]

@@ -13,20 +13,17 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from interactiveai.server.api.common import JSON, AuthKey, DbEngine, client_errors, iso_param, list_param
 from interactiveai.server.api.filter_param import filter_parameter
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.api.shapes import model_parameters_json
 from interactiveai.server.clock import us_to_iso
-from interactiveai.server.json_values import bound_key
-from interactiveai.server.query._db import Db, connect
-from interactiveai.server.query.cursors import CursorPage, after, decode_cursor, fetch_cursor_page
+from interactiveai.server.query.cursor_lists import observations_page, trace_facts
+from interactiveai.server.query.cursors import decode_cursor
 from interactiveai.server.query.filter_conditions import filtered_columns, parse_filter
-from interactiveai.server.query.filters import ObservationFilter, observation_conditions
-from interactiveai.server.query.records import Observation, observation_from_row
-from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_traces, traces
+from interactiveai.server.query.filters import ObservationFilter
+from interactiveai.server.query.records import Observation
 
 router = APIRouter(tags=["observations"])
 
@@ -118,42 +115,18 @@ def get_observations_v2(
         conditions=conditions,
     )
     with client_errors():
-        page = _observations_page(engine, key.project_id, filters, sessionId, isRootObservation, cursor, limit)
-        trace_facts = _trace_facts(engine, key.project_id, {o.trace_id for o in page.items})
-    data = [_observation_v2(o, groups, trace_facts.get(o.trace_id, {})) for o in page.items]
+        page = observations_page(
+            engine,
+            key.project_id,
+            filters,
+            session_id=sessionId,
+            is_root=isRootObservation,
+            cursor=decode_cursor(cursor),
+            limit=limit,
+        )
+        facts = trace_facts(engine, key.project_id, {o.trace_id for o in page.items})
+    data = [_observation_v2(o, groups, facts.get(o.trace_id, {})) for o in page.items]
     return JSON({"data": data, "meta": {"cursor": page.next.encode()} if page.next else {}})
-
-
-def _observations_page(
-    db: Db,
-    project_id: str,
-    filters: ObservationFilter,
-    session_id: str | None,
-    is_root: bool | None,
-    cursor: str | None,
-    limit: int,
-) -> CursorPage[Observation]:
-    conditions = observation_conditions(project_id, filters)
-    if session_id is not None:
-        conditions.append(observations_of_traces(project_id, traces.c.session_id == bound_key(session_id)))
-    if is_root is not None:
-        parent = observations.c.parent_observation_id
-        conditions.append(parent.is_(None) if is_root else parent.is_not(None))
-    # a trace's observations are read by primary key, not by walking the project's time index
-    start_time = START_TIME_IN_TRACE if filters.trace_id else observations.c.start_time_us
-    conditions += after(start_time, observations.c.id, decode_cursor(cursor))
-    query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
-    return fetch_cursor_page(db, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)
-
-
-def _trace_facts(db: Db, project_id: str, trace_ids: set[str]) -> dict[str, dict[str, Any]]:
-    if not trace_ids:
-        return {}
-    columns = (traces.c.id, traces.c.user_id, traces.c.session_id, traces.c.name, traces.c.tags, traces.c.release)
-    query = select(*columns).where(traces.c.project_id == project_id, traces.c.id.in_(sorted(trace_ids)))
-    with connect(db) as conn:
-        rows = conn.execute(query).mappings().all()
-    return {row["id"]: dict(row) for row in rows}
 
 
 def _raw(value: Any) -> str | None:

@@ -9,20 +9,19 @@ comma lists; the combinations the reference refuses are refused here too (400).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, func, select
 
 from interactiveai.server.api.common import JSON, AuthKey, DbEngine, bad_request, client_errors, iso_param, list_param
 from interactiveai.server.api.observations_v2 import CursorMeta
 from interactiveai.server.api.schemas import time_query
 from interactiveai.server.clock import us_to_iso
-from interactiveai.server.json_values import bound_key
-from interactiveai.server.query.cursors import after, decode_cursor, fetch_cursor_page
-from interactiveai.server.query.records import Score, score_from_row
-from interactiveai.server.storage.schema import scores
+from interactiveai.server.query.cursor_lists import ScoreList, scores_page
+from interactiveai.server.query.cursors import decode_cursor
+from interactiveai.server.query.records import Score
 
 router = APIRouter(tags=["scores"])
 
@@ -98,68 +97,56 @@ def get_scores_v3(
     if observationId and not traceId:
         raise bad_request("observationId needs traceId (observation ids are scoped to a trace)")
     data_types = [t.upper() for t in many(dataType)]
-    conditions: list[ColumnElement[bool]] = [scores.c.project_id == key.project_id]
-    for column, values in (
-        (scores.c.id, many(id)),
-        (scores.c.name, [bound_key(n) for n in many(name)]),
-        (func.upper(scores.c.source), [s.upper() for s in many(source)]),
-        (scores.c.data_type, data_types),
-        (scores.c.environment, many(environment)),
-        (scores.c.config_id, many(configId)),
-        (scores.c.author_user_id, many(authorUserId)),
-        (scores.c.trace_id, many(traceId)),
-        (scores.c.session_id, [bound_key(s) for s in many(sessionId)]),
-        (scores.c.observation_id, many(observationId)),
-        (scores.c.dataset_run_id, many(experimentId)),
-    ):
-        if values:
-            conditions.append(column.in_(values))
-    if queueId:
-        conditions.append(scores.c.id.is_(None))  # no score here was made in an annotation queue
-    conditions += _value_conditions(data_types, many(value), valueMin, valueMax)
-    from_us, to_us = iso_param(fromTimestamp, "fromTimestamp"), iso_param(toTimestamp, "toTimestamp")
-    if from_us is not None:
-        conditions.append(scores.c.timestamp_us >= from_us)
-    if to_us is not None:
-        conditions.append(scores.c.timestamp_us < to_us)
-    groups = set(many(fields))
+    labels, numbers = _values(data_types, many(value))
+    if (valueMin is not None or valueMax is not None) and data_types != ["NUMERIC"]:
+        raise bad_request("valueMin and valueMax need dataType NUMERIC")
+    filters = ScoreList(
+        ids=many(id),
+        names=many(name),
+        sources=[s.upper() for s in many(source)],
+        data_types=data_types,
+        environments=many(environment),
+        config_ids=many(configId),
+        author_user_ids=many(authorUserId),
+        trace_ids=many(traceId),
+        session_ids=many(sessionId),
+        observation_ids=many(observationId),
+        run_ids=many(experimentId),
+        labels=labels,
+        numbers=numbers,
+        value_min=valueMin,
+        value_max=valueMax,
+        from_us=iso_param(fromTimestamp, "fromTimestamp"),
+        to_us=iso_param(toTimestamp, "toTimestamp"),
+        in_queue=bool(queueId),
+    )
     with client_errors():
-        conditions += after(scores.c.timestamp_us, scores.c.id, decode_cursor(cursor))
-        query = select(scores).where(*conditions).order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
-        page = fetch_cursor_page(engine, query, score_from_row, lambda s: (s.timestamp_us, s.id), limit=limit)
+        page = scores_page(engine, key.project_id, filters, cursor=decode_cursor(cursor), limit=limit)
+    groups = set(many(fields))
     meta: dict[str, Any] = {"limit": limit, **({"cursor": page.next.encode()} if page.next else {})}
     return JSON({"data": [score_v3_json(s, groups) for s in page.items], "meta": meta})
 
 
-def _value_conditions(
-    data_types: list[str], values: list[str], value_min: float | None, value_max: float | None
-) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if values:
-        if len(data_types) != 1 or data_types[0] not in ("NUMERIC", "BOOLEAN", "CATEGORICAL"):
-            raise bad_request("value needs exactly one dataType among NUMERIC, BOOLEAN and CATEGORICAL")
-        if data_types[0] == "CATEGORICAL":
-            conditions.append(scores.c.string_value.in_(values))
-        elif data_types[0] == "BOOLEAN":
-            if any(v.lower() not in ("true", "false") for v in values):
-                raise bad_request("a BOOLEAN value is true or false")
-            conditions.append(scores.c.value.in_([1.0 if v.lower() == "true" else 0.0 for v in values]))
-        else:
-            try:
-                numbers = [float(v) for v in values]
-            except ValueError:
-                raise bad_request("a NUMERIC value is a finite number") from None
-            if any(n != n or n in (float("inf"), float("-inf")) for n in numbers):
-                raise bad_request("a NUMERIC value is a finite number")
-            conditions.append(scores.c.value.in_(numbers))
-    if value_min is not None or value_max is not None:
-        if data_types != ["NUMERIC"]:
-            raise bad_request("valueMin and valueMax need dataType NUMERIC")
-        if value_min is not None:
-            conditions.append(scores.c.value >= value_min)
-        if value_max is not None:
-            conditions.append(scores.c.value <= value_max)
-    return conditions
+def _values(data_types: list[str], values: list[str]) -> tuple[list[str], list[float]]:
+    """``value``: labels (CATEGORICAL) or numbers (NUMERIC; BOOLEAN as 1/0), checked as the
+    reference checks them."""
+    if not values:
+        return [], []
+    if len(data_types) != 1 or data_types[0] not in ("NUMERIC", "BOOLEAN", "CATEGORICAL"):
+        raise bad_request("value needs exactly one dataType among NUMERIC, BOOLEAN and CATEGORICAL")
+    if data_types[0] == "CATEGORICAL":
+        return values, []
+    if data_types[0] == "BOOLEAN":
+        if any(v.lower() not in ("true", "false") for v in values):
+            raise bad_request("a BOOLEAN value is true or false")
+        return [], [1.0 if v.lower() == "true" else 0.0 for v in values]
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise bad_request("a NUMERIC value is a finite number") from None
+    if not all(math.isfinite(n) for n in numbers):
+        raise bad_request("a NUMERIC value is a finite number")
+    return [], numbers
 
 
 def _subject(score: Score) -> dict[str, Any] | None:
