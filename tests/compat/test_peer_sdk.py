@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.compat.conftest import CompatServer
@@ -528,6 +529,11 @@ def test_experiments_through_our_api(release: str, peer: Any, live_server_for_co
         problems.equal(run.get("id"), expected_id, "the experiment's run id")
         scores = server.get("scores", datasetRunId=expected_id, limit=50)["data"] if expected_id else []
         problems.equal([(s["name"], s["value"]) for s in scores], [("accuracy", 0.5)], "GET /scores?datasetRunId")
+        url = experiment.get("url")  # the link the SDK prints: a page of ours (sign-in first), not a 404
+        problems.check(url, "run_experiment gave no link to its results")
+        if url:
+            opened = httpx.get(url, follow_redirects=False)
+            problems.equal((opened.status_code, "/login" in opened.headers.get("location", "")), (303, True), url)
         local = summary.get("local_experiment") or {"items": []}
         for item in local["items"]:
             trace = server.get(f"traces/{item['trace_id']}")

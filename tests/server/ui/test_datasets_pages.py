@@ -145,3 +145,21 @@ def test_new_pages_need_no_inline_script_or_style(ui: Any, engine: Any, project:
             if tag == "script":
                 assert (attrs.get("src") or "").startswith("/static/") or attrs.get("type") == "application/json"
         assert all(tag != "img" for tag, _ in parser.tags)
+
+
+def test_the_run_links_the_reference_sdk_prints_open_the_dataset(
+    ui: Any, engine: Any, project: Any, trace_id: str
+) -> None:
+    # 3.x and 4.x print /datasets/{id}/runs/{run id}, 5.x /experiments/results?baseline={run id} (404 before)
+    dataset = upsert_dataset(engine, project.id, {"name": "golden"})
+    item = create_item_from_trace(engine, project.id, "golden", trace_id)
+    run = create_run_item(engine, project.id, {"runName": "run-1", "datasetItemId": item.id, "traceId": trace_id})
+    page = f"/project/{project.id}/datasets/{dataset.id}"
+    for link in (
+        f"{page}/runs/{run.dataset_run_id}",
+        f"/project/{project.id}/experiments/results?baseline={run.dataset_run_id}",
+    ):
+        response = ui.get(link, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == page, link
+    assert ui.get(f"/project/{project.id}/experiments/results?baseline=no-such-run").status_code == 404
+    assert ui.get(f"/project/proj-b/experiments/results?baseline={run.dataset_run_id}").status_code == 404

@@ -266,6 +266,16 @@ def get_dataset_run(db: Db, project_id: str, dataset_id: str, name: str) -> Data
     return fetch_one(db, query, _run)
 
 
+def dataset_of_run(db: Db, project_id: str, run_id: str) -> str | None:
+    """The id of the dataset a run (by its id) belongs to, or None."""
+    query = select(dataset_runs.c.dataset_id).where(
+        dataset_runs.c.project_id == project_id, dataset_runs.c.id == run_id
+    )
+    with connect(db) as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else str(found)
+
+
 def list_dataset_run_items(
     db: Db, project_id: str, dataset_run_id: str, *, page: int = 1, limit: int = 50
 ) -> Page[DatasetRunItem]:

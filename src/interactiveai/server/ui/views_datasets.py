@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from interactiveai.server.query.datasets import (
     Dataset,
+    dataset_of_run,
     get_dataset_by_id,
     item_ids_by_dataset,
     list_dataset_items,
@@ -183,6 +185,25 @@ def dataset_page(request: Request, project_id: str, dataset_id: str) -> Response
             "notice": notice_from(request),
         },
     )
+
+
+@router.get("/project/{project_id}/datasets/{dataset_id}/runs/{run_id}")
+def dataset_run_link(request: Request, project_id: str, dataset_id: str, run_id: str) -> Response:
+    """The run link the reference SDK prints after an experiment (3.x, 4.x): the dataset's page,
+    which lists its runs."""
+    project_access(request, project_id)
+    return RedirectResponse(f"/project/{project_id}/datasets/{quote(dataset_id, safe='')}", status_code=303)
+
+
+@router.get("/project/{project_id}/experiments/results")
+def experiment_link(request: Request, project_id: str, baseline: str = "") -> Response:
+    """The experiment link of the reference SDK's 5.x release (``?baseline=<run id>``): the page of
+    the run's dataset; 404 for a run this project does not have (or an experiment without dataset)."""
+    access = project_access(request, project_id)
+    dataset_id = dataset_of_run(request.app.state.engine, access.project.id, baseline)
+    if dataset_id is None:
+        raise NotFoundPage()
+    return RedirectResponse(f"/project/{project_id}/datasets/{quote(dataset_id, safe='')}", status_code=303)
 
 
 @router.post("/project/{project_id}/datasets/{dataset_id}/delete")
