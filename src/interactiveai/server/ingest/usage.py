@@ -180,10 +180,31 @@ def _sides_total(usage: dict[str, int | float]) -> int | float:
     return sum(value for key, value in usage.items() if key.startswith(("input", "output")))
 
 
+# OpenAI's usage objects (Chat Completions, Responses): the peer reads such an object as its
+# provider's counts (input and output without their detail parts, each detail as input_/output_<k>)
+# and keeps any other map as sent; both of its schemas are strict (no other key).
+_OPENAI_OBJECTS = (
+    (("prompt_tokens", "completion_tokens", "total_tokens"), ("prompt_tokens_details", "completion_tokens_details")),
+    (("input_tokens", "output_tokens", "total_tokens"), ("input_tokens_details", "output_tokens_details")),
+)
+
+
+def is_openai_usage(raw: dict[str, Any]) -> bool:
+    """Whether ``raw`` is exactly one of OpenAI's usage objects (then stored normalised)."""
+    for counts, details in _OPENAI_OBJECTS:
+        if not raw.keys() <= {*counts, *details}:
+            continue
+        if all(isinstance(raw.get(k), int) and not isinstance(raw.get(k), bool) and raw[k] >= 0 for k in counts):
+            nested = [raw.get(k) for k in details if raw.get(k) is not None]
+            return all(isinstance(d, dict) for d in nested)
+    return False
+
+
 def usage_as_sent(raw: dict[str, Any], usage: dict[str, int | float]) -> dict[str, int | float]:
     """A declared usage object as stored and returned: its own keys (nested objects flattened with
-    dots, values that are no count dropped), and ``total`` from ``usage`` when it gave none."""
-    if usage.items() >= raw.items():
+    dots, values that are no count dropped), and ``total`` from ``usage`` when it gave none; one of
+    OpenAI's usage objects as ``usage`` (its normalised counts), as the peer stores it."""
+    if usage.items() >= raw.items() or is_openai_usage(raw):
         return usage  # the usual case: every key was read as it was sent (``usage`` adds a total)
     sent: dict[str, int | float] = {}
     for key, value in _flatten(raw).items():
