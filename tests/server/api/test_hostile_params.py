@@ -46,6 +46,7 @@ def seeded(client: Any, engine: Any, project: Any) -> dict[str, str]:
         "itemId": item["id"],
         "model_id": "no-such-model",
         "datasetId": dataset["id"],
+        "fromStartTime": "2026-01-01T00:00:00Z",  # GET /experiments and /experiment-items require it
         # GET /metrics: its required JSON query
         "query": orjson.dumps(
             {"view": "traces", "fromTimestamp": "2026-01-01T00:00:00Z", "toTimestamp": "2026-01-02T00:00:00Z"}
