@@ -310,3 +310,14 @@ def test_a_categorical_score_reads_as_0_with_its_label_everywhere(client: Any, p
     for score in found:
         Score.model_validate(score)
         assert score["value"] == 0 and score["stringValue"] in ("polite", "curt"), score
+
+
+def test_every_refused_score_of_a_list_is_named_and_the_others_written(client: Any, project: Any) -> None:
+    items = [{"traceId": "t", "name": f"s{n}", "value": None if n in (1, 3) else n} for n in range(6)]
+    response = post(client, project, items)
+    assert response.status_code == 207, response.text
+    body = response.json()
+    assert [e["message"].split(":")[0] for e in body["errors"]] == ["score 1", "score 3"]
+    assert (body["accepted"], body["rejected"], len(body["data"])) == (4, 2, 4)
+    listed = client.get(URL, headers=project.headers, params={"limit": 50}).json()["data"]
+    assert sorted(s["name"] for s in listed) == ["s0", "s2", "s4", "s5"]
