@@ -186,7 +186,9 @@ def test_embed_span(ingest: Ingest) -> None:
     obs = ingest.observation(tid, sid)
     assert obs["type"] == "EMBEDDING" and obs["name"] == "ai.embed.doEmbed"
     assert obs["model"] == "text-embedding-3-small"
-    assert obs["usage_details"] == {"total": 6} and obs["total_tokens"] == 6
+    # an embedding's count is its input (so it is priced), and the values embedded are its input
+    assert obs["usage_details"] == {"input": 6, "total": 6} and obs["total_tokens"] == 6
+    assert json.loads(obs["input"]) == ["sunny day in Paris"] and obs["total_cost"] > 0
     assert json.loads(obs["model_parameters"]) == {"system": "openai.embedding", "maxRetries": 2}
     assert obs["matched_model_id"] == "openai/text-embedding-3-small"
 

@@ -13,6 +13,7 @@ from interactiveai.server import json_values
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest import fields
 from interactiveai.server.ingest.bounds import bound_span
+from interactiveai.server.ingest.conventions import span_events
 from interactiveai.server.ingest.conventions.catalog import FIRST_PARTY_SCOPES, profile
 from interactiveai.server.ingest.conventions.scan import Scan
 from interactiveai.server.ingest.conventions.trace_facts import (
@@ -25,7 +26,7 @@ from interactiveai.server.ingest.conventions.trace_facts import (
 )
 from interactiveai.server.ingest.conventions.vercel import MODEL_ID
 from interactiveai.server.ingest.messages import json_text, maybe_json
-from interactiveai.server.ingest.otlp import Span
+from interactiveai.server.ingest.otlp import STATUS_ERROR, Span
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.ingest.usage import normalise_cost, normalise_usage, token_columns, usage_as_sent
@@ -54,6 +55,14 @@ def _observation_type(scan: Scan, has_model: bool, legacy_generation: bool) -> s
     return "GENERATION" if has_model else "SPAN"
 
 
+def _embedding_usage(usage: dict[str, int | float]) -> dict[str, int | float]:
+    """An embedding reads input only: a count given as a total alone (the Vercel AI SDK's
+    ``ai.usage.tokens``) is its input, so that it is priced."""
+    if "total" in usage and not any(key.startswith(("input", "output")) for key in usage):
+        return {**usage, "input": usage["total"]}
+    return usage
+
+
 def _usage(scan: Scan, provided: dict[str, Any] | None) -> tuple[dict[str, int | float], dict[str, Any]]:
     """(normalised usage, usage as stored): a provided usage object is stored with its own keys."""
     if provided is not None:
@@ -63,9 +72,11 @@ def _usage(scan: Scan, provided: dict[str, Any] | None) -> tuple[dict[str, int |
     if found is not None:
         raw, inclusive = found
         usage = normalise_usage(raw, inclusive=inclusive)
-        return usage, usage
-    counts = scan.families.get("usage")
-    usage = normalise_usage(dict(counts), inclusive=True) if counts else {}
+    else:
+        counts = scan.families.get("usage")
+        usage = normalise_usage(dict(counts), inclusive=True) if counts else {}
+    if usage and scan.type == "EMBEDDING":
+        usage = _embedding_usage(usage)
     return usage, usage
 
 
@@ -108,8 +119,11 @@ def _user_metadata(scan: Scan) -> dict[str, Any]:
     return metadata
 
 
-def _with_attributes(scan: Scan, metadata: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
-    """A third-party span's metadata also keeps what no convention read, for inspection."""
+def _with_attributes(
+    scan: Scan, metadata: dict[str, Any], resource: dict[str, Any], exception: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A third-party span's metadata also keeps what no convention read, for inspection, and the
+    exception it recorded (``span_events``)."""
     extra: dict[str, Any] = {}
     known, prefixes = scan.profile.consumed, scan.profile.prefixes
     for key, value in scan.span.attributes.items():
@@ -119,12 +133,15 @@ def _with_attributes(scan: Scan, metadata: dict[str, Any], resource: dict[str, A
             break
         extra[key] = value[:_MAX_EXTRA_CHARS] if isinstance(value, str) else value
     span = scan.span
-    return {
+    kept = {
         **metadata,
         "attributes": extra,
         "resourceAttributes": resource["attributes"],
         "scope": {"name": span.scope.name, "version": span.scope.version},
     }
+    if exception is not None:
+        kept["exception"] = exception
+    return kept
 
 
 def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
@@ -142,6 +159,9 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
 
     start_us = span.start_ns // 1000 if span.start_ns else 0
     end_us = span.end_ns // 1000 if span.end_ns else 0
+    events = span.events
+    if events and end_us:
+        end_us = span_events.end_us(events, end_us)  # a span ends no earlier than its own events
     if not start_us:
         start_us = end_us or now_us()
     scan.start_us = start_us
@@ -182,6 +202,12 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
     if completion_start_us is None and not quiet:
         completion_start_us = tables.first_token.first(scan)
     metadata = _user_metadata(scan)
+    exception = span_events.last_exception(events) if events and not first_party else None
+    status_message = fields.text(get("status_message"))
+    if status_message is None:
+        status_message = fields.text(span.status_message)
+        if exception is not None and span.status_code == STATUS_ERROR:
+            status_message = span_events.status_message(status_message, exception)
     row: dict[str, Any] = {
         "trace_id": span.trace_id,
         "id": span.span_id,
@@ -193,12 +219,12 @@ def map_span(span: Span, project_id: str, pricing: Pricing) -> MappedSpan:
         "end_time_us": max(end_us, start_us) if end_us else None,
         "completion_start_time_us": completion_start_us,
         "level": fields.level(get("level"), span.status_code),
-        "status_message": fields.text(get("status_message")) or fields.text(span.status_message),
+        "status_message": status_message,
         "version": version,
         "environment": environment,
         "input": json_text(inp),
         "output": json_text(out),
-        "metadata": _dumps(metadata if first_party else _with_attributes(scan, metadata, resource)),
+        "metadata": _dumps(metadata if first_party else _with_attributes(scan, metadata, resource, exception)),
         "model": model,
         "model_parameters": None if agent_operation else _model_parameters(scan),
         "usage_details": _dumps(stored_usage),

@@ -2,7 +2,8 @@
 
 Rules from the reference research (server behaviour, the convention table): model-call operations
 are generations or embeddings (only with model info), ``ai.toolCall`` spans are tools, I/O comes
-from ``ai.prompt*`` / ``ai.response*`` / ``ai.result*``, usage from ``gen_ai.usage.*`` then the
+from ``ai.prompt*`` / ``ai.response*`` / ``ai.result*`` (an embedding's from ``ai.values`` /
+``ai.value``, each value JSON-encoded), usage from ``gen_ai.usage.*`` then the
 SDK's own ``ai.usage.*`` and provider metadata, and model parameters are a fixed object. Read for
 spans of scope ``ai`` only: elsewhere its keys are kept as the span's metadata.
 """
@@ -63,7 +64,14 @@ def observation_type(scan: Scan) -> str | None:
 
 
 def _input(scan: Scan) -> Any:
-    return scan.found.get("ai_input")
+    found = scan.found.get("ai_input")
+    if found is not None:
+        return found
+    # ai.embed(Many): the value(s) embedded, each JSON-encoded (ai.values an array of them)
+    values = scan.found.get("ai_embed_input")
+    if isinstance(values, list):
+        return [maybe_json(value) for value in values]
+    return maybe_json(values)
 
 
 def output(scan: Scan) -> Any:
@@ -190,6 +198,7 @@ CONVENTION = Convention(
         "ai_operation": ("ai.operationId", "operation.name"),  # operation.name may end in " <functionId>"
         "ai_function_id": ("ai.telemetry.functionId",),
         "ai_input": ("ai.prompt.messages", "ai.prompt", "ai.toolCall.args"),
+        "ai_embed_input": ("ai.values", "ai.value"),
         "ai_response_text": ("ai.response.text",),
         "ai_output": ("ai.result.text", "ai.toolCall.result", "ai.response.object", "ai.result.object"),
         "ai_response_tool_calls": ("ai.response.toolCalls",),
