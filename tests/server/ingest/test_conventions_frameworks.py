@@ -244,6 +244,23 @@ def test_retrieved_and_reranked_documents_are_the_output(ingest: Ingest) -> None
     assert json.loads(stored[reranker]["output"]) == [document]
 
 
+def test_an_embedding_without_input_value_shows_its_texts(ingest: Ingest) -> None:
+    tid, sid = trace_id(), span_id()
+    attributes = {
+        "openinference.span.kind": "EMBEDDING",
+        "embedding.model_name": "text-embedding-3-small",
+        "embedding.embeddings.0.embedding.text": "Paris",
+        "embedding.embeddings.0.embedding.vector": [0.1, 0.2],
+        "embedding.embeddings.1.embedding.text": "Rome",
+        "embedding.embeddings.1.embedding.vector": [0.3, 0.4],
+    }
+    obs = _post(
+        ingest, LLAMA_INDEX, SpanSpec(tid, sid, "OpenAIEmbedding.get_text_embedding_batch", attributes=attributes)
+    )
+    assert obs[sid]["type"] == "EMBEDDING" and json.loads(obs[sid]["input"]) == ["Paris", "Rome"]
+    assert "embedding.embeddings.0.embedding.vector" not in obs[sid]["metadata"]["attributes"]
+
+
 def test_vercel_embeddings_have_their_values_and_input_tokens(ingest: Ingest) -> None:
     """ai 5 and 6: ``ai.values`` (each value JSON-encoded) and ``ai.usage.tokens``, the input."""
     tid, outer, many = trace_id(), span_id(), span_id()

@@ -11,7 +11,8 @@ model call that is often its own objects serialised (LangChain's ``lc`` construc
 ``LLMResult``, LlamaIndex's ``ChatMessage(...)`` reprs, the Agents SDK's Response object, or
 the input without the system instructions), so a model call's messages win when they say
 something, and a Responses object stands for its output messages. Retrieved (and reranked)
-documents win over the framework's repr of them. A tool span named after the framework's method
+documents win over the framework's repr of them; an embedding without ``input.value`` shows the
+texts it embedded. A tool span named after the framework's method
 (``FunctionTool.acall``) takes its ``tool.name``.
 """
 
@@ -28,6 +29,7 @@ from interactiveai.server.ingest.messages import (
     maybe_json,
     response_messages,
     unflatten_documents,
+    unflatten_items,
     unflatten_messages,
 )
 
@@ -102,6 +104,13 @@ def _reranker_input(scan: Scan) -> Any:
     return {key: value for key, value in (("query", query), ("documents", documents)) if value is not None}
 
 
+def _embedded_texts(scan: Scan) -> Any:
+    """An embedding span without ``input.value``: the texts of its ``embedding.embeddings.N``."""
+    items = unflatten_items(scan.family("oi_embeddings"), "embedding.")
+    texts = [item["text"] for item in items or () if item.get("text") is not None]
+    return texts or None
+
+
 def _tool_name(scan: Scan) -> str | None:
     """``tool.name`` for a tool span named after a framework method (``FunctionTool.acall``)."""
     if scan.type != "TOOL" or not _METHOD_NAME.fullmatch(scan.span.name):
@@ -155,6 +164,7 @@ CONVENTION = Convention(
         "retrieval.documents.": "oi_docs",
         "reranker.input_documents.": "oi_rerank_in",
         "reranker.output_documents.": "oi_rerank_out",
+        "embedding.embeddings.": "oi_embeddings",  # texts and vectors (the vectors are not kept)
     },
     types=((20, _type, ("openinference_kind",)),),
     names=((20, _tool_name, ("oi_tool_name",)),),
@@ -164,6 +174,7 @@ CONVENTION = Convention(
         (46, _reranker_input, ("reranker_query", "oi_rerank_in")),
         (50, _value_input, ("value_input",)),
         (75, _messages_input, ("oi_in",)),
+        (76, _embedded_texts, ("oi_embeddings",)),
     ),
     outputs=(
         (45, _model_output, ("oi_out",)),
