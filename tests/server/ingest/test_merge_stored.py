@@ -109,13 +109,22 @@ def test_one_span_with_a_huge_trace_metadata_value_is_stored(ingest: Ingest) -> 
 def test_an_oversized_stored_metadata_is_not_reparsed(ingest: Ingest) -> None:
     """An older row holding megabytes of trace metadata: later spans neither grow it nor pay to
     read it on every merge."""
-    tid = trace_id()
+
+    def twenty_merges(tid: str) -> float:
+        started = time.perf_counter()
+        for n in range(1, 21):
+            ingest.ok([_span(tid, n, **{f"interactiveai.trace.metadata.n{n}": '"x"'})])
+        return time.perf_counter() - started
+
+    small, tid = trace_id(), trace_id()
+    ingest.ok([_span(small, 0)])
     ingest.ok([_span(tid, 0)])
     big = orjson.dumps({f"k{i}": "v" * 100 for i in range(40_000)}).decode()  # about 4.5 MB
     _set(ingest, tid, metadata=big)
-    started = time.perf_counter()
-    for n in range(1, 21):
-        ingest.ok([_span(tid, n, **{f"interactiveai.trace.metadata.n{n}": '"x"'})])
-    elapsed = time.perf_counter() - started
+    baseline = twenty_merges(small)  # the same merges on a small row, in the same conditions (load)
+    elapsed = twenty_merges(tid)
     assert _stored(ingest, tid)[0] == big
-    assert elapsed < 2.0, elapsed  # 20 merges; parsing and writing 4.5 MB each would take far longer
+    # Not parsed: parsing, growing and writing 4.5 MB on each merge would add seconds. Still paid:
+    # the row's transfer (PostgreSQL: about 50 ms per merge on the dev machine, more under load),
+    # hence the allowance; reading only a prefix of an oversized row is left for later.
+    assert elapsed < 1.5 * baseline + 4.0, (elapsed, baseline)
