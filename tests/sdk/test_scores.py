@@ -107,6 +107,21 @@ def test_4xx_is_not_retried_and_fails_the_flush(
     assert scored.flush(timeout=5) is True  # nothing dropped since the previous flush
 
 
+def test_a_partly_refused_batch_fails_the_flush_and_says_why(
+    scored: InteractiveAI, http_server: RecordingServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """207: the server wrote some scores of the list and refused others; those are lost, so the
+    flush says so, and the log names the reason (not retried: each refusal is a 4xx)."""
+    errors = [{"index": 1, "status": 400, "message": "value is not one of the config's categories"}]
+    http_server.responses[SCORES] = [(207, {"accepted": 1, "rejected": 1, "errors": errors, "data": []})]
+    scored.create_score(name="good", value=1, session_id="s")
+    scored.create_score(name="bad", value="nope", session_id="s")
+    assert scored.flush(timeout=5) is False
+    assert len(http_server.to(SCORES)) == 1
+    assert "1 of 2 score(s) not accepted" in caplog.text and "categories" in caplog.text
+    assert scored.flush(timeout=5) is True
+
+
 def test_sampled_out_traces_drop_their_scores(make_client: Any, http_server: RecordingServer) -> None:
     client = make_client(host=http_server.url, sample_rate=0.5)
     ids = [InteractiveAI.create_trace_id(seed=f"t{i}") for i in range(40)]

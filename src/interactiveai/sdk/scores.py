@@ -165,26 +165,27 @@ class ScoreSender:
                     self._cond.wait(self._flush_interval)
                 batch = [self._pending.popleft() for _ in range(min(self._batch_size, len(self._pending)))]
                 self._inflight = len(batch)
-            delivered = False
+            refused = len(batch)
             try:
-                delivered = self._send(batch)
+                refused = self._send(batch)
             except Exception as exc:  # never let the worker die
                 logger.debug("interactiveai: score batch failed: %s", exc)
             with self._cond:
-                if not delivered:
-                    self._dropped += len(batch)
+                self._dropped += refused
                 self._inflight = 0
                 if not self._pending:
                     self._flush_wanted = False
                 self._cond.notify_all()
 
-    def _send(self, batch: list[dict[str, Any]]) -> bool:
-        """Post ``batch`` with retries; True when the server accepted it."""
+    def _send(self, batch: list[dict[str, Any]]) -> int:
+        """Post ``batch`` with retries; how many of its scores were not accepted."""
         delay = 0.5
         for attempt in range(1, MAX_ATTEMPTS + 1):
             resp = self._api.post(SCORES_PATH, batch)
+            if resp.status == 207:  # some accepted, some refused: those are not retried (4xx each)
+                return _refused_in_part(resp.body, len(batch))
             if resp.ok:
-                return True
+                return 0
             if not resp.retryable or attempt == MAX_ATTEMPTS:
                 logger.warning(
                     "interactiveai: %d score(s) not accepted (HTTP %s): %s",
@@ -192,13 +193,13 @@ class ScoreSender:
                     resp.status or "no answer",
                     resp.body[:200].decode("utf-8", "replace"),
                 )
-                return False
+                return len(batch)
             wait = min(resp.retry_after if resp.retry_after is not None else delay, MAX_BACKOFF)
             if self._stop.wait(wait):  # shutting down: give up instead of sleeping on
                 logger.warning("interactiveai: %d score(s) dropped at shutdown after failed sends", len(batch))
-                return False
+                return len(batch)
             delay = min(delay * 2, MAX_BACKOFF)
-        return False
+        return len(batch)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued score was sent (or given up).
@@ -239,3 +240,23 @@ def _reinit_senders_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_reinit_senders_in_child)
+
+
+def _refused_in_part(body: bytes, sent: int) -> int:
+    """The scores a 207 answer refused (``rejected``, with ``errors`` saying why), logged."""
+    try:
+        answer = orjson.loads(body)
+        refused = answer.get("rejected")
+        errors = answer.get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        refused, errors = None, []
+    if not isinstance(refused, int) or isinstance(refused, bool) or not 0 <= refused <= sent:
+        refused = sent  # an answer we cannot read: count the batch as not delivered, as for a 4xx
+    if refused:
+        logger.warning(
+            "interactiveai: %d of %d score(s) not accepted (HTTP 207): %s",
+            refused,
+            sent,
+            orjson.dumps(errors[:3]).decode()[:300] if isinstance(errors, list) else "",
+        )
+    return refused
