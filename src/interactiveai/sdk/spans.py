@@ -75,10 +75,13 @@ _SPAN_ID_MAX: Final = (1 << 64) - 1
 _ParentBased: Final = sampling.ParentBased
 _StaticSampler: Final = sampling.StaticSampler
 
+# The W3C "random trace id" flag, added in OTel 1.42. The fast path needs 1.43 (the layout check
+# below); before, spans start through ``Tracer.start_span``, and import must not fail on its absence.
+_RANDOM_TRACE_ID: Final[int] = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
 # TraceFlags for (sampled, random trace id); ints, immutable, shared.
 _FLAGS: Final = {
     (sampled, random): TraceFlags(
-        (TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT) | (TraceFlags.RANDOM_TRACE_ID if random else 0)
+        (TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT) | (_RANDOM_TRACE_ID if random else 0)
     )
     for sampled in (False, True)
     for random in (False, True)

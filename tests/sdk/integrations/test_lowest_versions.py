@@ -1,5 +1,7 @@
 """The integrations with the lowest library versions they declare (openai 1.40, langchain-core 0.3,
-langchain-openai 0.2), in a virtual environment of their own, read back through our REST API."""
+langchain-openai 0.2) and the lowest versions of the SDK's own dependencies (opentelemetry 1.30,
+orjson 3.10: the SDK's plain OTel span path), in a virtual environment of their own, read back
+through our REST API."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sdk.lower_bounds import sdk_lower_bounds
 from tests.support.compat_venv import compat_venv
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.live_server import LiveServer
@@ -22,8 +25,7 @@ LOWEST = [
     "langchain-core==0.3.0",
     "langchain-openai==0.2.0",
     "httpx<0.28",  # openai 1.40 passes ``proxies``, which httpx 0.28 removed
-    "opentelemetry-sdk>=1.30",  # our own requirements, at their newest
-    "orjson>=3.10",
+    *sdk_lower_bounds(),  # our own requirements, at their lowest
 ]
 
 
