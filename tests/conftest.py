@@ -97,7 +97,9 @@ def client(app: Any) -> Iterator[Any]:
     """An in-process HTTP client; the app's lifespan (ingest writer) runs for the test."""
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as test_client:
+    from tests.support.asgi_paths import ServerPaths
+
+    with TestClient(ServerPaths(app)) as test_client:
         yield test_client
 
 

@@ -52,7 +52,7 @@ def test_every_path_parameter_matches_every_character(app: Any) -> None:
 @pytest.fixture
 def written(client: Any, project: Any, ingest: Ingest) -> dict[str, str]:
     """One of each: a session, a user (ingested), a dataset, run, item and score (REST), named ``name``."""
-    name = "line one\nline two\t\x01/x"
+    name = "line one\nline two\t\x01/x %00 %41"  # "%.." as text: decoded once, as a server does
     tid = trace_id()
     ingest.ok([SpanSpec(tid, span_id(), "root", attributes={"session.id": name, "user.id": name})])
     h = project.headers
