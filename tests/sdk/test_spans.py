@@ -94,6 +94,23 @@ def test_limits_are_applied_as_by_the_sdk() -> None:
     assert ours.dropped_attributes == 3 and ours.dropped_events == 1 and ours.dropped_links == 1
 
 
+def test_attribute_writes_keep_the_sdks_order_and_eviction_under_a_count_limit() -> None:
+    """``set_attributes`` writes a batch at once when nothing has to be evicted: a key written again
+    still moves to the end, and past the limit the oldest keys go first, as in the SDK."""
+    provider, exporter = _provider(span_limits=SpanLimits(max_span_attributes=4))
+    tracer = provider.get_tracer("t")
+    for start in (lambda a: tracer.start_span("s", attributes=a), lambda a: start_span(tracer, "s", None, a)):
+        span = start({"a": "1", "b": 2})
+        span.set_attributes({"a": "again", "c": 3.0})  # fits: "a" moves to the end
+        span.set_attributes({"d": True, "b": 5})  # at the limit: "b" written again moves too
+        span.set_attributes({"e": "x", "f": "y"})  # full: the two oldest go
+        span.end()
+    stock, ours = exporter.get_finished_spans()
+    assert list((ours.attributes or {}).items()) == list((stock.attributes or {}).items())
+    assert list((ours.attributes or {}).items()) == [("d", True), ("b", 5), ("e", "x"), ("f", "y")]
+    assert ours.dropped_attributes == stock.dropped_attributes == 2
+
+
 @pytest.mark.parametrize(
     "sampler",
     [

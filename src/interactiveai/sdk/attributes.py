@@ -90,8 +90,9 @@ def iso_utc(value: dt.datetime) -> str:
 
 
 def _metadata(prefix: str, metadata: Any, mask: MaskFunction | None, out: dict[str, AttributeValue]) -> None:
-    metadata = apply_mask(metadata, mask)
-    if isinstance(metadata, Mapping):
+    if mask is not None:
+        metadata = apply_mask(metadata, mask)
+    if type(metadata) is dict or isinstance(metadata, Mapping):
         for key, value in metadata.items():
             if value is not None:
                 out[prefix + str(key)] = to_json(value)
@@ -122,9 +123,9 @@ def observation_attributes(
     """Observation attributes for the fields given; ``None`` means "leave unchanged"."""
     out: dict[str, AttributeValue] = {}
     if input is not None:
-        out[Attr.OBSERVATION_INPUT] = to_text(apply_mask(input, mask))
+        out[Attr.OBSERVATION_INPUT] = to_text(input if mask is None else apply_mask(input, mask))
     if output is not None:
-        out[Attr.OBSERVATION_OUTPUT] = to_text(apply_mask(output, mask))
+        out[Attr.OBSERVATION_OUTPUT] = to_text(output if mask is None else apply_mask(output, mask))
     if metadata is not None:
         _metadata(Attr.OBSERVATION_METADATA_PREFIX, metadata, mask, out)
     if version is not None:

@@ -309,7 +309,10 @@ def start_otel_span(
     if synthetic_parent:
         attributes[Attr.SYNTHETIC_PARENT] = True
     if fields:
-        attributes.update(safe_attributes(observation_attributes, mask=client._mask, **fields))
+        try:
+            attributes.update(observation_attributes(mask=client._mask, **fields))
+        except Exception as exc:  # a bad value never reaches the caller (as ``safe_attributes``)
+            logger.warning("interactiveai: could not record attributes: %s", exc)
     span = start_span(tracer, name, ctx, attributes, start_time)
     if str(fields.get("level")).upper() == "ERROR":
         span.set_status(Status(StatusCode.ERROR, fields.get("status_message")))

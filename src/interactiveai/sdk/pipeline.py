@@ -26,7 +26,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerPro
 from opentelemetry.sdk.trace.export import SpanExporter
 
 from interactiveai.sdk.api_client import sdk_headers
-from interactiveai.sdk.propagation import apply_propagated
+from interactiveai.sdk.propagation import apply_propagated, has_propagated
 from interactiveai.sdk.settings import ClientSettings
 
 logger = logging.getLogger("interactiveai")
@@ -67,7 +67,8 @@ class SpanRouter(SpanProcessor):
         return True
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        apply_propagated(span, parent_context)
+        if has_propagated(parent_context):  # every span start asks: the common answer is no
+            apply_propagated(span, parent_context)
 
     def on_end(self, span: ReadableSpan) -> None:
         for target in self._targets:

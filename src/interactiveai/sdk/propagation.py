@@ -33,6 +33,7 @@ BAGGAGE_METADATA_PREFIX: Final = "interactiveai_metadata_"
 _CONTEXT_KEY: Final = otel_context.create_key("interactiveai.propagated")
 # OTel's own context key for baggage, read directly on the span-start hot path when available.
 _BAGGAGE_KEY: Final[str | None] = getattr(baggage, "_BAGGAGE_KEY", None)
+_get_current: Final = otel_context.get_current
 
 _SCALARS: Final = {
     "user_id": Attr.TRACE_USER_ID,
@@ -133,6 +134,13 @@ def _from_baggage(ctx: Context | None) -> dict[str, AttributeValue]:
         elif key.startswith(BAGGAGE_METADATA_PREFIX):
             out[Attr.TRACE_METADATA_PREFIX + key[len(BAGGAGE_METADATA_PREFIX) :]] = to_json(value)
     return out
+
+
+def has_propagated(ctx: Context | None = None) -> bool:
+    """Whether ``ctx`` (default: the current context) carries propagated values or any baggage."""
+    if ctx is None:
+        ctx = _get_current()
+    return ctx.get(_CONTEXT_KEY) is not None or _BAGGAGE_KEY is None or bool(ctx.get(_BAGGAGE_KEY))
 
 
 def propagated_attributes(ctx: Context | None = None) -> dict[str, AttributeValue]:

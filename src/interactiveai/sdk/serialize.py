@@ -100,7 +100,8 @@ def _cap(text: str) -> str:
 def to_json(value: Any) -> str:
     """``value`` as JSON text (size-capped). Never raises."""
     try:
-        return _cap(orjson.dumps(value, default=_default, option=_OPTIONS).decode("utf-8"))
+        text = orjson.dumps(value, default=_default, option=_OPTIONS).decode("utf-8")
+        return text if len(text) <= MAX_VALUE_CHARS else _cap(text)
     except Exception:
         pass
     try:
@@ -118,5 +119,5 @@ def to_text(value: Any) -> str:
     before it is encoded, so the result stays valid JSON.
     """
     if isinstance(value, str):
-        return orjson.dumps(_cap(value)).decode("utf-8")
+        return orjson.dumps(value if len(value) <= MAX_VALUE_CHARS else _cap(value)).decode("utf-8")
     return to_json(value)

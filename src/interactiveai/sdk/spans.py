@@ -265,8 +265,17 @@ class ObservationSpan(sdk_trace.Span):
                 _otel_logger.warning("Setting attribute on ended span.")
                 return
             with bounded._lock:
-                for key, value in attributes.items():
-                    bounded._setitem_locked(key, value)
+                values = bounded._dict
+                if bounded.maxlen is None or len(values) + len(attributes) <= bounded.maxlen:
+                    # Nothing to evict: _setitem_locked's effect (a key written again moves to the
+                    # end), without a method call per attribute.
+                    for key in attributes:
+                        if key in values:
+                            del values[key]
+                    values.update(attributes)
+                else:
+                    for key, value in attributes.items():
+                        bounded._setitem_locked(key, value)
 
     def _add_event(self, event: sdk_trace.EventBase) -> None:
         with self._lock:

@@ -46,9 +46,33 @@ _TRACE_KEYS: Final = {
 HIDDEN_TAG: Final = "langsmith:hidden"
 
 
+_OTHER, _MESSAGE, _CHAT_PROMPT, _STRING_PROMPT, _DOCUMENT = 0, 1, 2, 3, 4
+# What each class is, decided once per class: ``isinstance`` against pydantic models goes through
+# their metaclass's Python-level check (~0.7-2 µs each), several per value otherwise.
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        if issubclass(cls, BaseMessage):
+            kind = _MESSAGE
+        elif issubclass(cls, ChatPromptValue):
+            kind = _CHAT_PROMPT
+        elif issubclass(cls, StringPromptValue):
+            kind = _STRING_PROMPT
+        elif issubclass(cls, Document):
+            kind = _DOCUMENT
+        else:
+            kind = _OTHER
+        if len(_KINDS) < 1024:
+            _KINDS[cls] = kind
+    return kind
+
+
 def message_dict(message: Any) -> Any:
     """A LangChain message as ``{"role", "content", ...}``; anything else as it is."""
-    if not isinstance(message, BaseMessage):
+    if _kind(type(message)) != _MESSAGE:
         return message
     values = fields_of(message)
     kind = values.get("type")
@@ -79,13 +103,14 @@ def plain(value: Any, depth: int = 0) -> Any:
     if kind is list or kind is tuple:
         items = [plain(item, depth + 1) for item in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    if isinstance(value, BaseMessage):
+    category = _kind(kind)
+    if category == _MESSAGE:
         return message_dict(value)
-    if isinstance(value, ChatPromptValue):
+    if category == _CHAT_PROMPT:
         return {"messages": [message_dict(m) for m in value.messages]}
-    if isinstance(value, StringPromptValue):
+    if category == _STRING_PROMPT:
         return value.text
-    if isinstance(value, Document):
+    if category == _DOCUMENT:
         return {"page_content": value.page_content, "metadata": value.metadata}
     return value
 
@@ -104,14 +129,21 @@ def run_name(serialized: Mapping[str, Any] | None, kwargs: Mapping[str, Any]) ->
     return "<unknown>"
 
 
+_CHAIN_TYPES: dict[tuple[Any, ...], str] = {}
+
+
 def chain_type(serialized: Mapping[str, Any] | None, name: str) -> str:
     """``agent`` for agent runnables (by class path or name, as the peer handler decides), else ``chain``."""
-    if "agent" in name.lower():
-        return "agent"
     ids = serialized.get("id") if isinstance(serialized, Mapping) else None
-    if isinstance(ids, list) and any("agent" in str(part).lower() for part in ids):
-        return "agent"
-    return "chain"
+    key = (name, *ids) if type(ids) is list and all(type(part) is str for part in ids) else None
+    found = _CHAIN_TYPES.get(key) if key is not None else None  # a chain's runs repeat a few names and classes
+    if found is not None:
+        return found
+    agent = "agent" in name.lower() or (isinstance(ids, list) and any("agent" in str(part).lower() for part in ids))
+    found = "agent" if agent else "chain"
+    if key is not None and len(_CHAIN_TYPES) < 1024:
+        _CHAIN_TYPES[key] = found
+    return found
 
 
 def split_metadata(
@@ -154,9 +186,22 @@ def model_parameters(params: Any) -> dict[str, Any] | None:
     out = {
         key: value
         for key, value in params.items()
-        if value is not None and key not in _NOT_PARAMETERS and not _SECRET.search(str(key))
+        if value is not None and key not in _NOT_PARAMETERS and not _is_secret(key)
     }
     return out or None
+
+
+_SECRETS: dict[Any, bool] = {}
+
+
+def _is_secret(key: Any) -> bool:
+    """Whether a parameter's name looks like a credential (decided once per name)."""
+    found = _SECRETS.get(key)
+    if found is None:
+        found = _SECRET.search(str(key)) is not None
+        if len(_SECRETS) < 1024:
+            _SECRETS[key] = found
+    return found
 
 
 def llm_input(messages: Any, params: Any) -> Any:

@@ -138,7 +138,8 @@ class CallbackHandler(BaseCallbackHandler):
             fields["level"] = "DEBUG"
         parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
         outer = otel_context.get_current()
-        outer_run = self._by_span.get(trace.get_current_span().get_span_context().span_id) if self._by_span else None
+        by_span = self._by_span
+        outer_run = by_span.get(trace.get_current_span(outer).get_span_context().span_id) if by_span else None
         # A run without a parent while one of ours is current here is a sibling of that run:
         # LangChain starts the runs of a batch one after the other, in one context, before any runs.
         sibling = parent_run_id is None and outer_run is not None
@@ -168,11 +169,12 @@ class CallbackHandler(BaseCallbackHandler):
             span.set_attributes(safe_attributes(trace_attributes, mask=client._mask, **trace_fields))
         run = _Run(span, client, outer, outer_run)
         if not sibling:  # current while it runs, so that code inside (@observe, OpenAI calls) nests
-            otel_context.attach(trace.set_span_in_context(span))
+            otel_context.attach(trace.set_span_in_context(span, outer))
             run.current = True
+        span_context = span.get_span_context()
         self._runs[run_id] = run
-        self._by_span[span.get_span_context().span_id] = run
-        self._last_trace = span.get_span_context().trace_id
+        self._by_span[span_context.span_id] = run
+        self._last_trace = span_context.trace_id
 
     def _leave(self, run: _Run) -> None:
         """Make the context the run was current in current again, if it still is.
@@ -199,7 +201,10 @@ class CallbackHandler(BaseCallbackHandler):
         try:
             fields = {k: v for k, v in fields.items() if v is not None}
             if fields:
-                span.set_attributes(safe_attributes(observation_attributes, mask=run.client._mask, **fields))
+                try:
+                    span.set_attributes(observation_attributes(mask=run.client._mask, **fields))
+                except Exception as exc:  # a value the encoding refuses: the run still ends
+                    logger.warning("interactiveai: could not record attributes: %s", exc)
             if parent_run_id is None and self.update_trace and "output" in fields:
                 span.set_attributes(safe_attributes(trace_attributes, mask=run.client._mask, output=fields["output"]))
             if error is not None and not convert.is_control_flow(error):

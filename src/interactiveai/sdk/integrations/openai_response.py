@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interactiveai.sdk.integrations.usage import field as get
-from interactiveai.sdk.integrations.usage import fields_of, openai_cost, openai_usage
+from interactiveai.sdk.integrations.usage import fields_of, openai_usage_and_cost
 
 
 @dataclass(slots=True)
@@ -39,11 +39,12 @@ def _dump(value: Any) -> Any:
 def chat_message(message: Any) -> dict[str, Any]:
     """An assistant message as the chat shape: role, content and tool calls (when any)."""
     values = fields_of(message)
-    out: dict[str, Any] = {"role": values.get("role") or "assistant", "content": values.get("content")}
+    get = values.get
+    out: dict[str, Any] = {"role": get("role") or "assistant", "content": get("content")}
     for key in ("tool_calls", "function_call", "refusal", "audio"):
-        value = values.get(key)
+        value = get(key)
         if value:
-            out[key] = [_dump(v) for v in value] if isinstance(value, list) else _dump(value)
+            out[key] = [_dump(v) for v in value] if type(value) is list else _dump(value)
     return out
 
 
@@ -57,13 +58,10 @@ def read_response(kind: str, response: Any) -> Outcome:
     """The outcome of a non-streamed call (a ChatCompletion, Completion, embedding list or Response)."""
     values = fields_of(response)
     model = values.get("model")
-    usage = values.get("usage")
     outcome = Outcome(model=model if isinstance(model, str) else None)
-    if usage is not None:
-        outcome.usage = openai_usage(usage)
-        outcome.cost = openai_cost(usage)
+    outcome.usage, outcome.cost = openai_usage_and_cost(values.get("usage"))
     if kind == "chat":
-        outcome.output = _one_or_all([chat_message(get(c, "message")) for c in values.get("choices") or ()])
+        outcome.output = _one_or_all([chat_message(fields_of(c).get("message")) for c in values.get("choices") or ()])
     elif kind == "completion":
         outcome.output = _one_or_all([get(c, "text") for c in values.get("choices") or ()])
     elif kind == "embedding":
@@ -196,7 +194,8 @@ class StreamReader:
                 return outcome
             text = "".join(self.texts.get(0, ()))
             return Outcome(output=text or None, model=self.model)
-        outcome = Outcome(model=self.model, usage=openai_usage(self.usage), cost=openai_cost(self.usage))
+        usage, cost = openai_usage_and_cost(self.usage)
+        outcome = Outcome(model=self.model, usage=usage, cost=cost)
         if self.kind == "chat":
             outcome.output = _one_or_all([self.choices[i].message() for i in sorted(self.choices)])
             reasons = [c.finish_reason for c in self.choices.values() if c.finish_reason]

@@ -83,36 +83,39 @@ def field(obj: Any, name: str) -> Any:
 
 
 def _count(value: Any) -> int | None:
-    if value.__class__ is int:
+    if value.__class__ is int:  # the common case first: a plain non-negative int
         return value if value >= 0 else None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if value >= 0 else None
 
 
-def _split(
-    usage: dict[str, int],
-    side: str,
-    count: int | None,
-    details: Any,
-    parts: tuple[tuple[str, str], ...],
-) -> None:
-    """Record ``count`` under ``side`` minus its detail parts, and each non-zero part under its key."""
-    taken = 0
-    if details is not None:
-        values = fields_of(details)
-        for name, key in parts:
-            value = _count(values.get(name))
-            if value:
-                usage[key] = value
-                taken += value
-    if count is not None:
-        usage[side] = max(0, count - taken)
-
-
-def _totals(
-    out: dict[str, int], prompt: int | None, completion: int | None, total: int | None
+def _usage(
+    values: Mapping[str, Any],
+    prompt: int | None,
+    completion: int | None,
+    input_details: Any,
+    output_details: Any,
+    input_parts: tuple[tuple[str, str], ...],
+    output_parts: tuple[tuple[str, str], ...],
 ) -> dict[str, int] | None:
+    """Each side's count minus its detail parts, each non-zero part under its key, and the total."""
+    out: dict[str, int] = {}
+    for side, count, details, parts in (
+        ("input", prompt, input_details, input_parts),
+        ("output", completion, output_details, output_parts),
+    ):
+        taken = 0
+        if details is not None:
+            detail_values = fields_of(details)
+            for name, key in parts:
+                value = _count(detail_values.get(name))
+                if value:
+                    out[key] = value
+                    taken += value
+        if count is not None:
+            out[side] = count - taken if count > taken else 0
+    total = _count(values.get("total_tokens"))
     if total is not None:
         out["total"] = total
     elif prompt is not None or completion is not None:
@@ -125,36 +128,38 @@ def openai_usage(usage: Any) -> dict[str, int] | None:
     if usage is None:
         return None
     values = fields_of(usage)
-    prompt = _count(values.get("prompt_tokens"))
+    get = values.get
+    prompt = _count(get("prompt_tokens"))
     if prompt is None:
-        prompt = _count(values.get("input_tokens"))
-    completion = _count(values.get("completion_tokens"))
+        prompt = _count(get("input_tokens"))
+    completion = _count(get("completion_tokens"))
     if completion is None:
-        completion = _count(values.get("output_tokens"))
-    out: dict[str, int] = {}
-    _split(
-        out,
-        "input",
+        completion = _count(get("output_tokens"))
+    return _usage(
+        values,
         prompt,
-        values.get("prompt_tokens_details") or values.get("input_tokens_details"),
-        _OPENAI_INPUT_PARTS,
-    )
-    _split(
-        out,
-        "output",
         completion,
-        values.get("completion_tokens_details") or values.get("output_tokens_details"),
+        get("prompt_tokens_details") or get("input_tokens_details"),
+        get("completion_tokens_details") or get("output_tokens_details"),
+        _OPENAI_INPUT_PARTS,
         _OPENAI_OUTPUT_PARTS,
     )
-    return _totals(out, prompt, completion, _count(values.get("total_tokens")))
 
 
-def openai_cost(usage: Any) -> dict[str, float] | None:
-    """A cost the provider reports itself (OpenRouter's ``usage.cost``), which wins over the server's."""
-    cost = field(usage, "cost")
-    if isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0:
+def _cost(cost: Any) -> dict[str, float] | None:
+    if cost is not None and isinstance(cost, int | float) and not isinstance(cost, bool) and cost >= 0:
         return {"total": float(cost)}
     return None
+
+
+def openai_usage_and_cost(usage: Any) -> tuple[dict[str, int] | None, dict[str, float] | None]:
+    """``openai_usage``, and a cost the provider reports itself (OpenRouter's ``usage.cost``, which
+    wins over the server's), of one usage object read once."""
+    if usage is None:
+        return None, None
+    values = fields_of(usage)
+    cost = values.get("cost")
+    return openai_usage(values), None if cost is None else _cost(cost)
 
 
 def langchain_usage(usage: Any) -> dict[str, int] | None:
@@ -166,7 +171,12 @@ def langchain_usage(usage: Any) -> dict[str, int] | None:
         return openai_usage(usage)  # an OpenAI-shaped ``token_usage`` from ``llm_output``
     prompt = _count(values.get("input_tokens"))
     completion = _count(values.get("output_tokens"))
-    out: dict[str, int] = {}
-    _split(out, "input", prompt, values.get("input_token_details"), _LANGCHAIN_INPUT_PARTS)
-    _split(out, "output", completion, values.get("output_token_details"), _LANGCHAIN_OUTPUT_PARTS)
-    return _totals(out, prompt, completion, _count(values.get("total_tokens")))
+    return _usage(
+        values,
+        prompt,
+        completion,
+        values.get("input_token_details"),
+        values.get("output_token_details"),
+        _LANGCHAIN_INPUT_PARTS,
+        _LANGCHAIN_OUTPUT_PARTS,
+    )
