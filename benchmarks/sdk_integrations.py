@@ -214,7 +214,8 @@ def main() -> None:
         print(json.dumps(measure(args.measure, openai_url, receiver_url, args.n)))
         return
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "INTERACTIVEAI_DEBUG": "false"}
+    # This checkout's own source first, so that a copy of another revision measures itself.
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", "INTERACTIVEAI_DEBUG": "false"}
     env = {k: v for k, v in env.items() if not k.startswith("OPENAI_")}
     helpers = {
         what: subprocess.Popen(

@@ -312,7 +312,8 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.base_url, args.n)))
         return
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "INTERACTIVEAI_DEBUG": "false"}
+    # This checkout's own source first, so that a copy of another revision measures itself.
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}", "INTERACTIVEAI_DEBUG": "false"}
     receiver = subprocess.Popen(
         [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env
     )

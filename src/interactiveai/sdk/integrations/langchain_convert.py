@@ -135,8 +135,11 @@ _CHAIN_TYPES: dict[tuple[Any, ...], str] = {}
 def chain_type(serialized: Mapping[str, Any] | None, name: str) -> str:
     """``agent`` for agent runnables (by class path or name, as the peer handler decides), else ``chain``."""
     ids = serialized.get("id") if isinstance(serialized, Mapping) else None
-    key = (name, *ids) if type(ids) is list and all(type(part) is str for part in ids) else None
-    found = _CHAIN_TYPES.get(key) if key is not None else None  # a chain's runs repeat a few names and classes
+    key: tuple[Any, ...] | None = (name, *ids) if type(ids) is list else (name,)
+    try:
+        found = _CHAIN_TYPES.get(key)  # type: ignore[arg-type]  # a chain's runs repeat a few names and classes
+    except TypeError:  # an unhashable part: not cached
+        found = key = None
     if found is not None:
         return found
     agent = "agent" in name.lower() or (isinstance(ids, list) and any("agent" in str(part).lower() for part in ids))
