@@ -6,6 +6,7 @@ One live server (a real ``interactiveai server`` subprocess on a temp SQLite fil
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import inspect
 import os
@@ -180,14 +181,24 @@ def test_every_api_route_is_documented(server: LiveServer) -> None:
 # -- (e) the README quick start, (f) the SDK guide's examples ---------------------------------------
 
 
-OPENAI_ENV: dict[str, str] = {}
+EXAMPLE_ENV: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("docs-server")) as running, fake_openai() as openai_api:
         # The integration examples call OpenAI: the fake server answers, as configured by the environment.
-        OPENAI_ENV.update(OPENAI_BASE_URL=openai_api.base_url, OPENAI_API_KEY="sk-docs-example")
+        EXAMPLE_ENV.update(OPENAI_BASE_URL=openai_api.base_url, OPENAI_API_KEY="sk-docs-example")
+        # "Multiple projects" sends to a second project, made as the guide says, with the CLI.
+        created = subprocess.run(
+            [sys.executable, "-m", "interactiveai", "projects", "create", "Other project"],
+            env={**sdk_env(running), "INTERACTIVEAI_DATABASE_URL": running.database_url},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        keys = dict(line.rsplit(" ", 1) for line in created.splitlines())
+        EXAMPLE_ENV.update(OTHER_PROJECT_PUBLIC_KEY=keys["public key"], OTHER_PROJECT_SECRET_KEY=keys["secret key"])
         yield running
 
 
@@ -198,7 +209,7 @@ def sdk_env(server: LiveServer) -> dict[str, str]:
         INTERACTIVEAI_SECRET_KEY=server.secret_key,
         INTERACTIVEAI_HOST=server.url,
     )
-    env.update(OPENAI_ENV)
+    env.update(EXAMPLE_ENV)
     return env
 
 
@@ -286,6 +297,14 @@ def test_sdk_examples_run_and_their_traces_arrive(server: LiveServer, tmp_path: 
 
     paid = one_trace(server, "pay")
     assert "4111" not in str(paid["input"]) + str(paid["output"]) and paid["output"] == "charged [card]"
+
+    other_keys = EXAMPLE_ENV["OTHER_PROJECT_PUBLIC_KEY"] + ":" + EXAMPLE_ENV["OTHER_PROJECT_SECRET_KEY"]
+    other = base64.b64encode(other_keys.encode()).decode()
+    routed = httpx.get(
+        server.url + "/api/public/traces", params={"name": "job"}, headers={"Authorization": f"Basic {other}"}
+    ).json()["data"]
+    assert [t["tags"] for t in routed] == [["routed"]]  # in the second project only
+    assert api(server, "/traces", name="job")["data"] == []
 
     third_party = one_trace(server, "request")
     assert sorted(o["name"] for o in third_party["observations"]) == ["request", "rerank"]  # HTTP span filtered

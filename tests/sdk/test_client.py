@@ -94,6 +94,14 @@ def test_get_client_builds_from_env_once(monkeypatch: pytest.MonkeyPatch, dead_h
     assert get_client(public_key="pk-env") is first
 
 
+def test_a_keyless_client_then_get_client_warn_once_in_all(caplog: pytest.LogCaptureFixture) -> None:
+    # The quick start's shape without keys: a client, then get_client() in the code it calls.
+    InteractiveAI()
+    assert get_client().enabled is False
+    InteractiveAI()
+    assert caplog.text.count("no public/secret key") == 1
+
+
 def test_get_client_without_configuration_is_disabled_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     assert get_client().enabled is False
     assert get_client() is get_client()

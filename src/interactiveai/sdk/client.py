@@ -126,9 +126,11 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
                 logger.debug("interactiveai: tracing disabled by configuration")
                 return
             if not settings.public_key or not settings.secret_key:
-                logger.warning(
+                # Once per process: get_client() and every further disabled client would repeat it.
+                registry.warn_once(
+                    "no-keys",
                     "interactiveai: no public/secret key (INTERACTIVEAI_PUBLIC_KEY / INTERACTIVEAI_SECRET_KEY); "
-                    "the client is disabled and records nothing"
+                    "the client is disabled and records nothing",
                 )
                 return
             self._setup(settings, additional_headers, tracer_provider, should_export_span, span_exporter)

@@ -64,7 +64,8 @@ def registered_clients() -> list[InteractiveAI]:
         return list(_clients.values())
 
 
-def _warn_once(key: str, message: str, *args: object) -> None:
+def warn_once(key: str, message: str, *args: object) -> None:
+    """Log a warning once per process for ``key`` (until a client registers: a new setup may warn again)."""
     if key not in _warned:
         _warned.add(key)
         logger.warning(message, *args)
@@ -124,7 +125,7 @@ def get_client(*, public_key: str | None = None) -> InteractiveAI:
                 return client
         if not clients:
             return _from_env()
-        _warn_once(
+        warn_once(
             "ambiguous",
             "interactiveai: %d clients exist and no public key was given; returning a disabled client. "
             "Pass get_client(public_key=...) or interactiveai_public_key=... to @observe functions.",
@@ -136,7 +137,7 @@ def get_client(*, public_key: str | None = None) -> InteractiveAI:
         return found
     if not clients and os.environ.get("INTERACTIVEAI_PUBLIC_KEY") == key:
         return _from_env()
-    _warn_once("unknown:" + key, "interactiveai: no client with public key %r; returning a disabled client", key)
+    warn_once("unknown:" + key, "interactiveai: no client with public key %r; returning a disabled client", key)
     return disabled_client()
 
 
