@@ -67,7 +67,11 @@ def _peak_rss_mb(pid: int) -> float:
 
 @contextlib.contextmanager
 def _server(
-    data_dir: Path, database_url: str | None, workers: int = 1, bypass_cost: bool = False
+    data_dir: Path,
+    database_url: str | None,
+    workers: int = 1,
+    bypass_cost: bool = False,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INTERACTIVEAI_")}
@@ -82,7 +86,8 @@ def _server(
         env["INTERACTIVEAI_DATABASE_URL"] = database_url
     if bypass_cost:  # benchmark-only switch, read by ingest/pricing.py: no cost calculator
         env["INTERACTIVEAI_BENCHMARK_BYPASS_COST_CALCULATOR"] = "1"
-    log = open(data_dir / "server.log", "wb")
+    env.update(extra_env or {})
+    log = open(data_dir / "server.log", "ab")
     command = [sys.executable, "-m", "interactiveai", "server", "--port", str(port), "--data-dir", str(data_dir)]
     command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
