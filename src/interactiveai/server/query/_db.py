@@ -8,10 +8,10 @@ from dataclasses import fields
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Engine, FromClause, RowMapping, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, FromClause, RowMapping, Select, func, literal_column, select
 
 from interactiveai.server import json_values
-from interactiveai.server.query.pagination import Page, offset_of
+from interactiveai.server.query.pagination import Page, count_bound, known_total, offset_of
 
 R = TypeVar("R")
 
@@ -48,14 +48,15 @@ def fetch_page(
     *,
     page: int,
     limit: int,
-    count: Select[Any] | None,
+    counted: Select[Any] | None,
 ) -> Page[R]:
-    """One page of ``query`` (ordered by the caller) as records; ``count`` (when given) is the total."""
+    """One page of ``query`` (ordered by the caller) as records; ``counted`` (when given) selects
+    the matching rows, counted as ``page_total`` says."""
     with connect(db) as conn:
         rows = conn.execute(query.limit(limit).offset(offset_of(page, limit))).mappings()
         items = [to_record(row) for row in rows]
-        total = None if count is None else conn.execute(count).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+        total, exact = (None, True) if counted is None else page_total(conn, counted, page, limit, len(items))
+    return Page(items=items, page=page, limit=limit, total=total, total_exact=exact)
 
 
 def fetch_group_page(
@@ -65,19 +66,43 @@ def fetch_group_page(
     *,
     page: int,
     limit: int,
-    count: Select[Any] | None,
+    counted: Select[Any] | None,
 ) -> Page[R]:
     """One page of groups (sessions, users) in two steps: the page's ids (the first column of
-    ``ids_query``, ordered by the caller), then ``aggregate`` reads the records of just those ids."""
+    ``ids_query``, ordered by the caller), then ``aggregate`` reads the records of just those ids.
+    ``counted`` selects one row per matching group."""
     with connect(db) as conn:
         ids = [row[0] for row in conn.execute(ids_query.limit(limit).offset(offset_of(page, limit)))]
         items = aggregate(conn, ids)
-        total = None if count is None else conn.execute(count).scalar_one()
-    return Page(items=items, page=page, limit=limit, total=total)
+        total, exact = (None, True) if counted is None else page_total(conn, counted, page, limit, len(ids))
+    return Page(items=items, page=page, limit=limit, total=total, total_exact=exact)
+
+
+def page_total(conn: Connection, counted: Select[Any], page: int, limit: int, rows_on_page: int) -> tuple[int, bool]:
+    """The total behind a page and whether it is exact.
+
+    A page that is not full tells the total without a query. Otherwise the rows of ``counted``
+    are counted up to ``count_bound`` (10,000, or the end of the page asked for) plus one: a
+    count stops there instead of reading every matching row of a large project. Past the bound
+    the total is that bound plus one, a lower bound that keeps ``totalPages`` beyond the page,
+    so a client reading page after page until ``totalPages`` still reaches the last row.
+    """
+    known = known_total(page, limit, rows_on_page)
+    if known is not None:
+        return known, True
+    bound = count_bound(page, limit)
+    capped = counted.limit(bound + 1).subquery()
+    total = int(conn.execute(select(func.count()).select_from(capped)).scalar_one())
+    return total, total <= bound
+
+
+def matching_rows(table: FromClause, conditions: Iterable[ColumnElement[bool]]) -> Select[Any]:
+    """``SELECT 1 FROM table WHERE conditions``: the rows a list counts (``page_total``)."""
+    return select(literal_column("1")).select_from(table).where(*conditions)
 
 
 def count_rows(table: FromClause, conditions: Iterable[ColumnElement[bool]]) -> Select[Any]:
-    """``SELECT count(*) FROM table WHERE conditions``: the total behind a page."""
+    """``SELECT count(*) FROM table WHERE conditions``: an exact count, every matching row read."""
     return select(func.count()).select_from(table).where(*conditions)
 
 

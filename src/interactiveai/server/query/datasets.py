@@ -19,11 +19,11 @@ from sqlalchemy import ColumnElement, Select, Table, or_, select
 from interactiveai.server.query._db import (
     Db,
     connect,
-    count_rows,
     fetch_all,
     fetch_one,
     fetch_page,
     load_json,
+    matching_rows,
     record_from_row,
 )
 from interactiveai.server.query.pagination import Page, check_page
@@ -110,7 +110,7 @@ def list_datasets(db: Db, project_id: str, *, page: int = 1, limit: int = 50) ->
     check_page(page, limit)
     condition = datasets.c.project_id == project_id
     query = select(datasets).where(condition).order_by(*_newest_first(datasets))
-    return fetch_page(db, query, _dataset, page=page, limit=limit, count=count_rows(datasets, [condition]))
+    return fetch_page(db, query, _dataset, page=page, limit=limit, counted=matching_rows(datasets, [condition]))
 
 
 def get_dataset(db: Db, project_id: str, name: str) -> Dataset | None:
@@ -190,7 +190,7 @@ def list_dataset_items(
         if value is not None:
             conditions.append(column == value)
     query = _items_select().where(*conditions).order_by(*_newest_first(dataset_items))
-    return fetch_page(db, query, _item, page=page, limit=limit, count=count_rows(dataset_items, conditions))
+    return fetch_page(db, query, _item, page=page, limit=limit, counted=matching_rows(dataset_items, conditions))
 
 
 def _items_as_of(
@@ -231,8 +231,8 @@ def _items_as_of(
         .where(*conditions)
         .order_by(v.created_at_us.desc(), v.item_id.desc())
     )
-    count = count_rows(dataset_item_versions, conditions)
-    return fetch_page(db, query, _item, page=page, limit=limit, count=count)
+    counted = matching_rows(dataset_item_versions, conditions)
+    return fetch_page(db, query, _item, page=page, limit=limit, counted=counted)
 
 
 def items_of_dataset(db: Db, project_id: str, dataset_id: str, *, status: str | None = None) -> list[DatasetItem]:
@@ -256,7 +256,7 @@ def list_dataset_runs(db: Db, project_id: str, dataset_id: str, *, page: int = 1
     check_page(page, limit)
     conditions = (dataset_runs.c.project_id == project_id, dataset_runs.c.dataset_id == dataset_id)
     query = _runs_select().where(*conditions).order_by(*_newest_first(dataset_runs))
-    return fetch_page(db, query, _run, page=page, limit=limit, count=count_rows(dataset_runs, conditions))
+    return fetch_page(db, query, _run, page=page, limit=limit, counted=matching_rows(dataset_runs, conditions))
 
 
 def get_dataset_run(db: Db, project_id: str, dataset_id: str, name: str) -> DatasetRun | None:
@@ -282,7 +282,9 @@ def list_dataset_run_items(
     check_page(page, limit)
     conditions = (dataset_run_items.c.project_id == project_id, dataset_run_items.c.dataset_run_id == dataset_run_id)
     query = _run_items_select().where(*conditions).order_by(*_newest_first(dataset_run_items))
-    return fetch_page(db, query, _run_item, page=page, limit=limit, count=count_rows(dataset_run_items, conditions))
+    return fetch_page(
+        db, query, _run_item, page=page, limit=limit, counted=matching_rows(dataset_run_items, conditions)
+    )
 
 
 def run_items_of_run(db: Db, project_id: str, dataset_run_id: str) -> list[DatasetRunItem]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page
+from interactiveai.server.query._db import Db, fetch_one, fetch_page, matching_rows
 from interactiveai.server.query.filter_conditions import names_traces
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
@@ -32,8 +32,8 @@ def list_observations(
     by_trace = filters is not None and (filters.trace_id is not None or names_traces(filters.conditions))
     start_time = START_TIME_IN_TRACE if by_trace else observations.c.start_time_us
     query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
-    count = count_rows(observations, conditions) if with_total else None
-    return fetch_page(db, query, observation_from_row, page=page, limit=limit, count=count)
+    counted = matching_rows(observations, conditions) if with_total else None
+    return fetch_page(db, query, observation_from_row, page=page, limit=limit, counted=counted)
 
 
 def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str | None = None) -> Observation | None:

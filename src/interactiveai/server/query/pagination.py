@@ -18,6 +18,9 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000  # the public API allows 100; the UI and exports may read bigger pages
+COUNT_CAP = 10_000
+"""Lists count their matching rows exactly up to this many (or up to the end of the page asked
+for, when that is further); past it the total is a lower bound (``page_total``)."""
 MAX_PAGE = 2**31 - 1
 """Pages beyond this are refused: ``(page - 1) * limit`` must stay a 64-bit integer on both engines."""
 
@@ -55,7 +58,9 @@ class Page(Generic[T]):
     """One page of results.
 
     ``total`` is None when the caller did not ask for a count (counting is the expensive part
-    of a list on a large project). ``next_cursor`` is set when more rows follow in keyset mode.
+    of a list on a large project). ``total_exact`` is False when ``total`` is a lower bound: more
+    rows matched than were counted (``page_total``). ``next_cursor`` is set when more rows follow
+    in keyset mode.
     """
 
     items: list[T]
@@ -63,6 +68,7 @@ class Page(Generic[T]):
     limit: int
     total: int | None = None
     next_cursor: str | None = None
+    total_exact: bool = True
 
     @property
     def total_pages(self) -> int:
@@ -94,3 +100,17 @@ def check_page(page: int, limit: int) -> None:
 
 def offset_of(page: int, limit: int) -> int:
     return (page - 1) * limit
+
+
+def count_bound(page: int, limit: int) -> int:
+    """How many matching rows a list counts at most: ``COUNT_CAP``, or through the end of the
+    page asked for when that is further (the rows an offset page reads anyway)."""
+    return max(COUNT_CAP, offset_of(page, limit) + limit)
+
+
+def known_total(page: int, limit: int, rows_on_page: int) -> int | None:
+    """The exact total when the page itself tells it: a page that is not full is the last one
+    (unless it is empty past the first page, when the rows may end anywhere before it)."""
+    if rows_on_page < limit and (rows_on_page > 0 or page == 1):
+        return offset_of(page, limit) + rows_on_page
+    return None

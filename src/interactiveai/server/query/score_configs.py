@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import false, select
 
-from interactiveai.server.query._db import Db, count_rows, fetch_one, fetch_page, load_json_list, record_from_row
+from interactiveai.server.query._db import Db, fetch_one, fetch_page, load_json_list, matching_rows, record_from_row
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.storage.schema import score_configs
 
@@ -46,7 +46,9 @@ def list_score_configs(
     if not include_archived:
         cond.append(score_configs.c.is_archived == false())
     query = select(score_configs).where(*cond).order_by(score_configs.c.created_at_us.desc(), score_configs.c.id)
-    return fetch_page(db, query, score_config_from_row, page=page, limit=limit, count=count_rows(score_configs, cond))
+    return fetch_page(
+        db, query, score_config_from_row, page=page, limit=limit, counted=matching_rows(score_configs, cond)
+    )
 
 
 def get_score_config(db: Db, project_id: str, config_id: str) -> ScoreConfig | None:

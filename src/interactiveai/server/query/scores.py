@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, select
 
-from interactiveai.server.query._db import Db, count_rows, fetch_all, fetch_one, fetch_page
+from interactiveai.server.query._db import Db, fetch_all, fetch_one, fetch_page, matching_rows
 from interactiveai.server.query.filters import ScoreFilter, score_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Score, score_from_row
@@ -30,8 +30,8 @@ def list_scores(
     check_page(page, limit)
     conditions = score_conditions(project_id, filters)
     query = select(scores).where(*conditions).order_by(scores.c.timestamp_us.desc(), scores.c.id.desc())
-    count = count_rows(scores, conditions) if with_total else None
-    return fetch_page(db, query, score_from_row, page=page, limit=limit, count=count)
+    counted = matching_rows(scores, conditions) if with_total else None
+    return fetch_page(db, query, score_from_row, page=page, limit=limit, counted=counted)
 
 
 def get_score(db: Db, project_id: str, score_id: str) -> Score | None:

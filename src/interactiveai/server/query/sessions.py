@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 
 from interactiveai.server.json_values import bound_key
 from interactiveai.server.query._db import Db, connect, fetch_group_page
@@ -51,9 +51,9 @@ def list_sessions(
         .group_by(traces.c.session_id)
         .order_by(first.desc(), traces.c.session_id.desc())
     )
-    count = select(func.count(distinct(traces.c.session_id))).where(*cond) if with_total else None
+    counted = select(traces.c.session_id).where(*cond).distinct() if with_total else None
     return fetch_group_page(
-        db, ids_query, lambda conn, ids: _aggregate(conn, project_id, ids), page=page, limit=limit, count=count
+        db, ids_query, lambda conn, ids: _aggregate(conn, project_id, ids), page=page, limit=limit, counted=counted
     )
 
 

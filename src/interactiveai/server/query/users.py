@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, distinct, func, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from interactiveai.server.query._db import Db, fetch_group_page
 from interactiveai.server.query.filters import UserFilter, user_conditions
@@ -35,9 +35,9 @@ def list_users(
         .group_by(traces.c.user_id)
         .order_by(last_seen.desc(), traces.c.user_id)
     )
-    count = select(func.count(distinct(traces.c.user_id))).where(*cond) if with_total else None
+    counted = select(traces.c.user_id).where(*cond).distinct() if with_total else None
     return fetch_group_page(
-        db, ids_query, lambda conn, ids: _aggregate(conn, cond, ids), page=page, limit=limit, count=count
+        db, ids_query, lambda conn, ids: _aggregate(conn, cond, ids), page=page, limit=limit, counted=counted
     )
 
 
