@@ -11,11 +11,13 @@ import logging
 import threading
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Engine, bindparam, delete, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, update
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.query._db import load_json_list
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import (
+    OBSERVATIONS_OF_TRACE_ROW,
     observations,
     projects,
     scores,
@@ -39,11 +41,25 @@ def delete_traces(engine: Engine, project_id: str, trace_ids: Iterable[str]) -> 
 
 def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
     with engine.begin() as conn:
+        _mark_deleted_hours(conn, project_id, ids)
         # observations and tags first: they are found through their trace rows (schema.py)
         _delete_observations_and_tags(conn, project_id, ids)
         conn.execute(delete(scores).where((scores.c.project_id == project_id) & (scores.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)
+
+
+def _mark_deleted_hours(conn: Connection, project_id: str, ids: Sequence[str]) -> None:
+    """The hours the roll-ups counted these traces, their model calls and their scores in are dirty."""
+    trace_rows = and_(traces.c.project_id == project_id, traces.c.id.in_(ids))
+    times = select(traces.c.timestamp_us).where(trace_rows)
+    calls = (
+        select(observations.c.start_time_us)
+        .select_from(traces.join(observations, OBSERVATIONS_OF_TRACE_ROW))
+        .where(trace_rows, observations.c.model.is_not(None))
+    )
+    rated = select(scores.c.timestamp_us).where(scores.c.project_id == project_id, scores.c.trace_id.in_(ids))
+    mark_dirty(conn, [(project_id, t) for query in (times, calls, rated) for (t,) in conn.execute(query)])
 
 
 _DELETE_OBSERVATIONS = delete(observations).where(

@@ -39,6 +39,7 @@ from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_
 from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan, TraceFacts
 from interactiveai.server.ingest.usage import normalise_usage, token_columns
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _CHUNK = 500
@@ -89,6 +90,7 @@ def write_patches(
     stored = _stored_observations(conn, project_id, by_trace)
     new_rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
+    dirty: list[tuple[str, int | None]] = []  # (project, time) of what the roll-ups count
     for trace_id in trace_ids:
         row = current[trace_id]
         created = row["created_at_us"]
@@ -103,6 +105,9 @@ def write_patches(
                 if new != old:
                     changed.append((old, new))
         merged = _merge(row, new_spans, changed, trace_patches.get(trace_id))
+        dirty.extend((project_id, t) for t in (row["timestamp_us"], merged["timestamp_us"]))
+        dirty.extend((project_id, s.row["start_time_us"]) for s in new_spans if s.row["model"] is not None)
+        dirty.extend((project_id, r["start_time_us"]) for pair in changed for r in pair if r["model"] is not None)
         conn.execute(
             update(traces)
             .where(traces.c.project_id == project_id, traces.c.id == trace_id)
@@ -129,6 +134,7 @@ def write_patches(
         insert_rows(conn, observations, new_rows)
     if tag_rows:
         insert_rows(conn, trace_tags, tag_rows)
+    mark_dirty(conn, dirty)  # in this transaction: see rollups/dirty.py
     return len(new_rows)
 
 

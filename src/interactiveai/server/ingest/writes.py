@@ -30,6 +30,7 @@ from interactiveai.server.clock import now_us
 from interactiveai.server.ingest.bulk import copy_rows, insert_rows, pg_update_rows, update_rows
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans
 from interactiveai.server.ingest.records import MappedSpan
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _IN_CHUNK = 500  # ids per IN (...) list: far below both engines' parameter limits
@@ -70,13 +71,19 @@ def write_batch(conn: Connection, jobs: Sequence[tuple[str, Sequence[MappedSpan]
                 by_project[project_id][span.row["trace_id"]].append(span)
     now = now_us()
     stored: set[int] = set()  # id() of every span object written: the first occurrence of each
+    changed: list[tuple[str, int | None]] = []  # (project, time) of what the roll-ups count
     for project_id in sorted(by_project):
-        stored.update(map(id, _write_project(conn, project_id, by_project[project_id], now)))
+        stored.update(map(id, _write_project(conn, project_id, by_project[project_id], now, changed)))
+    mark_dirty(conn, changed)  # in this transaction: see rollups/dirty.py
     return [sum(1 for span in spans if id(span) in stored) for _, spans in jobs]
 
 
 def _write_project(
-    conn: Connection, project_id: str, by_trace: dict[str, list[MappedSpan]], now: int
+    conn: Connection,
+    project_id: str,
+    by_trace: dict[str, list[MappedSpan]],
+    now: int,
+    changed: list[tuple[str, int | None]],
 ) -> list[MappedSpan]:
     """Write one project's share of a batch; returns the spans actually stored."""
     trace_ids = sorted(by_trace)
@@ -125,9 +132,12 @@ def _write_project(
             merged_rows[trace_id] = (merged, tags)
             updates.append(merged)
             spans_to_store.extend(fresh)
+            changed.append((project_id, row["timestamp_us"]))  # the hour it may leave
     if not spans_to_store:
         return []
 
+    changed.extend((project_id, merged["timestamp_us"]) for merged, _ in merged_rows.values())
+    changed.extend((project_id, s.row["start_time_us"]) for s in spans_to_store if s.row.get("model") is not None)
     observation_rows = []
     for span in spans_to_store:
         row = span.row

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from interactiveai.server.clock import now_us, parse_iso_to_us
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import scores
 from interactiveai.server.writes.errors import (
     MAX_ID,
@@ -58,10 +59,12 @@ def upsert_scores(
                 raise InvalidInputError(where + str(exc)) from None
     now = now_us()
     with engine.begin() as conn:
+        dirty: list[tuple[str, int | None]] = []  # the hours a score leaves or enters (rollups/dirty.py)
         for row in rows:
             existing = conn.execute(
-                select(scores.c.id).where(scores.c.project_id == project_id, scores.c.id == row["id"])
+                select(scores.c.timestamp_us).where(scores.c.project_id == project_id, scores.c.id == row["id"])
             ).first()
+            dirty.append((project_id, row["timestamp_us"]))
             if existing is None:
                 conn.execute(insert(scores).values(project_id=project_id, created_at_us=now, updated_at_us=now, **row))
             else:
@@ -70,13 +73,17 @@ def upsert_scores(
                     .where(scores.c.project_id == project_id, scores.c.id == row["id"])
                     .values(updated_at_us=now, **row)
                 )
+                dirty.append((project_id, existing[0]))
+        mark_dirty(conn, dirty)
     return [row["id"] for row in rows]
 
 
 def delete_score(engine: Engine, project_id: str, score_id: str) -> bool:
     """Delete one of the project's scores; False if it has none with that id."""
     with engine.begin() as conn:
-        result = conn.execute(delete(scores).where(scores.c.project_id == project_id, scores.c.id == score_id))
+        where = (scores.c.project_id == project_id, scores.c.id == score_id)
+        mark_dirty(conn, [(project_id, t) for (t,) in conn.execute(select(scores.c.timestamp_us).where(*where))])
+        result = conn.execute(delete(scores).where(*where))
     return result.rowcount > 0
 
 

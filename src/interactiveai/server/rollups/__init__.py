@@ -1,0 +1,1 @@
+"""Pre-aggregated roll-ups: writers mark dirty hours, a refresher recomputes them exactly."""

@@ -1,0 +1,119 @@
+"""Tables of the pre-aggregated roll-ups the dashboard and the metrics endpoints read (migration 0009).
+
+``rollup_dirty`` is an append-only log of ``(project_id, hour_us)``: every write that changes a
+trace, an observation or a score adds a row for each hour it touched, in the same transaction
+(duplicates allowed: no upsert, so concurrent writers never wait for each other here). The
+refresher (``server/rollups/refresher.py``) recomputes those hours exactly and deletes the rows it
+read. An hour with no row in the log has roll-ups equal to an exact aggregate of its rows.
+
+The roll-up tables hold one row per hour (days for users) and per combination of the keys the
+readers group or filter by; ``seq`` numbers the rows of one hour, so the key never holds a nullable
+column (a trace may have no name) and each hour's rows lie together. Sums of costs come with the
+count of rows that had a cost, so "no cost" stays apart from 0. Latencies are log histograms
+(``query/rollup_histogram.py``): JSON ``{bucket: count}``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
+
+from interactiveai.server.storage.schema import ID, SHORT, metadata
+
+# SQLite only gives an INTEGER PRIMARY KEY its automatic rowid values.
+_SERIAL = BigInteger().with_variant(Integer(), "sqlite")
+
+rollup_dirty = Table(
+    "rollup_dirty",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("project_id", ID, nullable=False),
+    Column("hour_us", BigInteger, nullable=False),
+    Index("ix_rollup_dirty_project_hour", "project_id", "hour_us"),
+)
+
+# Traces by the hour of their timestamp, environment and name.
+rollup_trace_hours = Table(
+    "rollup_trace_hours",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("hour_us", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("name", Text, nullable=True),
+    Column("traces", Integer, nullable=False),
+    Column("observations", BigInteger, nullable=False),  # sum of the traces' observation_count
+    Column("error_traces", Integer, nullable=False),
+    Column("warning_traces", Integer, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("total_cost", Float, nullable=False),
+    Column("costed", Integer, nullable=False),  # traces with a total_cost
+    Column("latency_count", Integer, nullable=False),
+    Column("latency_hist", Text, nullable=False),
+    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
+# Observations with a model, by the hour they started, environment, model and type.
+rollup_model_hours = Table(
+    "rollup_model_hours",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("hour_us", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("total_cost", Float, nullable=False),
+    Column("costed", Integer, nullable=False),
+    Column("latency_count", Integer, nullable=False),
+    Column("latency_hist", Text, nullable=False),  # end - start of the calls that ended
+    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
+# Traces with a user, by the UTC day of their timestamp, environment and user.
+rollup_user_days = Table(
+    "rollup_user_days",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("day_us", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("traces", Integer, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("total_cost", Float, nullable=False),
+    Column("costed", Integer, nullable=False),
+    PrimaryKeyConstraint("project_id", "day_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
+# Scores by the hour of their timestamp, environment, name, data type and source.
+rollup_score_hours = Table(
+    "rollup_score_hours",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("hour_us", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("name", SHORT, nullable=False),
+    Column("data_type", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("scores", Integer, nullable=False),
+    Column("value_count", Integer, nullable=False),  # scores with a numeric value
+    Column("value_sum", Float, nullable=False),
+    Column("value_min", Float, nullable=True),
+    Column("value_max", Float, nullable=True),
+    Column("string_counts", Text, nullable=False),  # JSON {string_value: count}
+    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
+HOUR_US = 3_600_000_000
+DAY_US = 24 * HOUR_US
