@@ -117,7 +117,7 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
             finished.add(chunk)
             spans_sent, client_cpu = spans_sent + spans, client_cpu + cpu
             while state["next_trace"] < args.traces and state["next_trace"] in finished:
-                state["next_trace"] += CHUNK
+                state["next_trace"] = min(state["next_trace"] + CHUNK, args.traces)
             (data_dir / "seed.json").write_text(json.dumps(state))
             now = time.perf_counter()
             if now - last_print >= args.progress_seconds or len(finished) == len(pending):

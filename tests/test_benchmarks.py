@@ -1,0 +1,79 @@
+"""Every benchmark script runs at a tiny size and prints its figures (a smoke test: no timing asserts).
+
+Each runs as users run it (a subprocess of this interpreter, from the checkout's root), with the
+smallest arguments that still go through every part of it. The whole file takes ~35-45 s.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import live_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+
+# script, its smallest arguments (a data dir is appended where the script takes one), what it prints
+CASES = [
+    ("ingest.py", ["--spans", "500", "--clients", "1", "--batch", "250"], ["realistic / small", "spans_per_second"]),
+    ("dashboard.py", ["--traces", "200", "--runs", "1"], ["dashboard() bundle"]),
+    ("sdk_burst.py", ["--n", "200", "--overhead-n", "200", "--overhead-repeat", "1"], ["spans lost"]),
+    ("sdk_integrations.py", ["--n", "10", "--scenarios", "chat"], ["received of"]),
+    ("sdk_overhead.py", ["--n", "200", "--repeat", "1"], ["@observe / baseline"]),
+    ("sdk_span_path.py", ["--n", "200", "--repeat", "1"], ["µs/obs"]),
+    ("ui_trace_detail.py", ["--observations", "50", "--runs", "1"], ["static JS+CSS"]),
+    ("ui_trace_list.py", ["--traces", "300", "--runs", "1"], ["full-text search"]),
+]
+
+
+def _run(script: str, arguments: list[str], timeout: float = 180) -> str:
+    path = BENCHMARKS / script
+    if not path.exists():
+        pytest.skip(f"benchmarks/{script} does not exist yet")
+    result = subprocess.run(
+        [sys.executable, str(path), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, f"{script} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.mark.parametrize(("script", "arguments", "prints"), CASES, ids=[case[0] for case in CASES])
+def test_benchmark_runs_at_a_small_size(script: str, arguments: list[str], prints: list[str], tmp_path: Path) -> None:
+    if script == "dashboard.py":
+        arguments = [*arguments, "--db", str(tmp_path / "dashboard.db")]
+    output = _run(script, arguments)
+    for figure in prints:
+        assert figure in output, f"{script} did not print {figure!r}:\n{output}"
+
+
+def test_seed_fills_a_project_and_resumes(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The seeder on both engines: every span visible, sizes printed; a second run sends nothing."""
+    arguments = ["--traces", "150", "--senders", "2", "--data-dir", str(tmp_path), "--progress-seconds", "0"]
+    database_url = live_database_url(dialect, request)
+    if database_url:
+        arguments += ["--database-url", database_url]
+    output = _run("seed.py", arguments)
+    for figure in ("spans_per_second", "bytes on disk", "observations", "of which root copies", "pk-bench"):
+        assert figure in output, output
+    assert "ok: True" in output.replace("  ", "")
+    again = _run("seed.py", arguments)  # the resume point is past the end: only the sizes again
+    assert "traces_sent: 0" in again.replace("  ", "") and "bytes on disk" in again
+
+
+def test_api_lists_runs_at_a_small_size(tmp_path: Path) -> None:
+    """benchmarks/api_lists.py (another part of the work): with whichever small-size flags it has."""
+    path = BENCHMARKS / "api_lists.py"
+    if not path.exists():
+        pytest.skip("benchmarks/api_lists.py does not exist yet")
+    flags = subprocess.run([sys.executable, str(path), "--help"], cwd=ROOT, capture_output=True, text=True).stdout
+    small = {"--traces": "200", "--runs": "1", "--repeat": "1", "--db": str(tmp_path / "api.db")}
+    arguments = [item for flag, value in small.items() if flag in flags for item in (flag, value)]
+    assert _run("api_lists.py", arguments).strip()
