@@ -1,4 +1,6 @@
-"""Dashboard metrics: volume, cost, tokens, latency percentiles, errors, users and scores of a window.
+"""Dashboard metrics scanned exactly: volume, cost, tokens, latency percentiles, errors, users, scores.
+
+``query/metrics.py`` answers from the roll-ups where it can and falls back to these scans.
 
 Each function reads one project's rows in ``[from_us, to_us)`` (see ``metrics_base``). Trace-level
 figures (volume, errors, trace latency, users) read the traces table's roll-up columns, never
