@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from interactiveai.server.api import openapi
 from interactiveai.server.auth import ApiKeyVerifier
 from interactiveai.server.retention import RetentionWorker
+from interactiveai.server.rollups.refresher import RollupRefresher
 from interactiveai.server.settings import Settings, load_settings
 from interactiveai.server.storage import migrate
 from interactiveai.server.storage.engines import create_db_engine
@@ -48,16 +49,19 @@ def create_app(
 
     ingest = IngestService(engine, settings)
     retention = RetentionWorker(engine)
+    rollups = RollupRefresher(engine, settings.rollup_refresh_ms / 1000)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest.start()
         retention.start()
+        rollups.start()
         if created is not None:
             announce_first_start(created, settings)
         try:
             yield
         finally:
+            rollups.stop()
             retention.stop()
             ingest.stop()
 

@@ -76,6 +76,13 @@ class Settings:
             "(default: none, the peer address is the client)."
         },
     )
+    rollup_refresh_ms: int = field(
+        default=1000,
+        metadata={
+            "doc": "How often each server process recomputes the dashboard roll-ups of the hours that changed "
+            "(milliseconds; 0 stops it, and the dashboard then scans changed hours exactly)."
+        },
+    )
     log_level: str = field(default="info", metadata={"doc": "Log level of the server process."})
 
     def __post_init__(self) -> None:

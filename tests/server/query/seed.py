@@ -1,6 +1,7 @@
 """Seed rows straight into the schema (what ingestion will write), for query and API tests.
 
-Helpers take keyword overrides so each test states only what it is about.
+Helpers take keyword overrides so each test states only what it is about. Like every writer, each
+marks the hour it changed dirty for the roll-ups (``rollups/dirty.py``), so the metrics read it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import observations, scores, trace_tags, traces
 
 __test__ = False
@@ -49,6 +51,7 @@ def add_trace(engine: Engine, project_id: str, tid: str, **values: Any) -> dict[
     row.update(values)
     with engine.begin() as conn:
         conn.execute(insert(traces).values(**row))
+        mark_dirty(conn, [(project_id, row["timestamp_us"])])
         for tag in tags:
             conn.execute(
                 insert(trace_tags).values(
@@ -84,6 +87,7 @@ def add_observation(engine: Engine, project_id: str, tid: str, oid: str, **value
             created = select(traces.c.created_at_us).where(traces.c.project_id == project_id, traces.c.id == tid)
             row["trace_created_at_us"] = conn.execute(created).scalar() or 0
         conn.execute(insert(observations).values(**row))
+        mark_dirty(conn, [(project_id, row["start_time_us"])])
     return row
 
 
@@ -107,4 +111,5 @@ def add_score(engine: Engine, project_id: str, sid: str, **values: Any) -> dict[
     row.update(values)
     with engine.begin() as conn:
         conn.execute(insert(scores).values(**row))
+        mark_dirty(conn, [(project_id, row["timestamp_us"])])
     return row

@@ -1,7 +1,26 @@
-"""Dashboard metrics: volume, cost, tokens, latency percentiles, errors, users and scores of a window."""
+"""Dashboard metrics: volume, cost, tokens, latency percentiles, errors, users and scores of a window.
+
+Each function answers from the roll-ups (``rollup_reads``: clean whole hours from the roll-up
+tables, the window's edges and the dirty hours scanned exactly) when its filters are roll-up keys,
+and otherwise with the exact scan of ``metrics_exact`` (a user or tag filter on trace figures, any
+trace filter on per-model figures and scores, minute buckets). A window that no roll-up covers
+(shorter than an hour, or all of it dirty) is scanned exactly too, so its percentiles are exact;
+read from roll-ups they are within ``rollup_histogram.ALPHA``. Same results as the exact scans:
+``tests/server/rollups`` compares them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import Engine
+
+from interactiveai.server.query import metrics_exact as exact
+from interactiveai.server.query import rollup_reads
+from interactiveai.server.query._db import Db, connect
+from interactiveai.server.query.metrics_base import MetricsFilter, bucket_of, bucket_starts, check_granularity
 from interactiveai.server.query.metrics_exact import (
     LATENCY_FRACTIONS,
     Dashboard,
@@ -12,17 +31,9 @@ from interactiveai.server.query.metrics_exact import (
     Summary,
     UserCost,
     VolumePoint,
-    dashboard,
     environments,
-    generation_latency,
-    latency_series,
-    model_series,
-    model_usage,
-    score_summary,
-    summary,
-    top_users,
-    volume_series,
 )
+from interactiveai.server.query.rollup_histogram import percentiles
 
 __all__ = [
     "LATENCY_FRACTIONS",
@@ -45,3 +56,186 @@ __all__ = [
     "top_users",
     "volume_series",
 ]
+
+
+def _whole(_time: int) -> int:
+    return 0
+
+
+def _trace_plan(conn: Any, project_id: str, f: MetricsFilter) -> rollup_reads.Plan | None:
+    """The roll-up plan for trace figures, or None when the exact scan must answer."""
+    if f.user_ids or f.tags:
+        return None
+    p = rollup_reads.plan(conn, project_id, f)
+    return p if p.uses_rollups else None
+
+
+def _model_plan(conn: Any, project_id: str, f: MetricsFilter) -> rollup_reads.Plan | None:
+    if f.has_trace_filters:
+        return None
+    p = rollup_reads.plan(conn, project_id, f)
+    return p if p.uses_rollups else None
+
+
+def summary(db: Db, project_id: str, f: MetricsFilter) -> Summary:
+    """The tiles: counts, tokens, cost, error share and trace latency percentiles of the window."""
+    with connect(db) as conn:
+        p = _trace_plan(conn, project_id, f)
+        if p is None:
+            return exact.summary(conn, project_id, f)
+        agg = rollup_reads.trace_aggs(conn, project_id, f, p, _whole, latency=True).get(0, rollup_reads.TraceAgg())
+    p50, p95 = percentiles(agg.latency, (0.5, 0.95))
+    return Summary(
+        traces=agg.traces,
+        observations=agg.observations,
+        error_traces=agg.error_traces,
+        warning_traces=agg.warning_traces,
+        input_tokens=agg.input_tokens,
+        output_tokens=agg.output_tokens,
+        total_tokens=agg.total_tokens,
+        total_cost=agg.total_cost,
+        latency_p50_us=p50,
+        latency_p95_us=p95,
+    )
+
+
+def volume_series(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> list[VolumePoint]:
+    """Traces, observations, traces with errors/warnings, tokens and cost per bucket (every bucket)."""
+    grain = check_granularity(f, granularity)
+    with connect(db) as conn:
+        p = None if grain == "minute" else _trace_plan(conn, project_id, f)
+        if p is None:
+            return exact.volume_series(conn, project_id, f, grain)
+        found = rollup_reads.trace_aggs(conn, project_id, f, p, lambda t: bucket_of(t, grain), latency=False)
+    points = []
+    for start in bucket_starts(f, grain):
+        a = found.get(start)
+        points.append(
+            VolumePoint(start)
+            if a is None
+            else VolumePoint(
+                start, a.traces, a.observations, a.error_traces, a.warning_traces, a.total_tokens, a.total_cost
+            )
+        )
+    return points
+
+
+def latency_series(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> list[LatencyPoint]:
+    """Trace latency p50/p90/p95/p99 per bucket; buckets without traces have no values."""
+    grain = check_granularity(f, granularity)
+    with connect(db) as conn:
+        p = None if grain == "minute" else _trace_plan(conn, project_id, f)
+        if p is None:
+            return exact.latency_series(conn, project_id, f, grain)
+        found = rollup_reads.trace_aggs(conn, project_id, f, p, lambda t: bucket_of(t, grain), latency=True)
+    points = []
+    for start in bucket_starts(f, grain):
+        a = found.get(start)
+        points.append(
+            LatencyPoint(start)
+            if a is None or not a.latency
+            else LatencyPoint(start, *percentiles(a.latency, LATENCY_FRACTIONS))
+        )
+    return points
+
+
+def model_series(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> list[ModelPoint]:
+    """Calls, tokens and cost per bucket and model (observations with a model), by bucket then model."""
+    grain = check_granularity(f, granularity)
+    with connect(db) as conn:
+        p = None if grain == "minute" else _model_plan(conn, project_id, f)
+        if p is None:
+            return exact.model_series(conn, project_id, f, grain)
+        found = rollup_reads.model_aggs(conn, project_id, f, p, lambda t, m: (bucket_of(t, grain), m), latency=False)
+    return [
+        ModelPoint(b, m, a.calls, a.input_tokens, a.output_tokens, a.total_tokens, a.total_cost)
+        for (b, m), a in sorted(found.items(), key=lambda kv: kv[0])
+    ]
+
+
+def model_usage(db: Db, project_id: str, f: MetricsFilter) -> list[ModelUsage]:
+    """Per model: calls, tokens, cost and latency percentiles (end - start), most expensive first."""
+    with connect(db) as conn:
+        p = _model_plan(conn, project_id, f)
+        if p is None:
+            return exact.model_usage(conn, project_id, f)
+        found = rollup_reads.model_aggs(conn, project_id, f, p, lambda _t, m: m, latency=True)
+    usage = [
+        ModelUsage(
+            m,
+            a.calls,
+            a.input_tokens,
+            a.output_tokens,
+            a.total_tokens,
+            a.total_cost,
+            percentiles(a.latency, LATENCY_FRACTIONS),
+        )
+        for m, a in found.items()
+    ]
+    return sorted(usage, key=lambda u: (-u.total_cost, -u.calls, u.model))
+
+
+def generation_latency(db: Db, project_id: str, f: MetricsFilter) -> dict[str, list[float | None]]:
+    """Generation latency p50/p90/p95/p99 (µs) per model (generations that name a model)."""
+    with connect(db) as conn:
+        p = _model_plan(conn, project_id, f)
+        if p is None:
+            return exact.generation_latency(conn, project_id, f)
+        found = rollup_reads.model_aggs(conn, project_id, f, p, lambda _t, m: m, latency=True, generations_only=True)
+    return {m: percentiles(a.latency, LATENCY_FRACTIONS) for m, a in sorted(found.items()) if a.latency}
+
+
+def top_users(db: Db, project_id: str, f: MetricsFilter, limit: int = 10) -> list[UserCost]:
+    """The users with the highest total cost in the window (then most traces)."""
+    with connect(db) as conn:
+        if f.trace_names or f.tags:
+            return exact.top_users(conn, project_id, f, limit)
+        found = rollup_reads.user_aggs(conn, project_id, f)
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1].total_cost, -kv[1].traces, kv[0]))
+    return [UserCost(u, a.traces, a.total_tokens, a.total_cost) for u, a in ranked[:limit]]
+
+
+def score_summary(db: Db, project_id: str, f: MetricsFilter) -> list[ScoreSummary]:
+    """Scores in the window by name and data type: count, and average/min/max of numeric values."""
+    with connect(db) as conn:
+        p = _model_plan(conn, project_id, f)  # any trace filter: the exact scan
+        if p is None:
+            return exact.score_summary(conn, project_id, f)
+        found = rollup_reads.score_aggs(conn, project_id, f, p)
+    out = []
+    for (name, data_type), a in sorted(found.items()):
+        numeric = data_type in ("NUMERIC", "BOOLEAN") and a.value_count > 0
+        average = a.value_sum / a.value_count if numeric else None
+        low, high = (a.minimum, a.maximum) if numeric else (None, None)
+        out.append(ScoreSummary(name, data_type, a.count, average, low, high))
+    return out
+
+
+def dashboard(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> Dashboard:
+    """Everything the dashboard page shows.
+
+    Given an engine, the seven independent aggregates run concurrently, each on its own pooled
+    connection: both drivers release the GIL while the database works, so the page costs about
+    its slowest aggregate rather than their sum (on SQLite too: WAL readers do not block each other).
+    """
+    grain = check_granularity(f, granularity)
+    parts: dict[str, Callable[[Db], Any]] = {
+        "summary": lambda c: summary(c, project_id, f),
+        "volume": lambda c: volume_series(c, project_id, f, grain),
+        "model_series": lambda c: model_series(c, project_id, f, grain),
+        "latency": lambda c: latency_series(c, project_id, f, grain),
+        "models": lambda c: model_usage(c, project_id, f),
+        "users": lambda c: top_users(c, project_id, f),
+        "scores": lambda c: score_summary(c, project_id, f),
+    }
+    if isinstance(db, Engine):
+        with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="dashboard") as pool:
+            futures = {name: pool.submit(fn, db) for name, fn in parts.items()}
+            results = {name: future.result() for name, future in futures.items()}
+    else:
+        results = {name: fn(db) for name, fn in parts.items()}
+    return Dashboard(granularity=grain, **results)
+
+
+_WORKERS = 4
+"""Concurrent aggregates per dashboard; below the engines' pool size so other requests still get a connection."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from interactiveai.server.storage.schema import ID, SHORT, metadata
+from interactiveai.server.storage.schema import ID, SHORT, metadata, scores
 
 # SQLite only gives an INTEGER PRIMARY KEY its automatic rowid values.
 _SERIAL = BigInteger().with_variant(Integer(), "sqlite")
@@ -114,6 +114,10 @@ rollup_score_hours = Table(
     PrimaryKeyConstraint("project_id", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
+
+# Scores by time: the refresher reads one hour of a project's scores, and the exact score summary
+# of a window reads the window's (the name index cannot bound either by time).
+Index("ix_scores_project_time", scores.c.project_id, scores.c.timestamp_us)
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US

@@ -98,6 +98,7 @@ def upgrade() -> None:
         sa.Column("value_max", sa.Float(), nullable=True),
         sa.Column("string_counts", sa.Text(), nullable=False),
     )
+    op.create_index("ix_scores_project_time", "scores", ["project_id", "timestamp_us"])
     # Every hour that already holds data is dirty: the refresher computes it after the upgrade.
     op.execute(
         "INSERT INTO rollup_dirty (project_id, hour_us)"
@@ -108,6 +109,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_scores_project_time", table_name="scores")
     for name in ("rollup_score_hours", "rollup_user_days", "rollup_model_hours", "rollup_trace_hours"):
         op.drop_table(name)
     op.drop_index("ix_rollup_dirty_project_hour", table_name="rollup_dirty")

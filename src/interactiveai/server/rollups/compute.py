@@ -1,0 +1,180 @@
+"""Exact roll-up rows of one hour (one day for users), computed from the stored rows.
+
+Each function reads one project's rows of one period through a bounded index range (traces and
+scores by ``(project_id, timestamp_us)``, model calls by the covering metrics index) and returns
+the roll-up rows to store, numbered by ``seq``. The same figures as the exact scans of
+``query/metrics.py``: cost sums skip rows without a cost and count the rows that had one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select
+
+from interactiveai.server.query.rollup_histogram import Histogram, add_values, encode
+from interactiveai.server.storage.rollup_schema import DAY_US, HOUR_US
+from interactiveai.server.storage.schema import observations, scores, traces
+
+
+def _numbered(project_id: str, period: str, start: int, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"project_id": project_id, period: start, "seq": n, **row} for n, row in enumerate(rows)]
+
+
+def trace_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    t = traces.c
+    query = select(
+        t.environment,
+        t.name,
+        t.observation_count,
+        t.error_count,
+        t.warning_count,
+        t.input_tokens,
+        t.output_tokens,
+        t.total_tokens,
+        t.total_cost,
+        t.latency_us,
+    ).where(t.project_id == project_id, t.timestamp_us >= hour_us, t.timestamp_us < hour_us + HOUR_US)
+    groups: dict[tuple[str, str | None], dict[str, Any]] = {}
+    hists: dict[tuple[str, str | None], Histogram] = {}
+    for env, name, obs, errors, warnings, tin, tout, ttotal, cost, latency in conn.execute(query):
+        g = groups.get((env, name))
+        if g is None:
+            g = groups[(env, name)] = dict.fromkeys(_TRACE_SUMS, 0) | {"environment": env, "name": name}
+            g["total_cost"] = 0.0
+            hists[(env, name)] = {}
+        g["traces"] += 1
+        g["observations"] += obs
+        g["error_traces"] += errors > 0
+        g["warning_traces"] += warnings > 0
+        g["input_tokens"] += tin
+        g["output_tokens"] += tout
+        g["total_tokens"] += ttotal
+        if cost is not None:
+            g["total_cost"] += cost
+            g["costed"] += 1
+        if latency is not None:
+            g["latency_count"] += 1
+            add_values(hists[(env, name)], (latency,))
+    for key, g in groups.items():
+        g["latency_hist"] = encode(hists[key])
+    return _numbered(project_id, "hour_us", hour_us, groups.values())
+
+
+_TRACE_SUMS = (
+    "traces",
+    "observations",
+    "error_traces",
+    "warning_traces",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "costed",
+    "latency_count",
+)
+
+
+def model_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    o = observations.c
+    query = select(
+        o.environment,
+        o.model,
+        o.type,
+        o.input_tokens,
+        o.output_tokens,
+        o.total_tokens,
+        o.total_cost,
+        o.end_time_us - o.start_time_us,
+    ).where(
+        o.project_id == project_id,
+        o.start_time_us >= hour_us,
+        o.start_time_us < hour_us + HOUR_US,
+        o.model.is_not(None),
+    )
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    hists: dict[tuple[str, str, str], Histogram] = {}
+    for env, model, kind, tin, tout, ttotal, cost, latency in conn.execute(query):
+        key = (env, model, kind)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = dict.fromkeys(_MODEL_SUMS, 0) | {"environment": env, "model": model, "type": kind}
+            g["total_cost"] = 0.0
+            hists[key] = {}
+        g["calls"] += 1
+        g["input_tokens"] += tin
+        g["output_tokens"] += tout
+        g["total_tokens"] += ttotal
+        if cost is not None:
+            g["total_cost"] += cost
+            g["costed"] += 1
+        if latency is not None:
+            g["latency_count"] += 1
+            add_values(hists[key], (latency,))
+    for key, g in groups.items():
+        g["latency_hist"] = encode(hists[key])
+    return _numbered(project_id, "hour_us", hour_us, groups.values())
+
+
+_MODEL_SUMS = ("calls", "input_tokens", "output_tokens", "total_tokens", "costed", "latency_count")
+
+
+def score_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    s = scores.c
+    query = select(s.environment, s.name, s.data_type, s.source, s.value, s.string_value).where(
+        s.project_id == project_id, s.timestamp_us >= hour_us, s.timestamp_us < hour_us + HOUR_US
+    )
+    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    strings: dict[tuple[str, str, str, str], dict[str, int]] = {}
+    for env, name, data_type, source, value, string_value in conn.execute(query):
+        key = (env, name, data_type, source)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {"environment": env, "name": name, "data_type": data_type, "source": source}
+            g |= {"scores": 0, "value_count": 0, "value_sum": 0.0, "value_min": None, "value_max": None}
+            strings[key] = {}
+        g["scores"] += 1
+        if value is not None:
+            g["value_count"] += 1
+            g["value_sum"] += value
+            g["value_min"] = value if g["value_min"] is None else min(g["value_min"], value)
+            g["value_max"] = value if g["value_max"] is None else max(g["value_max"], value)
+        if string_value is not None and data_type in ("CATEGORICAL", "BOOLEAN"):
+            strings[key][string_value] = strings[key].get(string_value, 0) + 1
+    for key, g in groups.items():
+        g["string_counts"] = orjson.dumps(strings[key]).decode()
+    return _numbered(project_id, "hour_us", hour_us, groups.values())
+
+
+def user_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, Any]]:
+    t = traces.c
+    query = (
+        select(
+            t.environment,
+            t.user_id,
+            func.count(),
+            func.sum(t.total_tokens),
+            func.coalesce(func.sum(t.total_cost), 0.0),
+            func.count(t.total_cost),
+        )
+        .where(
+            t.project_id == project_id,
+            t.timestamp_us >= day_us,
+            t.timestamp_us < day_us + DAY_US,
+            t.user_id.is_not(None),
+        )
+        .group_by(t.environment, t.user_id)
+    )
+    rows = (
+        {
+            "environment": env,
+            "user_id": user,
+            "traces": n,
+            "total_tokens": int(tokens or 0),
+            "total_cost": float(cost),
+            "costed": costed,
+        }
+        for env, user, n, tokens, cost, costed in conn.execute(query)
+    )
+    return _numbered(project_id, "day_us", day_us, rows)

@@ -1,0 +1,245 @@
+"""The refresher: recomputes the dirty hours' roll-ups exactly, in every server replica.
+
+Every ``interval`` it reads a bounded batch of the dirty log (``rollup_dirty``, oldest first) and
+groups it by project and UTC day. For each day it recomputes the roll-up rows of the day's dirty
+hours (and the day's user rows) from the stored rows, replaces the old ones, and deletes exactly
+the log rows it read for that day (by id), in one transaction.
+
+Why the roll-ups end up exact, whatever runs concurrently. A writer adds its log rows in the
+transaction of its data change (``dirty.py``), so for each change one of two things holds:
+
+- the writer committed before the refresher read the log: its log row is among those read, and
+  its data is visible to the recomputation, which reads after that (on PostgreSQL every statement
+  of a READ COMMITTED transaction sees what was committed before it started; on SQLite the log and
+  the data are read in one snapshot);
+- the writer commits after that read: its log row was not read, so it is not deleted, and the hour
+  is recomputed again in a later round.
+
+Two refreshers on one day must not apply an older recomputation after a newer one. On PostgreSQL
+the day's transaction takes ``pg_try_advisory_xact_lock`` first, so refreshers of one day run one
+after the other (a replica that finds the lock taken skips the day; the log rows it leaves are
+read again). On SQLite the recomputation reads in a snapshot without holding the write lock (so
+ingestion is not held up), and the write transaction then deletes the log rows it read: if any is
+gone, another refresher (another process) deleted it after reading a snapshot at least as new,
+and this result is dropped instead of written.
+
+Readers trust a roll-up row only for hours without a log row (``query/rollup_reads.py``): they
+scan the others exactly, so an answer never waits for the refresher.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
+
+from interactiveai.server.rollups import compute
+from interactiveai.server.storage.rollup_schema import (
+    DAY_US,
+    HOUR_US,
+    rollup_dirty,
+    rollup_model_hours,
+    rollup_score_hours,
+    rollup_trace_hours,
+    rollup_user_days,
+)
+
+logger = logging.getLogger("interactiveai.server.rollups")
+
+ROUND_ROWS = 5_000
+"""Log rows read per round: bounds a round's work after a backlog (a migration, a rebuild)."""
+
+_HOURLY: tuple[tuple[Table, Any], ...] = (
+    (rollup_trace_hours, compute.trace_hour),
+    (rollup_model_hours, compute.model_hour),
+    (rollup_score_hours, compute.score_hour),
+)
+
+
+@dataclass
+class _Day:
+    project_id: str
+    day_us: int
+    ids: list[int] = field(default_factory=list)
+    hours: set[int] = field(default_factory=set)
+
+
+def refresh_round(engine: Engine, *, limit: int = ROUND_ROWS) -> int:
+    """Refresh the days of the oldest ``limit`` log rows; returns how many log rows it read."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(rollup_dirty.c.id, rollup_dirty.c.project_id, rollup_dirty.c.hour_us)
+            .order_by(rollup_dirty.c.id)
+            .limit(limit)
+        ).all()
+    days: dict[tuple[str, int], _Day] = {}
+    for row_id, project_id, hour_us in rows:
+        day = hour_us // DAY_US * DAY_US
+        unit = days.get((project_id, day))
+        if unit is None:
+            unit = days[(project_id, day)] = _Day(project_id, day)
+        unit.ids.append(row_id)
+        unit.hours.add(hour_us)
+    for unit in days.values():
+        refresh_day(engine, unit)
+    return len(rows)
+
+
+def refresh_day(engine: Engine, unit: _Day) -> bool:
+    """Recompute one project-day's dirty hours and users; False if left to another refresher."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            digest = hashlib.blake2b(f"{unit.project_id}:{unit.day_us}".encode(), digest_size=8).digest()
+            key = int.from_bytes(digest, "big", signed=True)
+            if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar_one():
+                return False
+            _write(conn, unit, _compute(conn, unit))
+            _delete_log_rows(conn, unit.ids)
+        return True
+    with _sqlite_snapshot(engine) as conn:
+        computed = _compute(conn, unit)
+    with _sqlite_write(engine) as conn:
+        if _delete_log_rows(conn, unit.ids) != len(unit.ids):
+            conn.exec_driver_sql("ROLLBACK")  # another process refreshed this day from a newer snapshot
+            return False
+        _write(conn, unit, computed)
+    return True
+
+
+def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
+    computed: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    for hour in sorted(unit.hours):
+        for table, fn in _HOURLY:
+            computed[table].extend(fn(conn, unit.project_id, hour))
+    computed[rollup_user_days] = compute.user_day(conn, unit.project_id, unit.day_us)
+    return computed
+
+
+def _write(conn: Connection, unit: _Day, computed: dict[Table, list[dict[str, Any]]]) -> None:
+    hours = sorted(unit.hours)
+    for table, _fn in _HOURLY:
+        conn.execute(delete(table).where(table.c.project_id == unit.project_id, table.c.hour_us.in_(hours)))
+    conn.execute(
+        delete(rollup_user_days).where(
+            rollup_user_days.c.project_id == unit.project_id, rollup_user_days.c.day_us == unit.day_us
+        )
+    )
+    for table, rows in computed.items():
+        if rows:
+            conn.execute(insert(table), rows)
+
+
+def _delete_log_rows(conn: Connection, ids: list[int]) -> int:
+    deleted = 0
+    for start in range(0, len(ids), 500):
+        result = conn.execute(delete(rollup_dirty).where(rollup_dirty.c.id.in_(ids[start : start + 500])))
+        deleted += int(result.rowcount or 0)
+    return deleted
+
+
+@contextmanager
+def _sqlite_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read transaction: every statement sees the database as of its first read."""
+    with engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.exec_driver_sql("ROLLBACK")
+
+
+@contextmanager
+def _sqlite_write(engine: Engine) -> Iterator[Connection]:
+    """A write transaction holding SQLite's write lock from its start (as the ingestion writer's)."""
+    with engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            if conn.connection.dbapi_connection is not None and conn.connection.dbapi_connection.in_transaction:
+                conn.exec_driver_sql("ROLLBACK")
+            raise
+        if conn.connection.dbapi_connection is not None and conn.connection.dbapi_connection.in_transaction:
+            conn.exec_driver_sql("COMMIT")
+
+
+def refresh_all(engine: Engine, *, project_id: str | None = None, max_rounds: int = 100_000) -> None:
+    """Refresh until the log is empty (of ``project_id``, when given)."""
+    for _ in range(max_rounds):
+        refresh_round(engine)
+        with engine.connect() as conn:
+            query = select(rollup_dirty.c.id).limit(1)
+            if project_id is not None:
+                query = query.where(rollup_dirty.c.project_id == project_id)
+            if conn.execute(query).first() is None:
+                break
+
+
+def rebuild(engine: Engine, project_id: str) -> int:
+    """Recompute every roll-up of a project from its stored rows; returns the hours marked."""
+    from interactiveai.server.storage.schema import observations, scores, traces
+
+    hours: set[int] = set()
+    with engine.connect() as conn:
+        for column, extra in (
+            (traces.c.timestamp_us, []),
+            (observations.c.start_time_us, [observations.c.model.is_not(None)]),
+            (scores.c.timestamp_us, []),
+        ):
+            hour = column - column % HOUR_US
+            query = select(hour).where(column.table.c.project_id == project_id, *extra).distinct()
+            hours.update(int(h) for (h,) in conn.execute(query))
+        # hours whose roll-ups exist but whose rows are gone (deleted outside the writers)
+        for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours):
+            hours.update(
+                int(h)
+                for (h,) in conn.execute(select(table.c.hour_us).where(table.c.project_id == project_id).distinct())
+            )
+    ordered = sorted(hours)
+    with engine.begin() as conn:
+        for start in range(0, len(ordered), 1000):
+            conn.execute(
+                insert(rollup_dirty), [{"project_id": project_id, "hour_us": h} for h in ordered[start : start + 1000]]
+            )
+    refresh_all(engine, project_id=project_id)
+    return len(ordered)
+
+
+class RollupRefresher:
+    """Runs refresh rounds every ``interval_seconds`` in a daemon thread (one per server process)."""
+
+    def __init__(self, engine: Engine, interval_seconds: float = 1.0) -> None:
+        self._engine = engine
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._interval <= 0:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="interactiveai-rollups", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                while refresh_round(self._engine) >= ROUND_ROWS and not self._stop.is_set():
+                    pass  # a backlog: keep going without waiting
+            except Exception:  # a failed round is retried at the next interval; the log keeps the work
+                logger.exception("roll-up refresh failed")
