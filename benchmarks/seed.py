@@ -27,14 +27,13 @@ import os
 import resource
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.ingest import PUBLIC_KEY, SECRET_KEY, _cpu_seconds, _peak_rss_mb, _server  # noqa: E402
+from benchmarks.ingest import PUBLIC_KEY, SECRET_KEY, _cpu_seconds, _peak_rss_mb, _server, api_count  # noqa: E402
 from benchmarks.storage_sizes import print_sizes  # noqa: E402
 from benchmarks.workload import SPANS_PER_TRACE, Workload  # noqa: E402
 
@@ -64,12 +63,6 @@ def _sender(port: int, workload: Workload, batch: int, chunks: Any, done: Any) -
             spans += count
         done.put((first, spans, time.process_time() - cpu))
     conn.close()
-
-
-def _api_total(url: str, path: str) -> int:
-    request = urllib.request.Request(url + path, headers={"Authorization": AUTH})
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return int(json.loads(response.read())["meta"]["totalItems"])
 
 
 def _manifest(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -133,10 +126,10 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
             process.join()
         acknowledged = time.perf_counter()
         expected = (args.traces - first) * SPANS_PER_TRACE
-        visible = _api_total(url, "/api/public/observations?limit=1")
+        visible = api_count(url, "/api/public/observations", args.traces * SPANS_PER_TRACE)
         while visible < args.traces * SPANS_PER_TRACE and time.perf_counter() - acknowledged < 600:
             time.sleep(2)
-            visible = _api_total(url, "/api/public/observations?limit=1")
+            visible = api_count(url, "/api/public/observations", args.traces * SPANS_PER_TRACE)
         ended = time.perf_counter()
         server_cpu = _cpu_seconds(server.pid) - cpu_before
         rss = _peak_rss_mb(server.pid)

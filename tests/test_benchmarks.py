@@ -20,6 +20,7 @@ BENCHMARKS = ROOT / "benchmarks"
 # script, its smallest arguments (a data dir is appended where the script takes one), what it prints
 CASES = [
     ("ingest.py", ["--spans", "500", "--clients", "1", "--batch", "250"], ["realistic / small", "spans_per_second"]),
+    ("ingest_breakdown.py", ["--spans", "300", "--batch", "100", "--top", "3"], ["realistic:", "zstd-3"]),
     ("dashboard.py", ["--traces", "200", "--runs", "1"], ["dashboard() bundle"]),
     ("sdk_burst.py", ["--n", "200", "--overhead-n", "200", "--overhead-repeat", "1"], ["spans lost"]),
     ("sdk_integrations.py", ["--n", "10", "--scenarios", "chat"], ["received of"]),
