@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.query import metrics, metrics_exact, rollup_reads
+from interactiveai.server.query import metrics, metrics_daily, metrics_exact, rollup_reads
 from interactiveai.server.query.metrics_base import MetricsFilter
 from interactiveai.server.query.rollup_histogram import ALPHA
 from interactiveai.server.rollups.refresher import refresh_all
@@ -110,6 +110,12 @@ def assert_rollups_equal_exact(engine: Any, project_id: str) -> None:
                     getattr(metrics, name)(engine, project_id, f),
                     getattr(metrics_exact, name)(engine, project_id, f),
                     f"{name}, {label}",
+                )
+            for page, limit in ((1, 50), (2, 2)):
+                assert_same(
+                    metrics_daily.daily_metrics(engine, project_id, f, page=page, limit=limit),
+                    metrics_daily.exact_daily_metrics(engine, project_id, f, page=page, limit=limit),
+                    f"daily_metrics page {page} of {limit}, {label}",
                 )
             for name in ("volume_series", "latency_series", "model_series"):
                 for grain in ("hour", "day", "week"):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from interactiveai.server.retention import apply_retention, set_retention
 from interactiveai.server.storage.rollup_schema import (
+    rollup_model_days,
     rollup_model_hours,
     rollup_score_hours,
     rollup_trace_hours,
@@ -91,7 +92,7 @@ def check(engine: Any, project: Any) -> None:
     assert_rollups_equal_exact(engine, project.id)
     refresh(engine)
     with engine.connect() as conn:
-        for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours, rollup_user_days):
+        for table in (rollup_trace_hours, rollup_model_hours, rollup_model_days, rollup_score_hours, rollup_user_days):
             assert conn.execute(select(func.count()).select_from(table)).scalar_one() > 0, table.name
     assert_rollups_equal_exact(engine, project.id)
 

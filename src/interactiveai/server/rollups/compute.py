@@ -178,3 +178,18 @@ def user_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, A
         for env, user, n, tokens, cost, costed in conn.execute(query)
     )
     return _numbered(project_id, "day_us", day_us, rows)
+
+
+def model_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, Any]]:
+    """Distinct traces per model of the day, per environment and over all of them (environment None)."""
+    o = observations.c
+    where = (o.project_id == project_id, o.start_time_us >= day_us, o.start_time_us < day_us + DAY_US)
+    per_env = (
+        select(o.environment, o.model, func.count(o.trace_id.distinct()))
+        .where(*where, o.model.is_not(None))
+        .group_by(o.environment, o.model)
+    )
+    overall = select(o.model, func.count(o.trace_id.distinct())).where(*where, o.model.is_not(None)).group_by(o.model)
+    rows = [{"environment": env, "model": model, "traces": n} for env, model, n in conn.execute(per_env)]
+    rows += [{"environment": None, "model": model, "traces": n} for model, n in conn.execute(overall)]
+    return _numbered(project_id, "day_us", day_us, rows)

@@ -45,6 +45,7 @@ from interactiveai.server.storage.rollup_schema import (
     DAY_US,
     HOUR_US,
     rollup_dirty,
+    rollup_model_days,
     rollup_model_hours,
     rollup_score_hours,
     rollup_trace_hours,
@@ -60,6 +61,10 @@ _HOURLY: tuple[tuple[Table, Any], ...] = (
     (rollup_trace_hours, compute.trace_hour),
     (rollup_model_hours, compute.model_hour),
     (rollup_score_hours, compute.score_hour),
+)
+_DAILY: tuple[tuple[Table, Any], ...] = (
+    (rollup_user_days, compute.user_day),
+    (rollup_model_days, compute.model_day),
 )
 
 
@@ -118,7 +123,8 @@ def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
     for hour in sorted(unit.hours):
         for table, fn in _HOURLY:
             computed[table].extend(fn(conn, unit.project_id, hour))
-    computed[rollup_user_days] = compute.user_day(conn, unit.project_id, unit.day_us)
+    for table, fn in _DAILY:
+        computed[table] = fn(conn, unit.project_id, unit.day_us)
     return computed
 
 
@@ -126,11 +132,8 @@ def _write(conn: Connection, unit: _Day, computed: dict[Table, list[dict[str, An
     hours = sorted(unit.hours)
     for table, _fn in _HOURLY:
         conn.execute(delete(table).where(table.c.project_id == unit.project_id, table.c.hour_us.in_(hours)))
-    conn.execute(
-        delete(rollup_user_days).where(
-            rollup_user_days.c.project_id == unit.project_id, rollup_user_days.c.day_us == unit.day_us
-        )
-    )
+    for table, _fn in _DAILY:
+        conn.execute(delete(table).where(table.c.project_id == unit.project_id, table.c.day_us == unit.day_us))
     for table, rows in computed.items():
         if rows:
             conn.execute(insert(table), rows)

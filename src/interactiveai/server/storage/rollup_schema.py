@@ -94,6 +94,21 @@ rollup_user_days = Table(
     sqlite_with_rowid=False,
 )
 
+# Distinct traces with calls of each model, per UTC day of the calls' start and environment
+# (NULL: all environments, as distinct counts of several environments do not add up).
+rollup_model_days = Table(
+    "rollup_model_days",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("day_us", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=True),
+    Column("model", Text, nullable=False),
+    Column("traces", Integer, nullable=False),
+    PrimaryKeyConstraint("project_id", "day_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
 # Scores by the hour of their timestamp, environment, name, data type and source.
 rollup_score_hours = Table(
     "rollup_score_hours",

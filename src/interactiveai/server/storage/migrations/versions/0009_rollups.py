@@ -86,6 +86,13 @@ def upgrade() -> None:
         *_counts("costed"),
     )
     _rollup(
+        "rollup_model_days",
+        "day_us",
+        sa.Column("environment", sa.String(length=40), nullable=True),
+        sa.Column("model", sa.Text(), nullable=False),
+        *_counts("traces"),
+    )
+    _rollup(
         "rollup_score_hours",
         "hour_us",
         env(),
@@ -110,7 +117,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_scores_project_time", table_name="scores")
-    for name in ("rollup_score_hours", "rollup_user_days", "rollup_model_hours", "rollup_trace_hours"):
+    for name in (
+        "rollup_score_hours",
+        "rollup_model_days",
+        "rollup_user_days",
+        "rollup_model_hours",
+        "rollup_trace_hours",
+    ):
         op.drop_table(name)
     op.drop_index("ix_rollup_dirty_project_hour", table_name="rollup_dirty")
     op.drop_table("rollup_dirty")
