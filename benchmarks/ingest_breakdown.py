@@ -109,7 +109,7 @@ def _write(mapped: list[list[Any]], fts: bool | str) -> tuple[float, int, int]:
         return cpu, wal, os.path.getsize(path)
 
 
-def measure(workload: str, spans: int, batch: int) -> dict[str, float]:
+def measure(workload: str, spans: int, batch: int, fts_variants: bool = True) -> dict[str, float]:
     posted = bodies(workload, spans, batch)
     decoded, decode_cpu = _cpu(lambda: [decode_protobuf(body) for body in posted])
     count = sum(len(spans) for spans in decoded)
@@ -120,7 +120,8 @@ def measure(workload: str, spans: int, batch: int) -> dict[str, float]:
         [_map_all(spans, PROJECT, pricing) for spans in decoded], fts=False
     )
     variants = {
-        name: _write([_map_all(spans, PROJECT, pricing) for spans in decoded], fts=name) for name in FTS_VARIANTS
+        name: _write([_map_all(spans, PROJECT, pricing) for spans in decoded], fts=name)
+        for name in (FTS_VARIANTS if fts_variants else ())
     }
     per = 1e6 / count
     extra = {}
@@ -198,8 +199,11 @@ def main() -> None:
     parser.add_argument("--spans", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500, help="Spans per request (one transaction each).")
     parser.add_argument("--top", type=int, default=25, help="Functions listed from the mapping profile (0: none).")
+    parser.add_argument(
+        "--fts-variants", action=argparse.BooleanOptionalAction, default=True, help="Also write with other FTS layouts."
+    )
     args = parser.parse_args()
-    results = {workload: measure(workload, args.spans, args.batch) for workload in ("small", "realistic")}
+    results = {w: measure(w, args.spans, args.batch, args.fts_variants) for w in ("small", "realistic")}
     print(f"{'per span':>32} {'small':>10} {'realistic':>10} {'difference':>10}")
     for key in results["small"]:
         small, realistic = results["small"][key], results["realistic"][key]
