@@ -62,19 +62,19 @@ def _whole(_time: int) -> int:
     return 0
 
 
-def _trace_plan(conn: Any, project_id: str, f: MetricsFilter) -> rollup_reads.Plan | None:
+def _trace_plan(conn: Any, project_id: str, f: MetricsFilter, grain: str = "day") -> rollup_reads.Plan | None:
     """The roll-up plan for trace figures, or None when the exact scan must answer."""
-    if f.user_ids or f.tags:
+    if f.user_ids or f.tags or grain == "minute":
         return None
-    p = rollup_reads.plan(conn, project_id, f)
+    p = rollup_reads.plan(conn, project_id, f, whole_days=grain != "hour")  # day rows fill no hour bucket
     return p if p.uses_rollups else None
 
 
-def _model_plan(conn: Any, project_id: str, f: MetricsFilter) -> rollup_reads.Plan | None:
+def _model_plan(conn: Any, project_id: str, f: MetricsFilter, grain: str = "day") -> rollup_reads.Plan | None:
+    """The same for model calls and scores, whose roll-ups know no trace attribute."""
     if f.has_trace_filters:
         return None
-    p = rollup_reads.plan(conn, project_id, f)
-    return p if p.uses_rollups else None
+    return _trace_plan(conn, project_id, f, grain)
 
 
 def summary(db: Db, project_id: str, f: MetricsFilter) -> Summary:
@@ -103,7 +103,7 @@ def volume_series(db: Db, project_id: str, f: MetricsFilter, granularity: str | 
     """Traces, observations, traces with errors/warnings, tokens and cost per bucket (every bucket)."""
     grain = check_granularity(f, granularity)
     with connect(db) as conn:
-        p = None if grain == "minute" else _trace_plan(conn, project_id, f)
+        p = _trace_plan(conn, project_id, f, grain)
         if p is None:
             return exact.volume_series(conn, project_id, f, grain)
         found = rollup_reads.trace_aggs(conn, project_id, f, p, lambda t: bucket_of(t, grain), latency=False)
@@ -124,7 +124,7 @@ def latency_series(db: Db, project_id: str, f: MetricsFilter, granularity: str |
     """Trace latency p50/p90/p95/p99 per bucket; buckets without traces have no values."""
     grain = check_granularity(f, granularity)
     with connect(db) as conn:
-        p = None if grain == "minute" else _trace_plan(conn, project_id, f)
+        p = _trace_plan(conn, project_id, f, grain)
         if p is None:
             return exact.latency_series(conn, project_id, f, grain)
         found = rollup_reads.trace_aggs(conn, project_id, f, p, lambda t: bucket_of(t, grain), latency=True)
@@ -143,7 +143,7 @@ def model_series(db: Db, project_id: str, f: MetricsFilter, granularity: str | N
     """Calls, tokens and cost per bucket and model (observations with a model), by bucket then model."""
     grain = check_granularity(f, granularity)
     with connect(db) as conn:
-        p = None if grain == "minute" else _model_plan(conn, project_id, f)
+        p = _model_plan(conn, project_id, f, grain)
         if p is None:
             return exact.model_series(conn, project_id, f, grain)
         found = rollup_reads.model_aggs(conn, project_id, f, p, lambda t, m: (bucket_of(t, grain), m), latency=False)

@@ -85,17 +85,16 @@ def _usage(conn: Connection, project_id: str, f: MetricsFilter, days: list[int])
     if not days:
         return {}
     window = MetricsFilter(max(min(days), f.from_us), min(max(days) + DAY_US, f.to_us), environments=f.environments)
-    p = rollup_reads.plan(conn, project_id, window, DAY_US)
+    p = rollup_reads.day_plan(conn, project_id, window)
     wanted = set(days)
-    clean = [d for a, b in p.rolled for d in range(a, b, DAY_US) if d in wanted]
+    clean = [d for a, b in p.days for d in range(a, b, DAY_US) if d in wanted]
     result: dict[int, list[ModelDayUsage]] = {}
     if clean:
         h, m = rollup_model_hours.c, rollup_model_days.c
         env = f.environments[0] if f.environments else None
-        hour_day = h.hour_us - h.hour_us % DAY_US
         sums = (
             select(
-                hour_day,
+                h.hour_us,
                 h.model,
                 func.sum(h.input_tokens),
                 func.sum(h.output_tokens),
@@ -105,11 +104,12 @@ def _usage(conn: Connection, project_id: str, f: MetricsFilter, days: list[int])
             )
             .where(
                 h.project_id == project_id,
-                rollup_reads.in_ranges(h.hour_us, [(d, d + DAY_US) for d in clean]),
+                h.hours == 24,  # the day rows: these days have no dirty hour
+                h.hour_us.in_(clean),
                 *([h.environment == env] if env is not None else []),
                 *([h.model.in_(list(f.models))] if f.models else []),
             )
-            .group_by(hour_day, h.model)
+            .group_by(h.hour_us, h.model)
         )
         distinct_traces = select(m.day_us, m.model, m.traces).where(
             m.project_id == project_id,

@@ -10,11 +10,11 @@ latency histograms merge (exact values are put in the same buckets; ``rollup_his
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, func, select
 
 from interactiveai.server.query.metrics_base import MetricsFilter
 from interactiveai.server.query.rollup_histogram import Histogram, add_values, merge_encoded
@@ -35,46 +35,88 @@ K = TypeVar("K")
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    rolled: list[Range]  # period ranges read from roll-ups (hour or day starts, end exclusive)
+    hours: list[Range]  # read from the hour rows of the hourly tables
+    days: list[Range]  # read from day rows (``hours`` = 24) or the day-keyed tables
     scanned: list[Range]  # time ranges scanned exactly
 
     @property
     def uses_rollups(self) -> bool:
-        return bool(self.rolled)
+        return bool(self.hours or self.days)
 
 
-def plan(conn: Connection, project_id: str, f: MetricsFilter, period_us: int = HOUR_US) -> Plan:
-    """Split the window into roll-up periods (whole, clean) and exactly scanned ranges."""
-    first = -(-f.from_us // period_us) * period_us
-    last = f.to_us // period_us * period_us
-    if first >= last:
-        return Plan([], [(f.from_us, f.to_us)])
-    dirty_hours = conn.execute(
+def _extend(ranges: list[Range], start: int, end: int) -> None:
+    if ranges and ranges[-1][1] == start:
+        ranges[-1] = (ranges[-1][0], end)
+    else:
+        ranges.append((start, end))
+
+
+def _dirty_hours(conn: Connection, project_id: str, first: int, last: int) -> set[int]:
+    query = (
         select(rollup_dirty.c.hour_us)
         .where(rollup_dirty.c.project_id == project_id, rollup_dirty.c.hour_us >= first, rollup_dirty.c.hour_us < last)
         .distinct()
-    ).scalars()
-    dirty = {h // period_us * period_us for h in dirty_hours}
-    rolled: list[Range] = []
+    )
+    return {int(h) for h in conn.execute(query).scalars()}
+
+
+def plan(conn: Connection, project_id: str, f: MetricsFilter, *, whole_days: bool = True) -> Plan:
+    """Split the window for the hourly tables: clean whole days (day rows, unless ``whole_days`` is
+    False), other clean whole hours (hour rows), and exactly scanned ranges (edges, dirty hours)."""
+    first = -(-f.from_us // HOUR_US) * HOUR_US
+    last = f.to_us // HOUR_US * HOUR_US
+    if first >= last:
+        return Plan([], [], [(f.from_us, f.to_us)])
+    dirty = _dirty_hours(conn, project_id, first, last)
+    dirty_days = {h - h % DAY_US for h in dirty}
+    hours: list[Range] = []
+    days: list[Range] = []
     scanned: list[Range] = [(f.from_us, first)] if f.from_us < first else []
-    for start in range(first, last, period_us):
-        target = scanned if start in dirty else rolled
-        if target and target[-1][1] == start:
-            target[-1] = (target[-1][0], start + period_us)
-        else:
-            target.append((start, start + period_us))
+    hour = first
+    while hour < last:
+        if whole_days and hour % DAY_US == 0 and hour + DAY_US <= last and hour not in dirty_days:
+            _extend(days, hour, hour + DAY_US)
+            hour += DAY_US
+            continue
+        _extend(scanned if hour in dirty else hours, hour, hour + HOUR_US)
+        hour += HOUR_US
     if last < f.to_us:
-        if scanned and scanned[-1][1] == last:
-            scanned[-1] = (scanned[-1][0], f.to_us)
-        else:
-            scanned.append((last, f.to_us))
-    return Plan(rolled, scanned)
+        _extend(scanned, last, f.to_us)
+    return Plan(hours, days, scanned)
 
 
-def in_ranges(column: Any, ranges: Sequence[Range]) -> ColumnElement[bool]:
-    if not ranges:
-        return false()
-    return or_(*(and_(column >= a, column < b) for a, b in ranges))
+def day_plan(conn: Connection, project_id: str, f: MetricsFilter) -> Plan:
+    """Split the window for the day-keyed tables: clean whole days, and the rest scanned."""
+    first = -(-f.from_us // DAY_US) * DAY_US
+    last = f.to_us // DAY_US * DAY_US
+    if first >= last:
+        return Plan([], [], [(f.from_us, f.to_us)])
+    dirty_days = {h - h % DAY_US for h in _dirty_hours(conn, project_id, first, last)}
+    days: list[Range] = []
+    scanned: list[Range] = [(f.from_us, first)] if f.from_us < first else []
+    for day in range(first, last, DAY_US):
+        _extend(scanned if day in dirty_days else days, day, day + DAY_US)
+    if last < f.to_us:
+        _extend(scanned, last, f.to_us)
+    return Plan([], days, scanned)
+
+
+def rolled_rows(
+    conn: Connection, table: Any, columns: Sequence[Any], project_id: str, p: Plan, *conditions: Any
+) -> Iterator[Any]:
+    """Rows of an hourly roll-up table for the plan's hours and days, one range query each
+    (an OR of ranges would not be read through the key on SQLite)."""
+    c = table.c
+    for hours, ranges in ((1, p.hours), (24, p.days)):
+        for a, b in ranges:
+            where = (c.project_id == project_id, c.hours == hours, c.hour_us >= a, c.hour_us < b, *conditions)
+            yield from conn.execute(select(*columns).where(*where))
+
+
+def scanned_rows(conn: Connection, columns: Sequence[Any], time: Any, p: Plan, *conditions: Any) -> Iterator[Any]:
+    """Stored rows of the plan's scanned ranges, one range query each."""
+    for a, b in p.scanned:
+        yield from conn.execute(select(*columns).where(time >= a, time < b, *conditions))
 
 
 def _one_of(column: Any, values: Sequence[str]) -> list[ColumnElement[bool]]:
@@ -104,63 +146,45 @@ def trace_aggs(
     """Trace figures (environment and name filters only) grouped by ``key(time)``."""
     out: dict[K, TraceAgg] = {}
     r = rollup_trace_hours.c
-    if p.rolled:
-        columns = [r.hour_us, r.traces, r.observations, r.error_traces, r.warning_traces]
-        columns += [r.input_tokens, r.output_tokens, r.total_tokens, r.total_cost]
-        query = select(*columns, r.latency_hist if latency else r.seq).where(
-            r.project_id == project_id,
-            in_ranges(r.hour_us, p.rolled),
-            *_one_of(r.environment, f.environments),
-            *_one_of(r.name, f.trace_names),
-        )
-        rolled: Any = conn.execute(query)
-        for hour, n, obs, errors, warnings, tin, tout, ttotal, cost, hist in rolled:
-            agg = out.get(k := key(hour))
-            if agg is None:
-                agg = out[k] = TraceAgg()
-            agg.traces += n
-            agg.observations += obs
-            agg.error_traces += errors
-            agg.warning_traces += warnings
-            agg.input_tokens += tin
-            agg.output_tokens += tout
-            agg.total_tokens += ttotal
-            agg.total_cost += cost
-            if latency:
-                merge_encoded(agg.latency, hist)
-    if p.scanned:
-        t = traces.c
-        query = select(
-            t.timestamp_us,
-            t.observation_count,
-            t.error_count,
-            t.warning_count,
-            t.input_tokens,
-            t.output_tokens,
-            t.total_tokens,
-            t.total_cost,
-            t.latency_us,
-        ).where(
-            t.project_id == project_id,
-            in_ranges(t.timestamp_us, p.scanned),
-            *_one_of(t.environment, f.environments),
-            *_one_of(t.name, f.trace_names),
-        )
-        rows: Any = conn.execute(query)
-        for ts, obs, errors, warnings, tin, tout, ttotal, cost, lat in rows:
-            agg = out.get(k := key(ts))
-            if agg is None:
-                agg = out[k] = TraceAgg()
-            agg.traces += 1
-            agg.observations += obs
-            agg.error_traces += errors > 0
-            agg.warning_traces += warnings > 0
-            agg.input_tokens += tin
-            agg.output_tokens += tout
-            agg.total_tokens += ttotal
-            agg.total_cost += cost or 0.0
-            if latency and lat is not None:
-                add_values(agg.latency, (lat,))
+    columns = [r.hour_us, r.traces, r.observations, r.error_traces, r.warning_traces]
+    columns += [r.input_tokens, r.output_tokens, r.total_tokens, r.total_cost, r.latency_hist if latency else r.seq]
+    filters = (*_one_of(r.environment, f.environments), *_one_of(r.name, f.trace_names))
+    for hour, n, obs, errors, warnings, tin, tout, ttotal, cost, hist in rolled_rows(
+        conn, rollup_trace_hours, columns, project_id, p, *filters
+    ):
+        agg = out.get(k := key(hour))
+        if agg is None:
+            agg = out[k] = TraceAgg()
+        agg.traces += n
+        agg.observations += obs
+        agg.error_traces += errors
+        agg.warning_traces += warnings
+        agg.input_tokens += tin
+        agg.output_tokens += tout
+        agg.total_tokens += ttotal
+        agg.total_cost += cost
+        if latency:
+            merge_encoded(agg.latency, hist)
+    t = traces.c
+    columns = [t.timestamp_us, t.observation_count, t.error_count, t.warning_count]
+    columns += [t.input_tokens, t.output_tokens, t.total_tokens, t.total_cost, t.latency_us]
+    filters = (t.project_id == project_id, *_one_of(t.environment, f.environments), *_one_of(t.name, f.trace_names))
+    for ts, obs, errors, warnings, tin, tout, ttotal, cost, lat in scanned_rows(
+        conn, columns, t.timestamp_us, p, *filters
+    ):
+        agg = out.get(k := key(ts))
+        if agg is None:
+            agg = out[k] = TraceAgg()
+        agg.traces += 1
+        agg.observations += obs
+        agg.error_traces += errors > 0
+        agg.warning_traces += warnings > 0
+        agg.input_tokens += tin
+        agg.output_tokens += tout
+        agg.total_tokens += ttotal
+        agg.total_cost += cost or 0.0
+        if latency and lat is not None:
+            add_values(agg.latency, (lat,))
     return out
 
 
@@ -176,6 +200,13 @@ class ModelAgg:
     total_cost: float = 0.0
     latency: Histogram = field(default_factory=dict)
 
+    def add(self, calls: int, tin: int, tout: int, ttotal: int, cost: float | None) -> None:
+        self.calls += calls
+        self.input_tokens += tin
+        self.output_tokens += tout
+        self.total_tokens += ttotal
+        self.total_cost += cost or 0.0
+
 
 def model_aggs(
     conn: Connection,
@@ -189,56 +220,35 @@ def model_aggs(
 ) -> dict[K, ModelAgg]:
     """Figures of observations with a model (environment and model filters only) by ``key(time, model)``."""
     out: dict[K, ModelAgg] = {}
-
-    def add(k: K, calls: int, tin: int, tout: int, ttotal: int, cost: float | None) -> ModelAgg:
-        agg = out.get(k)
+    r = rollup_model_hours.c
+    columns = [r.hour_us, r.model, r.calls, r.input_tokens, r.output_tokens, r.total_tokens, r.total_cost]
+    columns.append(r.latency_hist if latency else r.seq)
+    filters = [*_one_of(r.environment, f.environments), *_one_of(r.model, f.models)]
+    if generations_only:
+        filters.append(r.type == "GENERATION")
+    for hour, model, calls, tin, tout, ttotal, cost, hist in rolled_rows(
+        conn, rollup_model_hours, columns, project_id, p, *filters
+    ):
+        agg = out.get(k := key(hour, model))
         if agg is None:
             agg = out[k] = ModelAgg()
-        agg.calls += calls
-        agg.input_tokens += tin
-        agg.output_tokens += tout
-        agg.total_tokens += ttotal
-        agg.total_cost += cost or 0.0
-        return agg
-
-    r = rollup_model_hours.c
-    if p.rolled:
-        columns = [r.hour_us, r.model, r.calls, r.input_tokens, r.output_tokens, r.total_tokens, r.total_cost]
-        query = select(*columns, r.latency_hist if latency else r.seq).where(
-            r.project_id == project_id,
-            in_ranges(r.hour_us, p.rolled),
-            *_one_of(r.environment, f.environments),
-            *_one_of(r.model, f.models),
-            *([r.type == "GENERATION"] if generations_only else []),
-        )
-        rolled: Any = conn.execute(query)
-        for hour, model, calls, tin, tout, ttotal, cost, hist in rolled:
-            agg = add(key(hour, model), calls, tin, tout, ttotal, cost)
-            if latency:
-                merge_encoded(agg.latency, hist)
-    if p.scanned:
-        o = observations.c
-        query = select(
-            o.start_time_us,
-            o.model,
-            o.input_tokens,
-            o.output_tokens,
-            o.total_tokens,
-            o.total_cost,
-            o.end_time_us - o.start_time_us,
-        ).where(
-            o.project_id == project_id,
-            in_ranges(o.start_time_us, p.scanned),
-            o.model.is_not(None),
-            *_one_of(o.environment, f.environments),
-            *_one_of(o.model, f.models),
-            *([o.type == "GENERATION"] if generations_only else []),
-        )
-        scanned: Any = conn.execute(query)
-        for start, model, tin, tout, ttotal, cost, lat in scanned:
-            agg = add(key(start, model), 1, tin, tout, ttotal, cost)
-            if latency and lat is not None:
-                add_values(agg.latency, (lat,))
+        agg.add(calls, tin, tout, ttotal, cost)
+        if latency:
+            merge_encoded(agg.latency, hist)
+    o = observations.c
+    scanned: list[Any] = [o.start_time_us, o.model, o.input_tokens, o.output_tokens, o.total_tokens, o.total_cost]
+    scanned.append(o.end_time_us - o.start_time_us)
+    filters = [o.project_id == project_id, o.model.is_not(None)]
+    filters += [*_one_of(o.environment, f.environments), *_one_of(o.model, f.models)]
+    if generations_only:
+        filters.append(o.type == "GENERATION")
+    for start, model, tin, tout, ttotal, cost, lat in scanned_rows(conn, scanned, o.start_time_us, p, *filters):
+        agg = out.get(k := key(start, model))
+        if agg is None:
+            agg = out[k] = ModelAgg()
+        agg.add(1, tin, tout, ttotal, cost)
+        if latency and lat is not None:
+            add_values(agg.latency, (lat,))
     return out
 
 
@@ -254,34 +264,35 @@ class UserAgg:
 
 def user_aggs(conn: Connection, project_id: str, f: MetricsFilter) -> dict[str, UserAgg]:
     """Traces, tokens and cost per user (environment and user filters only)."""
-    p = plan(conn, project_id, f, DAY_US)
+    p = day_plan(conn, project_id, f)
     out: dict[str, UserAgg] = {}
-    queries = []
-    if p.rolled:
-        r = rollup_user_days.c
-        queries.append(
-            select(r.user_id, func.sum(r.traces), func.sum(r.total_tokens), func.sum(r.total_cost))
-            .where(
-                r.project_id == project_id,
-                in_ranges(r.day_us, p.rolled),
-                *_one_of(r.environment, f.environments),
-                *_one_of(r.user_id, f.user_ids),
-            )
-            .group_by(r.user_id)
+    r = rollup_user_days.c
+    queries = [
+        select(r.user_id, func.sum(r.traces), func.sum(r.total_tokens), func.sum(r.total_cost))
+        .where(
+            r.project_id == project_id,
+            r.day_us >= a,
+            r.day_us < b,
+            *_one_of(r.environment, f.environments),
+            *_one_of(r.user_id, f.user_ids),
         )
-    if p.scanned:
-        t = traces.c
-        queries.append(
-            select(t.user_id, func.count(), func.sum(t.total_tokens), func.coalesce(func.sum(t.total_cost), 0.0))
-            .where(
-                t.project_id == project_id,
-                in_ranges(t.timestamp_us, p.scanned),
-                t.user_id.is_not(None),
-                *_one_of(t.environment, f.environments),
-                *_one_of(t.user_id, f.user_ids),
-            )
-            .group_by(t.user_id)
+        .group_by(r.user_id)
+        for a, b in p.days
+    ]
+    t = traces.c
+    queries += [
+        select(t.user_id, func.count(), func.sum(t.total_tokens), func.coalesce(func.sum(t.total_cost), 0.0))
+        .where(
+            t.project_id == project_id,
+            t.timestamp_us >= a,
+            t.timestamp_us < b,
+            t.user_id.is_not(None),
+            *_one_of(t.environment, f.environments),
+            *_one_of(t.user_id, f.user_ids),
         )
+        .group_by(t.user_id)
+        for a, b in p.scanned
+    ]
     for query in queries:
         for user, n, tokens, cost in conn.execute(query):
             agg = out.get(user)
@@ -317,45 +328,29 @@ class ScoreAgg:
 def score_aggs(conn: Connection, project_id: str, f: MetricsFilter, p: Plan) -> dict[tuple[str, str], ScoreAgg]:
     """Scores per (name, data type): counts and numeric value statistics (environment filter only)."""
     out: dict[tuple[str, str], ScoreAgg] = {}
-    queries = []
-    if p.rolled:
-        r = rollup_score_hours.c
-        queries.append(
-            select(
-                r.name,
-                r.data_type,
-                func.sum(r.scores),
-                func.sum(r.value_count),
-                func.sum(r.value_sum),
-                func.min(r.value_min),
-                func.max(r.value_max),
-            )
-            .where(r.project_id == project_id, in_ranges(r.hour_us, p.rolled), *_one_of(r.environment, f.environments))
-            .group_by(r.name, r.data_type)
-        )
-    if p.scanned:
-        s = scores.c
-        queries.append(
-            select(
-                s.name,
-                s.data_type,
-                func.count(),
-                func.count(s.value),
-                func.coalesce(func.sum(s.value), 0.0),
-                func.min(s.value),
-                func.max(s.value),
-            )
+    r = rollup_score_hours.c
+    rolled: list[Any] = [r.name, r.data_type, r.scores, r.value_count, r.value_sum, r.value_min, r.value_max]
+    rows: list[Any] = list(
+        rolled_rows(conn, rollup_score_hours, rolled, project_id, p, *_one_of(r.environment, f.environments))
+    )
+    s = scores.c
+    columns: list[Any] = [s.name, s.data_type, func.count(), func.count(s.value), func.coalesce(func.sum(s.value), 0.0)]
+    columns += [func.min(s.value), func.max(s.value)]
+    for a, b in p.scanned:
+        query = (
+            select(*columns)
             .where(
                 s.project_id == project_id,
-                in_ranges(s.timestamp_us, p.scanned),
+                s.timestamp_us >= a,
+                s.timestamp_us < b,
                 *_one_of(s.environment, f.environments),
             )
             .group_by(s.name, s.data_type)
         )
-    for query in queries:
-        for name, data_type, n, value_count, value_sum, low, high in conn.execute(query):
-            agg = out.get((name, data_type))
-            if agg is None:
-                agg = out[(name, data_type)] = ScoreAgg()
-            agg.add(int(n), int(value_count or 0), float(value_sum or 0.0), low, high)
+        rows += conn.execute(query).all()
+    for name, data_type, n, value_count, value_sum, low, high in rows:
+        agg = out.get((name, data_type))
+        if agg is None:
+            agg = out[(name, data_type)] = ScoreAgg()
+        agg.add(int(n), int(value_count or 0), float(value_sum or 0.0), low, high)
     return out

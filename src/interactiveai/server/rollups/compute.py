@@ -14,13 +14,15 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, select
 
-from interactiveai.server.query.rollup_histogram import Histogram, add_values, encode
+from interactiveai.server.query.rollup_histogram import Histogram, add_values, encode, merge_encoded
 from interactiveai.server.storage.rollup_schema import DAY_US, HOUR_US
 from interactiveai.server.storage.schema import observations, scores, traces
 
 
-def _numbered(project_id: str, period: str, start: int, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"project_id": project_id, period: start, "seq": n, **row} for n, row in enumerate(rows)]
+def _numbered(
+    project_id: str, period: str, start: int, rows: Iterable[dict[str, Any]], **extra: int
+) -> list[dict[str, Any]]:
+    return [{"project_id": project_id, **extra, period: start, "seq": n, **row} for n, row in enumerate(rows)]
 
 
 def trace_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
@@ -60,7 +62,7 @@ def trace_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
             add_values(hists[(env, name)], (latency,))
     for key, g in groups.items():
         g["latency_hist"] = encode(hists[key])
-    return _numbered(project_id, "hour_us", hour_us, groups.values())
+    return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
 _TRACE_SUMS = (
@@ -114,7 +116,7 @@ def model_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
             add_values(hists[key], (latency,))
     for key, g in groups.items():
         g["latency_hist"] = encode(hists[key])
-    return _numbered(project_id, "hour_us", hour_us, groups.values())
+    return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
 _MODEL_SUMS = ("calls", "input_tokens", "output_tokens", "total_tokens", "costed", "latency_count")
@@ -144,7 +146,7 @@ def score_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
             strings[key][string_value] = strings[key].get(string_value, 0) + 1
     for key, g in groups.items():
         g["string_counts"] = orjson.dumps(strings[key]).decode()
-    return _numbered(project_id, "hour_us", hour_us, groups.values())
+    return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
 def user_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, Any]]:
@@ -193,3 +195,43 @@ def model_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, 
     rows = [{"environment": env, "model": model, "traces": n} for env, model, n in conn.execute(per_env)]
     rows += [{"environment": None, "model": model, "traces": n} for model, n in conn.execute(overall)]
     return _numbered(project_id, "day_us", day_us, rows)
+
+
+KEYS = {
+    "rollup_trace_hours": ("environment", "name"),
+    "rollup_model_hours": ("environment", "model", "type"),
+    "rollup_score_hours": ("environment", "name", "data_type", "source"),
+}
+_PLACE = frozenset({"project_id", "hours", "hour_us", "seq"})
+
+
+def day_rows(table: str, project_id: str, day_us: int, hour_rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The day's rows of an hourly table (``hours`` = 24): its hour rows added up key by key."""
+    keys = KEYS[table]
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in hour_rows:
+        key = tuple(row[k] for k in keys)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {k: row[k] for k in keys}
+        for column, value in row.items():
+            if column in _PLACE or column in keys:
+                continue
+            if column.endswith("_hist"):
+                merge_encoded(g.setdefault(column, {}), value)
+            elif column == "string_counts":
+                counts = g.setdefault(column, {})
+                for label, n in orjson.loads(value).items():
+                    counts[label] = counts.get(label, 0) + n
+            elif column in ("value_min", "value_max"):
+                pick = min if column == "value_min" else max
+                g[column] = value if g.get(column) is None else (g[column] if value is None else pick(g[column], value))
+            else:
+                g[column] = g.get(column, 0) + value
+    for g in groups.values():
+        for column, value in g.items():
+            if column.endswith("_hist"):
+                g[column] = encode(value)
+            elif column == "string_counts":
+                g[column] = orjson.dumps(value).decode()
+    return _numbered(project_id, "hour_us", day_us, groups.values(), hours=24)

@@ -123,6 +123,18 @@ def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
     for hour in sorted(unit.hours):
         for table, fn in _HOURLY:
             computed[table].extend(fn(conn, unit.project_id, hour))
+    for table, _fn in _HOURLY:
+        # the day row adds up the day's hour rows: the ones just computed and the others as stored
+        # (if another hour of the day is dirty, readers do not use the day row until it is redone)
+        others = select(table).where(
+            table.c.project_id == unit.project_id,
+            table.c.hours == 1,
+            table.c.hour_us >= unit.day_us,
+            table.c.hour_us < unit.day_us + DAY_US,
+            table.c.hour_us.not_in(sorted(unit.hours)),
+        )
+        hour_rows = [*computed[table], *(dict(row) for row in conn.execute(others).mappings())]
+        computed[table].extend(compute.day_rows(table.name, unit.project_id, unit.day_us, hour_rows))
     for table, fn in _DAILY:
         computed[table] = fn(conn, unit.project_id, unit.day_us)
     return computed
@@ -131,7 +143,9 @@ def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
 def _write(conn: Connection, unit: _Day, computed: dict[Table, list[dict[str, Any]]]) -> None:
     hours = sorted(unit.hours)
     for table, _fn in _HOURLY:
-        conn.execute(delete(table).where(table.c.project_id == unit.project_id, table.c.hour_us.in_(hours)))
+        mine = table.c.project_id == unit.project_id
+        conn.execute(delete(table).where(mine, table.c.hours == 1, table.c.hour_us.in_(hours)))
+        conn.execute(delete(table).where(mine, table.c.hours == 24, table.c.hour_us == unit.day_us))
     for table, _fn in _DAILY:
         conn.execute(delete(table).where(table.c.project_id == unit.project_id, table.c.day_us == unit.day_us))
     for table, rows in computed.items():
@@ -203,7 +217,7 @@ def rebuild(engine: Engine, project_id: str) -> int:
             hours.update(int(h) for (h,) in conn.execute(query))
         # hours whose roll-ups exist but whose rows are gone (deleted outside the writers)
         for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours):
-            hours.update(
+            hours.update(  # (day rows start on an hour of their day: that hour is enough)
                 int(h)
                 for (h,) in conn.execute(select(table.c.hour_us).where(table.c.project_id == project_id).distinct())
             )

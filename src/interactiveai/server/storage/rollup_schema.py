@@ -7,7 +7,9 @@ refresher (``server/rollups/refresher.py``) recomputes those hours exactly and d
 read. An hour with no row in the log has roll-ups equal to an exact aggregate of its rows.
 
 The roll-up tables hold one row per hour (days for users) and per combination of the keys the
-readers group or filter by; ``seq`` numbers the rows of one hour, so the key never holds a nullable
+readers group or filter by, and the hourly ones also per day (``hours`` = 24: the sum of the
+day's hours, which long windows read instead of 24 rows each); ``seq`` numbers the rows of one
+period, so the key never holds a nullable
 column (a trace may have no name) and each hour's rows lie together. Sums of costs come with the
 count of rows that had a cost, so "no cost" stays apart from 0. Latencies are log histograms
 (``query/rollup_histogram.py``): JSON ``{bucket: count}``.
@@ -36,7 +38,8 @@ rollup_trace_hours = Table(
     "rollup_trace_hours",
     metadata,
     Column("project_id", ID, nullable=False),
-    Column("hour_us", BigInteger, nullable=False),
+    Column("hours", Integer, nullable=False),  # 1: an hour; 24: its UTC day
+    Column("hour_us", BigInteger, nullable=False),  # the first hour
     Column("seq", Integer, nullable=False),
     Column("environment", String(40), nullable=False),
     Column("name", Text, nullable=True),
@@ -51,7 +54,7 @@ rollup_trace_hours = Table(
     Column("costed", Integer, nullable=False),  # traces with a total_cost
     Column("latency_count", Integer, nullable=False),
     Column("latency_hist", Text, nullable=False),
-    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
 
@@ -60,7 +63,8 @@ rollup_model_hours = Table(
     "rollup_model_hours",
     metadata,
     Column("project_id", ID, nullable=False),
-    Column("hour_us", BigInteger, nullable=False),
+    Column("hours", Integer, nullable=False),  # 1: an hour; 24: its UTC day
+    Column("hour_us", BigInteger, nullable=False),  # the first hour
     Column("seq", Integer, nullable=False),
     Column("environment", String(40), nullable=False),
     Column("model", Text, nullable=False),
@@ -73,7 +77,7 @@ rollup_model_hours = Table(
     Column("costed", Integer, nullable=False),
     Column("latency_count", Integer, nullable=False),
     Column("latency_hist", Text, nullable=False),  # end - start of the calls that ended
-    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
 
@@ -114,7 +118,8 @@ rollup_score_hours = Table(
     "rollup_score_hours",
     metadata,
     Column("project_id", ID, nullable=False),
-    Column("hour_us", BigInteger, nullable=False),
+    Column("hours", Integer, nullable=False),  # 1: an hour; 24: its UTC day
+    Column("hour_us", BigInteger, nullable=False),  # the first hour
     Column("seq", Integer, nullable=False),
     Column("environment", String(40), nullable=False),
     Column("name", SHORT, nullable=False),
@@ -126,7 +131,7 @@ rollup_score_hours = Table(
     Column("value_min", Float, nullable=True),
     Column("value_max", Float, nullable=True),
     Column("string_counts", Text, nullable=False),  # JSON {string_value: count}
-    PrimaryKeyConstraint("project_id", "hour_us", "seq"),
+    PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
 

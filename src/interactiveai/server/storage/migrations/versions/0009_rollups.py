@@ -25,13 +25,16 @@ HOUR_US = 3_600_000_000
 
 
 def _rollup(name: str, period: str, *columns: sa.Column[object]) -> None:
+    hourly = period == "hour_us"  # hourly tables hold day rows too, told apart by ``hours``
+    key = ["project_id", *(["hours"] if hourly else []), period, "seq"]
     op.create_table(
         name,
         sa.Column("project_id", ID, nullable=False),
+        *([sa.Column("hours", sa.Integer(), nullable=False)] if hourly else []),
         sa.Column(period, sa.BigInteger(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         *columns,
-        sa.PrimaryKeyConstraint("project_id", period, "seq", name=op.f(f"pk_{name}")),
+        sa.PrimaryKeyConstraint(*key, name=op.f(f"pk_{name}")),
         sqlite_with_rowid=False,
     )
 
