@@ -82,7 +82,7 @@ def page_total(conn: Connection, counted: Select[Any], page: int, limit: int, ro
     """The total behind a page and whether it is exact.
 
     A page that is not full tells the total without a query. Otherwise the rows of ``counted``
-    are counted up to ``count_bound`` (10,000, or the end of the page asked for) plus one: a
+    are counted up to ``count_bound`` (1,000, or the end of the page asked for) plus one: a
     count stops there instead of reading every matching row of a large project. Past the bound
     the total is that bound plus one, a lower bound that keeps ``totalPages`` beyond the page,
     so a client reading page after page until ``totalPages`` still reaches the last row.

@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000  # the public API allows 100; the UI and exports may read bigger pages
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 """Lists count their matching rows exactly up to this many (or up to the end of the page asked
 for, when that is further); past it the total is a lower bound (``page_total``)."""
 MAX_PAGE = 2**31 - 1

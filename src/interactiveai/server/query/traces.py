@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, select
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, select
 
+from interactiveai.server.json_values import bound_tag
 from interactiveai.server.query._db import Db, connect, count_rows, fetch_all, fetch_one, matching_rows, page_total
 from interactiveai.server.query.filters import (
     TRACE_SORT_COLUMNS,
@@ -34,6 +35,7 @@ from interactiveai.server.storage.schema import (
     observations,
     observations_of_trace,
     scores,
+    trace_tags,
     traces,
 )
 
@@ -69,20 +71,22 @@ def list_traces(
     order = order or TraceOrder()
     column = TRACE_SORT_COLUMNS[order.column]
     conditions = trace_conditions(project_id, filters)
-    query = select(*(traces.c if with_io else _LIST_COLUMNS)).where(*conditions)
-    query = query.order_by(*_order_by(column, order))
     keyset = cursor is not None
-    if cursor:
-        position = Cursor.decode(cursor)
-        if position.sort != order.key:
-            raise InvalidCursorError(f"cursor was made for order {position.sort!r}, not {order.key!r}")
-        query = query.where(keyset_condition(column, traces.c.id, order.direction, position.value, position.id))
-    if keyset:
-        query = query.limit(limit + 1)  # one extra row tells whether a next page exists
-    else:
-        query = query.limit(limit).offset(offset_of(page, limit))
+    position = Cursor.decode(cursor) if cursor else None
+    if position is not None and position.sort != order.key:
+        raise InvalidCursorError(f"cursor was made for order {position.sort!r}, not {order.key!r}")
 
     with connect(db) as conn:
+        conditions += _from_rare_tag(conn, project_id, filters)
+        query = select(*(traces.c if with_io else _LIST_COLUMNS)).where(*conditions)
+        query = query.order_by(*_order_by(column, order))
+        if position is not None:
+            after = keyset_condition(column, traces.c.id, order.direction, position.value, position.id)
+            query = query.where(after)
+        if keyset:
+            query = query.limit(limit + 1)  # one extra row tells whether a next page exists
+        else:
+            query = query.limit(limit).offset(offset_of(page, limit))
         rows = conn.execute(query).mappings().all()
         total, exact = None, True
         if with_total:
@@ -190,6 +194,33 @@ def _ids_by_trace(
             for trace_id, row_id in conn.execute(query):
                 result.setdefault(trace_id, []).append(row_id)
     return result
+
+
+RARE_TAG_TRACES = 5_000
+"""A tag on at most this many traces drives a tag-filtered list: its traces are read from the
+tag's range of ``trace_tags`` and sorted, instead of walking the project's traces in order and
+probing each for the tag, which reads ``limit`` / (the tag's share) traces a page."""
+
+
+def _from_rare_tag(conn: Connection, project_id: str, filters: TraceFilter | None) -> list[ColumnElement[bool]]:
+    """For a list filtered by tags: the traces of its rarest tag, when that tag is rare.
+
+    Each tag's traces are counted up to ``RARE_TAG_TRACES`` + 1 on ``trace_tags``' primary key
+    (cheap whatever the tag). The EXISTS conditions of ``trace_conditions`` stay: this only adds
+    a condition the planners drive the list from.
+    """
+    if filters is None or not filters.tags:
+        return []
+    sizes = {}
+    for tag in dict.fromkeys(map(bound_tag, filters.tags)):
+        of_tag = matching_rows(trace_tags, [trace_tags.c.project_id == project_id, trace_tags.c.tag == tag])
+        counted = select(func.count()).select_from(of_tag.limit(RARE_TAG_TRACES + 1).subquery())
+        sizes[tag] = conn.execute(counted).scalar_one()
+    rarest = min(sizes, key=sizes.__getitem__)
+    if sizes[rarest] > RARE_TAG_TRACES:
+        return []
+    tagged = select(trace_tags.c.trace_id).where(trace_tags.c.project_id == project_id, trace_tags.c.tag == rarest)
+    return [traces.c.id.in_(tagged)]
 
 
 def _order_by(column: Any, order: TraceOrder) -> list[ColumnElement[Any]]:
