@@ -145,7 +145,7 @@ def score_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
         if string_value is not None and data_type in ("CATEGORICAL", "BOOLEAN"):
             strings[key][string_value] = strings[key].get(string_value, 0) + 1
     for key, g in groups.items():
-        g["string_counts"] = orjson.dumps(strings[key]).decode()
+        g["string_counts"] = orjson.dumps(strings[key], option=orjson.OPT_SORT_KEYS).decode()
     return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
@@ -233,5 +233,5 @@ def day_rows(table: str, project_id: str, day_us: int, hour_rows: Iterable[dict[
             if column.endswith("_hist"):
                 g[column] = encode(value)
             elif column == "string_counts":
-                g[column] = orjson.dumps(value).decode()
+                g[column] = orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     return _numbered(project_id, "hour_us", day_us, groups.values(), hours=24)
