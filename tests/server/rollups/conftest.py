@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from interactiveai.server.query import metrics, metrics_daily, metrics_exact, rollup_reads
+from interactiveai.server.query import metrics, metrics_daily, metrics_exact, metrics_query, rollup_reads
 from interactiveai.server.query.metrics_base import MetricsFilter
 from interactiveai.server.query.rollup_histogram import ALPHA
 from interactiveai.server.rollups.refresher import refresh_all
@@ -102,6 +102,7 @@ def assert_same(rolled: Any, scanned: Any, what: str) -> None:
 def assert_rollups_equal_exact(engine: Any, project_id: str) -> None:
     """Every dashboard function, over windows and filters, equals the exact scan."""
     for from_us, to_us in WINDOWS:
+        assert_metrics_queries_equal_exact(engine, project_id, from_us, to_us)
         for extra in FILTERS:
             f = MetricsFilter(from_us, to_us, **extra)
             label = f"window {(from_us - BASE_US) / HOUR_US:+.2f} h .. {(to_us - BASE_US) / HOUR_US:+.2f} h, {extra}"
@@ -124,6 +125,73 @@ def assert_rollups_equal_exact(engine: Any, project_id: str) -> None:
                         getattr(metrics_exact, name)(engine, project_id, f, grain),
                         f"{name} by {grain}, {label}",
                     )
+
+
+def _query(view: str, dims: list[str], metrics: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    return {
+        "view": view,
+        "dimensions": [{"field": d} for d in dims],
+        "metrics": [{"measure": m, "aggregation": a} for m, a in metrics],
+        "config": {"row_limit": 1000},
+        **extra,
+    }
+
+
+_TRACE_METRICS = [("count", "count"), ("totalTokens", "sum"), ("observationsCount", "avg"), ("totalCost", "sum")]
+_TRACE_METRICS += [("totalCost", "avg"), ("totalCost", "count"), ("latency", "avg"), ("latency", "p50")]
+_TRACE_METRICS += [("latency", "p95"), ("latency", "count"), ("inputTokens", "count")]
+_MODEL_METRICS = [("count", "count"), ("totalTokens", "sum"), ("outputTokens", "avg"), ("totalCost", "sum")]
+_MODEL_METRICS += [("latency", "p90"), ("latency", "sum"), ("totalCost", "count")]
+QUERIES = [
+    _query("traces", [], _TRACE_METRICS),
+    _query("traces", ["name", "environment"], _TRACE_METRICS, timeDimension={"granularity": "day"}),
+    _query("traces", ["environment"], _TRACE_METRICS, timeDimension={"granularity": "hour"}),
+    _query(
+        "traces",
+        ["name"],
+        _TRACE_METRICS,
+        filters=[
+            {"column": "environment", "operator": "none of", "value": ["staging"]},
+            {"column": "name", "operator": "!=", "value": "search"},
+        ],
+        timeDimension={"granularity": "week"},
+    ),
+    _query(
+        "observations",
+        ["model", "type"],
+        _MODEL_METRICS,
+        filters=[{"column": "model", "operator": "any of", "value": ["gpt-4o", "claude-3-5-sonnet"]}],
+        timeDimension={"granularity": "day"},
+    ),
+    _query(
+        "observations",
+        ["providedModelName", "environment"],
+        _MODEL_METRICS,
+        filters=[{"column": "providedModelName", "operator": "=", "value": "gpt-4o-mini"}],
+    ),
+    _query("traces", ["name"], [("totalCost", "max")]),  # not answerable: the exact scan
+]
+
+
+def _by_keys(rows: list[dict[str, Any]], keys: list[str]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: tuple(str(r.get(k)) for k in keys))
+
+
+def assert_metrics_queries_equal_exact(engine: Any, project_id: str, from_us: int, to_us: int) -> None:
+    for body in QUERIES:
+        q = metrics_query.parse_query({**body, "fromTimestamp": from_us, "toTimestamp": to_us}, lambda v, _n: int(v))
+        rolled = metrics_query.run_query(engine, project_id, q)
+        exact = metrics_query.run_exact_query(engine, project_id, q)
+
+        keys = [d["field"] for d in body["dimensions"]] + ["time_dimension"]
+        rolled, exact = _by_keys(rolled, keys), _by_keys(exact, keys)
+        assert len(rolled) == len(exact), (body, rolled, exact)
+        for a, b in zip(rolled, exact, strict=True):
+            ranked = {k for k in a if k.split("_")[0] in ("p50", "p90", "p95", "p99")}
+            plain_a = {k: v for k, v in a.items() if k not in ranked}
+            plain_b = {k: v for k, v in b.items() if k not in ranked}
+            assert _close(plain_a, plain_b, 1e-9), (body, a, b)
+            assert _close({k: a[k] for k in ranked}, {k: b[k] for k in ranked}, ALPHA * 1.0001), (body, a, b)
 
 
 def refresh(engine: Any) -> None:

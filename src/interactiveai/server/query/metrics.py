@@ -190,9 +190,7 @@ def top_users(db: Db, project_id: str, f: MetricsFilter, limit: int = 10) -> lis
     with connect(db) as conn:
         if f.trace_names or f.tags:
             return exact.top_users(conn, project_id, f, limit)
-        found = rollup_reads.user_aggs(conn, project_id, f)
-    ranked = sorted(found.items(), key=lambda kv: (-kv[1].total_cost, -kv[1].traces, kv[0]))
-    return [UserCost(u, a.traces, a.total_tokens, a.total_cost) for u, a in ranked[:limit]]
+        return [UserCost(*row) for row in rollup_reads.top_users(conn, project_id, f, limit)]
 
 
 def score_summary(db: Db, project_id: str, f: MetricsFilter) -> list[ScoreSummary]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 
+from interactiveai.server.query import metrics_query_rollups
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.metrics_base import (
     GRANULARITIES,
@@ -279,7 +280,25 @@ def _tags_condition(project_id: str, f: Filter) -> ColumnElement[bool]:
 
 
 def run_query(db: Db, project_id: str, q: MetricsQuery) -> list[dict[str, Any]]:
-    """The rows of a parsed query, in the asked order (default: time, then first metric descending)."""
+    """The rows of a parsed query, in the asked order (default: time, then first metric descending).
+
+    What the roll-ups can answer is read from them (``metrics_query_rollups``); the rest is scanned.
+    """
+    order = q.order_by or ([("time_dimension", False)] if q.granularity else []) + [(q.metrics[0].key, True)]
+    if metrics_query_rollups.answerable(q):
+        output = []
+        for key, figures in metrics_query_rollups.run(db, project_id, q, _compare):
+            item: dict[str, Any] = {d: key[i] for i, d in enumerate(q.dimensions)}
+            if q.granularity is not None:
+                item["time_dimension"] = _iso(int(key[-1]))
+            item.update((m.key, _convert(q.view, m, raw)) for m, raw in zip(q.metrics, figures, strict=True))
+            output.append(item)
+        return _ordered(output, order, q.row_limit)
+    return run_exact_query(db, project_id, q)
+
+
+def run_exact_query(db: Db, project_id: str, q: MetricsQuery) -> list[dict[str, Any]]:
+    """``run_query`` by scanning the window's rows."""
     groups: list[Any] = [DIMENSIONS[q.view][d].label(d) for d in q.dimensions]
     time_column = _t.timestamp_us if q.view == "traces" else _o.start_time_us
     if q.granularity is not None:
@@ -324,12 +343,14 @@ def run_query(db: Db, project_id: str, q: MetricsQuery) -> list[dict[str, Any]]:
         for metric, name, raw in zip([*plain, *ranked], keys, values, strict=True):
             item[name] = _convert(q.view, metric, raw)
         output.append(item)
-    if not in_sql:
-        for name, desc in reversed(order):  # stable sorts, last key first; missing values last
-            present = sorted((r for r in output if r[name] is not None), key=lambda r: r[name], reverse=desc)
-            output = present + [r for r in output if r[name] is None]
-        output = output[: q.row_limit]
-    return output
+    return output if in_sql else _ordered(output, order, q.row_limit)
+
+
+def _ordered(output: list[dict[str, Any]], order: list[tuple[str, bool]], limit: int) -> list[dict[str, Any]]:
+    for name, desc in reversed(order):  # stable sorts, last key first; missing values last
+        present = sorted((r for r in output if r[name] is not None), key=lambda r: r[name], reverse=desc)
+        output = present + [r for r in output if r[name] is None]
+    return output[:limit]
 
 
 def _aggregate(view: str, metric: Metric) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, func, select
+from sqlalchemy import ColumnElement, Connection, func, literal, select, union_all
 
 from interactiveai.server.query.metrics_base import MetricsFilter
 from interactiveai.server.query.rollup_histogram import Histogram, add_values, merge_encoded
@@ -255,34 +255,31 @@ def model_aggs(
 # --- users --------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class UserAgg:
-    traces: int = 0
-    total_tokens: int = 0
-    total_cost: float = 0.0
+def top_users(conn: Connection, project_id: str, f: MetricsFilter, limit: int) -> list[tuple[str, int, int, float]]:
+    """``(user, traces, tokens, cost)`` of the costliest users (environment and user filters only).
 
-
-def user_aggs(conn: Connection, project_id: str, f: MetricsFilter) -> dict[str, UserAgg]:
-    """Traces, tokens and cost per user (environment and user filters only)."""
+    One query: the clean whole days' user rows and the other ranges' traces, added up per user,
+    ordered and cut in the database (thousands of users, ten wanted).
+    """
     p = day_plan(conn, project_id, f)
-    out: dict[str, UserAgg] = {}
-    r = rollup_user_days.c
-    queries = [
-        select(r.user_id, func.sum(r.traces), func.sum(r.total_tokens), func.sum(r.total_cost))
-        .where(
+    r, t = rollup_user_days.c, traces.c
+    parts: list[Any] = [
+        select(r.user_id, r.traces.label("n"), r.total_tokens.label("tokens"), r.total_cost.label("cost")).where(
             r.project_id == project_id,
             r.day_us >= a,
             r.day_us < b,
             *_one_of(r.environment, f.environments),
             *_one_of(r.user_id, f.user_ids),
         )
-        .group_by(r.user_id)
         for a, b in p.days
     ]
-    t = traces.c
-    queries += [
-        select(t.user_id, func.count(), func.sum(t.total_tokens), func.coalesce(func.sum(t.total_cost), 0.0))
-        .where(
+    parts += [
+        select(
+            t.user_id,
+            literal(1).label("n"),
+            t.total_tokens.label("tokens"),
+            func.coalesce(t.total_cost, 0.0).label("cost"),
+        ).where(
             t.project_id == project_id,
             t.timestamp_us >= a,
             t.timestamp_us < b,
@@ -290,18 +287,18 @@ def user_aggs(conn: Connection, project_id: str, f: MetricsFilter) -> dict[str, 
             *_one_of(t.environment, f.environments),
             *_one_of(t.user_id, f.user_ids),
         )
-        .group_by(t.user_id)
         for a, b in p.scanned
     ]
-    for query in queries:
-        for user, n, tokens, cost in conn.execute(query):
-            agg = out.get(user)
-            if agg is None:
-                agg = out[user] = UserAgg()
-            agg.traces += int(n)
-            agg.total_tokens += int(tokens or 0)
-            agg.total_cost += float(cost or 0.0)
-    return out
+    rows = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+    cost = func.coalesce(func.sum(rows.c.cost), 0.0)
+    n = func.sum(rows.c.n)
+    query = (
+        select(rows.c.user_id, n, func.coalesce(func.sum(rows.c.tokens), 0), cost)
+        .group_by(rows.c.user_id)
+        .order_by(cost.desc(), n.desc(), rows.c.user_id)
+        .limit(limit)
+    )
+    return [(u, int(k), int(tokens), float(c)) for u, k, tokens, c in conn.execute(query)]
 
 
 # --- scores -------------------------------------------------------------------------------------

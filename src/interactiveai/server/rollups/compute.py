@@ -59,6 +59,7 @@ def trace_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
             g["costed"] += 1
         if latency is not None:
             g["latency_count"] += 1
+            g["latency_sum"] += latency
             add_values(hists[(env, name)], (latency,))
     for key, g in groups.items():
         g["latency_hist"] = encode(hists[key])
@@ -75,6 +76,7 @@ _TRACE_SUMS = (
     "total_tokens",
     "costed",
     "latency_count",
+    "latency_sum",
 )
 
 
@@ -113,13 +115,14 @@ def model_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
             g["costed"] += 1
         if latency is not None:
             g["latency_count"] += 1
+            g["latency_sum"] += latency
             add_values(hists[key], (latency,))
     for key, g in groups.items():
         g["latency_hist"] = encode(hists[key])
     return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
-_MODEL_SUMS = ("calls", "input_tokens", "output_tokens", "total_tokens", "costed", "latency_count")
+_MODEL_SUMS = ("calls", "input_tokens", "output_tokens", "total_tokens", "costed", "latency_count", "latency_sum")
 
 
 def score_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:

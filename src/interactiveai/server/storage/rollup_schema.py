@@ -53,6 +53,7 @@ rollup_trace_hours = Table(
     Column("total_cost", Float, nullable=False),
     Column("costed", Integer, nullable=False),  # traces with a total_cost
     Column("latency_count", Integer, nullable=False),
+    Column("latency_sum", BigInteger, nullable=False),
     Column("latency_hist", Text, nullable=False),
     PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
@@ -76,6 +77,7 @@ rollup_model_hours = Table(
     Column("total_cost", Float, nullable=False),
     Column("costed", Integer, nullable=False),
     Column("latency_count", Integer, nullable=False),
+    Column("latency_sum", BigInteger, nullable=False),
     Column("latency_hist", Text, nullable=False),  # end - start of the calls that ended
     PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,

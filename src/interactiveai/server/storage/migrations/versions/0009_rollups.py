@@ -40,7 +40,7 @@ def _rollup(name: str, period: str, *columns: sa.Column[object]) -> None:
 
 
 def _counts(*names: str) -> list[sa.Column[object]]:
-    wide = ("observations", "input_tokens", "output_tokens", "total_tokens")
+    wide = ("observations", "input_tokens", "output_tokens", "total_tokens", "latency_sum")
     return [sa.Column(n, sa.BigInteger() if n in wide else sa.Integer(), nullable=False) for n in names]
 
 
@@ -65,7 +65,7 @@ def upgrade() -> None:
         *_counts("traces", "observations", "error_traces", "warning_traces"),
         *_counts("input_tokens", "output_tokens", "total_tokens"),
         sa.Column("total_cost", sa.Float(), nullable=False),
-        *_counts("costed", "latency_count"),
+        *_counts("costed", "latency_count", "latency_sum"),
         sa.Column("latency_hist", sa.Text(), nullable=False),
     )
     _rollup(
@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=20), nullable=False),
         *_counts("calls", "input_tokens", "output_tokens", "total_tokens"),
         sa.Column("total_cost", sa.Float(), nullable=False),
-        *_counts("costed", "latency_count"),
+        *_counts("costed", "latency_count", "latency_sum"),
         sa.Column("latency_hist", sa.Text(), nullable=False),
     )
     _rollup(
