@@ -7,8 +7,11 @@ minutes on 2 cores. Values are spread deterministically (a multiplicative hash o
 number): 30 days of traces, five names, 5,000 users, two environments, 2 % error traces;
 five observations per trace (a span, two generations on four models, a tool, a retriever).
 
-Then times each query function of ``query/metrics.py`` over the last 30 days (``--runs`` runs,
-median and max), and the whole ``dashboard()`` bundle the page reads.
+Then builds the roll-ups (``rollups.refresher.rebuild``, timed: what a server does in the
+background after the upgrade that adds them) and times, over the last 24 h, 7 d and 30 d, each
+dashboard function and the whole ``dashboard()`` bundle from the roll-ups against the exact scans
+(``query/metrics_exact.py``) in the same run: the first call, then the median and max of
+``--runs`` more. Windows end at "now" (not on an hour), as the dashboard's do.
 
     .venv/bin/python benchmarks/dashboard.py [--traces 1000000] [--runs 5] [--db PATH] [--database-url URL]
 
@@ -18,6 +21,7 @@ median and max), and the whole ``dashboard()`` bundle the page reads.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -138,14 +142,76 @@ def seed(engine: Engine, n: int, end_us: int) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
-    fn()  # warm the page cache and the statement cache
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float, float]:
+    """(first call, median, max) in ms."""
     samples = []
-    for _ in range(runs):
+    for _ in range(runs + 1):
         began = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - began) * 1000)
-    return statistics.median(samples), max(samples)
+    return samples[0], statistics.median(samples[1:]), max(samples[1:])
+
+
+def _cases(engine: Engine, from_us: int, to_us: int, daily: Any, exact: Any, query: Any) -> list[Any]:
+    """(label, from roll-ups, exact scan) of each timed call over ``[from_us, to_us)``."""
+    from interactiveai.server.query import metrics
+    from interactiveai.server.query.metrics_base import MetricsFilter
+
+    window = MetricsFilter(from_us, to_us)
+    production = MetricsFilter(from_us, to_us, environments=["production"])
+    cases = []
+    names = ["summary", "volume_series", "model_series", "latency_series", "model_usage"]
+    names += ["generation_latency", "top_users", "score_summary", "dashboard"]
+    for name, f in [(n, window) for n in names] + [("summary", production)]:
+        label = f"{name}{', env' if f.environments else ''}"
+        cases.append(
+            (
+                label,
+                functools.partial(getattr(metrics, name), engine, PROJECT, f),
+                functools.partial(getattr(exact, name), engine, PROJECT, f),
+            )
+        )
+    cases.append(
+        (
+            "/metrics/daily",
+            functools.partial(daily.daily_metrics, engine, PROJECT, window),
+            functools.partial(daily.exact_daily_metrics, engine, PROJECT, window),
+        )
+    )
+    bodies = {
+        "/metrics traces by name, day": {
+            "view": "traces",
+            "dimensions": [{"field": "name"}],
+            "timeDimension": {"granularity": "day"},
+            "metrics": [
+                {"measure": "count", "aggregation": "count"},
+                {"measure": "totalCost", "aggregation": "sum"},
+                {"measure": "latency", "aggregation": "p95"},
+            ],
+        },
+        "/metrics model calls by model": {
+            "view": "observations",
+            "dimensions": [{"field": "model"}],
+            "filters": [
+                {
+                    "column": "model",
+                    "operator": "any of",
+                    "value": ["gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", "gemini-1.5-pro"],
+                }
+            ],
+            "metrics": [{"measure": "totalTokens", "aggregation": "sum"}, {"measure": "latency", "aggregation": "p50"}],
+        },
+    }
+    for label, body in bodies.items():
+        q = query.parse_query({**body, "fromTimestamp": from_us, "toTimestamp": to_us}, lambda v, _n: int(v))
+        cases.append(
+            (
+                label,
+                functools.partial(query.run_query, engine, PROJECT, q),
+                functools.partial(query.run_exact_query, engine, PROJECT, q),
+            )
+        )
+    return cases
 
 
 def main() -> None:
@@ -157,8 +223,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from interactiveai.server.clock import now_us
-    from interactiveai.server.query import metrics
-    from interactiveai.server.query.metrics_base import MetricsFilter
     from interactiveai.server.storage import migrate
     from interactiveai.server.storage.engines import create_db_engine
 
@@ -169,25 +233,27 @@ def main() -> None:
     end_us = now_us() // DAY_US * DAY_US + DAY_US  # the end of today: reused files keep their 30 days
     seed(engine, args.traces, end_us)
 
-    window = MetricsFilter(end_us - 30 * DAY_US, end_us)
-    production = MetricsFilter(end_us - 30 * DAY_US, end_us, environments=["production"])
-    cases: list[tuple[str, Callable[[], Any]]] = [
-        ("summary (tiles)", lambda: metrics.summary(engine, PROJECT, window)),
-        ("volume_series (day)", lambda: metrics.volume_series(engine, PROJECT, window)),
-        ("model_series (day)", lambda: metrics.model_series(engine, PROJECT, window)),
-        ("latency_series (day)", lambda: metrics.latency_series(engine, PROJECT, window)),
-        ("model_usage", lambda: metrics.model_usage(engine, PROJECT, window)),
-        ("generation_latency", lambda: metrics.generation_latency(engine, PROJECT, window)),
-        ("top_users", lambda: metrics.top_users(engine, PROJECT, window)),
-        ("score_summary", lambda: metrics.score_summary(engine, PROJECT, window)),
-        ("summary, env=production", lambda: metrics.summary(engine, PROJECT, production)),
-        ("dashboard() bundle", lambda: metrics.dashboard(engine, PROJECT, window)),
-    ]
+    from interactiveai.server.query import metrics_daily, metrics_exact, metrics_query
+    from interactiveai.server.rollups.refresher import rebuild
+
+    began = time.perf_counter()
+    hours = rebuild(engine, PROJECT)
+    print(f"roll-ups rebuilt ({hours:,} hours) in {time.perf_counter() - began:.1f} s", flush=True)
+
+    now = now_us()
     print(f"\n{engine.dialect.name}, {args.traces:,} traces over 30 days, {args.runs} runs; target {TARGET_MS:.0f} ms")
-    print(f"{'query':28} {'median ms':>10} {'max ms':>10}  vs target")
-    for name, fn in cases:
-        median, worst = timed(fn, args.runs)
-        print(f"{name:28} {median:10.1f} {worst:10.1f}  {median / TARGET_MS:5.2f}x", flush=True)
+    print(f"{'query':34} {'roll-ups: first':>15} {'median':>8} {'max':>8} {'exact: first':>13} {'median':>8}  ratio")
+    for days in (1, 7, 30):
+        for label, rolled, exact in _cases(
+            engine, now - days * DAY_US, now, metrics_daily, metrics_exact, metrics_query
+        ):
+            first, median, worst = timed(rolled, args.runs)
+            exact_first, exact_median, _ = timed(exact, 1)
+            print(
+                f"{days:>2} d {label:29} {first:15.1f} {median:8.1f} {worst:8.1f} {exact_first:13.1f} "
+                f"{exact_median:8.1f}  {median / exact_median:5.2f}x",
+                flush=True,
+            )
     engine.dispose()
 
 
