@@ -69,7 +69,7 @@ _DAILY: tuple[tuple[Table, Any], ...] = (
 
 
 @dataclass
-class _Day:
+class DirtyDay:
     project_id: str
     day_us: int
     ids: list[int] = field(default_factory=list)
@@ -84,12 +84,12 @@ def refresh_round(engine: Engine, *, limit: int = ROUND_ROWS) -> int:
             .order_by(rollup_dirty.c.id)
             .limit(limit)
         ).all()
-    days: dict[tuple[str, int], _Day] = {}
+    days: dict[tuple[str, int], DirtyDay] = {}
     for row_id, project_id, hour_us in rows:
         day = hour_us // DAY_US * DAY_US
         unit = days.get((project_id, day))
         if unit is None:
-            unit = days[(project_id, day)] = _Day(project_id, day)
+            unit = days[(project_id, day)] = DirtyDay(project_id, day)
         unit.ids.append(row_id)
         unit.hours.add(hour_us)
     for unit in days.values():
@@ -97,7 +97,7 @@ def refresh_round(engine: Engine, *, limit: int = ROUND_ROWS) -> int:
     return len(rows)
 
 
-def refresh_day(engine: Engine, unit: _Day) -> bool:
+def refresh_day(engine: Engine, unit: DirtyDay) -> bool:
     """Recompute one project-day's dirty hours and users; False if left to another refresher."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
@@ -118,7 +118,7 @@ def refresh_day(engine: Engine, unit: _Day) -> bool:
     return True
 
 
-def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
+def _compute(conn: Connection, unit: DirtyDay) -> dict[Table, list[dict[str, Any]]]:
     computed: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     for hour in sorted(unit.hours):
         for table, fn in _HOURLY:
@@ -140,7 +140,7 @@ def _compute(conn: Connection, unit: _Day) -> dict[Table, list[dict[str, Any]]]:
     return computed
 
 
-def _write(conn: Connection, unit: _Day, computed: dict[Table, list[dict[str, Any]]]) -> None:
+def _write(conn: Connection, unit: DirtyDay, computed: dict[Table, list[dict[str, Any]]]) -> None:
     hours = sorted(unit.hours)
     for table, _fn in _HOURLY:
         mine = table.c.project_id == unit.project_id
