@@ -98,15 +98,12 @@ def _aggregate(conn: Any, project_id: str, session_ids: Sequence[str]) -> list[S
         .where(*scope)
         .group_by(traces.c.session_id)
     )
-    users: dict[str, list[str]] = {}
-    user_rows = conn.execute(
-        select(traces.c.session_id, traces.c.user_id)
-        .where(*scope, traces.c.user_id.is_not(None))
-        .group_by(traces.c.session_id, traces.c.user_id)
-        .order_by(traces.c.session_id, traces.c.user_id)
-    )
-    for sid, uid in user_rows:
-        users.setdefault(sid, []).append(uid)
+    # Users are gathered here, not grouped in SQL: GROUP BY / ORDER BY user_id let SQLite without
+    # statistics walk the project's user index instead of the sessions' rows (~0.5 s at 200,000).
+    users: dict[str, set[str]] = {}
+    for sid, uid in conn.execute(select(traces.c.session_id, traces.c.user_id).where(*scope)):
+        if uid is not None:
+            users.setdefault(sid, set()).add(uid)
     by_id: dict[str, Session] = {}
     for sid, first, last, end, count, tin, tout, ttotal, cost, env in conn.execute(query):
         by_id[sid] = Session(
@@ -117,7 +114,7 @@ def _aggregate(conn: Any, project_id: str, session_ids: Sequence[str]) -> list[S
             last_trace_at_us=int(last),
             end_time_us=int(end),
             trace_count=int(count),
-            user_ids=users.get(sid, []),
+            user_ids=sorted(users.get(sid, ())),
             input_tokens=int(tin or 0),
             output_tokens=int(tout or 0),
             total_tokens=int(ttotal or 0),
