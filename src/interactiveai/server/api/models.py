@@ -21,6 +21,9 @@ class _Out(BaseModel):
 
 
 class Meta(_Out):
+    """Paging of a list. ``totalItems`` is exact when at most max(1000, page × limit) rows match;
+    otherwise it is that bound plus one, a lower bound, and ``totalPages`` is beyond ``page``."""
+
     page: int
     limit: int
     totalItems: int
