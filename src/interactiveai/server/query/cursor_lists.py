@@ -17,9 +17,9 @@ from interactiveai.server.json_values import bound_key
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.cursors import Cursor, CursorPage, after, fetch_cursor_page
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
+from interactiveai.server.query.observations import start_time_order
 from interactiveai.server.query.records import Observation, Score, observation_from_row, score_from_row
 from interactiveai.server.storage.schema import (
-    START_TIME_IN_TRACE,
     dataset_items,
     dataset_run_items,
     dataset_runs,
@@ -46,11 +46,12 @@ def observations_page(
     if is_root is not None:
         parent = observations.c.parent_observation_id
         conditions.append(parent.is_(None) if is_root else parent.is_not(None))
-    # a trace's observations are read by primary key, not by walking the project's time index
-    start_time = START_TIME_IN_TRACE if filters.trace_id else observations.c.start_time_us
-    conditions += after(start_time, observations.c.id, cursor)
-    query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
-    return fetch_cursor_page(db, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)
+    with connect(db) as conn:
+        # a few traces' observations are read by primary key, not by walking the project's time index
+        start_time = start_time_order(conn, project_id, filters, session_id=session_id)
+        conditions += after(start_time, observations.c.id, cursor)
+        query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
+        return fetch_cursor_page(conn, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)
 
 
 def trace_facts(db: Db, project_id: str, trace_ids: set[str]) -> dict[str, dict[str, Any]]:

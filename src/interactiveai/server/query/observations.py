@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Connection, func, select
 
-from interactiveai.server.query._db import Db, fetch_one, fetch_page, matching_rows
+from interactiveai.server.json_values import bound_key
+from interactiveai.server.query._db import Db, connect, fetch_one, fetch_page, matching_rows
 from interactiveai.server.query.filter_conditions import names_traces
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
-from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_trace
+from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_trace, traces
 
 
 def list_observations(
@@ -28,12 +29,40 @@ def list_observations(
     """
     check_page(page, limit)
     conditions = observation_conditions(project_id, filters)
-    # a trace's observations are read by primary key, not by walking the project's time index
-    by_trace = filters is not None and (filters.trace_id is not None or names_traces(filters.conditions))
-    start_time = START_TIME_IN_TRACE if by_trace else observations.c.start_time_us
-    query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
     counted = matching_rows(observations, conditions) if with_total else None
-    return fetch_page(db, query, observation_from_row, page=page, limit=limit, counted=counted)
+    with connect(db) as conn:
+        start_time = start_time_order(conn, project_id, filters)
+        query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
+        return fetch_page(conn, query, observation_from_row, page=page, limit=limit, counted=counted)
+
+
+FEW_TRACES = 5_000
+"""A list narrowed to at most this many traces (a user's, a session's) reads their observations
+through the primary key and sorts them, instead of walking the project's start-time index."""
+
+
+def start_time_order(
+    conn: Connection, project_id: str, filters: ObservationFilter | None, *, session_id: str | None = None
+) -> ColumnElement[int]:
+    """The start time to order a list by: the column (the project's index walked newest first),
+    or ``START_TIME_IN_TRACE`` when the list reads only a few traces' observations.
+
+    A user's observations are found from the user's traces by key; ordered by the indexed column,
+    SQLite without statistics walked the whole project's index instead (~0.2 s at 1 M rows). A
+    user with many traces is still better served by the walk, which stops after a page.
+    """
+    if filters is not None and (filters.trace_id is not None or names_traces(filters.conditions)):
+        return START_TIME_IN_TRACE
+    narrowing = []
+    if filters is not None and filters.user_id is not None:
+        narrowing.append(traces.c.user_id == bound_key(filters.user_id))
+    if session_id is not None:
+        narrowing.append(traces.c.session_id == bound_key(session_id))
+    if narrowing:
+        few = matching_rows(traces, [traces.c.project_id == project_id, *narrowing]).limit(FEW_TRACES + 1)
+        if conn.execute(select(func.count()).select_from(few.subquery())).scalar_one() <= FEW_TRACES:
+            return START_TIME_IN_TRACE
+    return observations.c.start_time_us
 
 
 def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str | None = None) -> Observation | None:
