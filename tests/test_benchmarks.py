@@ -71,8 +71,9 @@ def test_seed_fills_a_project_and_resumes(dialect: str, request: pytest.FixtureR
     for figure in ("spans_per_second", "bytes on disk", "observations", "of which root copies", "pk-bench"):
         assert figure in output, output
     assert "ok: True" in output.replace("  ", "")
-    again = _run("seed.py", arguments)  # the resume point is past the end: only the sizes again
-    assert "traces_sent: 0" in again.replace("  ", "") and "bytes on disk" in again
+    if dialect == "sqlite":  # resuming reads only seed.json: one engine is enough
+        again = _run("seed.py", arguments)  # the resume point is past the end: only the sizes again
+        assert "traces_sent: 0" in again.replace("  ", "") and "bytes on disk" in again
 
 
 def test_api_lists_runs_at_a_small_size(tmp_path: Path) -> None:
