@@ -40,6 +40,7 @@ from interactiveai.server.ingest.pricing import Pricing
 from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan, TraceFacts
 from interactiveai.server.ingest.usage import normalise_usage, token_columns
 from interactiveai.server.rollups.dirty import mark_dirty
+from interactiveai.server.storage.observation_lookup import observations_by_id
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _CHUNK = 500
@@ -55,12 +56,8 @@ def resolve_trace_ids(engine: Engine, project_id: str, patches: Sequence[Observa
     missing = sorted({patch.id for patch in patches if patch.trace_id is None})
     found: dict[str, str] = {}
     with engine.connect() as conn:
-        for start in range(0, len(missing), _CHUNK):
-            chunk = missing[start : start + _CHUNK]
-            query = select(observations.c.id, observations.c.trace_id).where(
-                observations.c.project_id == project_id, observations.c.id.in_(chunk)
-            )
-            found.update((row.id, row.trace_id) for row in conn.execute(query))
+        rows = observations_by_id(conn, project_id, missing, ("id", "trace_id"))
+        found.update((row["id"], row["trace_id"]) for row in rows)
     for patch in patches:
         if patch.trace_id is None:
             patch.trace_id = found.get(patch.id, patch.id)
@@ -165,16 +162,9 @@ def _locked_traces(conn: Connection, project_id: str, trace_ids: list[str]) -> d
 def _stored_observations(
     conn: Connection, project_id: str, by_trace: Mapping[str, Sequence[ObservationPatch]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    ids = sorted({patch.id for patches in by_trace.values() for patch in patches})
-    stored: dict[tuple[str, str], dict[str, Any]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        query = select(observations).where(
-            observations.c.project_id == project_id, observations.c.id.in_(ids[start : start + _CHUNK])
-        )
-        for row in conn.execute(query).mappings():
-            if row["trace_id"] in by_trace:
-                stored[(row["trace_id"], row["id"])] = dict(row)
-    return stored
+    ids = [patch.id for patches in by_trace.values() for patch in patches]
+    rows = observations_by_id(conn, project_id, ids, [column.name for column in observations.c])
+    return {(row["trace_id"], row["id"]): dict(row) for row in rows if row["trace_id"] in by_trace}
 
 
 # --- observations -----------------------------------------------------------------------------------

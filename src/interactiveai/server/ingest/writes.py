@@ -31,6 +31,7 @@ from interactiveai.server.ingest.bulk import copy_rows, insert_rows, pg_update_r
 from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_spans
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.rollups.dirty import mark_dirty
+from interactiveai.server.storage.observation_lookup import observations_by_id
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _IN_CHUNK = 500  # ids per IN (...) list: far below both engines' parameter limits
@@ -185,16 +186,10 @@ def _stored_observations(
 ) -> set[tuple[str, str]]:
     """(trace_id, id) of the batch's spans that are already stored.
 
-    Looked up by span id (the ``(project_id, id)`` index): one probe per span, whatever the size
-    of its trace; a span id that some other trace also uses is told apart by its trace id.
+    Looked up by span id (the ``(project_id, id)`` index, ``storage/observation_lookup.py``): one
+    probe per span, whatever the size of its trace or project; a span id that some other trace
+    also uses is told apart by its trace id.
     """
-    stored: set[tuple[str, str]] = set()
-    if not by_trace:
-        return stored
-    span_ids = sorted({s.row["id"] for spans in by_trace.values() for s in spans})
-    for id_chunk in _chunks(span_ids):
-        query = select(observations.c.trace_id, observations.c.id).where(
-            observations.c.project_id == project_id, _one_of(observations.c.id, id_chunk, conn.dialect.name)
-        )
-        stored.update((r[0], r[1]) for r in conn.execute(query) if r[0] in by_trace)
-    return stored
+    span_ids = [s.row["id"] for spans in by_trace.values() for s in spans]
+    found = observations_by_id(conn, project_id, span_ids, ("trace_id", "id"))
+    return {(row["trace_id"], row["id"]) for row in found if row["trace_id"] in by_trace}
