@@ -362,7 +362,7 @@ def main() -> None:
     parser.add_argument("--project", default=dashboard.PROJECT)
     parser.add_argument("--traces", type=int, default=200_000, help="traces to seed into an empty project")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--dataset-items", type=int, default=300)
+    parser.add_argument("--dataset-items", type=int, default=100)
     parser.add_argument("--drop-sqlite-stats", action="store_true", help="plan as a never-analysed database does")
     parser.add_argument("--only", default="", help="run only the cases whose label contains this text")
     args = parser.parse_args()
