@@ -48,3 +48,16 @@ def test_negative_values_and_empty_histograms() -> None:
         want = exact(values, p)
         assert got is not None and abs(got - want) <= ALPHA * abs(want) + 1e-9, (p, got, want)
     assert percentiles({}, (0.5, 0.9)) == [None, None]
+
+
+def test_latencies_are_exact_until_a_rollup_histogram_joins() -> None:
+    from interactiveai.server.query.rollup_histogram import Latencies
+
+    group = Latencies()
+    for value in (1_000_000, 2_000_000, 4_000_000, 10_000_000):
+        group.add(value)
+    assert group.percentiles((0.5, 0.9)) == [3_000_000.0, pytest.approx(8_200_000.0)]  # percentile_cont
+    group.add_encoded(encode(add_values({}, [5_000_000])))
+    got = group.percentiles((0.5,))[0]
+    assert got is not None and abs(got - 4_000_000) <= ALPHA * 4_000_000
+    assert not Latencies() and Latencies().percentiles((0.5,)) == [None]

@@ -33,7 +33,6 @@ from interactiveai.server.query.metrics_exact import (
     VolumePoint,
     environments,
 )
-from interactiveai.server.query.rollup_histogram import percentiles
 
 __all__ = [
     "LATENCY_FRACTIONS",
@@ -84,7 +83,7 @@ def summary(db: Db, project_id: str, f: MetricsFilter) -> Summary:
         if p is None:
             return exact.summary(conn, project_id, f)
         agg = rollup_reads.trace_aggs(conn, project_id, f, p, _whole, latency=True).get(0, rollup_reads.TraceAgg())
-    p50, p95 = percentiles(agg.latency, (0.5, 0.95))
+    p50, p95 = agg.latency.percentiles((0.5, 0.95))
     return Summary(
         traces=agg.traces,
         observations=agg.observations,
@@ -134,7 +133,7 @@ def latency_series(db: Db, project_id: str, f: MetricsFilter, granularity: str |
         points.append(
             LatencyPoint(start)
             if a is None or not a.latency
-            else LatencyPoint(start, *percentiles(a.latency, LATENCY_FRACTIONS))
+            else LatencyPoint(start, *a.latency.percentiles(LATENCY_FRACTIONS))
         )
     return points
 
@@ -168,7 +167,7 @@ def model_usage(db: Db, project_id: str, f: MetricsFilter) -> list[ModelUsage]:
             a.output_tokens,
             a.total_tokens,
             a.total_cost,
-            percentiles(a.latency, LATENCY_FRACTIONS),
+            a.latency.percentiles(LATENCY_FRACTIONS),
         )
         for m, a in found.items()
     ]
@@ -182,7 +181,7 @@ def generation_latency(db: Db, project_id: str, f: MetricsFilter) -> dict[str, l
         if p is None:
             return exact.generation_latency(conn, project_id, f)
         found = rollup_reads.model_aggs(conn, project_id, f, p, lambda _t, m: m, latency=True, generations_only=True)
-    return {m: percentiles(a.latency, LATENCY_FRACTIONS) for m, a in sorted(found.items()) if a.latency}
+    return {m: a.latency.percentiles(LATENCY_FRACTIONS) for m, a in sorted(found.items()) if a.latency}
 
 
 def top_users(db: Db, project_id: str, f: MetricsFilter, limit: int = 10) -> list[UserCost]:

@@ -25,7 +25,7 @@ from typing import Any
 from interactiveai.server.query import rollup_reads
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.metrics_base import PERCENTILES, bucket_of
-from interactiveai.server.query.rollup_histogram import Histogram, add_values, merge_encoded, percentiles
+from interactiveai.server.query.rollup_histogram import Latencies
 from interactiveai.server.storage.rollup_schema import rollup_model_hours, rollup_trace_hours
 from interactiveai.server.storage.schema import observations, traces
 
@@ -52,7 +52,7 @@ class _Group:
     costed: int = 0
     latency_count: int = 0
     latency_sum: int = 0
-    latency: Histogram = field(default_factory=dict)
+    latency: Latencies = field(default_factory=Latencies)
 
 
 def answerable(q: Any) -> bool:
@@ -103,7 +103,7 @@ def run(db: Db, project_id: str, q: Any, compare: Callable[[Any, str, Any], Any]
             g.latency_count += lat_n
             g.latency_sum += lat_sum
             if wanted_latency:
-                merge_encoded(g.latency, hist)
+                g.latency.add_encoded(hist)
             for name, value in zip(sums, values, strict=True):
                 g.sums[name] = g.sums.get(name, 0) + value
         s = stored.c
@@ -128,7 +128,7 @@ def run(db: Db, project_id: str, q: Any, compare: Callable[[Any, str, Any], Any]
                 g.latency_count += 1
                 g.latency_sum += lat
                 if wanted_latency:
-                    add_values(g.latency, (lat,))
+                    g.latency.add(lat)
             for name, value in zip(sums, values, strict=True):
                 g.sums[name] = g.sums.get(name, 0) + (value or 0)
     if not groups and not q.dimensions and grain is None:
@@ -144,7 +144,7 @@ def _figure(g: _Group, measure: str, aggregation: str) -> Any:
         count, total = g.costed, g.cost
     elif measure == "latency":
         if aggregation in PERCENTILES:
-            value = percentiles(g.latency, [PERCENTILES[aggregation]])[0]
+            value = g.latency.percentiles([PERCENTILES[aggregation]])[0]
             return None if value is None else value * 0.001
         count, total = g.latency_count, g.latency_sum
     else:

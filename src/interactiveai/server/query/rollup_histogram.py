@@ -14,6 +14,7 @@ add up key by key.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterable, Sequence
 
 import orjson
@@ -94,4 +95,45 @@ def percentiles(histogram: Histogram, wanted: Sequence[float]) -> list[float | N
         hi = min(lo + 1, total - 1)
         a, b = at(lo), at(hi)
         out.append(a + (b - a) * (position - lo))
+    return out
+
+
+class Latencies:
+    """The latencies of one group: roll-up histograms and exactly scanned values.
+
+    Percentiles are exact (``percentile_cont``) while no roll-up histogram was added, as for a
+    window of edges and dirty hours only; otherwise the scanned values join the histograms' buckets.
+    """
+
+    __slots__ = ("exact", "histogram")
+
+    def __init__(self) -> None:
+        self.histogram: Histogram = {}
+        self.exact = array("d")
+
+    def add_encoded(self, text: str) -> None:
+        merge_encoded(self.histogram, text)
+
+    def add(self, value: float) -> None:
+        self.exact.append(value)
+
+    def __bool__(self) -> bool:
+        return bool(self.exact) or any(self.histogram.values())
+
+    def percentiles(self, wanted: Sequence[float]) -> list[float | None]:
+        if not any(self.histogram.values()):
+            if not self.exact:
+                return [None] * len(wanted)
+            return _interpolate(sorted(self.exact), wanted)
+        return percentiles(add_values(dict(self.histogram), self.exact), wanted)
+
+
+def _interpolate(ordered: list[float], wanted: Sequence[float]) -> list[float | None]:
+    out: list[float | None] = []
+    last = len(ordered) - 1
+    for p in wanted:
+        position = last * p
+        low = math.floor(position)
+        high = min(low + 1, last)
+        out.append(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
     return out

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Connection, func, literal, select, union_all
 
 from interactiveai.server.query.metrics_base import MetricsFilter
-from interactiveai.server.query.rollup_histogram import Histogram, add_values, merge_encoded
+from interactiveai.server.query.rollup_histogram import Latencies
 from interactiveai.server.storage.rollup_schema import (
     DAY_US,
     HOUR_US,
@@ -137,7 +137,7 @@ class TraceAgg:
     output_tokens: int = 0
     total_tokens: int = 0
     total_cost: float = 0.0
-    latency: Histogram = field(default_factory=dict)
+    latency: Latencies = field(default_factory=Latencies)
 
 
 def trace_aggs(
@@ -164,7 +164,7 @@ def trace_aggs(
         agg.total_tokens += ttotal
         agg.total_cost += cost
         if latency:
-            merge_encoded(agg.latency, hist)
+            agg.latency.add_encoded(hist)
     t = traces.c
     columns = [t.timestamp_us, t.observation_count, t.error_count, t.warning_count]
     columns += [t.input_tokens, t.output_tokens, t.total_tokens, t.total_cost, t.latency_us]
@@ -184,7 +184,7 @@ def trace_aggs(
         agg.total_tokens += ttotal
         agg.total_cost += cost or 0.0
         if latency and lat is not None:
-            add_values(agg.latency, (lat,))
+            agg.latency.add(lat)
     return out
 
 
@@ -198,7 +198,7 @@ class ModelAgg:
     output_tokens: int = 0
     total_tokens: int = 0
     total_cost: float = 0.0
-    latency: Histogram = field(default_factory=dict)
+    latency: Latencies = field(default_factory=Latencies)
 
     def add(self, calls: int, tin: int, tout: int, ttotal: int, cost: float | None) -> None:
         self.calls += calls
@@ -234,7 +234,7 @@ def model_aggs(
             agg = out[k] = ModelAgg()
         agg.add(calls, tin, tout, ttotal, cost)
         if latency:
-            merge_encoded(agg.latency, hist)
+            agg.latency.add_encoded(hist)
     o = observations.c
     scanned: list[Any] = [o.start_time_us, o.model, o.input_tokens, o.output_tokens, o.total_tokens, o.total_cost]
     scanned.append(o.end_time_us - o.start_time_us)
@@ -248,7 +248,7 @@ def model_aggs(
             agg = out[k] = ModelAgg()
         agg.add(1, tin, tout, ttotal, cost)
         if latency and lat is not None:
-            add_values(agg.latency, (lat,))
+            agg.latency.add(lat)
     return out
 
 
