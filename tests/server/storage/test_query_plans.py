@@ -51,6 +51,8 @@ def unindexed(engine: Any, statements: list[tuple[str, Any]]) -> list[str]:
                 if "observations" not in detail and "trace_tags" not in detail:
                     continue
                 keyed = "trace_id=?" in detail or "AND id=?" in detail
+                # One tag's traces, at most RARE_TAG_TRACES + 1 of them (query/traces.py): bounded.
+                keyed = keyed or ("trace_tags" in detail and "tag=?" in detail and "LIMIT" in statement)
                 if detail.startswith("SCAN") or (detail.startswith("SEARCH") and not keyed):
                     found.append(f"{detail}  <-  {statement[:160]}")
     return found
