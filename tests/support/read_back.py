@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from interactiveai.server.rollups.refresher import refresh_all
 from interactiveai.server.storage import schema as s
 from tests.support.api_sweep import API, ApiSweep
 from tests.support.sweep import Problem, Stored, SweepResult, q
@@ -70,7 +71,13 @@ def cross_project_probe(http: Any, engine: Engine, victim_id: str, attacker_head
 
 
 def project_rows(engine: Engine, project_id: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every project-scoped table, for before/after comparisons (isolation)."""
+    """Every row of every project-scoped table, for before/after comparisons (isolation).
+
+    The project's pending roll-up work is done first: the server's refresher recomputes hours its
+    own earlier writes marked, whenever it gets to them, so the derived tables are compared in
+    their settled state (equal to a recomputation of the project's own rows).
+    """
+    refresh_all(engine, project_id=project_id)
     found: dict[str, list[tuple[Any, ...]]] = {}
     with engine.connect() as conn:
         for table in s.metadata.sorted_tables:
