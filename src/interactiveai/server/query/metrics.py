@@ -11,11 +11,8 @@ read from roll-ups they are within ``rollup_histogram.ALPHA``. Same results as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import sys
 from typing import Any
-
-from sqlalchemy import Engine
 
 from interactiveai.server.query import metrics_exact as exact
 from interactiveai.server.query import rollup_reads
@@ -209,30 +206,5 @@ def score_summary(db: Db, project_id: str, f: MetricsFilter) -> list[ScoreSummar
 
 
 def dashboard(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> Dashboard:
-    """Everything the dashboard page shows.
-
-    Given an engine, the seven independent aggregates run concurrently, each on its own pooled
-    connection: both drivers release the GIL while the database works, so the page costs about
-    its slowest aggregate rather than their sum (on SQLite too: WAL readers do not block each other).
-    """
-    grain = check_granularity(f, granularity)
-    parts: dict[str, Callable[[Db], Any]] = {
-        "summary": lambda c: summary(c, project_id, f),
-        "volume": lambda c: volume_series(c, project_id, f, grain),
-        "model_series": lambda c: model_series(c, project_id, f, grain),
-        "latency": lambda c: latency_series(c, project_id, f, grain),
-        "models": lambda c: model_usage(c, project_id, f),
-        "users": lambda c: top_users(c, project_id, f),
-        "scores": lambda c: score_summary(c, project_id, f),
-    }
-    if isinstance(db, Engine):
-        with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="dashboard") as pool:
-            futures = {name: pool.submit(fn, db) for name, fn in parts.items()}
-            results = {name: future.result() for name, future in futures.items()}
-    else:
-        results = {name: fn(db) for name, fn in parts.items()}
-    return Dashboard(granularity=grain, **results)
-
-
-_WORKERS = 4
-"""Concurrent aggregates per dashboard; below the engines' pool size so other requests still get a connection."""
+    """Everything the dashboard page shows, each aggregate from the roll-ups where they answer it."""
+    return exact.gather_dashboard(sys.modules[__name__], db, project_id, f, granularity)

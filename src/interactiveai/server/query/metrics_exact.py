@@ -11,6 +11,7 @@ generation latency) read observations that carry a model.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -303,21 +304,29 @@ def environments(db: Db, project_id: str, limit: int = 50) -> list[str]:
 
 
 def dashboard(db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None) -> Dashboard:
-    """Everything the dashboard page shows.
+    """Everything the dashboard page shows, from exact scans (see ``gather_dashboard``)."""
+    return gather_dashboard(sys.modules[__name__], db, project_id, f, granularity)
 
-    Given an engine, the seven independent aggregates run concurrently, each on its own pooled
-    connection: both drivers release the GIL while the database works, so the page costs about
-    its slowest aggregate rather than their sum (on SQLite too: WAL readers do not block each other).
+
+def gather_dashboard(
+    source: Any, db: Db, project_id: str, f: MetricsFilter, granularity: str | None = None
+) -> Dashboard:
+    """The dashboard bundle from ``source``'s seven aggregate functions (this module's exact
+    scans, or ``metrics.py``'s roll-up readers).
+
+    Given an engine, the aggregates run concurrently, each on its own pooled connection: both
+    drivers release the GIL while the database works, so the page costs about its slowest
+    aggregate rather than their sum (on SQLite too: WAL readers do not block each other).
     """
     grain = check_granularity(f, granularity)
     parts: dict[str, Callable[[Db], Any]] = {
-        "summary": lambda c: summary(c, project_id, f),
-        "volume": lambda c: volume_series(c, project_id, f, grain),
-        "model_series": lambda c: model_series(c, project_id, f, grain),
-        "latency": lambda c: latency_series(c, project_id, f, grain),
-        "models": lambda c: model_usage(c, project_id, f),
-        "users": lambda c: top_users(c, project_id, f),
-        "scores": lambda c: score_summary(c, project_id, f),
+        "summary": lambda c: source.summary(c, project_id, f),
+        "volume": lambda c: source.volume_series(c, project_id, f, grain),
+        "model_series": lambda c: source.model_series(c, project_id, f, grain),
+        "latency": lambda c: source.latency_series(c, project_id, f, grain),
+        "models": lambda c: source.model_usage(c, project_id, f),
+        "users": lambda c: source.top_users(c, project_id, f),
+        "scores": lambda c: source.score_summary(c, project_id, f),
     }
     if isinstance(db, Engine):
         with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="dashboard") as pool:
