@@ -2,7 +2,10 @@
 
 Policy: a provider passed in is used as is; else the global provider if it is already an SDK
 ``TracerProvider`` (the app's processors and exporters are left alone); else we create one and
-set it globally, so LLM instrumentations are captured too.
+set it globally, so LLM instrumentations are captured too. A provider we create names the
+service after the entry script when the user named none (``OTEL_SERVICE_NAME`` and
+``OTEL_RESOURCE_ATTRIBUTES`` win): OpenTelemetry's own default, ``unknown_service:python``, is the
+same for every application and says nothing.
 
 Each provider gets exactly one ``SpanRouter``. It applies ``propagate_attributes`` values in
 ``on_start`` and hands ended spans to one export processor per public key. A second client with
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -122,11 +126,39 @@ def choose_provider(given: TracerProvider | None, settings: ClientSettings) -> T
             )
             if v
         }
-        provider = TracerProvider(resource=Resource.create(attributes))
+        provider = TracerProvider(resource=_resource(attributes))
         trace.set_tracer_provider(provider)
         current = trace.get_tracer_provider()
         # Another thread may have won the race to set the global provider: use the winner.
         return current if isinstance(current, TracerProvider) else provider
+
+
+def _resource(attributes: dict[str, str]) -> Resource:
+    resource = Resource.create(attributes)
+    if _service_name_configured():
+        return resource
+    name = entry_service_name(sys.argv[0] if sys.argv else "", getattr(sys.modules.get("__main__"), "__spec__", None))
+    return resource.merge(Resource({"service.name": name})) if name else resource
+
+
+def _service_name_configured() -> bool:
+    if os.environ.get("OTEL_SERVICE_NAME", "").strip():
+        return True
+    pairs = os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(",")
+    return any(pair.split("=", 1)[0].strip() == "service.name" for pair in pairs)
+
+
+def entry_service_name(argv0: str, main_spec: object | None) -> str | None:
+    """The service name a process gets by default: the module of ``python -m pkg`` (``pkg``), else
+    the entry script's stem (``bot.py`` -> ``bot``); None for ``python -c``, the REPL or stdin."""
+    module = getattr(main_spec, "name", None)
+    if isinstance(module, str) and module and module != "__main__":  # "__main__": a directory or zip run
+        return module.removesuffix(".__main__")
+    name = os.path.basename(argv0.rstrip("/\\"))
+    if name in ("", "-c", "-"):
+        return None
+    stem, extension = os.path.splitext(name)
+    return stem if extension in (".py", ".pyw", ".pyz") and stem else name
 
 
 def router_for(provider: TracerProvider) -> SpanRouter:
