@@ -14,6 +14,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import orjson
+from sqlalchemy import func, select
+
 from interactiveai.server.query import metrics_exact as exact
 from interactiveai.server.query import rollup_reads
 from interactiveai.server.query._db import Db, connect
@@ -30,6 +33,8 @@ from interactiveai.server.query.metrics_exact import (
     VolumePoint,
     environments,
 )
+from interactiveai.server.storage.rollup_schema import rollup_score_hours
+from interactiveai.server.storage.schema import scores
 
 __all__ = [
     "LATENCY_FRACTIONS",
@@ -196,12 +201,42 @@ def score_summary(db: Db, project_id: str, f: MetricsFilter) -> list[ScoreSummar
         if p is None:
             return exact.score_summary(conn, project_id, f)
         found = rollup_reads.score_aggs(conn, project_id, f, p)
+        labels = _categories(conn, project_id, f, p) if any(d == "CATEGORICAL" for _n, d in found) else {}
     out = []
     for (name, data_type), a in sorted(found.items()):
         numeric = data_type in ("NUMERIC", "BOOLEAN") and a.value_count > 0
         average = a.value_sum / a.value_count if numeric else None
         low, high = (a.minimum, a.maximum) if numeric else (None, None)
-        out.append(ScoreSummary(name, data_type, a.count, average, low, high))
+        shares = exact.top_categories(labels.get(name)) if data_type == "CATEGORICAL" else ()
+        out.append(ScoreSummary(name, data_type, a.count, average, low, high, shares))
+    return out
+
+
+def _categories(conn: Any, project_id: str, f: MetricsFilter, p: rollup_reads.Plan) -> dict[str, dict[str, int]]:
+    """Categorical score values and their counts per score name: the roll-ups' ``string_counts``
+    of clean hours and days, the scanned ranges counted exactly."""
+    r, s = rollup_score_hours.c, scores.c
+    env_r = [r.environment.in_(list(f.environments))] if f.environments else []
+    env_s = [s.environment.in_(list(f.environments))] if f.environments else []
+    out: dict[str, dict[str, int]] = {}
+    rolled = rollup_reads.rolled_rows(
+        conn, rollup_score_hours, [r.name, r.string_counts], project_id, p, r.data_type == "CATEGORICAL", *env_r
+    )
+    for name, counts in rolled:
+        into = out.setdefault(name, {})
+        for label, n in orjson.loads(counts).items():
+            into[label] = into.get(label, 0) + int(n)
+    columns = [s.name, s.string_value, func.count()]
+    for a, b in p.scanned:
+        query = (
+            select(*columns)
+            .where(s.project_id == project_id, s.timestamp_us >= a, s.timestamp_us < b, *env_s)
+            .where(s.data_type == "CATEGORICAL", s.string_value.is_not(None))
+            .group_by(s.name, s.string_value)
+        )
+        for name, label, n in conn.execute(query):
+            into = out.setdefault(name, {})
+            into[label] = into.get(label, 0) + int(n)
     return out
 
 

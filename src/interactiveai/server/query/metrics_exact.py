@@ -112,6 +112,7 @@ class ScoreSummary:
     average: float | None
     minimum: float | None
     maximum: float | None
+    categories: tuple[tuple[str, int], ...] = ()  # categorical values and their counts, most frequent first
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +270,34 @@ def score_summary(db: Db, project_id: str, f: MetricsFilter) -> list[ScoreSummar
         .group_by(scores.c.name, scores.c.data_type)
         .order_by(scores.c.name, scores.c.data_type)
     )
+    labels = (
+        select(scores.c.name, scores.c.string_value, func.count())
+        .where(*cond, scores.c.data_type == "CATEGORICAL", scores.c.string_value.is_not(None))
+        .group_by(scores.c.name, scores.c.string_value)
+    )
     with connect(db) as conn:
-        return [ScoreSummary(n, d, int(c), _opt(a), _opt(lo), _opt(hi)) for n, d, c, a, lo, hi in conn.execute(query)]
+        found: dict[str, dict[str, int]] = {}
+        for name, label, n in conn.execute(labels):
+            found.setdefault(name, {})[label] = int(n)
+        return [
+            ScoreSummary(
+                n, d, int(c), _opt(a), _opt(lo), _opt(hi), top_categories(found.get(n)) if d == "CATEGORICAL" else ()
+            )
+            for n, d, c, a, lo, hi in conn.execute(query)
+        ]
+
+
+MAX_CATEGORIES = 12
+"""A score summary lists at most this many categorical values; the rest are summed as "other"."""
+
+
+def top_categories(counts: dict[str, int] | None) -> tuple[tuple[str, int], ...]:
+    """Categorical values by count (then label), the tail past ``MAX_CATEGORIES`` summed as "other"."""
+    ranked = sorted((counts or {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    if len(ranked) <= MAX_CATEGORIES:
+        return tuple(ranked)
+    head = ranked[: MAX_CATEGORIES - 1]
+    return (*head, ("other", sum(n for _label, n in ranked[MAX_CATEGORIES - 1 :])))
 
 
 def generation_latency(db: Db, project_id: str, f: MetricsFilter) -> dict[str, list[float | None]]:

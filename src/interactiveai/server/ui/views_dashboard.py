@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
-from interactiveai.server.clock import now_us
+from interactiveai.server.clock import now_us, parse_iso_to_us
 from interactiveai.server.query import metrics
 from interactiveai.server.query.metrics_base import GRANULARITIES, MetricsFilter
 from interactiveai.server.ui.auth import project_access
@@ -27,33 +27,89 @@ from interactiveai.server.ui.pages import json_response, render
 router = APIRouter(include_in_schema=False)
 
 RANGES: dict[str, tuple[int, str]] = {
+    "1h": (3600, "Past hour"),
+    "6h": (6 * 3600, "Past 6 hours"),
     "24h": (24 * 3600, "Past 24 hours"),
     "7d": (7 * 86400, "Past 7 days"),
     "30d": (30 * 86400, "Past 30 days"),
 }
 DEFAULT_RANGE = "7d"
+CUSTOM = "custom"
+MAX_CUSTOM_DAYS = 400
+"""A custom range spans at most this many days (weekly buckets, each from the roll-ups' day rows)."""
 MAX_ENVIRONMENTS = 20
+_MINUTE = GRANULARITIES["minute"]
+
+
+def _local_time(value: str | None, offset_minutes: int) -> int | None:
+    """A ``from``/``to`` value: ISO 8601 with a zone, or the browser's zone-less local time
+    (``datetime-local``) shifted by ``tz`` (minutes east of UTC, sent by the page's script)."""
+    text = (value or "").strip()[:40]
+    if not text:
+        return None
+    try:
+        us = parse_iso_to_us(text)
+    except ValueError:
+        return None
+    zoned = text.endswith(("Z", "z")) or "+" in text[10:] or "-" in text[10:]
+    return us if zoned else us - offset_minutes * 60_000_000
 
 
 class DashboardArgs:
-    """The dashboard's state in the URL: ``range`` preset and ``env`` (repeatable). Lenient parsing."""
+    """The dashboard's state in the URL: ``range`` preset (or ``custom`` with ``from``/``to``) and
+    ``env`` (repeatable). Lenient parsing: an unusable custom range falls back to the default,
+    and says why in ``error``."""
 
     def __init__(self, params: QueryParams) -> None:
         self.range = params.get("range") or DEFAULT_RANGE
-        if self.range not in RANGES:
+        self.error: str | None = None
+        self.custom: tuple[int, int] | None = None
+        if self.range == CUSTOM:
+            self.custom = self._custom(params)
+            if self.custom is None:
+                self.range = DEFAULT_RANGE
+        elif self.range not in RANGES:
             self.range = DEFAULT_RANGE
         self.environments = list(dict.fromkeys(e.strip()[:40] for e in params.getlist("env") if e.strip()))
         self.environments = self.environments[:MAX_ENVIRONMENTS]
 
+    def _custom(self, params: QueryParams) -> tuple[int, int] | None:
+        try:
+            offset = max(-14 * 60, min(14 * 60, int(params.get("tz") or 0)))
+        except ValueError:
+            offset = 0
+        start, end = _local_time(params.get("from"), offset), _local_time(params.get("to"), offset)
+        if start is None or end is None:
+            self.error = "A custom range needs a start and an end date-time."
+            return None
+        # Minute edges, like the presets: repeated loads share buckets and the cache.
+        start, end = start // _MINUTE * _MINUTE, -(-end // _MINUTE) * _MINUTE
+        if end <= start:
+            self.error = "The custom range must end after it starts."
+            return None
+        if end - start > MAX_CUSTOM_DAYS * 86_400_000_000:
+            self.error = f"A custom range spans at most {MAX_CUSTOM_DAYS} days."
+            return None
+        return start, end
+
     def window(self) -> MetricsFilter:
+        if self.custom is not None:
+            return MetricsFilter(*self.custom, environments=self.environments)
         seconds = RANGES[self.range][0]
         # The window ends at the end of the current minute, so repeated loads share bucket edges.
-        minute = GRANULARITIES["minute"]
-        to_us = (now_us() // minute + 1) * minute
+        to_us = (now_us() // _MINUTE + 1) * _MINUTE
         return MetricsFilter(to_us - seconds * 1_000_000, to_us, environments=self.environments)
+
+    @property
+    def label(self) -> str:
+        if self.custom is not None:
+            return "Custom range"
+        return RANGES[self.range][1]
 
     def query(self, **overrides: Any) -> str:
         params: list[tuple[str, str]] = [("range", overrides.get("range", self.range))]
+        if self.custom is not None and params[0][1] == CUSTOM:
+            params += [("from", iso_time(self.custom[0])), ("to", iso_time(self.custom[1]))]
         params += [("env", e) for e in overrides.get("env", self.environments)]
         return urlencode(params)
 
@@ -141,6 +197,7 @@ def dashboard_data(board: metrics.Dashboard, window: MetricsFilter) -> dict[str,
                 "average": sc.average,
                 "min": sc.minimum,
                 "max": sc.maximum,
+                "categories": [{"value": label, "count": n} for label, n in sc.categories],
             }
             for sc in board.scores
         ],
@@ -194,7 +251,10 @@ def dashboard_json(request: Request, project_id: str) -> Response:
     if data is None:
         data = dashboard_data(metrics.dashboard(request.app.state.engine, project_id, window), window)
         cache.put(key, data)
-    return json_response(request, {"range": args.range, "environments": args.environments, **data})
+    body = {"range": args.range, "environments": args.environments, **data}
+    if args.error:
+        body["error"] = args.error
+    return json_response(request, body)
 
 
 @router.get("/project/{project_id}/dashboard")
@@ -214,7 +274,9 @@ def dashboard_page(request: Request, project_id: str) -> Response:
             "environments": sorted(set(known) | set(args.environments)),
             "base": base,
             "json_url": f"{base}.json?{args.query()}",
-            "range_label": RANGES[args.range][1],
+            "range_label": args.label,
+            "custom_from": iso_time(args.custom[0]) if args.custom else "",
+            "custom_to": iso_time(args.custom[1]) if args.custom else "",
             "users_url": f"/project/{project_id}/users/",
         },
     )

@@ -5,7 +5,29 @@
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
   const PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#059669", "#c026d3", "#dc2626", "#64748b"];
+  // Model colours: picked from the name, so a model keeps its colour in every chart and table and
+  // from one load to the next (collisions among the models shown are moved to the next free one).
+  const MODEL_PALETTE = ["#4f46e5", "#0891b2", "#d97706", "#059669", "#c026d3", "#dc2626", "#0d9488",
+    "#7c3aed", "#ca8a04", "#2563eb", "#db2777", "#65a30d"];
+  const OTHER_COLOR = "#98a2b3";
   const MAX_SERIES = 6; // more models than this are summed into "other"
+
+  function nameHash(text) {
+    let h = 2166136261; // FNV-1a: cheap, and the same in every browser
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+    return h >>> 0;
+  }
+  function modelColors(names) {
+    const colors = new Map();
+    const used = new Set();
+    for (const name of [...new Set(names)].sort()) {
+      let k = nameHash(name) % MODEL_PALETTE.length;
+      for (let tries = 0; used.has(k) && tries < MODEL_PALETTE.length; tries++) k = (k + 1) % MODEL_PALETTE.length;
+      used.add(k);
+      colors.set(name, MODEL_PALETTE[k]);
+    }
+    return colors;
+  }
 
   // --- formatting ---------------------------------------------------------------------------
   const intFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
@@ -148,9 +170,16 @@
           d += (pen ? "L" : "M") + (x(i) + step / 2).toFixed(1) + " " + y(v).toFixed(1);
           pen = true;
         });
-        svg.appendChild(svgEl("path", { d, fill: "none", stroke: ser.color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
-        if (n <= 60) ser.values.forEach((v, i) => {
-          if (v != null) svg.appendChild(svgEl("circle", { cx: x(i) + step / 2, cy: y(v), r: 2, fill: ser.color }));
+        if (d) svg.appendChild(svgEl("path", { d, fill: "none", stroke: ser.color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
+        // A point without a neighbour draws no line: it gets a dot of its own (always, however
+        // many buckets), so a series of one point is visible.
+        ser.values.forEach((v, i) => {
+          if (v == null) return;
+          const alone = ser.values[i - 1] == null && ser.values[i + 1] == null;
+          if (!alone && n > 60) return;
+          svg.appendChild(svgEl("circle", {
+            class: alone ? "point alone" : "point", cx: x(i) + step / 2, cy: y(v), r: alone ? 3 : 2, fill: ser.color,
+          }));
         });
       }
     }
@@ -192,21 +221,22 @@
     target.replaceChildren();
     for (const ser of series) {
       const item = el("span");
-      item.append(swatch(ser.color), document.createTextNode(ser.name));
+      item.title = ser.name; // long model names are cut by CSS; the full name is on hover
+      item.append(swatch(ser.color), el("span", "legend-name", ser.name));
       target.appendChild(item);
     }
   }
 
   // Group the per-model rows into at most MAX_SERIES series (by total of `field`) plus "other".
-  function byModel(data, field) {
+  function byModel(data, field, colors) {
     const times = data.volume.map((p) => p.time);
     const index = new Map(times.map((t, i) => [t, i]));
     const totals = new Map();
     for (const p of data.modelSeries) totals.set(p.model, (totals.get(p.model) || 0) + p[field]);
     const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map((e) => e[0]);
     const kept = ranked.slice(0, MAX_SERIES);
-    const series = kept.map((name, k) => ({ name, color: PALETTE[k % PALETTE.length], values: times.map(() => 0) }));
-    const other = { name: "other", color: PALETTE[PALETTE.length - 1], values: times.map(() => 0) };
+    const series = kept.map((name) => ({ name, color: colors.get(name) || OTHER_COLOR, values: times.map(() => 0) }));
+    const other = { name: "other", color: OTHER_COLOR, values: times.map(() => 0) };
     for (const p of data.modelSeries) {
       const i = index.get(p.time);
       if (i === undefined) continue;
@@ -217,9 +247,20 @@
     return series;
   }
 
+  function allModels(data) {
+    return modelColors(data.modelSeries.map((p) => p.model).concat(data.models.map((m) => m.model)));
+  }
+
+  // One series' values on the chart's buckets, matched by time (not by position).
+  function aligned(times, points, field) {
+    const byTime = new Map(points.map((p) => [p.time, p[field]]));
+    return times.map((t) => (byTime.has(t) ? byTime.get(t) : null));
+  }
+
   function charts(root, data) {
     const times = data.volume.map((p) => p.time);
     const g = data.granularity;
+    const colors = allModels(data);
     const specs = {
       traces: {
         kind: "stack", format: fmtCompact, label: "Traces over time",
@@ -229,13 +270,13 @@
         ],
       },
       cost: {
-        kind: "stack", format: fmtCost, axisFormat: fmtCostAxis, label: "Cost by model", series: byModel(data, "totalCost"),
+        kind: "stack", format: fmtCost, axisFormat: fmtCostAxis, label: "Cost by model", series: byModel(data, "totalCost", colors),
       },
-      tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", series: byModel(data, "totalTokens") },
+      tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", series: byModel(data, "totalTokens", colors) },
       latency: {
         kind: "line", format: fmtMs, label: "Trace latency percentiles",
         series: ["p50", "p90", "p95", "p99"].map((k, i) => ({
-          name: k, color: ["#059669", "#0891b2", "#4f46e5", "#d97706"][i], values: data.latency.map((p) => p[k]),
+          name: k, color: ["#059669", "#0891b2", "#4f46e5", "#d97706"][i], values: aligned(times, data.latency, k),
         })),
       },
     };
@@ -280,9 +321,14 @@
     }
     for (const row of rows) {
       const tr = el("tr");
-      for (const [value, cls, href] of cells(row)) {
+      for (const [value, cls, href, extra] of cells(row)) {
         const td = el("td", cls || null);
-        if (href) {
+        if (extra && extra.color) td.appendChild(swatch(extra.color));
+        if (extra && extra.title) td.title = extra.title;
+        if (extra && extra.node) {
+          td.appendChild(extra.node);
+          if (extra.span) td.colSpan = extra.span;
+        } else if (href) {
           const a = el("a", null, value);
           a.href = href;
           td.appendChild(a);
@@ -297,18 +343,77 @@
 
   function tables(root, data) {
     const usersUrl = root.dataset.usersUrl || "";
+    const colors = allModels(data);
     fillTable(root.querySelector("#models-table"), data.models, (m) => [
-      [m.model, "ellipsis"], [fmtInt(m.calls), "num"], [fmtInt(m.inputTokens), "num"], [fmtInt(m.outputTokens), "num"],
+      [m.model, "model-name", null, { color: colors.get(m.model), title: m.model }], [fmtInt(m.calls), "num"], [fmtInt(m.inputTokens), "num"], [fmtInt(m.outputTokens), "num"],
       [fmtInt(m.totalTokens), "num"], [fmtCost(m.totalCost), "num"], [fmtMs(m.latencyP50Ms), "num"], [fmtMs(m.latencyP95Ms), "num"],
     ], "No model calls in this range");
     fillTable(root.querySelector("#users-table"), data.users, (u) => [
-      [u.userId, "ellipsis", usersUrl + encodeURIComponent(u.userId)], [fmtInt(u.traces), "num"],
+      [u.userId, "ellipsis", usersUrl + encodeURIComponent(u.userId), { title: u.userId }], [fmtInt(u.traces), "num"],
       [fmtInt(u.totalTokens), "num"], [fmtCost(u.totalCost), "num"],
     ], "No traces with a user id in this range");
     const num = (v) => (v == null ? "—" : (Math.round(v * 1000) / 1000).toString());
-    fillTable(root.querySelector("#scores-table"), data.scores, (s) => [
-      [s.name], [s.dataType.toLowerCase()], [fmtInt(s.count), "num"], [num(s.average), "num"], [num(s.min), "num"], [num(s.max), "num"],
-    ], "No scores in this range");
+    fillTable(root.querySelector("#scores-table"), data.scores, (s) => {
+      const head = [[s.name, null, null, { title: s.name }], [s.dataType.toLowerCase()], [fmtInt(s.count), "num"]];
+      if (s.dataType === "CATEGORICAL" && s.categories && s.categories.length) {
+        return head.concat([["", "categories", null, { node: distribution(s), span: 3 }]]);
+      }
+      return head.concat([[num(s.average), "num"], [num(s.min), "num"], [num(s.max), "num"]]);
+    }, "No scores in this range");
+  }
+
+  // A categorical score's values: a stacked bar of their shares and "label count" pairs.
+  function distribution(score) {
+    const box = el("div", "distribution");
+    const bar = el("div", "dist-bar");
+    const key = el("div", "dist-key");
+    const total = score.categories.reduce((sum, c) => sum + c.count, 0) || 1;
+    score.categories.forEach((c, k) => {
+      const color = c.value === "other" && k === score.categories.length - 1 ? OTHER_COLOR : MODEL_PALETTE[k % MODEL_PALETTE.length];
+      const share = el("span");
+      share.style.width = (100 * c.count / total).toFixed(2) + "%";
+      share.style.background = color;
+      share.title = c.value + ": " + fmtInt(c.count) + " (" + fmtPct(c.count / total) + ")";
+      bar.appendChild(share);
+      const item = el("span", "dist-item");
+      item.title = share.title;
+      item.append(swatch(color), el("span", "dist-label", c.value), document.createTextNode(" " + fmtInt(c.count)));
+      key.appendChild(item);
+    });
+    box.append(bar, key);
+    return box;
+  }
+
+  // The custom range: local date-times in the inputs, UTC ISO in the hidden fields the form sends.
+  function pad(v) { return String(v).padStart(2, "0"); }
+  function localInput(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" + pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+  function rangeForm() {
+    const form = document.getElementById("dash-filters");
+    const select = document.getElementById("dash-range");
+    const custom = document.getElementById("dash-custom");
+    if (!form || !select || !custom) return;
+    const inputs = { from: custom.querySelector('[data-local="from"]'), to: custom.querySelector('[data-local="to"]') };
+    const hidden = { from: form.querySelector('input[name="from"]'), to: form.querySelector('input[name="to"]') };
+    for (const k of ["from", "to"]) inputs[k].value = localInput(inputs[k].dataset.utc);
+    select.addEventListener("change", () => {
+      if (select.value !== "custom") { form.requestSubmit(); return; }
+      custom.classList.remove("hidden");
+      if (!inputs.to.value) inputs.to.value = localInput(new Date().toISOString());
+      if (!inputs.from.value) inputs.from.value = localInput(new Date(Date.now() - 86400000).toISOString());
+      inputs.from.focus();
+    });
+    form.addEventListener("submit", () => {
+      const isCustom = select.value === "custom";
+      for (const k of ["from", "to"]) {
+        const d = new Date(inputs[k].value);
+        hidden[k].value = isCustom && !isNaN(d) ? d.toISOString() : "";
+        hidden[k].disabled = !isCustom; // presets keep their URL short
+      }
+    });
   }
 
   function render(root, data) {
@@ -319,6 +424,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    rangeForm();
     const root = document.getElementById("dashboard");
     if (!root) return;
     let data = null;
