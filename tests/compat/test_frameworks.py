@@ -1,11 +1,12 @@
-"""Frameworks users run, with their real tracing, against a real server of ours (both engines).
+"""Frameworks users run, with their real tracing, against a real server of ours.
 
 Each library is installed from the package index into its own environment (pinned lower bounds;
 ``tests/support/compat_venv.py``, npm for the Vercel AI SDK) and drives the fake OpenAI server on
 loopback; its spans go through the stock OTLP/HTTP exporter to our server, and every check reads
 through our REST API: observation types, names, model, readable input and output, usage (cached
 and reasoning tokens where the library sends them), cost, errors, nesting, time to first token,
-and the trace's name, input and output taken from its root.
+and the trace's name, input and output taken from its root. What a library's spans become does
+not depend on the engine, so the suite runs on the first selected one (``engine_independent``).
 
 What each library sends, and what it does not (so nothing can show it), is noted at its checks.
 """
@@ -32,7 +33,7 @@ from tests.compat.frameworks.readback import (
 from tests.support.compat_venv import compat_venv
 from tests.support.fake_openai import FakeOpenAI
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.engine_independent]
 
 OTEL = ["opentelemetry-sdk>=1.30", "opentelemetry-exporter-otlp-proto-http>=1.30"]
 LANGCHAIN = [

@@ -2,7 +2,8 @@
 
 Each library runs in its own environment (``compat_venv``), instruments the real ``openai`` client
 (or, for Pydantic AI, its own agents) pointed at the fake OpenAI server, and exports with the stock
-OTLP/HTTP exporter to a real server of ours on each engine. The scenarios (chat, streaming, tool
+OTLP/HTTP exporter to a real server of ours (on the first selected engine: what a library's spans
+become does not depend on it; ``engine_independent``). The scenarios (chat, streaming, tool
 calls, embeddings, a rejected call; every answer reports cached and reasoning tokens) are read back
 through our REST API: type, name, model, input and output, usage, cost, level and status message,
 nesting and time to first token. What a library does not send is not asserted (``Library``).
@@ -27,6 +28,8 @@ from tests.support.fake_openai import (
     REASONING_TOKENS,
     FakeOpenAI,
 )
+
+pytestmark = [pytest.mark.slow, pytest.mark.engine_independent]
 
 SCENARIOS = Path(__file__).parent / "instrumentations"
 OTEL = ["opentelemetry-sdk>=1.30", "opentelemetry-exporter-otlp-proto-http>=1.30", "openai>=1.66"]
