@@ -123,7 +123,9 @@ def test_every_server_env_var_is_documented() -> None:
     assert len(init_vars) >= 6, init_vars
     for name in init_vars:
         assert row_with(SERVER_DOC, name), name
-    for name in source_env_vars("server") | set(ENV_VAR.findall((ROOT / "src/interactiveai/cli.py").read_text())):
+    for name in source_env_vars("server") | set(
+        ENV_VAR.findall("".join(p.read_text() for p in (ROOT / "src/interactiveai/cli").glob("*.py")))
+    ):
         assert name in SERVER_DOC, f"{name} is read by the server or CLI but not in docs/server.md"
 
 
