@@ -2,7 +2,8 @@
 
 ``to_json`` never raises: unsupported objects are converted (pydantic models, dataclasses,
 sets, bytes, objects with ``__dict__``...), cycles and other failures fall back to a slow
-walker, and the result is capped in size so one huge payload cannot blow up a batch.
+walker, and the result is capped in size so one huge payload cannot blow up a batch: a value
+over the cap is cut inside its structure (``truncation.py``), so it stays JSON of the same shape.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from typing import Any, Final
 
 import orjson
 
+from interactiveai.sdk.truncation import STRING_MARK, shrink_json
+
 logger = logging.getLogger("interactiveai")
 
-# Largest serialised value kept on a span (characters); beyond it the text is truncated.
+# Largest serialised value kept on a span (characters); beyond it the largest strings are cut.
 MAX_VALUE_CHARS: Final = 1_000_000
-_TRUNCATED_SUFFIX: Final = "...[truncated by interactiveai: {n} characters]"
 _OPTIONS: Final = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 _MAX_DEPTH: Final = 40
 
@@ -92,9 +94,8 @@ def _walk(obj: Any, seen: set[int], depth: int) -> Any:
 
 
 def _cap(text: str) -> str:
-    if len(text) <= MAX_VALUE_CHARS:
-        return text
-    return text[:MAX_VALUE_CHARS] + _TRUNCATED_SUFFIX.format(n=len(text) - MAX_VALUE_CHARS)
+    """JSON ``text`` within ``MAX_VALUE_CHARS``, cut inside its structure when longer."""
+    return text if len(text) <= MAX_VALUE_CHARS else shrink_json(text, MAX_VALUE_CHARS)
 
 
 def to_json(value: Any) -> str:
@@ -119,5 +120,7 @@ def to_text(value: Any) -> str:
     before it is encoded, so the result stays valid JSON.
     """
     if isinstance(value, str):
-        return orjson.dumps(value if len(value) <= MAX_VALUE_CHARS else _cap(value)).decode("utf-8")
+        if len(value) > MAX_VALUE_CHARS:
+            value = value[:MAX_VALUE_CHARS] + STRING_MARK.format(n=len(value) - MAX_VALUE_CHARS)
+        return orjson.dumps(value).decode("utf-8")
     return to_json(value)
