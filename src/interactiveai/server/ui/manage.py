@@ -38,6 +38,11 @@ NOTICES = {
     "item-added": "Added to the dataset {d}.",
     "dataset-created": "The dataset was created.",
     "dataset-deleted": "The dataset was deleted.",
+    "dataset-item-created": "The item {d} was added.",
+    "dataset-item-saved": "The item was saved as a new version.",
+    "dataset-item-archived": "The item was archived: experiments skip it until it is restored.",
+    "dataset-item-restored": "The item is active again.",
+    "dataset-item-deleted": "The item {d} was deleted, with its run results.",
     "score-added": "The score was saved.",
 }
 

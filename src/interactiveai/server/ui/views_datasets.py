@@ -25,10 +25,13 @@ from interactiveai.server.ui.filters import page_number
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, managed_form, notice_from, redirect_with_notice
 from interactiveai.server.ui.pages import json_response, render
-from interactiveai.server.writes.datasets import delete_dataset, upsert_dataset
+from interactiveai.server.ui.views_dataset_items import FIELDS, body_from_form
+from interactiveai.server.ui.views_dataset_items import router as items_router
+from interactiveai.server.writes.datasets import NotFoundError, delete_dataset, upsert_dataset, upsert_dataset_item
 from interactiveai.server.writes.errors import InvalidInputError
 
 router = APIRouter(include_in_schema=False)
+router.include_router(items_router)
 PAGE_SIZE = 50
 
 
@@ -145,6 +148,7 @@ def dataset_data(request: Request, access: Access, dataset_id: str) -> dict[str,
                 "sourceObservationId": item.source_observation_id,
                 "sourcePath": source,
                 "createdAt": iso_time(item.created_at_us),
+                "htmlPath": f"/project/{pid}/datasets/{quote(dataset.id, safe='')}/items/{quote(item.id, safe='')}",
             }
         )
     run_rows = [
@@ -166,10 +170,22 @@ def dataset_json(request: Request, project_id: str, dataset_id: str) -> Response
 
 @router.get("/project/{project_id}/datasets/{dataset_id}")
 def dataset_page(request: Request, project_id: str, dataset_id: str) -> Response:
-    access = project_access(request, project_id)
+    return dataset_page_response(request, project_access(request, project_id), dataset_id)
+
+
+def dataset_page_response(
+    request: Request,
+    access: Access,
+    dataset_id: str,
+    *,
+    status: int = 200,
+    item_error: str | None = None,
+    item_form: dict[str, Any] | None = None,
+) -> Response:
+    """The dataset page; after a refused new item, with its error and the text as typed."""
     data = dataset_data(request, access, dataset_id)
     meta = data["meta"]
-    base = f"/project/{project_id}/datasets/{dataset_id}"
+    base = f"/project/{access.project.id}/datasets/{dataset_id}"
     return render(
         request,
         "dataset.html",
@@ -183,8 +199,30 @@ def dataset_page(request: Request, project_id: str, dataset_id: str) -> Response
             "next_url": f"{base}?page={meta['page'] + 1}" if meta["page"] * PAGE_SIZE < meta["totalItems"] else None,
             "can_manage": can_manage(request, access),
             "notice": notice_from(request),
+            "item_error": item_error,
+            "item_form": {f: str((item_form or {}).get(f, "")) for f in FIELDS},
         },
+        status_code=status,
     )
+
+
+@router.post("/project/{project_id}/datasets/{dataset_id}/items")
+async def create_item(request: Request, project_id: str, dataset_id: str) -> Response:
+    """A new item from the dataset page's form (input required; JSON checked before the write)."""
+    access, form = await managed_form(request, project_id)
+    engine = request.app.state.engine
+    dataset = get_dataset_by_id(engine, access.project.id, dataset_id)
+    if dataset is None:
+        raise NotFoundPage()
+    try:
+        body = body_from_form(form, dataset)
+        if body["input"] is None:
+            raise InvalidInputError("Input is required: the value your application is tested with.")
+        item = upsert_dataset_item(engine, project_id, body)
+    except (InvalidInputError, NotFoundError) as exc:
+        return dataset_page_response(request, access, dataset_id, status=400, item_error=str(exc), item_form=form)
+    path = f"/project/{project_id}/datasets/{quote(dataset.id, safe='')}"
+    return redirect_with_notice(path, "dataset-item-created", d=item.id[:80])
 
 
 @router.get("/project/{project_id}/datasets/{dataset_id}/runs/{run_id}")
