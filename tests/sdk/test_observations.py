@@ -164,6 +164,22 @@ def test_end_on_exit_false(client: InteractiveAI, memory: Memory) -> None:
     assert memory.span("open").end_time is not None
 
 
+def test_start_time_records_work_that_began_earlier(client: InteractiveAI, memory: Memory) -> None:
+    began = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
+    root = client.start_observation(name="import", as_type="agent", start_time=began)
+    child = root.start_observation(name="step", start_time=began.timestamp() + 0.25)  # float: seconds
+    child.end(end_time=began + dt.timedelta(seconds=1))
+    root.create_event(name="mark", start_time=int(began.timestamp() * 1e9) + 500_000_000)  # int: ns
+    root.end(end_time=dt.datetime(2026, 11, 30, 9, 15, 2))  # naive: UTC
+    base = int(began.timestamp()) * 10**9
+    assert (memory.span("import").start_time, memory.span("import").end_time) == (base, base + 2 * 10**9)
+    assert abs(memory.span("step").start_time - (base + 250_000_000)) < 1000  # a float keeps ~0.25 µs
+    assert memory.span("step").end_time == base + 10**9
+    assert memory.span("mark").start_time == memory.span("mark").end_time == base + 500_000_000
+    assert memory.span("step").parent is not None
+    assert memory.span("step").parent.span_id == memory.span("import").context.span_id
+
+
 def test_children_parent_on_the_observation(client: InteractiveAI, memory: Memory) -> None:
     root = client.start_span(name="root")
     with client.start_as_current_span(name="elsewhere"):

@@ -10,6 +10,7 @@ bounded ``flush``/``shutdown``/``auth_check``/``get_trace_url`` calls.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -247,13 +248,16 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
         name: str,
         as_type: ObservationType = "span",
         trace_context: TraceContext | None = None,
+        start_time: int | float | dt.datetime | None = None,
         **fields: Unpack[ObservationFields],
     ) -> InteractiveAIObservation:
         """Start an observation of any type without making it current; call ``.end()`` on it.
 
         The parent is the current span, or the remote parent given by ``trace_context``.
+        ``start_time`` (default now) records work that began earlier, as ``end(end_time=...)``
+        takes: ns since the epoch as an int, seconds as a float, or a datetime (naive means UTC).
         """
-        return start_observation(self, name, as_type, fields=fields, trace_context=trace_context)
+        return start_observation(self, name, as_type, fields=fields, trace_context=trace_context, start_time=start_time)
 
     def start_as_current_observation(
         self,
@@ -304,10 +308,17 @@ class InteractiveAI(CurrentContextMethods, ScoreMethods):
         return ObservationScope(self, name, "generation", fields, trace_context=trace_context, end_on_exit=end_on_exit)
 
     def create_event(
-        self, *, name: str, trace_context: TraceContext | None = None, **fields: Unpack[ObservationFields]
+        self,
+        *,
+        name: str,
+        trace_context: TraceContext | None = None,
+        start_time: int | float | dt.datetime | None = None,
+        **fields: Unpack[ObservationFields],
     ) -> InteractiveAIObservation:
-        """A zero-duration observation of type ``event``."""
-        return self.start_observation(name=name, as_type="event", trace_context=trace_context, **fields)
+        """A zero-duration observation of type ``event`` (at ``start_time``, default now)."""
+        return self.start_observation(
+            name=name, as_type="event", trace_context=trace_context, start_time=start_time, **fields
+        )
 
     # -- ids ----------------------------------------------------------------------------------------
 
