@@ -1,7 +1,8 @@
 """``InteractiveAI``: the client. Configuration, span creation API, flush and shutdown.
 
 The methods on the active observation come from ``client_context``, the score methods from
-``client_scores`` (mixins, so they are all methods of ``InteractiveAI``).
+``client_scores``, datasets and experiments from ``client_experiments`` (mixins, so they are all
+methods of ``InteractiveAI``).
 
 A client is cheap to use and safe to misconfigure: missing keys give a disabled no-op client
 and one warning, never an exception. Nothing here blocks user code beyond the explicit,
@@ -26,6 +27,7 @@ from interactiveai.sdk import registry
 from interactiveai.sdk.api_client import PROJECTS_PATH, ApiClient, ProjectLookup, sdk_headers
 from interactiveai.sdk.attributes import Attr, MaskFunction, ObservationType
 from interactiveai.sdk.client_context import CurrentContextMethods
+from interactiveai.sdk.client_experiments import ExperimentMethods
 from interactiveai.sdk.client_scores import ScoreMethods
 from interactiveai.sdk.distributed import TraceContext
 from interactiveai.sdk.ids import create_trace_id as _create_trace_id
@@ -45,7 +47,7 @@ logger = logging.getLogger("interactiveai")
 SDK_SCOPE_NAME = "interactiveai-sdk"
 
 
-class InteractiveAI(CurrentContextMethods, ScoreMethods):
+class InteractiveAI(CurrentContextMethods, ScoreMethods, ExperimentMethods):
     """The InteractiveAI client. Every argument is optional and falls back to its environment variable.
 
     Args:
