@@ -7,6 +7,7 @@ and it escapes every character that could end the script element or confuse a pa
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from markupsafe import Markup
 
 from interactiveai.server import json_values
 from interactiveai.server.clock import us_to_datetime, us_to_iso
+from interactiveai.server.ui import json_prefix
 
 _PREVIEW_KEYS = ("query", "question", "input", "prompt", "message", "text", "content", "output", "answer", "result")
 
@@ -59,17 +61,23 @@ def fmt_duration(us: int | None) -> str:
 
 
 def fmt_cost(value: float | None) -> str:
+    """Dollars in fixed notation: cents from $1, up to four decimals from $0.01, and below that as
+    many decimals as three significant digits need ($0.00000036), trailing zeros dropped; never
+    ``e-7``. trace-nav.js's fmtCost writes the same text."""
     if value is None:
         return "—"
     if value == 0:
         return "$0"
-    if abs(value) >= 1:
-        return f"${value:,.2f}"
-    if abs(value) >= 0.01:
-        return f"${value:.4f}"
-    if abs(value) < 0.000001:  # an embedding call can cost less than a millionth of a dollar
-        return f"${value:.1e}"
-    return f"${value:.6f}".rstrip("0")
+    size = abs(value)
+    sign = "-" if value < 0 else ""
+    if size >= 1:
+        return f"{sign}${size:,.2f}"
+    if size >= 0.01:
+        text = f"{size:.4f}".rstrip("0")
+        return sign + "$" + (text if len(text.partition(".")[2]) >= 2 else f"{size:.2f}")
+    decimals = min(-math.floor(math.log10(size)) + 2, 40)
+    text = f"{size:.{decimals}f}".rstrip("0").rstrip(".")
+    return f"{sign}${text}"
 
 
 def fmt_compact(value: int | None) -> str:
@@ -87,27 +95,67 @@ def fmt_int(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def payload_value(text: str) -> Any:
+    """A stored payload (or a prefix of one) as the value it holds, or ``_NOT_JSON``.
+
+    A prefix cut mid-way is closed (``json_prefix.complete``), so a long payload still reads as
+    its text. A string that is itself JSON text (escaped JSON, as an SDK stores a call it had to
+    cut) is read as that JSON, so nobody reads backslashes.
+    """
+    value = _parse(text)
+    cut = False
+    if value is _NOT_JSON:
+        completed = json_prefix.complete(text)
+        if completed is None:
+            return _NOT_JSON
+        value, cut = _parse(completed), True
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        inner = _parse(value)
+        if inner is _NOT_JSON and cut:
+            completed = json_prefix.complete(value.strip())
+            inner = _NOT_JSON if completed is None else _parse(completed)
+        if inner is not _NOT_JSON:
+            value = inner
+    return value
+
+
 def preview(text: str | None, limit: int = 160) -> str:
     """A one-line reading of a payload prefix: the text a person would look for, not JSON syntax."""
     if text is None or text == "":
         return ""
-    value = _parse(text)
+    value = payload_value(text)
     readable = text if value is _NOT_JSON else _readable(value)
+    if value is not _NOT_JSON and _parse(text) is _NOT_JSON and readable == _dumps(value):
+        readable = text  # a cut prefix with nothing to read but its JSON: as cut, not closed
     readable = " ".join(readable.split())
     return readable if len(readable) <= limit else readable[: limit - 1] + "…"
 
 
 _NO_ARGUMENT = object()
+_NO_ARGUMENTS = object()  # a call recorded without any argument: nothing to read
+
+
+def is_empty_call(value: Any) -> bool:
+    """``{"args": [], "kwargs": {}}``: an SDK-recorded call of a function without arguments.
+
+    Shown as empty (the stored value stays as sent: other SDKs send it the same way)."""
+    return isinstance(value, dict) and _call_argument(value) is _NO_ARGUMENTS
 
 
 def _call_argument(value: dict[str, Any]) -> Any:
     """The single argument of an SDK-recorded call input ``{"args": [...], "kwargs": {...}}``."""
     if not value or not set(value) <= {"args", "kwargs"}:
         return _NO_ARGUMENT
-    raw_args, raw_kwargs = value.get("args"), value.get("kwargs")
-    args: list[Any] = raw_args if isinstance(raw_args, list) else []
-    kwargs: dict[str, Any] = raw_kwargs if isinstance(raw_kwargs, dict) else {}
-    everything = [*args, *kwargs.values()]
+    raw_args, raw_kwargs = value.get("args", []), value.get("kwargs", {})
+    if not isinstance(raw_args, list) or not isinstance(raw_kwargs, dict):
+        return _NO_ARGUMENT
+    everything = [*raw_args, *raw_kwargs.values()]
+    if not everything:
+        return _NO_ARGUMENTS
     return everything[0] if len(everything) == 1 else _NO_ARGUMENT
 
 
@@ -125,6 +173,8 @@ def _readable(value: Any, depth: int = 0) -> str:
             return " ".join(str(v.get("text", "")) for v in value)
     if isinstance(value, dict):
         call = _call_argument(value)
+        if call is _NO_ARGUMENTS:
+            return ""
         if call is not _NO_ARGUMENT:
             return _readable(call, depth + 1)
         if isinstance(value.get("messages"), list):
@@ -138,8 +188,6 @@ def _readable(value: Any, depth: int = 0) -> str:
         for key in _PREVIEW_KEYS:
             if key in value and isinstance(value[key], (str, list, dict)):
                 return _readable(value[key], depth + 1)
-        if len(value) == 1:
-            return _readable(next(iter(value.values())), depth + 1)
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -147,9 +195,11 @@ def turn_content(text: str | None) -> tuple[str, str]:
     """A conversation turn from a payload: ("text", words) when it reads as text, else ("json", pretty JSON)."""
     if text is None or text == "":
         return "empty", ""
-    value = _parse(text)
+    value = payload_value(text)
     if value is _NOT_JSON:
         return "text", text  # plain text, or a JSON prefix cut at the display limit
+    if is_empty_call(value):
+        return "empty", ""
     readable = _readable(value)
     if isinstance(value, str) or readable != json.dumps(value, ensure_ascii=False, default=str):
         return "text", readable
