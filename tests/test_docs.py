@@ -34,6 +34,7 @@ from tests.support.live_server import LiveServer, live_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK_DOC = (ROOT / "docs" / "sdk.md").read_text()
+EVALUATION_DOC = (ROOT / "docs" / "evaluation.md").read_text()
 SERVER_DOC = (ROOT / "docs" / "server.md").read_text()
 README = (ROOT / "README.md").read_text()
 ENV_VAR = re.compile(r"INTERACTIVEAI_[A-Z0-9_]*[A-Z0-9]")
@@ -327,3 +328,24 @@ def test_links_between_the_docs_resolve() -> None:
             assert not fragment or fragment in anchors[target], f"{name}: no heading #{fragment} in {target}"
     for target in re.findall(r"\]\((docs/[\w.]+)\)", README):
         assert (ROOT / target).is_file(), target
+
+
+def test_evaluation_walkthrough_runs_and_its_runs_and_scores_arrive(server: LiveServer, tmp_path: Path) -> None:
+    blocks = python_blocks(EVALUATION_DOC)
+    assert len(blocks) == 3
+    outputs = []
+    for number, code in enumerate(blocks, 1):  # in order: the experiment reads the dataset made first
+        result = run_example(code, server, tmp_path)
+        assert result.returncode == 0, f"docs/evaluation.md python block {number} failed:\n{result.stderr}"
+        assert "Traceback" not in result.stderr, f"block {number}:\n{result.stderr}"
+        outputs.append(result.stdout)
+
+    run = api(server, "/datasets/capitals/runs/baseline")
+    assert run["metadata"] == {"model": "lookup-v1"} and len(run["datasetRunItems"]) == 4
+    assert "succeeded: 4, failed: 0" in outputs[1] and "exact_match: mean 0.75 (n=4)" in outputs[1]
+    assert f"/runs/{run['id']}" in outputs[1]
+    run_scores = api(server, "/v2/scores", datasetRunId=run["id"])["data"]
+    assert [(s["name"], s["value"]) for s in run_scores] == [("accuracy", 0.75)]
+    trace_id = run["datasetRunItems"][0]["traceId"]
+    assert {s["name"] for s in api(server, "/scores", traceId=trace_id)["data"]} == {"exact_match", "answer_length"}
+    assert "correct: mean 1 (n=2)" in outputs[2] and "output: HELLO" in outputs[2]

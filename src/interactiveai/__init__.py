@@ -11,7 +11,9 @@ Example::
 from interactiveai.sdk.attributes import Level, MaskFunction, ObservationType, ObservationTypeNoEvent
 from interactiveai.sdk.client import InteractiveAI
 from interactiveai.sdk.context import ContextPreservingExecutor, run_in_context, wrap_in_context
+from interactiveai.sdk.datasets import Dataset, DatasetError, DatasetItem
 from interactiveai.sdk.distributed import TraceContext, continue_trace, extract_trace_context, inject_trace_headers
+from interactiveai.sdk.experiments import Evaluation, ExperimentItemResult, ExperimentResult
 from interactiveai.sdk.ids import create_trace_id
 from interactiveai.sdk.observations import (
     InteractiveAIAgent,
@@ -34,6 +36,12 @@ from interactiveai.version import __version__
 
 __all__ = [
     "ContextPreservingExecutor",
+    "Dataset",
+    "DatasetError",
+    "DatasetItem",
+    "Evaluation",
+    "ExperimentItemResult",
+    "ExperimentResult",
     "InteractiveAI",
     "InteractiveAIAgent",
     "InteractiveAIChain",
