@@ -76,8 +76,7 @@ def test_server_with_demo_data_serves_demo_traces(tmp_path: Path) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=(public_key, secret_key), timeout=30) as api:
             traces = api.get("/api/public/traces", params={"limit": 100}).json()
             assert traces["meta"]["totalItems"] >= 12
-            data = traces["data"]
-            assert {t["name"] for t in data} == {"support-chat"}
+            data = [t for t in traces["data"] if t["name"] == "support-chat"]
             assert len({t["userId"] for t in data}) == 5
             assert len({t["sessionId"] for t in data}) >= 10
             assert all(t["observationCount"] >= 5 and t["totalTokens"] > 0 for t in data)

@@ -14,4 +14,4 @@ def demo_command(url: str, public_key: str, secret_key: str) -> None:
     from interactiveai.server.demo import load_demo
 
     count = load_demo(url, public_key, secret_key)
-    click.echo(f"sent {count} demo traces to {url}")
+    click.echo(f"sent {count} demo traces to {url}" if count else f"the demo is already loaded at {url}; nothing sent")

@@ -130,6 +130,9 @@ def _load_demo_when_up(engine: Any, settings: Any) -> None:
     key = create_api_key(engine, project_id, note="demo loader (temporary)")
     try:
         count = load_demo(url, key.public_key, key.secret_key)
-        click.echo(f"demo: loaded {count} traces into project {project_id}; open {settings.base_url}/")
+        if count:
+            click.echo(f"demo: loaded {count} traces into project {project_id}; open {settings.base_url}/")
+        else:
+            click.echo(f"demo: already loaded in project {project_id}, nothing added; open {settings.base_url}/")
     finally:
         revoke_api_key(engine, key.id)
