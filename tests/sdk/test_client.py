@@ -102,6 +102,20 @@ def test_a_keyless_client_then_get_client_warn_once_in_all(caplog: pytest.LogCap
     assert caplog.text.count("no public/secret key") == 1
 
 
+def test_the_readme_quick_start_without_keys_warns_once_in_a_fresh_process(tmp_path: Path) -> None:
+    """As a newcomer runs it: a fresh interpreter, the README's code, no keys; a client, @observe and
+    get_client() all run, and the console shows the warning once."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    code = readme.split("## SDK quick start", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "quick_start.py"
+    script.write_text(code + "get_client().score_current_trace(name='x', value=1)\nInteractiveAI()\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTERACTIVEAI_", "OTEL_"))}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "@observe" in code and "InteractiveAI()" in code and "get_client()" in code
+    assert run.stderr.count("no public/secret key") == 1, run.stderr
+
+
 def test_get_client_without_configuration_is_disabled_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
     assert get_client().enabled is False
     assert get_client() is get_client()
