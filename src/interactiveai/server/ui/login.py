@@ -30,12 +30,9 @@ router = APIRouter(include_in_schema=False)
 def home(request: Request) -> Response:
     user = current_user(request)
     visible = user_projects(request.app.state.engine, user)
-    if not visible:
-        return render(request, "message.html", {"title": "No projects", "message": _NO_PROJECTS, "user": user})
+    if not visible:  # ask to be added, or start a project of their own
+        return render(request, "no_projects.html", {"user": user})
     return RedirectResponse(f"/project/{visible[0].id}/traces", status_code=303)
-
-
-_NO_PROJECTS = "Your account is not a member of any project yet. Ask an administrator to add you to one."
 
 
 @router.get("/login")

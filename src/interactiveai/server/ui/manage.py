@@ -44,6 +44,10 @@ NOTICES = {
     "dataset-item-restored": "The item is active again.",
     "dataset-item-deleted": "The item {d} was deleted, with its run results.",
     "score-added": "The score was saved.",
+    "member-added": "{d} was added to the project.",
+    "role-changed": "The member's role was changed.",
+    "member-removed": "The member was removed from the project. Their account remains.",
+    "password-changed": "Your password was changed. Your other sessions were signed out.",
 }
 
 

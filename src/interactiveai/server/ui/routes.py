@@ -29,8 +29,10 @@ def mount_ui(app: FastAPI) -> None:
     """Add every UI route to ``app``; called once by ``create_app``."""
     from interactiveai.server.ui import (
         login,
+        views_account,
         views_dashboard,
         views_datasets,
+        views_members,
         views_people,
         views_scores,
         views_settings,
@@ -54,6 +56,8 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(views_people.router)
     app.include_router(views_dashboard.router)
     app.include_router(views_settings.router)
+    app.include_router(views_members.router)
+    app.include_router(views_account.router)
     app.include_router(views_datasets.router)
     _install_handlers(app)
 

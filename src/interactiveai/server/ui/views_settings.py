@@ -1,4 +1,4 @@
-"""Project settings: API keys, model prices, score configs, retention and name; with a JSON twin.
+"""Project settings: members, API keys, model prices, score configs, retention and name; with a JSON twin.
 
 Every member can open the page; only owners/admins (``manage.can_manage``) see the forms and may
 post them. A new key's secret is rendered once, in the response to the create form (never in a
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select, update
 
+from interactiveai.server.accounts import ROLES, list_members
 from interactiveai.server.clock import now_us, us_to_iso
 from interactiveai.server.costs import models as price_models
 from interactiveai.server.costs.catalog import default_catalog
@@ -25,7 +26,7 @@ from interactiveai.server.storage.schema import projects
 from interactiveai.server.tenancy import create_api_key, list_api_keys, revoke_api_key
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.formatting import iso_time
-from interactiveai.server.ui.manage import can_manage, managed_form, notice_from, redirect_with_notice
+from interactiveai.server.ui.manage import can_manage, managed_form, notice_from, project_role, redirect_with_notice
 from interactiveai.server.ui.pages import json_response, render
 from interactiveai.server.writes.errors import InvalidInputError
 from interactiveai.server.writes.score_configs import create_score_config, update_score_config
@@ -44,9 +45,16 @@ def settings_data(request: Request, access: Access, lookup: str = "") -> dict[st
         retention = conn.execute(select(projects.c.retention_days).where(projects.c.id == pid)).scalar()
     definitions, model_total = price_models.list_models(engine, pid, limit=MAX_LIST)
     configs = list_score_configs(engine, pid, limit=MAX_LIST)
+    role = project_role(request, access)
     return {
         "project": {"id": pid, "name": access.project.name, "retentionDays": retention},
         "canManage": can_manage(request, access),
+        "role": role,
+        "canManageOwners": access.user.is_admin or role == "OWNER",
+        "members": [
+            {"userId": m.user_id, "email": m.email, "name": m.name, "role": m.role, "isAdmin": m.is_admin}
+            for m in list_members(engine, pid)
+        ],
         "apiKeys": [
             {
                 "id": k["id"],
@@ -123,7 +131,8 @@ def price_lookup(engine: Any, project_id: str, name: str) -> dict[str, Any]:
     return result
 
 
-def _page(request: Request, access: Access, *, status: int = 200, **extra: Any) -> Response:
+def settings_response(request: Request, access: Access, *, status: int = 200, **extra: Any) -> Response:
+    """The settings page, with ``extra`` context: a new key or user password to show once, form errors."""
     lookup = request.query_params.get("lookup", "")
     context = {
         "access": access,
@@ -134,6 +143,9 @@ def _page(request: Request, access: Access, *, status: int = 200, **extra: Any) 
         "errors": {},
         "form": {},
         "new_key": None,
+        "new_member": None,
+        "new_project": False,
+        "roles": ROLES,
         "units": price_models.UNITS,
         **extra,
     }
@@ -142,7 +154,7 @@ def _page(request: Request, access: Access, *, status: int = 200, **extra: Any) 
 
 @router.get("/project/{project_id}/settings")
 def settings_page(request: Request, project_id: str) -> Response:
-    return _page(request, project_access(request, project_id))
+    return settings_response(request, project_access(request, project_id))
 
 
 @router.get("/project/{project_id}/settings.json")
@@ -160,9 +172,11 @@ async def create_key(request: Request, project_id: str) -> Response:
     access, form = await managed_form(request, project_id)
     note = str(form.get("note", "")).strip()
     if len(note) > 200:
-        return _page(request, access, status=400, errors={"key": "The note is longer than 200 characters."}, form=form)
+        return settings_response(
+            request, access, status=400, errors={"key": "The note is longer than 200 characters."}, form=form
+        )
     created = create_api_key(request.app.state.engine, project_id, note=note or None)
-    return _page(request, access, new_key=created)  # the only time the secret is ever shown
+    return settings_response(request, access, new_key=created)  # the only time the secret is ever shown
 
 
 @router.post("/project/{project_id}/settings/api-keys/{key_id}/revoke")
@@ -224,7 +238,7 @@ async def create_model_definition(request: Request, project_id: str) -> Response
     try:
         price_models.create_model(request.app.state.engine, project_id, **_model_fields(form))
     except (price_models.ModelValidationError, price_models.ModelConflictError) as exc:
-        return _page(request, access, status=400, errors={"model": str(exc)}, form=form)
+        return settings_response(request, access, status=400, errors={"model": str(exc)}, form=form)
     return redirect_with_notice(_base(project_id), "model-created")
 
 
@@ -274,7 +288,7 @@ async def create_config(request: Request, project_id: str) -> Response:
             body["categories"] = _categories(form.get("categories"))
         create_score_config(request.app.state.engine, project_id, body)
     except InvalidInputError as exc:
-        return _page(request, access, status=400, errors={"config": str(exc)}, form=form)
+        return settings_response(request, access, status=400, errors={"config": str(exc)}, form=form)
     return redirect_with_notice(_base(project_id), "config-created")
 
 
@@ -297,7 +311,7 @@ async def save_retention(request: Request, project_id: str) -> Response:
     if form.get("mode") != "forever":
         if not text.isdigit() or not 1 <= int(text) <= 100_000:
             error = "Retention must be a whole number of days from 1 to 100000, or choose 'keep forever'."
-            return _page(request, access, status=400, errors={"retention": error}, form=form)
+            return settings_response(request, access, status=400, errors={"retention": error}, form=form)
         days = int(text)
     set_retention(request.app.state.engine, project_id, days)
     return redirect_with_notice(_base(project_id), "retention-saved")
@@ -309,7 +323,7 @@ async def save_name(request: Request, project_id: str) -> Response:
     name = str(form.get("name", "")).strip()
     if not name or len(name) > 200:
         error = "The project name must be 1 to 200 characters."
-        return _page(request, access, status=400, errors={"name": error}, form=form)
+        return settings_response(request, access, status=400, errors={"name": error}, form=form)
     with request.app.state.engine.begin() as conn:
         conn.execute(update(projects).where(projects.c.id == project_id).values(name=name))
     return redirect_with_notice(_base(project_id), "name-saved")
