@@ -13,7 +13,7 @@ from sqlalchemy import and_, case, func, select
 
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.filters import ScoreFilter, score_conditions
-from interactiveai.server.storage.schema import scores
+from interactiveai.server.storage.schema import score_configs, scores
 
 MAX_NAMES = 12
 MAX_CATEGORIES = 200
@@ -94,3 +94,15 @@ def score_names(db: Db, project_id: str) -> list[str]:
     )
     with connect(db) as conn:
         return [str(row[0]) for row in conn.execute(query)]
+
+
+def config_names(db: Db, project_id: str, config_ids: list[str]) -> dict[str, str]:
+    """Names of the project's score configs with these ids (archived ones too: scores keep them)."""
+    wanted = sorted({i for i in config_ids if i})
+    if not wanted:
+        return {}
+    query = select(score_configs.c.id, score_configs.c.name).where(
+        score_configs.c.project_id == project_id, score_configs.c.id.in_(wanted)
+    )
+    with connect(db) as conn:
+        return {str(i): str(n) for i, n in conn.execute(query)}

@@ -16,15 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import BigInteger, Engine, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import BigInteger, Connection, Engine, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from interactiveai.server.query._db import load_json_list
 from interactiveai.server.query.filters import TraceFilter, trace_conditions
-from interactiveai.server.query.pagination import bindable
+from interactiveai.server.query.pagination import COUNT_CAP, bindable
 from interactiveai.server.query.records import finite
 from interactiveai.server.query.search import trace_fulltext_condition
-from interactiveai.server.storage.schema import scores, traces
+from interactiveai.server.query.ui_scores import score_names
+from interactiveai.server.storage.schema import observations, scores, traces
 
 PREVIEW_CHARS = 400
 LEVELS = ("DEBUG", "DEFAULT", "WARNING", "ERROR")
@@ -48,6 +49,20 @@ class TraceListFilter:
     min_cost: float | None = None
     max_cost: float | None = None
     search: str | None = None
+    releases: list[str] = field(default_factory=list)  # any of them
+    models: list[str] = field(default_factory=list)  # an observation called one of them
+    score: ScoreCondition | None = None
+
+
+@dataclass
+class ScoreCondition:
+    """A trace-level score (as the list's chips show them) by name, with its value in a range or
+    equal to a label (categorical and boolean scores: ``string_value``)."""
+
+    name: str
+    min_value: float | None = None
+    max_value: float | None = None
+    label: str | None = None
 
 
 SORTS: dict[str, ColumnElement[Any]] = {
@@ -67,6 +82,8 @@ class TracePage:
     rows: list[dict[str, Any]]
     next_cursor: str | None
     prev_cursor: str | None
+    total: int | None = None  # matching traces, exact when ``total_exact``, else a lower bound
+    total_exact: bool = True
 
 
 def encode_cursor(sort: str, value: Any, trace_id: str, direction: str) -> str:
@@ -141,6 +158,14 @@ def filter_conditions(engine: Engine, project_id: str, filt: TraceListFilter) ->
         where.append(traces.c.latency_us >= filt.min_latency_us)
     if filt.max_latency_us is not None:
         where.append(traces.c.latency_us <= filt.max_latency_us)
+    if len(filt.releases) == 1:
+        where.append(traces.c.release == filt.releases[0])
+    elif filt.releases:
+        where.append(traces.c.release.in_(filt.releases))
+    if filt.models:
+        where.append(_called_model(project_id, filt.models))
+    if filt.score is not None:
+        where.append(_has_score(project_id, filt.score))
     if filt.min_cost is not None:
         where.append(traces.c.total_cost >= filt.min_cost)
     if filt.max_cost is not None:
@@ -152,6 +177,64 @@ def filter_conditions(engine: Engine, project_id: str, filt: TraceListFilter) ->
         exact = [traces.c.id == filt.search.lower(), traces.c.name == filt.search]
         where.append(or_(*exact, text_match) if text_match is not None else or_(*exact))
     return where
+
+
+def _called_model(project_id: str, models: list[str]) -> ColumnElement[bool]:
+    """An observation of the trace called one of ``models``: one probe of the trace's primary-key
+    range of observations per trace row (a handful of rows), so a list of a common model walks
+    the time index and stops after a page. (A scalar subquery with LIMIT 1 rather than EXISTS:
+    PostgreSQL plans an EXISTS as a join over every trace, see query.filters._has_tag.)"""
+    probe = (
+        select(literal(1))
+        .where(
+            observations.c.project_id == project_id,
+            observations.c.trace_created_at_us == traces.c.created_at_us,
+            observations.c.trace_id == traces.c.id,
+            observations.c.model.in_(models) if len(models) > 1 else observations.c.model == models[0],
+        )
+        .limit(1)
+        .correlate(traces)
+        .scalar_subquery()
+    )
+    return probe.is_not(None)
+
+
+def _score_conditions(project_id: str, score: ScoreCondition) -> list[ColumnElement[bool]]:
+    where = [scores.c.project_id == project_id, scores.c.name == score.name, scores.c.observation_id.is_(None)]
+    if score.min_value is not None:
+        where.append(scores.c.value >= score.min_value)
+    if score.max_value is not None:
+        where.append(scores.c.value <= score.max_value)
+    if score.label is not None:
+        where.append(scores.c.string_value == score.label)
+    return where
+
+
+def _has_score(project_id: str, score: ScoreCondition) -> ColumnElement[bool]:
+    """The trace has a matching trace-level score: a probe of (project_id, trace_id) per trace."""
+    probe = (
+        select(literal(1))
+        .where(*_score_conditions(project_id, score), scores.c.trace_id == traces.c.id)
+        .limit(1)
+        .correlate(traces)
+        .scalar_subquery()
+    )
+    return probe.is_not(None)
+
+
+RARE_SCORE_ROWS = 5_000
+"""A score filter matching at most this many score rows drives the list from those rows (their
+trace ids, through the (project_id, name, timestamp) index) instead of probing every trace in
+the range newest first, which reads ``limit`` / (the matching share) traces a page."""
+
+
+def rare_score_condition(conn: Connection, project_id: str, score: ScoreCondition) -> list[ColumnElement[bool]]:
+    """``traces.id IN (the matching scores' trace ids)`` when few scores match, else nothing."""
+    matching = select(scores.c.trace_id).where(*_score_conditions(project_id, score))
+    counted = select(func.count()).select_from(matching.limit(RARE_SCORE_ROWS + 1).subquery())
+    if int(conn.execute(counted).scalar_one()) > RARE_SCORE_ROWS:
+        return []
+    return [traces.c.id.in_(matching)]
 
 
 _LIST_COLUMNS = [
@@ -193,25 +276,42 @@ def list_trace_page(
     descending: bool = True,
     cursor: str | None = None,
     limit: int = 50,
+    count_cap: int | None = COUNT_CAP,
 ) -> TracePage:
-    """One page of traces in sort order, with next/prev keyset cursors."""
+    """One page of traces in sort order, with next/prev keyset cursors, and how many traces match:
+    counted up to ``count_cap`` (past it, ``count_cap`` + 1 and not exact), as the public lists'
+    meta counts; ``count_cap=None`` skips the count. A first page that is not full is its total."""
     sort = sort if sort in SORTS else "timestamp"
     key = SORTS[sort]
     where = filter_conditions(engine, project_id, filt)
     position = decode_cursor(cursor, sort)
     backwards = position is not None and position[2] == "prev"
     forward_desc = descending != backwards  # the order this query reads in
+    cursor_condition: ColumnElement[bool] | None = None
     if position is not None:
         value, after_id, _ = position
         bound = literal(value)
         if forward_desc:
-            where.append(or_(key < bound, and_(key == bound, traces.c.id < after_id)))
+            cursor_condition = or_(key < bound, and_(key == bound, traces.c.id < after_id))
         else:
-            where.append(or_(key > bound, and_(key == bound, traces.c.id > after_id)))
+            cursor_condition = or_(key > bound, and_(key == bound, traces.c.id > after_id))
+        where.append(cursor_condition)
     order = [key.desc(), traces.c.id.desc()] if forward_desc else [key.asc(), traces.c.id.asc()]
-    query = select(*_LIST_COLUMNS, key.label("sort_key")).where(*where).order_by(*order).limit(limit + 1)
     with engine.connect() as conn:
+        if filt.score is not None:
+            where += rare_score_condition(conn, project_id, filt.score)
+        counted = [c for c in where if c is not cursor_condition]
+        query = select(*_LIST_COLUMNS, key.label("sort_key")).where(*where).order_by(*order).limit(limit + 1)
         fetched = [dict(r) for r in conn.execute(query).mappings()]
+        total: int | None = None
+        exact = True
+        if count_cap is not None:
+            if position is None and len(fetched) <= limit:
+                total = len(fetched)  # the whole match is on this page
+            else:
+                bounded = select(literal(1)).select_from(traces).where(*counted).limit(count_cap + 1).subquery()
+                total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
+                exact = total <= count_cap
     more = len(fetched) > limit
     rows = fetched[:limit]
     if backwards:
@@ -228,7 +328,7 @@ def list_trace_page(
     for row in rows:
         row.pop("sort_key", None)
         row["tags"] = _json_list(row["tags"])
-    return TracePage(rows, next_cursor, prev_cursor)
+    return TracePage(rows, next_cursor, prev_cursor, total, exact)
 
 
 def _json_list(text: str | None) -> list[str]:
@@ -263,24 +363,41 @@ def scores_for_traces(engine: Engine, project_id: str, trace_ids: list[str]) -> 
 
 
 def filter_options(engine: Engine, project_id: str, from_us: int | None, sample: int = 2000) -> dict[str, list[str]]:
-    """Suggestions for the filter inputs: distinct values among the most recent traces in range."""
-    recent = select(traces.c.name, traces.c.environment, traces.c.tags).where(traces.c.project_id == project_id)
+    """Suggestions for the filter inputs: distinct values among the most recent traces in range
+    (and the most recent model calls); score names of the project."""
+    recent = select(traces.c.name, traces.c.environment, traces.c.tags, traces.c.release).where(
+        traces.c.project_id == project_id
+    )
     if from_us is not None:
         recent = recent.where(traces.c.timestamp_us >= from_us)
     recent_sub = recent.order_by(traces.c.timestamp_us.desc()).limit(sample).subquery()
+    # model calls through the partial (project_id, start_time_us, model, ...) index, newest first
+    calls = select(observations.c.model).where(
+        observations.c.project_id == project_id, observations.c.model.is_not(None)
+    )
+    if from_us is not None:
+        calls = calls.where(observations.c.start_time_us >= from_us)
+    calls_sub = calls.order_by(observations.c.start_time_us.desc()).limit(sample).subquery()
     names: set[str] = set()
     envs: set[str] = set()
     tags: set[str] = set()
+    releases: set[str] = set()
     with engine.connect() as conn:
-        for name, env, tag_text in conn.execute(select(recent_sub)):
+        for name, env, tag_text, release in conn.execute(select(recent_sub)):
             if name:
                 names.add(name)
             envs.add(env)
             tags.update(_json_list(tag_text))
+            if release:
+                releases.add(release)
+        models = {str(m) for (m,) in conn.execute(select(calls_sub)) if m}
     return {
         "names": sorted(names)[:500],
         "environments": sorted(envs)[:100],
         "tags": sorted(tags)[:500],
+        "releases": sorted(releases)[:200],
+        "models": sorted(models)[:200],
+        "scores": score_names(engine, project_id),
     }
 
 

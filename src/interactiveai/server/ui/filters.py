@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from starlette.datastructures import QueryParams
 
 from interactiveai.server.clock import now_us, parse_iso_to_us
-from interactiveai.server.query.ui_traces import LEVELS, SORTS, TraceListFilter
+from interactiveai.server.query.ui_traces import LEVELS, SORTS, ScoreCondition, TraceListFilter
 
 RANGES: dict[str, int | None] = {
     "30m": 30 * 60,
@@ -55,7 +55,15 @@ MAX_PAGE = 100_000
 """The deepest page a paged UI list (scores, sessions, users, datasets) opens; a larger number opens this one."""
 _PAGE = re.compile(r"[0-9]{1,12}")
 
-_MULTI = {"env": "environments", "name": "names", "user": "user_ids", "session": "session_ids", "tag": "tags"}
+_MULTI = {
+    "env": "environments",
+    "name": "names",
+    "user": "user_ids",
+    "session": "session_ids",
+    "tag": "tags",
+    "release": "releases",
+    "model": "models",
+}
 
 
 @dataclass
@@ -110,6 +118,12 @@ class ListState:
             "cost_min": "cost ≥",
             "cost_max": "cost ≤",
             "q": "search",
+            "release": "release",
+            "model": "model",
+            "score": "score",
+            "score_min": "score ≥",
+            "score_max": "score ≤",
+            "score_value": "score =",
         }
         return [(k, v, labels[k]) for k, v in self.raw if k in labels and v != ""]
 
@@ -149,6 +163,20 @@ def _time(value: str | None, name: str, errors: list[str]) -> int | None:
         return None
 
 
+def _score(params: QueryParams, errors: list[str]) -> ScoreCondition | None:
+    """``score`` (a name) with ``score_min``/``score_max`` (numeric and boolean values) or
+    ``score_value`` (a categorical or boolean label); a bound without a name is reported."""
+    name = (params.get("score") or "").strip()
+    low = _float(params.get("score_min"), "score min", errors)
+    high = _float(params.get("score_max"), "score max", errors)
+    label = (params.get("score_value") or "").strip() or None
+    if not name:
+        if low is not None or high is not None or label is not None:
+            errors.append("score filter: choose a score name")
+        return None
+    return ScoreCondition(name=name, min_value=low, max_value=high, label=label)
+
+
 def parse_list_state(params: QueryParams, *, now: int | None = None) -> ListState:
     errors: list[str] = []
     raw = [(k, v) for k, v in params.multi_items() if v != ""]
@@ -170,6 +198,7 @@ def parse_list_state(params: QueryParams, *, now: int | None = None) -> ListStat
     filt.min_cost = _float(params.get("cost_min"), "cost min", errors)
     filt.max_cost = _float(params.get("cost_max"), "cost max", errors)
     filt.search = (params.get("q") or "").strip()[:200] or None
+    filt.score = _score(params, errors)
 
     range_key = params.get("range") or DEFAULT_RANGE
     from_text, to_text = params.get("from") or "", params.get("to") or ""

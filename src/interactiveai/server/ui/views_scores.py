@@ -23,7 +23,7 @@ from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.observations import get_observation
 from interactiveai.server.query.score_configs import ScoreConfig, get_score_config, list_score_configs
 from interactiveai.server.query.scores import list_scores
-from interactiveai.server.query.ui_scores import score_names, score_summary
+from interactiveai.server.query.ui_scores import config_names, score_names, score_summary
 from interactiveai.server.query.ui_trace_detail import get_trace_header
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES, page_number
@@ -120,7 +120,7 @@ def scores_data(request: Request, access: Access) -> tuple[ScoreListState, dict[
     pid = access.project.id
     state = parse_score_state(request.query_params)
     page = list_scores(engine, pid, state.filter, page=state.page, limit=PAGE_SIZE)
-    configs = {c.id: c.name for c in list_score_configs(engine, pid, limit=200).items}
+    configs = config_names(engine, pid, [s.config_id or "" for s in page.items])
     rows = []
     for s in page.items:
         rows.append(
@@ -147,7 +147,7 @@ def scores_data(request: Request, access: Access) -> tuple[ScoreListState, dict[
             }
         )
     summary = [s.as_json() for s in score_summary(engine, pid, state.filter)]
-    meta = {"page": state.page, "limit": PAGE_SIZE, "totalItems": page.total or 0}
+    meta = {"page": state.page, "limit": PAGE_SIZE, "totalItems": page.total or 0, "totalExact": page.total_exact}
     return state, {"data": rows, "summary": summary, "meta": meta, "errors": state.errors}
 
 
@@ -178,6 +178,9 @@ def scores_page(request: Request, project_id: str) -> Response:
             "rows": body["data"],
             "summary": body["summary"],
             "total": meta["totalItems"],
+            "total_exact": meta["totalExact"],
+            "any_config": any(r["configId"] for r in body["data"]),
+            "configs_url": f"/project/{project_id}/settings#score-configs",
             "names": names,
             "sources": SOURCES,
             "data_types": DATA_TYPES,

@@ -42,6 +42,10 @@ def list_state(params: QueryParams) -> ListState:
     filt.user_ids = list(dict.fromkeys(map(bound_key, filt.user_ids)))
     filt.session_ids = list(dict.fromkeys(map(bound_key, filt.session_ids)))
     filt.tags = list(dict.fromkeys(map(bound_tag, filt.tags)))
+    filt.releases = list(dict.fromkeys(map(bound_key, filt.releases)))
+    filt.models = list(dict.fromkeys(map(bound_key, filt.models)))
+    if filt.score is not None:
+        filt.score.name = bound_key(filt.score.name)
     return state
 
 

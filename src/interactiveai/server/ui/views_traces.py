@@ -112,7 +112,14 @@ def traces_json(request: Request, project_id: str) -> Response:
         item = trace_json(row, project_id)
         item["scores"] = [score_json(s) for s in trace_scores.get(row["id"], [])]
         data.append(item)
-    meta = {"limit": state.limit, "nextCursor": page.next_cursor, "prevCursor": page.prev_cursor}
+    meta = {
+        "limit": state.limit,
+        "nextCursor": page.next_cursor,
+        "prevCursor": page.prev_cursor,
+        # exact up to 1,000 matching traces; past that a lower bound (1,001), as the API's meta
+        "totalItems": page.total,
+        "totalExact": page.total_exact,
+    }
     return json_response(request, {"data": data, "meta": meta, "errors": state.errors})
 
 
@@ -123,6 +130,8 @@ def traces_page(request: Request, project_id: str) -> Response:
     options = _cached_options(request, project_id, state)
     # a selected value missing from the recent sample must stay selectable, or Apply would drop it
     options["environments"] = sorted(set(options["environments"]) | set(state.filter.environments))
+    if state.filter.score is not None and state.filter.score.name not in options["scores"]:
+        options["scores"] = sorted([*options["scores"], state.filter.score.name])
     return render(
         request,
         "traces.html",
@@ -132,6 +141,8 @@ def traces_page(request: Request, project_id: str) -> Response:
             "state": state,
             "base": base,
             "rows": page.rows,
+            "total": page.total,
+            "total_exact": page.total_exact,
             "scores": trace_scores,
             "next_url": state.url(base, cursor=page.next_cursor) if page.next_cursor else None,
             "prev_url": state.url(base, cursor=page.prev_cursor) if page.prev_cursor else None,

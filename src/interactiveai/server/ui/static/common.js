@@ -1,20 +1,20 @@
 // Every page: local times for <time data-local>, menus that close on outside click or Escape.
 (function () {
   "use strict";
-  const thisYear = new Date().getFullYear();
-  const short = new Intl.DateTimeFormat(undefined, {
-    month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  // Local time with the year and the zone ("Dec 05, 2026 06:50:36 GMT+1"), the UTC time on hover.
+  // The only break is between date and time, so a narrow column shows them on two lines.
+  const dateFmt = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "2-digit" });
+  const timeFmt = new Intl.DateTimeFormat(undefined, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
   });
-  const long = new Intl.DateTimeFormat(undefined, {
-    year: "numeric", month: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-  });
+  const unbroken = (text) => text.replace(/\s/g, "\u00a0");
 
   function localiseTimes(root) {
     root.querySelectorAll("time[data-local]").forEach((node) => {
       const when = new Date(node.getAttribute("datetime"));
       if (!Number.isNaN(when.getTime())) {
-        node.title = node.getAttribute("datetime");
-        node.textContent = (when.getFullYear() === thisYear ? short : long).format(when);
+        node.title = when.toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+        node.textContent = `${unbroken(dateFmt.format(when))} ${unbroken(timeFmt.format(when))}`;
       }
     });
   }
