@@ -51,6 +51,10 @@ def _dataset_json(d: Dataset, project_id: str, items: int | None = None, runs: i
     return data
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def _preview(value: Any) -> str:
     if value is None:
         return ""
@@ -90,6 +94,7 @@ def _list_page(request: Request, access: Access, *, status: int = 200, error: st
             "args": {"page": meta["page"]},
             "prev_url": f"{base}?page={meta['page'] - 1}" if meta["page"] > 1 else None,
             "next_url": f"{base}?page={meta['page'] + 1}" if meta["page"] * PAGE_SIZE < meta["totalItems"] else None,
+            "total_text": _count(meta["totalItems"], "dataset"),
             "can_manage": can_manage(request, access),
             "notice": notice_from(request),
             "error": error,
@@ -197,6 +202,7 @@ def dataset_page_response(
             "args": {"page": meta["page"]},
             "prev_url": f"{base}?page={meta['page'] - 1}" if meta["page"] > 1 else None,
             "next_url": f"{base}?page={meta['page'] + 1}" if meta["page"] * PAGE_SIZE < meta["totalItems"] else None,
+            "total_text": _count(meta["totalItems"], "item"),
             "can_manage": can_manage(request, access),
             "notice": notice_from(request),
             "item_error": item_error,

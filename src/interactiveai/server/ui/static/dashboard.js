@@ -333,7 +333,7 @@
           a.href = href;
           td.appendChild(a);
         } else {
-          td.textContent = value;
+          td.appendChild(document.createTextNode(value)); // after the swatch, if any
         }
         tr.appendChild(td);
       }
