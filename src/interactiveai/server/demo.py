@@ -72,12 +72,13 @@ SCORE_CONFIGS: Final[list[dict[str, Any]]] = [
         "description": "Thumbs in the chat widget",
     },
 ]
-# (environment, release, days ago from, days ago to, support chats, ticket summaries, index jobs)
+# (environment, release, days ago from, days ago to, chats in the last hour, support chats, ticket
+# summaries, index jobs)
 GROUPS: Final = [
-    ("production", "v1.4.1", 7.0, 3.0, 20, 8, 2),
-    ("production", "v1.4.2", 3.0, 0.0, 22, 8, 2),
-    ("staging", "v1.5.0-rc1", 6.0, 0.0, 6, 3, 1),
-    ("development", None, 2.0, 0.0, 4, 0, 0),
+    ("production", "v1.4.1", 7.0, 3.0, 0, 20, 8, 2),
+    ("production", "v1.4.2", 3.0, 0.0, 1, 22, 8, 2),
+    ("staging", "v1.5.0-rc1", 6.0, 0.0, 1, 6, 3, 1),
+    ("development", None, 2.0, 0.0, 0, 4, 0, 0),
 ]
 
 
@@ -128,14 +129,15 @@ def load_demo(
         sent = 0
         chats: dict[str, str] = {}  # question -> a production trace that asked it
         try:
-            for environment, release, start, end, *counts in GROUPS:
+            for environment, release, start, end, recent, *counts in GROUPS:
                 client = _client(url, public_key, secret_key, provider, environment, release)
-                demo = _Demo(client, ids, configs, random.Random(f"{SEED}/{environment}/{release}"))
-                for when, kind, index in _schedule(now, start, end, counts, demo.rng):
+                demo = _Demo(client, ids, configs)
+                times = random.Random(f"{SEED}/{environment}/{release}/times")
+                for when, kind, index in _schedule(now, start, end, recent, counts, times):
                     sent += demo.trace(kind, f"{environment}/{release}/{kind}/{index}", when, chats)
                 client.shutdown(timeout=30)
             client = _client(url, public_key, secret_key, provider, "staging", "v1.5.0-rc1")
-            sent += _evaluate(api, _Demo(client, ids, configs, random.Random(f"{SEED}/eval")), now, chats)
+            sent += _evaluate(api, _Demo(client, ids, configs), now, chats)
             client.shutdown(timeout=30)
         finally:
             provider.shutdown()
@@ -169,7 +171,7 @@ def _score_configs(api: httpx.Client) -> dict[str, str]:
 
 
 def _schedule(
-    now: dt.datetime, start_days: float, end_days: float, counts: list[int], rng: random.Random
+    now: dt.datetime, start_days: float, end_days: float, recent: int, counts: list[int], rng: random.Random
 ) -> Iterator[tuple[dt.datetime, str, int]]:
     """Start times between ``start_days`` and ``end_days`` ago, busier in working hours (UTC), none in
     the last half hour (a session's later turns never reach the future), a few within the last hour."""
@@ -181,7 +183,7 @@ def _schedule(
                 weight = 1.0 if 8 <= when.hour < 19 else 0.35
                 if rng.random() < weight and when < now - dt.timedelta(minutes=30):
                     break
-            if kind == "chat" and end_days == 0 and index < 2:
+            if kind == "chat" and index < recent:
                 when = now - dt.timedelta(minutes=rng.uniform(20, 55))  # something in the last hour
             yield when, kind, index
 
@@ -189,10 +191,13 @@ def _schedule(
 class _Demo:
     """Builds the demo's traces with one client (one environment and release)."""
 
-    def __init__(self, client: InteractiveAI, ids: _SeededIds, configs: dict[str, str], rng: random.Random) -> None:
-        self.client, self.ids, self.configs, self.rng = client, ids, configs, rng
+    def __init__(self, client: InteractiveAI, ids: _SeededIds, configs: dict[str, str]) -> None:
+        self.client, self.ids, self.configs = client, ids, configs
+        self.rng = random.Random(SEED)
 
     def trace(self, kind: str, seed: str, when: dt.datetime, chats: dict[str, str]) -> int:
+        # Content from the trace's own seed: the same traces (ids, turns) whatever the time of the load.
+        self.rng = random.Random(f"{SEED}/{seed}")
         if kind == "chat":
             user = self.rng.choice(USERS)
             turns = self.rng.randint(1, 4)
@@ -372,9 +377,7 @@ class _Demo:
                 input={"documents": 64},
                 start_time=clock.now,
             )
-            batch.update(usage_details={"input": rng.randint(20_000, 40_000)}).end(
-                end_time=clock.advance(rng, 800, 3000)
-            )
+            batch.update(usage_details={"input": rng.randint(1_500, 5_000)}).end(end_time=clock.advance(rng, 800, 3000))
         root.create_event(name="index-swapped", level="DEBUG", metadata={"pages": pages}, start_time=clock.now)
         root.update(output={"pages": pages, "documents": pages * 64})
         root.update_trace(name="index-documents", tags=["batch"])
@@ -404,6 +407,7 @@ def _evaluate(api: httpx.Client, demo: _Demo, now: dt.datetime, chats: dict[str,
     for run, days_ago, model in RUNS:
         when = now - dt.timedelta(days=days_ago, hours=2)
         for item_id, question in items:
+            demo.rng = random.Random(f"{SEED}/eval/{run}/{item_id}")
             trace_id = demo.chat(f"eval/{run}/{item_id}", when, "", "", question, model=model)
             correct = demo.rng.uniform(0.55, 0.8) if model == "gpt-4o-mini" else demo.rng.uniform(0.75, 1.0)
             demo.score("correctness", round(correct, 2), trace_id, when + dt.timedelta(minutes=1))
