@@ -104,6 +104,8 @@ def test_dashboard_draws_single_points_and_keeps_model_colours(page: Any, server
     assert set(colours["cost"]) == {"dear-model-with-a-long-name-2026", "cheap-mini"}
     assert colours["cost"] == colours["tokens"] == colours["table"]
     assert len(set(colours["cost"].values())) == 2
+    swatch = page.locator("#models-table tbody td.model-name .swatch").first
+    assert swatch.evaluate("s => s.getBoundingClientRect().width") > 0  # visible, not an empty span
     name = page.locator("#models-table tbody td.model-name", has_text="dear-model")
     assert name.evaluate("td => td.scrollWidth <= td.clientWidth")  # the whole name is shown
     expect(page.locator("#scores-table .dist-key")).to_contain_text("polite 2")
