@@ -167,8 +167,11 @@ def _current_role(conn: Connection, project_id: str, user_id: str) -> str | None
 
 
 def _locked_role(conn: Connection, project_id: str, user_id: str, actor_role: str | None, actor_is_admin: bool) -> str:
-    """The member's role, with the project row locked (PostgreSQL) so two owners cannot both step down at once."""
-    conn.execute(select(projects.c.id).where(projects.c.id == project_id).with_for_update())
+    """The member's role, the project's row locked first so two owners cannot both step down at once.
+
+    The lock is a write that changes nothing: a row lock on PostgreSQL, the write lock on SQLite, whose
+    transactions would otherwise read a snapshot that a concurrent change makes stale."""
+    conn.execute(update(projects).where(projects.c.id == project_id).values(name=projects.c.name))
     current = _current_role(conn, project_id, user_id)
     if current is None:
         raise LookupError(user_id)
