@@ -114,6 +114,31 @@ export function callArguments(value) {
   return all.length === 1 ? all[0] : undefined;
 }
 
+// {args: [], kwargs: {}}: a function called without arguments. Shown as empty; the JSON tab
+// still shows what was stored (other SDKs send it the same way).
+export function isEmptyCall(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  if (!keys.length || !keys.every((k) => k === "args" || k === "kwargs")) return false;
+  const args = value.args === undefined ? [] : value.args;
+  const kwargs = value.kwargs === undefined ? {} : value.kwargs;
+  return Array.isArray(args) && !args.length && kwargs !== null && typeof kwargs === "object"
+    && !Array.isArray(kwargs) && !Object.keys(kwargs).length;
+}
+
+// A string that is itself JSON text (escaped JSON: an SDK stored a call it had to cut as text)
+// reads as the JSON it holds; any other value is returned as it is.
+export function unescapedJson(value) {
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (!(text.startsWith("{") || text.startsWith("["))) return value;
+  try {
+    return JSON.parse(text);
+  } catch (_err) {
+    return value;
+  }
+}
+
 // Returns a list of messages when the value looks like a conversation, else null.
 export function asMessages(value) {
   if (Array.isArray(value) && value.length > 0 && value.every(isMessage)) return value;
@@ -221,13 +246,19 @@ export function payloadCard(title, value) {
     card.append(head, body);
     return card;
   }
-  const messages = asMessages(value);
+  const stored = value;
+  value = unescapedJson(value);
   const views = [];
-  if (messages) views.push(["Chat", () => chatView(messages)]);
-  const argument = callArguments(value);  // a recorded call's single argument reads better alone
-  const pretty = argument === undefined ? value : argument;
-  views.push(["Pretty", () => (typeof pretty === "string" ? stringNode(pretty, "pre-text") : jsonTree(pretty))]);
-  views.push(["JSON", () => rawJson(value)]);
+  if (isEmptyCall(value)) {
+    views.push(["Pretty", () => el("span", "muted empty-call", "— (called without arguments)")]);
+  } else {
+    const messages = asMessages(value);
+    if (messages) views.push(["Chat", () => chatView(messages)]);
+    const argument = unescapedJson(callArguments(value));  // a call's single argument reads better alone
+    const pretty = argument === undefined ? value : argument;
+    views.push(["Pretty", () => (typeof pretty === "string" ? stringNode(pretty, "pre-text") : jsonTree(pretty))]);
+  }
+  views.push(["JSON", () => rawJson(stored)]);
   const tabs = el("div", "seg");
   const show = (index) => {
     body.replaceChildren(views[index][1]());

@@ -20,13 +20,20 @@ export function fmtDuration(us) {
   return `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
 }
 
+// Dollars in fixed notation, as the server's formatting.fmt_cost writes them: cents from $1, up to
+// four decimals from $0.01, below that three significant digits ($0.00000036), never "e-7".
 export function fmtCost(v) {
-  if (v === null || v === undefined) return "";
+  if (v === null || v === undefined || Number.isNaN(v)) return "";
   if (v === 0) return "$0";
-  if (v >= 1) return `$${v.toFixed(2)}`;
-  if (v >= 0.01) return `$${v.toFixed(4)}`;
-  if (v < 0.000001) return `$${v.toExponential(1)}`; // an embedding call can cost less than $0.000001
-  return `$${v.toFixed(6).replace(/0+$/, "")}`;
+  const size = Math.abs(v);
+  const sign = v < 0 ? "-" : "";
+  if (size >= 1) return `${sign}$${size.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  if (size >= 0.01) {
+    const text = size.toFixed(4).replace(/0+$/, "");
+    return `${sign}$${text.split(".")[1].length >= 2 ? text : size.toFixed(2)}`;
+  }
+  const decimals = Math.min(-Math.floor(Math.log10(size)) + 2, 40);
+  return `${sign}$${size.toFixed(decimals).replace(/0+$/, "").replace(/\.$/, "")}`;
 }
 
 export function typeIcon(type) {

@@ -47,13 +47,13 @@ function scoresCard(scores) {
 function usageCard(obs) {
   const usage = obs.usage_details || {};
   const cost = obs.cost_details || {};
-  const keys = [...new Set([...Object.keys(usage), ...Object.keys(cost)])];
+  const keys = [...new Set([...Object.keys(usage), ...Object.keys(cost)])].filter((k) => k !== "total");
   const card = el("section", "card");
   const head = el("div", "card-head");
   head.append(el("h3", null, "Usage and cost"));
   card.append(head);
   const body = el("div", "card-body");
-  if (!keys.length) body.append(el("span", "muted", "No usage reported"));
+  if (!keys.length && usage.total === undefined && cost.total === undefined) body.append(el("span", "muted", "No usage reported"));
   else {
     const table = el("table", "usage");
     const hr = el("tr");
@@ -65,9 +65,12 @@ function usageCard(obs) {
         el("td", "num", cost[k] !== undefined ? fmtCost(Number(cost[k])) : ""));
       table.append(tr);
     }
+    // One total row: the reported "total" key when there is one, else the stored totals.
     const total = el("tr", "total");
-    total.append(el("td", null, "total"), el("td", "num", Number(obs.total_tokens || 0).toLocaleString()),
-      el("td", "num", fmtCost(obs.total_cost)));
+    const units = usage.total !== undefined ? usage.total : obs.total_tokens || 0;
+    const totalCost = cost.total !== undefined ? Number(cost.total) : obs.total_cost;
+    total.append(el("td", null, "total"), el("td", "num", Number(units).toLocaleString()),
+      el("td", "num", fmtCost(totalCost)));
     table.append(total);
     body.append(table);
   }
@@ -102,6 +105,29 @@ function simpleCard(title, content) {
   return card;
 }
 
+// The total with its input/output split: a total of "$0.0375" alone would hide "$0.000006 out".
+function costBadge(total, inputCost, outputCost) {
+  const parts = [];
+  if (inputCost !== null && inputCost !== undefined) parts.push(`${fmtCost(inputCost)} in`);
+  if (outputCost !== null && outputCost !== undefined) parts.push(`${fmtCost(outputCost)} out`);
+  const b = badge(parts.length ? `${fmtCost(total)} (${parts.join(" · ")})` : fmtCost(total), "soft cost");
+  b.title = "Cost: total (input · output)";
+  return b;
+}
+
+// A service name the SDK did not set (OpenTelemetry's "unknown_service:python") says nothing.
+function knownService(name) {
+  return typeof name === "string" && name !== "" && !name.startsWith("unknown_service");
+}
+
+function emptyNote() {
+  return el("span", "muted", "—");
+}
+
+function hasKeys(value) {
+  return value !== null && value !== undefined && !(typeof value === "object" && Object.keys(value).length === 0);
+}
+
 function panelHeader(node, obs) {
   const head = el("div", "panel-head");
   const title = el("div", "panel-title");
@@ -115,7 +141,10 @@ function panelHeader(node, obs) {
   if (node.completionStart) meta.append(badge(`TTFT ${fmtDuration(node.completionStart - node.start)}`, "soft"));
   if (node.model) meta.append(badge(node.model, "model"));
   if (node.tokens) meta.append(badge(`${Number(node.tokens).toLocaleString()} tokens`, "soft"));
-  if (node.cost !== null && node.cost !== undefined) meta.append(badge(fmtCost(node.cost), "soft"));
+  if (node.cost !== null && node.cost !== undefined) {
+    const split = obs || (node.id ? {} : { input_cost: data.trace.inputCost, output_cost: data.trace.outputCost });
+    meta.append(costBadge(node.cost, split.input_cost, split.output_cost));
+  }
   if (node.id && node.children.length) {
     const sub = badge(`${node.children.length} children${node.subtreeCost ? ` · Σ ${fmtCost(node.subtreeCost)}` : ""}`, "soft");
     sub.title = "Direct children, and the cost of this observation with everything under it";
@@ -133,7 +162,7 @@ function panelHeader(node, obs) {
     idLine.append(el("span", "mono", node.id), copy);
   }
   if (obs && obs.start_time) idLine.append(el("span", null, ` · started ${obs.start_time.replace("T", " ").replace("Z", " UTC")}`));
-  if (obs && obs.service_name) idLine.append(el("span", null, ` · service ${obs.service_name}`));
+  if (obs && knownService(obs.service_name)) idLine.append(el("span", null, ` · service ${obs.service_name}`));
   head.append(idLine);
   return head;
 }
@@ -149,7 +178,7 @@ function renderObservation(node, obs) {
     parts.push(simpleCard("Model and parameters", box));
   }
   parts.push(usageCard(obs));
-  parts.push(simpleCard("Metadata", obs.metadata && Object.keys(obs.metadata).length ? jsonTree(obs.metadata) : el("span", "muted", "None")));
+  parts.push(simpleCard("Metadata", hasKeys(obs.metadata) ? jsonTree(obs.metadata) : emptyNote()));
   parts.push(scoresCard(data.scores.filter((s) => s.observationId === node.id)));
   panel.replaceChildren(...parts);
 }
@@ -157,7 +186,7 @@ function renderObservation(node, obs) {
 function renderTrace(node, io) {
   const parts = [panelHeader(node, null)];
   parts.push(payloadCard("Input", io.input), payloadCard("Output", io.output));
-  parts.push(simpleCard("Metadata", io.metadata && Object.keys(io.metadata).length ? jsonTree(io.metadata) : el("span", "muted", "None")));
+  parts.push(simpleCard("Metadata", hasKeys(io.metadata) ? jsonTree(io.metadata) : emptyNote()));
   parts.push(scoresCard(data.scores.filter((s) => !s.observationId)));
   panel.replaceChildren(...parts);
 }
