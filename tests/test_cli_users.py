@@ -29,8 +29,24 @@ def test_list_and_reset_password_with_a_database_url(database_url: str) -> None:
     _run("projects", "create", "Shop", "--id", "shop", *db)
     _run("users", "create", "Ann@Example.com", "--password", "first password", "--project", "shop", *db)
     _run("users", "create", "root@example.com", "--password", "first password", "--admin", *db)
+    _run(
+        "users",
+        "create",
+        "vi@example.com",
+        "--password",
+        "first password",
+        "--project",
+        "shop",
+        "--role",
+        "viewer",
+        *db,
+    )
     listed = _run("users", "list", *db).output.splitlines()
-    assert listed == ["ann@example.com\t-\t-\tshop:OWNER", "root@example.com\t-\tadmin\t-"]
+    assert listed == [
+        "ann@example.com\t-\t-\tshop:OWNER",
+        "root@example.com\t-\tadmin\t-",
+        "vi@example.com\t-\t-\tshop:VIEWER",
+    ]
 
     reset = _run("users", "reset-password", " ANN@example.com", *db).output
     assert "new password for ann@example.com: " in reset and "sessions are ended" in reset

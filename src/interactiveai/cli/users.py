@@ -51,17 +51,30 @@ def users_list(data_dir: Path | None, database_url: str | None) -> None:
 @click.argument("email")
 @password_option
 @click.option("--project", "project_id", help="Give the user access to this project.")
+@click.option(
+    "--role",
+    type=click.Choice(["OWNER", "ADMIN", "MEMBER", "VIEWER"], case_sensitive=False),
+    default="OWNER",
+    show_default=True,
+    help="Their role in --project.",
+)
 @click.option("--admin", is_flag=True, help="Administrator of every project.")
 @with_database_options
 def users_create(
-    email: str, password: str, project_id: str | None, admin: bool, data_dir: Path | None, database_url: str | None
+    email: str,
+    password: str,
+    project_id: str | None,
+    role: str,
+    admin: bool,
+    data_dir: Path | None,
+    database_url: str | None,
 ) -> None:
     from interactiveai.server.tenancy import add_membership, create_user
 
     engine = engine_for(data_dir, database_url)
     user_id = create_user(engine, email, password, is_admin=admin)
     if project_id:
-        add_membership(engine, user_id, project_id)
+        add_membership(engine, user_id, project_id, role=role.upper())
     click.echo(f"user {user_id} ({email})")
 
 
