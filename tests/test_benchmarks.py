@@ -33,6 +33,7 @@ CASES = [
     ("sdk_span_path.py", ["--n", "200", "--repeat", "1"], ["µs/obs"]),
     ("ui_trace_detail.py", ["--observations", "50", "--runs", "1"], ["static JS+CSS"]),
     ("ui_trace_list.py", ["--traces", "300", "--runs", "1"], ["full-text search"]),
+    ("ui_people.py", ["--traces", "400", "--runs", "1"], ["by cost"]),
 ]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, literal_column, select
+from sqlalchemy import ColumnElement, func, literal, literal_column, select
 
 from interactiveai.server.query._db import Db, connect, page_total
 from interactiveai.server.query.pagination import Page, check_page, offset_of
@@ -28,7 +28,7 @@ from interactiveai.server.query.records import Session, User
 from interactiveai.server.storage.schema import traces
 
 Kind = Literal["sessions", "users"]
-SORT_SCAN_LIMIT = 100_000
+SORT_SCAN_LIMIT = 50_000
 """Sorting by a figure groups the window's traces: offered up to this many traces in the window."""
 _LAST_CHAR = "\U0010ffff"
 
@@ -89,10 +89,6 @@ def list_people(db: Db, project_id: str, q: PeopleQuery, *, page: int = 1, limit
     check_page(page, limit)
     key, cond = _conditions(project_id, q)
     sort = q.sort if q.sort in SORTS[q.kind] else "id"
-    measure = key if sort == "id" else _SORTS[sort]
-    order = [measure.desc() if q.descending else measure.asc()]
-    if sort != "id":
-        order.append(key.asc())
     columns = [
         key,
         _first,
@@ -105,7 +101,17 @@ def list_people(db: Db, project_id: str, q: PeopleQuery, *, page: int = 1, limit
         func.sum(traces.c.total_cost),
         func.min(traces.c.environment),
     ]
-    query = select(*columns).where(*cond).group_by(key).order_by(*order)
+    group = key
+    if sort != "id" and q.from_us is not None and not q.prefix:
+        # Read the window through the time index and group its rows: grouping on the bare column
+        # let SQLite walk the whole project's id index in order instead (2x slower for a week of 30 days).
+        group = key.op("||")(literal(""))
+        columns[0] = group
+    measure = key if sort == "id" else _SORTS[sort]
+    order = [measure.desc() if q.descending else measure.asc()]
+    if sort != "id":
+        order.append(group.asc())  # ties in id order
+    query = select(*columns).where(*cond).group_by(group).order_by(*order)
     with connect(db) as conn:
         rows = conn.execute(query.limit(limit).offset(offset_of(page, limit))).all()
         counted = select(key).where(*cond).group_by(key)
