@@ -90,11 +90,19 @@
   }
 
   // --- chart ----------------------------------------------------------------------------------
-  function niceMax(v) {
-    if (!(v > 0)) return 1;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-    return 10 * p;
+  // The axis top: four gridline steps of a round size (…, 0.08, 0.1, 0.12, 0.15, 0.2, …), so labels
+  // read 0.06/0.12/0.18 rather than 0.0625/0.125/0.188; whole steps for counts.
+  function niceMax(v, integer) {
+    if (!(v > 0)) return integer ? 4 : 1;
+    const quarter = v / 4;
+    if (integer && quarter <= 1) return 4; // counts: whole-number gridlines
+    const p = Math.pow(10, Math.floor(Math.log10(quarter)));
+    for (const m of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+      const step = m * p;
+      if (integer && Math.abs(step - Math.round(step)) > 1e-9) continue;
+      if (step >= quarter * (1 - 1e-9)) return 4 * step;
+    }
+    return 40 * p;
   }
 
   // series: [{name, color, values: [number|null per bucket]}]; kind: "stack" (bars) or "line".
@@ -111,7 +119,7 @@
     const totals = times.map((_, i) => opts.kind === "stack"
       ? series.reduce((s, ser) => s + (ser.values[i] || 0), 0)
       : Math.max(0, ...series.map((ser) => ser.values[i] || 0)));
-    const top = niceMax(Math.max(0, ...totals));
+    const top = niceMax(Math.max(0, ...totals), opts.integer);
     const y = (v) => m.top + h - (v / top) * h;
     const step = w / Math.max(n, 1);
     const x = (i) => m.left + i * step;
@@ -263,7 +271,7 @@
     const colors = allModels(data);
     const specs = {
       traces: {
-        kind: "stack", format: fmtCompact, label: "Traces over time",
+        kind: "stack", format: fmtCompact, label: "Traces over time", integer: true,
         series: [
           { name: "ok", color: PALETTE[0], values: data.volume.map((p) => p.traces - p.errorTraces) },
           { name: "with errors", color: "#d92d20", values: data.volume.map((p) => p.errorTraces) },
@@ -272,7 +280,7 @@
       cost: {
         kind: "stack", format: fmtCost, axisFormat: fmtCostAxis, label: "Cost by model", series: byModel(data, "totalCost", colors),
       },
-      tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", series: byModel(data, "totalTokens", colors) },
+      tokens: { kind: "stack", format: fmtCompact, label: "Tokens by model", integer: true, series: byModel(data, "totalTokens", colors) },
       latency: {
         kind: "line", format: fmtMs, label: "Trace latency percentiles",
         series: ["p50", "p90", "p95", "p99"].map((k, i) => ({
@@ -285,7 +293,7 @@
       const key = root.querySelector(`[data-legend="${name}"]`);
       if (!box) continue;
       drawChart(box, times, spec.series, {
-        kind: spec.kind, format: spec.format, axisFormat: spec.axisFormat, label: spec.label, granularity: g,
+        kind: spec.kind, format: spec.format, axisFormat: spec.axisFormat, label: spec.label, granularity: g, integer: spec.integer,
       });
       if (key) legend(key, spec.series);
     }
