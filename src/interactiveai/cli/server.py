@@ -95,7 +95,8 @@ def start_banner(settings: Any, *, data_dir_given: bool = False, url_given: bool
         f"  data dir:    {settings.data_dir}"
         + ("" if settings.database_url else " (SQLite database and session secret)"),
         f"  database:    {database}",
-        f"  lost login?  interactiveai users reset-password EMAIL{target}  (emails: interactiveai users list{target})",
+        f"  lost login?  interactiveai users reset-password EMAIL{target}",
+        f"               (the emails: interactiveai users list{target})",
     ]
     return "\n".join(lines)
 

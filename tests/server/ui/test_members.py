@@ -88,8 +88,11 @@ def test_the_last_owner_can_be_neither_demoted_nor_removed(ui: Any, engine: Any,
         refused = _post(ui, project.id, path, data)
         assert refused.status_code == 400 and "at least one owner" in refused.text
     assert _roles(engine, project.id) == {"member@example.com": "OWNER"}
+    page = ui.get(f"/project/{project.id}/settings").text
+    assert f"/members/{member}/remove" not in page and "the only owner" in page  # not offered at all
     other = create_user(engine, "co-owner@example.com", PASSWORD)
     add_membership(engine, other, project.id, role="OWNER")
+    assert f"/members/{member}/remove" in ui.get(f"/project/{project.id}/settings").text
     assert _post(ui, project.id, f"/{member}/role", {"role": "VIEWER"}).status_code == 303
     # now a viewer: read-only, and the remaining owner is the last one again
     assert _post(ui, project.id, f"/{other}/remove", {}).status_code == 403
