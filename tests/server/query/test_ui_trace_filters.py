@@ -59,13 +59,20 @@ def test_score_filter(engine: Any, project: Any, traces_: dict[str, str], rare_b
     assert _names(engine, project, score=ScoreCondition("missing")) == []
 
 
-def test_model_and_release_filters(engine: Any, project: Any, traces_: dict[str, str]) -> None:
+@pytest.mark.parametrize("rare_bound", [ui_traces.RARE_MODEL_CALLS, 0])
+def test_model_and_release_filters(
+    engine: Any, project: Any, traces_: dict[str, str], rare_bound: int, monkeypatch: Any
+) -> None:
+    """Both plans (the window's calls of the model, or a probe per trace) give the same answer."""
+    monkeypatch.setattr(ui_traces, "RARE_MODEL_CALLS", rare_bound)
     assert _names(engine, project, models=["gpt-4o"]) == ["a"]
     assert _names(engine, project, models=["gpt-4o", "claude"]) == ["a", "d"]
     assert _names(engine, project, releases=["v2"]) == ["b", "c"]
     assert _names(engine, project, releases=["v1", "v2"], models=["gpt-4o-mini"]) == ["b"]
     both = dict(models=["gpt-4o"], score=ScoreCondition("quality", min_value=0.8))
     assert _names(engine, project, **both) == ["a"]
+    since = now_us() - 3 * MINUTE - 30_000_000  # c and d started before: the window bounds the calls too
+    assert _names(engine, project, models=["gpt-4o", "claude"], from_us=since) == ["a"]
 
 
 def test_total_is_exact_up_to_the_cap_then_a_lower_bound(engine: Any, project: Any, traces_: dict[str, str]) -> None:
