@@ -103,4 +103,14 @@ UNSTATED = [
         UnstatedRule(f"GET /api/public/{path}", r"^cursor is not one this server handed out$", "an opaque cursor")
         for path in ("v2/observations", "v3/scores", "experiments", "experiment-items")
     ),
+    *(
+        UnstatedRule(
+            operation,
+            r"has no mapping|needs target 'observation'|has no field|key applies to field|^filter: "
+            r"|does not exist in this project|categor|minValue|traceProjectId must be"
+            r"|apply to target 'observation' only",
+            "the prompt's variables, the filter's conditions, the score's type and the stored connection decide",
+        )
+        for operation in ("POST /api/public/evaluators", "PATCH /api/public/evaluators/{evaluatorId}")
+    ),
 ]

@@ -43,6 +43,9 @@ def create_app(
     from interactiveai.server.api.routes import router as api_router
     from interactiveai.server.bodies import install_request_limits
     from interactiveai.server.costs.routes import router as models_router
+    from interactiveai.server.evals.crypto import secret_box
+    from interactiveai.server.evals.routes import router as evals_router
+    from interactiveai.server.evals.worker import EvalWorker
     from interactiveai.server.ingest.routes import router as ingest_router
     from interactiveai.server.ingest.service import IngestService
     from interactiveai.server.ui.routes import mount_ui
@@ -50,17 +53,21 @@ def create_app(
     ingest = IngestService(engine, settings)
     retention = RetentionWorker(engine)
     rollups = RollupRefresher(engine, settings.rollup_refresh_ms / 1000)
+    box = secret_box(settings.encryption_key, settings.data_dir)
+    evals = EvalWorker(engine, settings, box, ingest)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ingest.start()
         retention.start()
         rollups.start()
+        evals.start()
         if created is not None:
             announce_first_start(created, settings)
         try:
             yield
         finally:
+            evals.stop()
             rollups.stop()
             retention.stop()
             ingest.stop()
@@ -78,6 +85,7 @@ def create_app(
     app.state.engine = engine
     app.state.api_keys = ApiKeyVerifier(engine)
     app.state.ingest = ingest
+    app.state.secret_box = box
     app.state.first_start = created
 
     _install_error_handlers(app)
@@ -85,6 +93,7 @@ def create_app(
     app.include_router(ingest_router)
     app.include_router(api_router)
     app.include_router(models_router)
+    app.include_router(evals_router)
     mount_ui(app)
     openapi.install(app)
     return app

@@ -83,6 +83,32 @@ class Settings:
             "(milliseconds; 0 stops it, and the dashboard then scans changed hours exactly)."
         },
     )
+    encryption_key: str = field(
+        default="",
+        metadata={
+            "doc": "Fernet key(s), comma-separated, that encrypt the API keys of model connections (the first "
+            "encrypts); empty: the key file encryption.key in the data dir, created on first start."
+        },
+    )
+    eval_poll_ms: int = field(
+        default=1000,
+        metadata={
+            "doc": "How often each server process looks for new traces to evaluate and for due evaluations "
+            "(milliseconds; 0 stops the evaluation worker of this process)."
+        },
+    )
+    eval_scan_lag_ms: int = field(
+        default=5000,
+        metadata={"doc": "Age of a trace row before the evaluation worker first looks at it (commits in flight)."},
+    )
+    eval_concurrency: int = field(default=4, metadata={"doc": "Judge calls one server process makes at once."})
+    eval_timeout_ms: int = field(default=60_000, metadata={"doc": "Time a judge has to answer one call."})
+    eval_max_attempts: int = field(
+        default=3, metadata={"doc": "Attempts of one evaluation before it is marked failed."}
+    )
+    eval_retry_ms: int = field(
+        default=5000, metadata={"doc": "Wait before an evaluation's second attempt; doubled for each further one."}
+    )
     log_level: str = field(default="info", metadata={"doc": "Log level of the server process."})
 
     def __post_init__(self) -> None:

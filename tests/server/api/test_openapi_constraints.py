@@ -337,7 +337,23 @@ def rows(client: Any, project: Project) -> dict[str, str]:
     assert client.post(f"{API}/datasets", json={"name": "eval/weather"}, headers=h).status_code == 200
     item = client.post(f"{API}/dataset-items", json={"datasetName": "eval/weather", "input": 1}, headers=h).json()
     config = client.post(f"{API}/score-configs", json={"name": "q", "dataType": "NUMERIC"}, headers=h).json()
-    return {"traceId": trace_id(1), "observationId": obs_id(1), "itemId": item["id"], "configId": config["id"]}
+    judge = {"name": "rows", "baseUrl": "http://127.0.0.1:9/v1", "model": "m"}
+    connection = client.post(f"{API}/llm-connections", json=judge, headers=h).json()
+    rated = {
+        "name": "rows",
+        "connectionId": connection["id"],
+        "prompt": "{{output}}",
+        "score": {"name": "s", "dataType": "BOOLEAN"},
+    }
+    evaluator = client.post(f"{API}/evaluators", json=rated, headers=h).json()
+    return {
+        "connectionId": connection["id"],
+        "evaluatorId": evaluator["id"],
+        "traceId": trace_id(1),
+        "observationId": obs_id(1),
+        "itemId": item["id"],
+        "configId": config["id"],
+    }
 
 
 def _body_operations(document: dict[str, Any], rows: dict[str, str]) -> list[tuple[str, str, str, dict[str, Any]]]:
@@ -347,7 +363,9 @@ def _body_operations(document: dict[str, Any], rows: dict[str, str]) -> list[tup
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if body is None or "/otel/" in path or path == "/v1/traces":
             continue
-        found.append((method, path, path.replace("{configId}", rows["configId"]), body["schema"]))
+        real = path.replace("{configId}", rows["configId"])
+        real = real.replace("{connectionId}", rows["connectionId"]).replace("{evaluatorId}", rows["evaluatorId"])
+        found.append((method, path, real, body["schema"]))
     return found
 
 
@@ -363,6 +381,8 @@ def _examples(schema: dict[str, Any], rows: dict[str, str]) -> list[Any]:
     for example in examples:
         if "datasetItemId" in example:
             example["datasetItemId"] = rows["itemId"]
+        if "connectionId" in example:  # an evaluator's model connection is a stored one
+            example["connectionId"] = rows["connectionId"]
     return examples
 
 

@@ -1,0 +1,1 @@
+"""LLM-as-a-judge on live traffic: model connections, evaluators, and the worker that runs them."""

@@ -1,0 +1,243 @@
+"""The evaluation jobs' life in the database: found, claimed, finished, retried; once per trace.
+
+Finding: each evaluator reads the traces created since its scan position, in the order of the
+observations' primary key (trace creation time, trace id), keeps those its sampling rate takes
+(decided by the trace id, so every replica decides alike) and inserts a ``pending`` job for each;
+the unique key (evaluator, trace) turns a second insert into nothing, so replicas scanning the
+same range at once do no harm. Only rows older than the scan lag are read: a writer's transaction
+in flight may commit a trace created a moment earlier than one already visible.
+
+Claiming: one UPDATE over the due jobs whose trace has been quiet for the evaluator's delay
+marks them ``running`` under a new lease token; on PostgreSQL the jobs are selected ``FOR UPDATE
+SKIP LOCKED``, so concurrent replicas claim disjoint jobs; on SQLite the statement holds the write
+lock. A lease that ran out (its process died) makes the job claimable again.
+
+Finishing: the job is set ``done`` only while its lease token is still the one claimed, and the
+score is inserted in the same transaction, so a score is written exactly once per job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, true, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from interactiveai.server.rollups.dirty import mark_dirty
+from interactiveai.server.storage.eval_schema import evaluator_jobs, evaluators
+from interactiveai.server.storage.schema import observations, scores, traces
+
+EVAL_ENVIRONMENT = "interactiveai-evaluation"
+"""The environment of the judge's own traces: the worker never evaluates them."""
+
+SCAN_BATCH = 1_000
+_SCORE_IDS = uuid.UUID("6f1d3c2e-8a57-4b0e-9c53-2f1e4f0a7b21")
+
+
+def sampled(trace_id: str, rate: float) -> bool:
+    """Whether a sampling ``rate`` (0-1) takes this trace: the same answer in every replica."""
+    if rate >= 1:
+        return True
+    if rate <= 0:
+        return False
+    bucket = int.from_bytes(hashlib.sha256(trace_id.encode()).digest()[:8], "big")
+    return bucket < rate * 2**64
+
+
+def score_id(evaluator_id: str, trace_id: str) -> str:
+    return str(uuid.uuid5(_SCORE_IDS, f"{evaluator_id}:{trace_id}"))
+
+
+def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_us: int) -> int:
+    """Insert the jobs of one evaluator's new sampled traces; returns how many traces it read."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(evaluators.c.scan_created_us, evaluators.c.scan_trace_id, evaluators.c.sampling_rate).where(
+                evaluators.c.project_id == project_id, evaluators.c.id == evaluator_id
+            )
+        ).first()
+        if row is None:
+            return 0
+        position = (row.scan_created_us, row.scan_trace_id)
+        upper = now - lag_us
+        o = observations.c
+        found = conn.execute(
+            select(o.trace_created_at_us, o.trace_id)
+            .where(
+                o.project_id == project_id,
+                o.trace_created_at_us >= position[0],
+                tuple_(o.trace_created_at_us, o.trace_id) > tuple_(*position),
+                o.trace_created_at_us <= upper,
+                o.environment != EVAL_ENVIRONMENT,
+            )
+            .distinct()
+            .order_by(o.trace_created_at_us, o.trace_id)
+            .limit(SCAN_BATCH)
+        ).all()
+        jobs = [
+            {
+                "id": str(uuid.uuid4()),
+                "project_id": project_id,
+                "evaluator_id": evaluator_id,
+                "trace_id": trace_id,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_us": now,
+                "created_at_us": now,
+                "updated_at_us": now,
+            }
+            for _created, trace_id in found
+            if sampled(trace_id, row.sampling_rate)
+        ]
+        if jobs:
+            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(evaluator_jobs).on_conflict_do_nothing(), jobs)
+        last = (found[-1][0], found[-1][1]) if found else position
+        if len(found) < SCAN_BATCH:  # everything up to ``upper`` has been read
+            last = max(last, (upper, ""))
+        if last != position:  # compare-and-set: a replica that moved it meanwhile read the same rows
+            conn.execute(
+                update(evaluators)
+                .where(
+                    evaluators.c.project_id == project_id,
+                    evaluators.c.id == evaluator_id,
+                    evaluators.c.scan_created_us == position[0],
+                    evaluators.c.scan_trace_id == position[1],
+                )
+                .values(scan_created_us=last[0], scan_trace_id=last[1])
+            )
+    return len(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: str
+    project_id: str
+    evaluator_id: str
+    trace_id: str
+    attempts: int
+    token: str
+
+
+def claim(engine: Engine, limit: int, now: int, lease_us: int) -> list[Claimed]:
+    """Up to ``limit`` due jobs, marked running under a lease of ``lease_us``."""
+    if limit <= 0:
+        return []
+    j, e, t = evaluator_jobs.c, evaluators.c, traces.c
+    joined = evaluator_jobs.join(evaluators, and_(e.project_id == j.project_id, e.id == j.evaluator_id)).outerjoin(
+        traces, and_(t.project_id == j.project_id, t.id == j.trace_id)
+    )
+    due = (
+        select(j.id)
+        .select_from(joined)
+        .where(
+            or_(
+                and_(j.status == "pending", j.next_attempt_us <= now),
+                and_(j.status == "running", j.lease_until_us < now),
+            ),
+            e.enabled == true(),
+            # quiet for the evaluator's delay (or deleted: the job is then dropped)
+            or_(t.id.is_(None), t.updated_at_us <= now - e.delay_ms * 1000),
+        )
+        .order_by(j.next_attempt_us)
+        .limit(limit)
+    )
+    if engine.dialect.name == "postgresql":
+        due = due.with_for_update(of=evaluator_jobs, skip_locked=True)
+    token = uuid.uuid4().hex
+    statement = (
+        update(evaluator_jobs)
+        .where(j.id.in_(due.scalar_subquery()))
+        .values(
+            status="running",
+            attempts=j.attempts + 1,
+            lease_token=token,
+            lease_until_us=now + lease_us,
+            updated_at_us=now,
+        )
+        .returning(j.id, j.project_id, j.evaluator_id, j.trace_id, j.attempts)
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(statement).all()
+    return [Claimed(r.id, r.project_id, r.evaluator_id, r.trace_id, r.attempts, token) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt produced (``None`` where it did not get that far)."""
+
+    model: str | None = None
+    latency_ms: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    cost: float | None = None
+    judge_trace_id: str | None = None
+    observation_id: str | None = None
+
+
+def _mine(job: Claimed) -> tuple[ColumnElement[bool], ...]:
+    c = evaluator_jobs.c
+    return (c.id == job.id, c.lease_token == job.token, c.status == "running")
+
+
+def _outcome_values(outcome: Outcome) -> dict[str, object]:
+    return {key: getattr(outcome, key) for key in Outcome.__dataclass_fields__}
+
+
+def finish(engine: Engine, job: Claimed, outcome: Outcome, score: Mapping[str, object], now: int) -> bool:
+    """Mark the job done and write its score, together; False if the lease was lost meanwhile."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(evaluator_jobs)
+            .where(*_mine(job))
+            .values(
+                status="done",
+                error=None,
+                score_id=score["id"],
+                lease_token=None,
+                lease_until_us=None,
+                updated_at_us=now,
+                finished_at_us=now,
+                **_outcome_values(outcome),
+            )
+        )
+        if not done.rowcount:
+            return False
+        conn.execute(
+            insert(scores).values(
+                project_id=job.project_id,
+                trace_id=job.trace_id,
+                source="EVAL",
+                metadata="{}",
+                environment="default",
+                timestamp_us=now,
+                created_at_us=now,
+                updated_at_us=now,
+                **score,
+            )
+        )
+        mark_dirty(conn, [(job.project_id, now)])
+    return True
+
+
+def fail(engine: Engine, job: Claimed, error: str, outcome: Outcome, *, retry_at: int | None, now: int) -> None:
+    """Another attempt at ``retry_at``, or (None) the job failed for good, keeping the error."""
+    values: dict[str, object] = {"error": error[:2000], "lease_token": None, "lease_until_us": None}
+    if retry_at is None:
+        values.update(status="failed", finished_at_us=now)
+    else:
+        values.update(status="pending", next_attempt_us=retry_at)
+    with engine.begin() as conn:
+        conn.execute(
+            update(evaluator_jobs).where(*_mine(job)).values(updated_at_us=now, **values, **_outcome_values(outcome))
+        )
+
+
+def drop(engine: Engine, job: Claimed) -> None:
+    """Forget a job whose trace does not match the evaluator's filter (or is gone)."""
+    with engine.begin() as conn:
+        conn.execute(delete(evaluator_jobs).where(*_mine(job)))
