@@ -167,6 +167,7 @@ def test_trace_page_costs_usage_metadata_and_previews(
     page = _open(browser, auth_state, 1440, 900)
     page.goto(_url(server, f"/traces/{data['costly']}"))
     panel = page.locator("#detail-pane")
+    assert page.locator(".stats .lc-default").get_attribute("title") == "3 observations at level DEFAULT"
     expect(panel.locator(".card.payload").first).to_contain_text("— (called without arguments)")
     expect(panel.locator(".card", has_text="Metadata")).to_contain_text("—")
     assert "None" not in panel.inner_text()
