@@ -74,6 +74,7 @@ def test_costs_are_fixed_notation_with_their_significant_digits() -> None:
         "$0.00000000000000000001",
     ]
     assert all("e" not in fmt_cost(10.0**-k) for k in range(0, 30))
+    assert [fmt_cost(v) for v in (float("nan"), float("inf"), -float("inf"))] == ["—", "—", "—"]  # never fails a page
 
 
 def test_a_call_without_arguments_reads_as_empty() -> None:

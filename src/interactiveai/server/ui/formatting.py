@@ -64,7 +64,7 @@ def fmt_cost(value: float | None) -> str:
     """Dollars in fixed notation: cents from $1, up to four decimals from $0.01, and below that as
     many decimals as three significant digits need ($0.00000036), trailing zeros dropped; never
     ``e-7``. trace-nav.js's fmtCost writes the same text."""
-    if value is None:
+    if value is None or not math.isfinite(value):  # NaN or infinite: stored by an older version
         return "—"
     if value == 0:
         return "$0"

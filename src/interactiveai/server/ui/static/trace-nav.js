@@ -23,7 +23,7 @@ export function fmtDuration(us) {
 // Dollars in fixed notation, as the server's formatting.fmt_cost writes them: cents from $1, up to
 // four decimals from $0.01, below that three significant digits ($0.00000036), never "e-7".
 export function fmtCost(v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return "";
+  if (v === null || v === undefined || !Number.isFinite(v)) return "";
   if (v === 0) return "$0";
   const size = Math.abs(v);
   const sign = v < 0 ? "-" : "";
