@@ -92,7 +92,7 @@ def test_totals_exact_up_to_the_bound_then_a_lower_bound(ui: Any, people: Any, m
     monkeypatch.setattr(pagination, "COUNT_CAP", 1)  # counts stop at the page's end (2) + 1
     body = ui.get(f"/project/{people.id}/users.json?range=24h&sort=cost").json()
     assert (body["meta"]["totalItems"], body["meta"]["totalExact"], body["meta"]["hasMore"]) == (3, False, True)
-    assert "2+ users" in ui.get(f"/project/{people.id}/users?range=24h&sort=cost").text
+    assert "≥ 3 users" in ui.get(f"/project/{people.id}/users?range=24h&sort=cost").text
 
 
 def test_sorting_by_a_figure_is_bounded(ui: Any, people: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -110,10 +110,11 @@ def _meta(args: ListArgs, page: Page[Any]) -> dict[str, Any]:
 
 
 def total_text(page: Page[Any], noun: str) -> str:
-    """ "1,234 sessions", or "1,000+ sessions" past the count's bound."""
+    """The list's total: exact ("1,234 sessions"), or a lower bound past the count's bound
+    ("≥ 1,001 sessions"), as the REST lists' meta.totalItems."""
     total = page.total or 0
     if not page.total_exact:
-        return f"{total - 1:,}+ {noun}s"
+        return f"≥ {total:,} {noun}s"
     return f"{total:,} {noun}{'' if total == 1 else 's'}"
 
 
