@@ -296,6 +296,12 @@ def _guard(request: Request) -> _Guard | None:
     return guard if isinstance(guard, _Guard) else None
 
 
+def body_size(request: Request) -> int:
+    """Bytes of the request's body received so far (all of it once the body was read)."""
+    guard = _guard(request)
+    return guard.received if guard is not None else 0
+
+
 async def read_body(request: Request, limit: int, project_id: str | None = None) -> bytes:
     """The whole body, at most ``limit`` bytes (413 beyond, declared or counted); counted against
     the process's budget as it arrives (429), within ``project_id``'s share of it when given (the

@@ -53,6 +53,13 @@ class Settings:
     ingest_queue_spans: int = field(
         default=200_000, metadata={"doc": "Spans waiting for commit before ingestion answers 429."}
     )
+    ingest_queue_bytes: int = field(
+        default=64 * 1024 * 1024,
+        metadata={
+            "doc": "Payload bytes (request bodies as decoded, uncompressed) of the spans waiting for commit "
+            "before ingestion answers 429: bounds the queue's memory whatever the size of the spans."
+        },
+    )
     project_reserve_percent: int = field(
         default=25,
         metadata={

@@ -41,9 +41,11 @@ def _service(engine: Any, tmp_path: Path, queue_spans: int, reserve: int = 0) ->
 
 
 async def _send(service: IngestService, project_id: str, spans: int) -> asyncio.Task[int]:
+    before = service.queue.held
     task = asyncio.create_task(service.ingest(project_id, _body(spans), "", True))
-    while not task.done() and service.decodes.waiting + len(service.decodes._inside):
-        await asyncio.sleep(0.001)  # decoded and mapped: now in the writer or waiting to enter it
+    async with asyncio.timeout(30):  # decoded and mapped: now in the writer or waiting to enter it
+        while not task.done() and service.queue.held == before:
+            await asyncio.sleep(0.001)  # (a fixed pause was too short for a loaded machine)
     await asyncio.sleep(0.01)
     return task
 

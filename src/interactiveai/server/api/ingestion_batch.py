@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from interactiveai.server.api.common import JSON, AuthKey, DbEngine, JsonBody, bad_request, json_body
 from interactiveai.server.api.ingestion_models import BATCH_SCHEMA, IngestionResult
 from interactiveai.server.auth import ApiKey
+from interactiveai.server.bodies import body_size
 from interactiveai.server.clock import now_us
 from interactiveai.server.ingest.legacy_events import SCORE, SDK_LOG, ObservationPatch, ParsedBatch, parse_batch
 from interactiveai.server.ingest.legacy_writes import resolve_trace_ids, write_patches
@@ -95,7 +96,7 @@ async def post_ingestion(
         parsed = await to_thread.run_sync(parse_batch, batch, now_us())
     errors = dict(parsed.errors)
     try:
-        errors.update(await _write_entities(service, engine, key, parsed))
+        errors.update(await _write_entities(service, engine, key, parsed, body_size(request)))
         scores = [(event.index, event.score) for event in parsed.events if event.type == SCORE and event.score]
         if scores:
             errors.update(await to_thread.run_sync(_write_scores, engine, key.project_id, scores))
@@ -110,9 +111,10 @@ async def post_ingestion(
 
 
 async def _write_entities(
-    service: IngestService, engine: Engine, key: ApiKey, parsed: ParsedBatch
+    service: IngestService, engine: Engine, key: ApiKey, parsed: ParsedBatch, payload_bytes: int
 ) -> dict[int, tuple[str, str]]:
-    """Store the traces and observations in the group commit; the events the database refused."""
+    """Store the traces and observations in the group commit; the events the database refused.
+    ``payload_bytes``: the request body's size, what the events count in the ingestion queue."""
     traces = parsed.traces
     patches = list(parsed.observations.values())
     if not traces and not patches:
@@ -122,7 +124,9 @@ async def _write_entities(
     project_id, pricing = key.project_id, service.pricing
     size = sum(len(p.event_indexes) for p in traces.values()) + sum(len(p.event_indexes) for p in patches)
     try:
-        await service.write(project_id, size, lambda conn: write_patches(conn, project_id, traces, patches, pricing))
+        await service.write(
+            project_id, size, lambda conn: write_patches(conn, project_id, traces, patches, pricing), payload_bytes
+        )
         return {}
     except WriteRejected:
         if len(_trace_ids(traces, patches)) == 1:
@@ -133,7 +137,8 @@ async def _write_entities(
         ({t: traces[t]} if t in traces else {}, [p for p in patches if p.trace_id == t])
         for t in _trace_ids(traces, patches)
     ]
-    results = await asyncio.gather(*(_write_group(service, project_id, group) for group in groups))
+    share = payload_bytes // len(groups)
+    results = await asyncio.gather(*(_write_group(service, project_id, group, share) for group in groups))
     for (trace_part, obs_part), problem in zip(groups, results, strict=True):
         if problem is not None:
             indexes = [i for p in trace_part.values() for i in p.event_indexes]
@@ -143,13 +148,15 @@ async def _write_entities(
 
 
 async def _write_group(
-    service: IngestService, project_id: str, group: tuple[dict[str, Any], list[ObservationPatch]]
+    service: IngestService, project_id: str, group: tuple[dict[str, Any], list[ObservationPatch]], payload_bytes: int
 ) -> str | None:
     traces, patches = group
     size = sum(len(p.event_indexes) for p in traces.values()) + sum(len(p.event_indexes) for p in patches)
     pricing = service.pricing
     try:
-        await service.write(project_id, size, lambda conn: write_patches(conn, project_id, traces, patches, pricing))
+        await service.write(
+            project_id, size, lambda conn: write_patches(conn, project_id, traces, patches, pricing), payload_bytes
+        )
     except WriteRejected as exc:
         return str(exc)
     return None

@@ -49,7 +49,7 @@ async def _export(request: Request, key: ApiKey) -> Response:
         raise HTTPException(status_code=415, detail=f"Unsupported Content-Encoding {encoding!r}: use gzip or none")
     service: IngestService = request.app.state.ingest
     try:
-        if refusal := service.overloaded(key.project_id):
+        if refusal := service.overloaded(key.project_id, _declared_length(request)):
             raise Overloaded(refusal)
         body = await read_body(request, service.settings.max_body_bytes, key.project_id)
         await service.ingest(key.project_id, body, encoding, protobuf)
@@ -71,6 +71,12 @@ async def _export(request: Request, key: ApiKey) -> Response:
             headers={"Retry-After": _RETRY_AFTER_UNAVAILABLE},
         ) from None
     return Response(content=response_body(protobuf), media_type=PROTOBUF if protobuf else JSON)
+
+
+def _declared_length(request: Request) -> int:
+    """The body's Content-Length (0 when absent or malformed: the HTTP layer refuses those)."""
+    value = request.headers.get("content-length", "")
+    return int(value) if value.isdigit() else 0
 
 
 # The body is read in the route (after the key dependency), so it is documented by hand.

@@ -17,24 +17,29 @@ turns go to the waiting project that has used the least decode time (so a reques
 decode in progress, then for at most about one request of each busier project); mapped requests
 enter the writer by least spans written, at most ``_WRITER_SPANS`` spans (or two requests) at a
 time, in progress and queued there, because the writer commits its queue first come, first
-served. Requests waiting to enter count against the queue limit (429) like those inside.
+served. Requests waiting to enter count against the queue limits (429) like those inside.
 
-The queue limit is shared by projects (shares.py): a project may fill it up to
-``ingest_queue_spans`` less a reserve (``project_reserve_percent``, default 25 %), and past that
-only while it holds at most an equal share of the reserve; so a project that floods the server
-gets 429 on its own requests (the message names the project's share) while another project's
-requests are still accepted. The limit itself stays the bound on memory (a 429 naming the server's
-queue); the writer checks it again, as a backstop, when spans are handed to it.
+The queue has two limits, checked alike: spans (``ingest_queue_spans``) and payload bytes
+(``ingest_queue_bytes``: each request counts its body as decoded, after decompression, which is
+about what its mapped spans hold in memory). A count of spans alone let the queue's memory grow
+with the payloads: 200,000 spans of 6 KB are over a gigabyte. Each limit is shared by projects
+(shares.py): a project may fill it up to the limit less a reserve (``project_reserve_percent``,
+default 25 %), and past that only while it holds at most an equal share of the reserve; so a
+project that floods the server gets 429 on its own requests (the message names the project's
+share) while another project's requests are still accepted. The limits themselves stay the bound
+on memory (a 429 naming the server's queue); the writer checks the span limit again, as a
+backstop, when spans are handed to it.
 
 Memory is bounded three times: request bodies held at once by the server's byte budget, counted
 as they arrive and held until the request is answered (bodies.py), the decoded form by the
-number of concurrent decodes, and mapped spans waiting for commit by ``ingest_queue_spans``.
+number of concurrent decodes, and mapped spans waiting for commit by the queue's two limits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import time
@@ -85,6 +90,10 @@ class IngestService:
         self.commits = FairAdmission(min(_WRITER_SPANS, settings.ingest_batch_spans))
         # spans past the queue check and not yet through the writer, in total and by project
         self.queue = SharedLimit.with_reserve_percent(settings.ingest_queue_spans, settings.project_reserve_percent)
+        # and their payload bytes (the decoded request bodies), by the same rules
+        self.queue_bytes = SharedLimit.with_reserve_percent(
+            settings.ingest_queue_bytes, settings.project_reserve_percent
+        )
 
     def start(self) -> None:
         # Ingestion allocates millions of short-lived dicts; with the default thresholds the
@@ -99,23 +108,40 @@ class IngestService:
     def stop(self) -> None:
         self.writer.stop()
 
-    def overloaded(self, project_id: str | None = None) -> str | None:
+    def overloaded(self, project_id: str | None = None, payload_bytes: int = 1) -> str | None:
         """Why another request (of ``project_id``) would be refused now: checked before its body is
-        read, as if it held one span; None when it may come in."""
+        read, as if it held one span of ``payload_bytes`` (its declared length, when it has one: a
+        compressed body decodes to more, which the check after decoding counts); None when it may
+        come in."""
         if self.writer.full():
             return self._queue_full()
-        return self._refusal(self.queue.verdict(1, project_id), project_id)
+        return self._refusal(1, max(1, payload_bytes), project_id)
 
-    def _refusal(self, verdict: str | None, project_id: str | None) -> str | None:
+    def _refusal(self, spans: int, payload_bytes: int, project_id: str | None) -> str | None:
+        """Why ``spans`` more spans of ``payload_bytes`` would be refused by the queue; None if not."""
+        verdict = self.queue.verdict(spans, project_id)
         if verdict == "project" and project_id is not None:
             return self.queue.share_message(project_id, "the ingestion queue", "spans waiting for commit")
-        return None if verdict is None else self._queue_full()
+        if verdict is not None:
+            return self._queue_full()
+        verdict = self.queue_bytes.verdict(payload_bytes, project_id)
+        if verdict == "project" and project_id is not None:
+            return self.queue_bytes.share_message(
+                project_id, "the ingestion queue's bytes", "bytes of payload waiting for commit"
+            )
+        if verdict is not None:
+            return (
+                f"ingestion queue is full ({self.queue_bytes.held} bytes of payload waiting, "
+                f"its limit is {self.queue_bytes.limit}: INTERACTIVEAI_INGEST_QUEUE_BYTES)"
+            )
+        return None
 
     def _queue_full(self) -> str:
         return f"ingestion queue is full ({max(self.queue.held, self.writer.pending_spans)} spans waiting)"
 
-    def prepare(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> list[MappedSpan]:
-        """Decompress, decode and map one request body (blocking; call from a worker thread)."""
+    def prepare(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> tuple[list[MappedSpan], int]:
+        """Decompress, decode and map one request body (blocking; call from a worker thread): its
+        spans, and the size of the body as decoded (what it counts in the queue's bytes)."""
         raw = decompress(body, encoding, self.settings.max_body_bytes)
         try:
             spans = decode_protobuf(raw) if protobuf else decode_json(raw)
@@ -127,7 +153,7 @@ class IngestService:
             raise OtlpError(f"the export could not be decoded ({type(exc).__name__}: {exc})") from None
         pricing = self.pricing
         try:
-            return _map_all(spans, project_id, pricing)
+            return _map_all(spans, project_id, pricing), len(raw)
         except Exception as exc:
             # Mapping is meant to accept any attribute value; if one still trips it, the client
             # gets a 400 naming the span instead of a 500, and the log keeps the traceback.
@@ -138,10 +164,11 @@ class IngestService:
     async def ingest(self, project_id: str, body: bytes, encoding: str, protobuf: bool) -> int:
         """Store one export; returns when committed, with the number of newly stored spans."""
         async with self.decodes.turn(project_id):
-            mapped = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
+            mapped, size = await to_thread.run_sync(self.prepare, project_id, body, encoding, protobuf)
         if not mapped:
             return 0
-        stored = await self._commit(project_id, len(mapped), lambda: self.writer.submit(project_id, mapped))
+        submit = functools.partial(self.writer.submit, project_id, mapped)
+        stored = await self._commit(project_id, len(mapped), size, submit)
         links = [m.experiment for m in mapped if m.experiment is not None]
         if links:
             await to_thread.run_sync(self._link_experiments, project_id, links)
@@ -156,35 +183,43 @@ class IngestService:
             logger.warning("could not link experiment items: %s", exc)
             raise StorageUnavailable("the experiment's dataset run items could not be written") from None
 
-    async def write(self, project_id: str, size: int, write: WriteJob) -> int:
+    async def write(self, project_id: str, size: int, write: WriteJob, payload_bytes: int = 0) -> int:
         """Commit ``write`` (rows it writes itself: the batch ingestion API's events) in the group
-        commit, behind the same queue limit and fairness as spans, counted as ``size`` spans."""
+        commit, behind the same queue limits and fairness as spans, counted as ``size`` spans of
+        ``payload_bytes`` (its request body)."""
         size = max(1, size)
-        return await self._commit(project_id, size, lambda: self.writer.submit_write(project_id, write, size))
+        submit = functools.partial(self.writer.submit_write, project_id, write, size)
+        return await self._commit(project_id, size, payload_bytes, submit)
 
-    async def _commit(self, project_id: str, spans: int, submit: Callable[[], Future[int]]) -> int:
+    async def _commit(self, project_id: str, spans: int, payload_bytes: int, submit: Callable[[], Future[int]]) -> int:
         # as the writer's own limit: one request larger than the whole queue still gets into an empty one
-        refusal = self._refusal(self.queue.admit(spans, project_id), project_id)
+        refusal = self._refusal(spans, payload_bytes, project_id)
         if refusal is not None:
             raise Overloaded(refusal)
+        self.queue.take(spans, project_id)
+        self.queue_bytes.take(payload_bytes, project_id)
         try:
             await self.commits.enter(project_id, spans)
         except BaseException:
-            self.queue.give_back(spans, project_id)
+            self._give_back(project_id, spans, payload_bytes)
             raise
         try:
             future = submit()
         except BaseException:
-            self._leave(project_id, spans)
+            self._leave(project_id, spans, payload_bytes)
             raise
         loop = asyncio.get_running_loop()
-        future.add_done_callback(lambda _: _call_soon(loop, self._leave, project_id, spans))
+        future.add_done_callback(lambda _: _call_soon(loop, self._leave, project_id, spans, payload_bytes))
         return await asyncio.wrap_future(future)
 
-    def _leave(self, project_id: str, spans: int) -> None:
+    def _leave(self, project_id: str, spans: int, payload_bytes: int) -> None:
         """The request's spans are through the writer (committed, refused or failed)."""
         self.commits.leave(project_id, spans)
+        self._give_back(project_id, spans, payload_bytes)
+
+    def _give_back(self, project_id: str, spans: int, payload_bytes: int) -> None:
         self.queue.give_back(spans, project_id)
+        self.queue_bytes.give_back(payload_bytes, project_id)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
