@@ -123,3 +123,20 @@ def test_item_changes_need_csrf_a_manager_and_the_right_dataset(
     assert client.post(url, data={"csrf_token": "forged", "action": "delete"}).status_code == 403
     assert client.get(f"{_page(project, other)}/items/{item.id}").status_code == 404
     assert get_dataset_item(engine, project.id, item.id) is not None
+
+
+def test_row_buttons_on_the_dataset_page_archive_and_delete(ui: Any, engine: Any, project: Any, dataset: Any) -> None:
+    item = upsert_dataset_item(engine, project.id, {"datasetName": dataset.name, "id": "row-1", "input": "q"})
+    page = _page(project, dataset)
+    html = ui.get(page).text
+    url = f"{page}/items/{item.id}"
+    assert f'action="{url}"' in html and 'value="archive"' in html and 'value="delete"' in html
+    token = csrf_from(html)
+    archived = ui.post(url, data={"csrf_token": token, "action": "archive", "back": "dataset"}, follow_redirects=False)
+    assert archived.status_code == 303 and archived.headers["location"].startswith(
+        f"{page}?notice=dataset-item-archived"
+    )
+    assert 'value="restore"' in ui.get(page).text
+    deleted = ui.post(url, data={"csrf_token": token, "action": "delete", "back": "dataset"}, follow_redirects=False)
+    assert deleted.headers["location"].startswith(f"{page}?notice=dataset-item-deleted")
+    assert list_dataset_items(engine, project.id, dataset_id=dataset.id).items == []

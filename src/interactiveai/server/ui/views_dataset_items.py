@@ -145,7 +145,8 @@ async def change_item(request: Request, project_id: str, dataset_id: str, item_i
     if action in ("archive", "restore"):
         body = {"datasetName": dataset.name, "id": item.id, "status": "ARCHIVED" if action == "archive" else "ACTIVE"}
         upsert_dataset_item(engine, project_id, body)
-        return redirect_with_notice(item_url, f"dataset-item-{action}d")
+        back = dataset_url if form.get("back") == "dataset" else item_url  # the list's row buttons return to it
+        return redirect_with_notice(back, f"dataset-item-{action}d")
     if action != "save":
         return _item_page(request, access, dataset, item, error=f"Unknown action {action[:40]!r}.", status=400)
     if str(form.get("version", "")) != str(item.updated_at_us):
