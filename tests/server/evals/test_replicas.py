@@ -5,27 +5,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from interactiveai.server.storage import migrate
 from interactiveai.server.storage.engines import create_db_engine
-from tests.conftest import Project
+from tests.conftest import _make_project
 from tests.server.evals.conftest import create_evaluator, eval_scores, jobs_of, make_app, send_span, wait_for
 from tests.server.evals.fake_judge import FakeJudge
+from tests.support.postgres import create_database
 
 TRACES = 12
 
 
 @pytest.mark.postgres
 def test_two_workers_on_one_postgresql_score_each_trace_once(
-    dialect: str, engine: Any, project: Project, judge: FakeJudge, tmp_path: Path
+    postgres_server_url: str, judge: FakeJudge, tmp_path: Path
 ) -> None:
-    if dialect != "postgresql":
-        pytest.skip("replicas share a PostgreSQL database")
     judge.delay_seconds = 0.05  # calls overlap: both workers are busy at once
-    second_engine = create_db_engine(engine.url.render_as_string(hide_password=False), pool_size=5)
+    url = create_database(postgres_server_url)
+    engine = create_db_engine(url, pool_size=5)
+    migrate.upgrade(engine)
+    project = _make_project(engine, "proj-a")
+    second_engine = create_db_engine(url, pool_size=5)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     try:
@@ -50,3 +53,4 @@ def test_two_workers_on_one_postgresql_score_each_trace_once(
                 assert len(eval_scores(first, project, trace_id)) == 1
     finally:
         second_engine.dispose()
+        engine.dispose()

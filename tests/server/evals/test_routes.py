@@ -105,28 +105,30 @@ def test_evaluators_are_created_read_updated_and_deleted(fast_client: Any, proje
     )
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"prompt": "Rate {{answer}}"}, "variable {{answer}} has no mapping"),
-        ({"variableMapping": {"question": {"source": "observation", "field": "input"}}}, "needs target 'observation'"),
-        ({"connectionId": "nope"}, "connection 'nope' does not exist"),
-        ({"filter": [{"type": "string", "column": "nope", "operator": "=", "value": "x"}]}, "filter condition 1"),
-        ({"score": {"name": "s", "dataType": "CATEGORICAL"}}, "needs categories"),
-        ({"score": {"name": "s", "dataType": "NUMERIC", "minValue": 1, "maxValue": 0}}, "below maxValue"),
-        ({"traceProjectId": "proj-b"}, "traceProjectId must be this project"),
-        ({"samplingRate": 1.5}, "samplingRate"),
-        ({"score": {"name": "s", "dataType": "TEXT"}}, "dataType"),
-    ],
-)
-def test_an_evaluator_breaking_a_rule_is_refused_naming_it(
-    fast_client: Any, project: Project, change: dict[str, Any], message: str
-) -> None:
+RULES = [
+    ({"prompt": "Rate {{answer}}"}, "variable {{answer}} has no mapping"),
+    ({"variableMapping": {"question": {"source": "observation", "field": "input"}}}, "needs target 'observation'"),
+    ({"connectionId": "nope"}, "connection 'nope' does not exist"),
+    ({"filter": [{"type": "string", "column": "nope", "operator": "=", "value": "x"}]}, "filter: filter condition 1"),
+    ({"score": {"name": "s", "dataType": "CATEGORICAL"}}, "needs categories"),
+    ({"score": {"name": "s", "dataType": "NUMERIC", "minValue": 1, "maxValue": 0}}, "below maxValue"),
+    ({"score": {"name": "s", "dataType": "BOOLEAN", "categories": ["a"]}}, "CATEGORICAL scores only"),
+    ({"traceProjectId": "proj-b"}, "traceProjectId must be this project"),
+    ({"observationType": "GENERATION"}, "apply to target 'observation' only"),
+    ({"samplingRate": 1.5}, "samplingRate"),
+    ({"score": {"name": "s", "dataType": "TEXT"}}, "dataType"),
+    ({"name": " "}, "name"),
+]
+
+
+def test_an_evaluator_breaking_a_rule_is_refused_naming_it(fast_client: Any, project: Project) -> None:
     connection = _connection(fast_client, project)
-    body = _evaluator_body(connection["id"], **change)
-    response = fast_client.post("/api/public/evaluators", json=body, headers=project.headers)
-    assert response.status_code == 400, response.text
-    assert message in response.json()["message"]
+    for change, message in RULES:
+        body = _evaluator_body(connection["id"], **change)
+        response = fast_client.post("/api/public/evaluators", json=body, headers=project.headers)
+        assert response.status_code == 400, (change, response.text)
+        assert message in response.json()["message"], (change, response.text)
+    assert fast_client.get("/api/public/evaluators", headers=project.headers).json()["data"] == []
 
 
 def test_names_are_unique_per_project_and_projects_see_only_their_own(
@@ -157,3 +159,22 @@ def test_names_are_unique_per_project_and_projects_see_only_their_own(
     assert EvaluatorJobs.model_validate(jobs.json()).data == []
     bad = fast_client.get("/api/public/evaluator-jobs", params={"status": "odd"}, headers=project.headers)
     assert bad.status_code == 400
+
+
+def test_an_update_may_clear_optional_fields_and_leaves_required_ones_given_as_null(
+    fast_client: Any, project: Project
+) -> None:
+    connection = _connection(fast_client, project)
+    body = _evaluator_body(connection["id"], model="gpt-4o", traceProjectId=project.id)
+    created = fast_client.post("/api/public/evaluators", json=body, headers=project.headers).json()
+    path = f"/api/public/evaluators/{created['id']}"
+    cleared = {"model": None, "traceProjectId": None, "score": None, "prompt": None, "connectionId": None}
+    response = fast_client.patch(path, json=cleared, headers=project.headers)
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert (updated["model"], updated["traceProjectId"]) == (None, None)
+    assert (updated["score"], updated["prompt"]) == (created["score"], created["prompt"])
+    observation = fast_client.patch(
+        path, json={"target": "observation", "observationType": "GENERATION"}, headers=project.headers
+    )
+    assert observation.status_code == 200 and observation.json()["observationType"] == "GENERATION"

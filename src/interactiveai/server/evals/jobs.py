@@ -53,7 +53,8 @@ def score_id(evaluator_id: str, trace_id: str) -> str:
 
 def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_us: int) -> int:
     """Insert the jobs of one evaluator's new sampled traces; returns how many traces it read."""
-    with engine.begin() as conn:
+    o = observations.c
+    with engine.connect() as conn:  # read first, then write in a short transaction of its own
         row = conn.execute(
             select(evaluators.c.scan_created_us, evaluators.c.scan_trace_id, evaluators.c.sampling_rate).where(
                 evaluators.c.project_id == project_id, evaluators.c.id == evaluator_id
@@ -63,7 +64,6 @@ def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_u
             return 0
         position = (row.scan_created_us, row.scan_trace_id)
         upper = now - lag_us
-        o = observations.c
         found = conn.execute(
             select(o.trace_created_at_us, o.trace_id)
             .where(
@@ -77,38 +77,41 @@ def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_u
             .order_by(o.trace_created_at_us, o.trace_id)
             .limit(SCAN_BATCH)
         ).all()
-        jobs = [
-            {
-                "id": str(uuid.uuid4()),
-                "project_id": project_id,
-                "evaluator_id": evaluator_id,
-                "trace_id": trace_id,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_us": now,
-                "created_at_us": now,
-                "updated_at_us": now,
-            }
-            for _created, trace_id in found
-            if sampled(trace_id, row.sampling_rate)
-        ]
-        if jobs:
+    jobs = [
+        {
+            "id": str(uuid.uuid4()),
+            "project_id": project_id,
+            "evaluator_id": evaluator_id,
+            "trace_id": trace_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_us": now,
+            "created_at_us": now,
+            "updated_at_us": now,
+        }
+        for _created, trace_id in found
+        if sampled(trace_id, row.sampling_rate)
+    ]
+    last = (found[-1][0], found[-1][1]) if found else position
+    if len(found) < SCAN_BATCH:  # everything up to ``upper`` has been read
+        last = max(last, (upper, ""))
+    if last == position:
+        return 0
+    with engine.begin() as conn:
+        # compare-and-set: a replica that moved the position meanwhile inserted the same jobs
+        moved = conn.execute(
+            update(evaluators)
+            .where(
+                evaluators.c.project_id == project_id,
+                evaluators.c.id == evaluator_id,
+                evaluators.c.scan_created_us == position[0],
+                evaluators.c.scan_trace_id == position[1],
+            )
+            .values(scan_created_us=last[0], scan_trace_id=last[1])
+        )
+        if moved.rowcount and jobs:
             dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
             conn.execute(dialect.insert(evaluator_jobs).on_conflict_do_nothing(), jobs)
-        last = (found[-1][0], found[-1][1]) if found else position
-        if len(found) < SCAN_BATCH:  # everything up to ``upper`` has been read
-            last = max(last, (upper, ""))
-        if last != position:  # compare-and-set: a replica that moved it meanwhile read the same rows
-            conn.execute(
-                update(evaluators)
-                .where(
-                    evaluators.c.project_id == project_id,
-                    evaluators.c.id == evaluator_id,
-                    evaluators.c.scan_created_us == position[0],
-                    evaluators.c.scan_trace_id == position[1],
-                )
-                .values(scan_created_us=last[0], scan_trace_id=last[1])
-            )
     return len(found)
 
 

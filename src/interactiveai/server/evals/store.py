@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from sqlalchemy import Connection, Engine, RowMapping, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,6 +30,8 @@ from interactiveai.server.query.filter_conditions import parse_filter
 from interactiveai.server.query.pagination import Page
 from interactiveai.server.storage.eval_schema import evaluator_jobs, evaluators, llm_connections
 from interactiveai.server.writes.errors import InvalidInputError
+
+_CLEARABLE = ("model", "observationName", "observationType", "traceProjectId")
 
 
 class ConflictError(Exception):
@@ -152,10 +155,16 @@ def update_evaluator(engine: Engine, project_id: str, evaluator_id: str, body: E
     if current is None:
         return None
     merged = evaluator_json(current)
-    merged.update({name: getattr(body, name) for name in body.model_fields_set})
-    merged = EvaluatorCreate.model_validate(
-        {k: v for k, v in merged.items() if k in EvaluatorCreate.model_fields and v is not None}
-    ).model_dump()
+    for name in body.model_fields_set:  # null clears an optional field and leaves a required one as it is
+        value = getattr(body, name)
+        if value is not None or name in _CLEARABLE:
+            merged[name] = value
+    try:
+        merged = EvaluatorCreate.model_validate(
+            {k: v for k, v in merged.items() if k in EvaluatorCreate.model_fields and v is not None}
+        ).model_dump()
+    except ValidationError as exc:
+        raise InvalidInputError(f"the updated evaluator is not valid: {exc.errors()[0]['msg']}") from None
     values = _evaluator_columns(engine, project_id, merged)
     values["updated_at_us"] = now_us()
     where = (evaluators.c.project_id == project_id, evaluators.c.id == evaluator_id)

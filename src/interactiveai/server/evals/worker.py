@@ -82,9 +82,10 @@ class EvalWorker:
             self._thread.join(timeout=10)
             self._thread = None
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            # calls in flight are not waited for (a judge may take eval_timeout_ms): their jobs'
+            # leases run out and another process, or this one restarted, claims them again
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
-        self._http.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -115,6 +116,8 @@ class EvalWorker:
         try:
             self.run_job(job)
         except Exception as exc:  # a bug or a database error: the attempt counts, the job is retried
+            if self._stop.is_set():
+                return  # the server is stopping: the lease runs out and the job is claimed again
             logger.exception("evaluation %s failed", job.id)
             self._failed(job, f"internal error: {type(exc).__name__}: {exc}", jobs.Outcome(), retryable=True)
         finally:

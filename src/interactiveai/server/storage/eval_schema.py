@@ -106,4 +106,5 @@ evaluator_jobs = Table(
     UniqueConstraint("project_id", "evaluator_id", "trace_id", name="uq_evaluator_jobs_evaluator_trace"),
     Index("ix_evaluator_jobs_due", "status", "next_attempt_us"),
     Index("ix_evaluator_jobs_project_created", "project_id", "created_at_us"),
+    Index("ix_evaluator_jobs_evaluator_created", "project_id", "evaluator_id", "created_at_us"),
 )

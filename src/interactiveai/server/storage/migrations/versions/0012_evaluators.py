@@ -112,6 +112,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_evaluator_jobs_due", "evaluator_jobs", ["status", "next_attempt_us"])
     op.create_index("ix_evaluator_jobs_project_created", "evaluator_jobs", ["project_id", "created_at_us"])
+    op.create_index(
+        "ix_evaluator_jobs_evaluator_created", "evaluator_jobs", ["project_id", "evaluator_id", "created_at_us"]
+    )
 
 
 def downgrade() -> None:
