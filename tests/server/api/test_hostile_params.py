@@ -35,6 +35,10 @@ def seeded(client: Any, engine: Any, project: Any) -> dict[str, str]:
     item = client.post(f"{API}/dataset-items", json={"datasetName": "ds", "input": 1}, headers=h).json()
     run_item = {"runName": "run", "datasetItemId": item["id"], "traceId": trace_id(1)}
     assert client.post(f"{API}/dataset-run-items", json=run_item, headers=h).status_code == 200
+    queue = client.post(f"{API}/annotation-queues", json={"name": "review"}, headers=h).json()
+    target = {"objectType": "TRACE", "objectId": trace_id(1)}
+    queue_item = client.post(f"{API}/annotation-queues/{queue['id']}/items", json=target, headers=h).json()
+    comment = client.post(f"{API}/comments", json={**target, "content": "look"}, headers=h).json()
     return {
         "traceId": trace_id(1),
         "observationId": obs_id(1),
@@ -46,6 +50,9 @@ def seeded(client: Any, engine: Any, project: Any) -> dict[str, str]:
         "itemId": item["id"],
         "model_id": "no-such-model",
         "datasetId": dataset["id"],
+        "queueId": queue["id"],
+        "queueItemId": queue_item["id"],
+        "commentId": comment["id"],
         "fromStartTime": "2026-01-01T00:00:00Z",  # GET /experiments and /experiment-items require it
         # GET /metrics: its required JSON query
         "query": orjson.dumps(

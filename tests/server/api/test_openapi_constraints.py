@@ -327,7 +327,8 @@ def _variants(schema: dict[str, Any], example: dict[str, Any]) -> Iterator[tuple
 
 @pytest.fixture
 def rows(client: Any, project: Project) -> dict[str, str]:
-    """What the examples refer to: a trace, a dataset with an item, a score config."""
+    """What the examples refer to: a trace, a dataset with an item, a score config, a queue."""
+    from interactiveai.server.tenancy import add_membership, create_user
     from tests.server.query.seed import add_observation, add_trace, obs_id, trace_id
 
     engine = client.app.state.engine
@@ -337,6 +338,11 @@ def rows(client: Any, project: Project) -> dict[str, str]:
     assert client.post(f"{API}/datasets", json={"name": "eval/weather"}, headers=h).status_code == 200
     item = client.post(f"{API}/dataset-items", json={"datasetName": "eval/weather", "input": 1}, headers=h).json()
     config = client.post(f"{API}/score-configs", json={"name": "q", "dataType": "NUMERIC"}, headers=h).json()
+    queue = client.post(f"{API}/annotation-queues", json={"name": "review"}, headers=h).json()
+    reviewer = create_user(engine, "reviewer@example.com", "correct horse battery")
+    add_membership(engine, reviewer, project.id, role="MEMBER")
+    target = {"objectType": "TRACE", "objectId": trace_id(1)}
+    queue_item = client.post(f"{API}/annotation-queues/{queue['id']}/items", json=target, headers=h).json()
     judge = {"name": "rows", "baseUrl": "http://127.0.0.1:9/v1", "model": "m"}
     connection = client.post(f"{API}/llm-connections", json=judge, headers=h).json()
     rated = {
@@ -353,6 +359,9 @@ def rows(client: Any, project: Project) -> dict[str, str]:
         "observationId": obs_id(1),
         "itemId": item["id"],
         "configId": config["id"],
+        "queueId": queue["id"],
+        "queueItemId": queue_item["id"],
+        "userId": reviewer,
     }
 
 
@@ -363,7 +372,8 @@ def _body_operations(document: dict[str, Any], rows: dict[str, str]) -> list[tup
         body = operation.get("requestBody", {}).get("content", {}).get("application/json")
         if body is None or "/otel/" in path or path == "/v1/traces":
             continue
-        real = path.replace("{configId}", rows["configId"])
+        real = path.replace("{configId}", rows["configId"]).replace("{queueId}", rows["queueId"])
+        real = real.replace("{queueItemId}", rows["queueItemId"])
         real = real.replace("{connectionId}", rows["connectionId"]).replace("{evaluatorId}", rows["evaluatorId"])
         found.append((method, path, real, body["schema"]))
     return found
@@ -381,6 +391,10 @@ def _examples(schema: dict[str, Any], rows: dict[str, str]) -> list[Any]:
     for example in examples:
         if "datasetItemId" in example:
             example["datasetItemId"] = rows["itemId"]
+        if example.get("objectType") == "TRACE":  # a comment or a queue item names a stored trace
+            example["objectId"] = rows["traceId"]
+        if "userId" in example:  # a queue's reviewer is a member of the project
+            example["userId"] = rows["userId"]
         if "connectionId" in example:  # an evaluator's model connection is a stored one
             example["connectionId"] = rows["connectionId"]
     return examples

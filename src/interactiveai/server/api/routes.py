@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from interactiveai.server.api import (
+    annotation_queues,
+    comments,
     datasets,
     experiments,
     health,
@@ -40,6 +42,8 @@ for _module in (
     score_configs,
     datasets,
     experiments,
+    comments,
+    annotation_queues,
     metrics,
     ingestion_batch,
 ):

@@ -48,6 +48,12 @@ NOTICES = {
     "role-changed": "The member's role was changed.",
     "member-removed": "The member was removed from the project. Their account remains.",
     "password-changed": "Your password was changed. Your other sessions were signed out.",
+    "queue-created": "The review queue was created. Add traces to it from the trace list or a trace's page.",
+    "queue-deleted": "The review queue was deleted. The scores given in it stay.",
+    "reviewers-saved": "The queue's reviewers were saved.",
+    "item-completed": "Saved. Here is the next item.",
+    "queued": "Added to the review queue.",
+    "traces-queued": "{n} trace(s) added to the review queue (those already in it were left as they were).",
 }
 
 

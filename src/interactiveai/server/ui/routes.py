@@ -34,6 +34,8 @@ def mount_ui(app: FastAPI) -> None:
         views_datasets,
         views_members,
         views_people,
+        views_review,
+        views_review_items,
         views_scores,
         views_settings,
         views_trace_actions,
@@ -59,6 +61,8 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(views_members.router)
     app.include_router(views_account.router)
     app.include_router(views_datasets.router)
+    app.include_router(views_review_items.router)  # before views_review: its POST paths are more specific
+    app.include_router(views_review.router)
     _install_handlers(app)
 
 

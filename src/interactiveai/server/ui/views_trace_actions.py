@@ -22,8 +22,16 @@ from interactiveai.server.query.ui_traces import count_matching, matching_ids
 from interactiveai.server.retention import delete_traces
 from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.filters import ListState, parse_list_state
-from interactiveai.server.ui.manage import can_manage, form_list, managed_form, notice_from, redirect_with_notice
+from interactiveai.server.ui.manage import (
+    can_annotate,
+    can_manage,
+    form_list,
+    managed_form,
+    notice_from,
+    redirect_with_notice,
+)
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_review import queue_choices
 from interactiveai.server.writes.datasets import NotFoundError, create_item_from_trace, upsert_dataset
 from interactiveai.server.writes.errors import InvalidInputError
 
@@ -67,6 +75,7 @@ def trace_page_extras(request: Request, access: Access, trace_id: str) -> dict[s
         "can_manage": manage,
         "dataset_names": datasets,
         "in_datasets": [{"name": n, "id": i} for n, i in in_datasets],
+        "queue_choices": queue_choices(request, pid) if can_annotate(request, access) else [],
         "notice": notice_from(request),
     }
 

@@ -22,6 +22,7 @@ from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, notice_from
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_review import queue_choices
 from interactiveai.server.ui.views_scores import annotation_extras
 from interactiveai.server.ui.views_trace_actions import list_state, trace_page_extras
 
@@ -152,6 +153,7 @@ def traces_page(request: Request, project_id: str) -> Response:
             "options": options,
             "notice": notice_from(request),
             "can_manage": can_manage(request, access),
+            "queue_choices": queue_choices(request, project_id) if can_manage(request, access) else [],
         },
     )
 

@@ -31,6 +31,7 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.dataset.confirm || form.dataset.confirmed === "yes") return;
+    if (event.submitter && event.submitter.hasAttribute("data-no-confirm")) return;  // e.g. "Add to queue" in the delete bar
     event.preventDefault();
     const box = confirmDialog();
     box.querySelector(".confirm-text").textContent = form.dataset.confirm;
@@ -82,6 +83,18 @@
       const selected = new URL(window.location.href).searchParams.get("observation") || "";
       field.value = scope && scope.value === "observation" ? selected : "";
     }
+  }, true);
+
+  // The trace page's add-to-queue form: the trace, or the observation selected in the URL.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || form.id !== "add-to-queue") return;
+    const scope = form.querySelector("input[name=scope]:checked");
+    const selected = new URL(window.location.href).searchParams.get("observation") || "";
+    const id = form.querySelector("input[name=object_id]");
+    const observation = scope && scope.value === "observation" && selected;
+    form.querySelector("input[name=object_type]").value = observation ? "OBSERVATION" : "TRACE";
+    id.value = observation ? selected : id.dataset.traceId;
   }, true);
 
   document.addEventListener("DOMContentLoaded", () => {
