@@ -86,3 +86,16 @@ def test_api_lists_runs_at_a_small_size(tmp_path: Path) -> None:
     small = {"--traces": "200", "--runs": "1", "--repeat": "1", "--db": str(tmp_path / "api.db")}
     arguments = [item for flag, value in small.items() if flag in flags for item in (flag, value)]
     assert _run("api_lists.py", arguments).strip()
+
+
+def test_payload_storage_runs_at_a_small_size(dialect: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """benchmarks/payload_storage.py on both engines: stored once, compression, then the copies back."""
+    arguments = ["--traces", "40", "--senders", "1", "--data-dir", str(tmp_path)]
+    database_url = live_database_url(dialect, request)
+    if database_url:
+        arguments += ["--database-url", database_url]
+    output = _run("payload_storage.py", arguments)
+    for figure in ("stored once", "zstd", "copies written back", "stored once / copies"):
+        assert figure in output, output
+    if database_url:
+        assert "PostgreSQL lz4" in output, output

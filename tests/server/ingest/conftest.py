@@ -8,6 +8,7 @@ import orjson
 import pytest
 from sqlalchemy import select
 
+from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 from tests.server.ingest.otlp_builders import ResourceSpec, SpanSpec, encode_json, encode_protobuf
 
@@ -72,8 +73,8 @@ class Ingest:
 
     def observations(self, trace_id: str) -> dict[str, dict[str, Any]]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(observations).where(
+            rows = conn.execute(  # payloads as readers see them (storage/payload_sharing.py)
+                select(*OBSERVATION_COLUMNS).where(
                     observations.c.project_id == self.project.id, observations.c.trace_id == trace_id
                 )
             ).mappings()

@@ -41,6 +41,12 @@ from interactiveai.server.ingest.records import LEVEL_RANK, MappedSpan, TraceFac
 from interactiveai.server.ingest.usage import normalise_usage, token_columns
 from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.observation_lookup import observations_by_id
+from interactiveai.server.storage.payload_sharing import (
+    observation_row,
+    restore_root_payloads,
+    share_root_payloads,
+    unshared,
+)
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _CHUNK = 500
@@ -102,6 +108,7 @@ def write_patches(
                 if new != old:
                     changed.append((old, new))
         merged = _merge(row, new_spans, changed, trace_patches.get(trace_id))
+        restore = share_root_payloads(row, merged, [s.row for s in new_spans], [new for _, new in changed])
         dirty.extend((project_id, t) for t in (row["timestamp_us"], merged["timestamp_us"]))
         dirty.extend((project_id, s.row["start_time_us"]) for s in new_spans if s.row["model"] is not None)
         dirty.extend((project_id, r["start_time_us"]) for pair in changed for r in pair if r["model"] is not None)
@@ -111,7 +118,7 @@ def write_patches(
             .values({**{name: merged[name] for name in MERGE_COLUMNS}, "updated_at_us": now})
         )
         keys = {"project_id": project_id, "created_at_us": now, "trace_created_at_us": created}
-        new_rows.extend({**span.row, **keys} for span in new_spans)
+        new_rows.extend(observation_row({**span.row, **keys}, merged) for span in new_spans)
         for old, new in changed:
             conn.execute(
                 update(observations)
@@ -123,6 +130,8 @@ def write_patches(
                 )
                 .values({column: value for column, value in new.items() if old[column] != value})
             )
+        if restore is not None:  # after the updates above, which may give it some payload of its own
+            restore_root_payloads(conn, project_id, [restore])
         tag_rows.extend(
             {"project_id": project_id, "tag": tag, "trace_id": trace_id, "trace_created_at_us": created}
             for tag in sorted(_tags(merged["tags"]) - _tags(row["tags"]))
@@ -205,6 +214,7 @@ def _updated(project_id: str, old: dict[str, Any], patch: ObservationPatch, pric
     """``old`` with what ``patch`` gives (a new dict; ``old`` is left as it was)."""
     new = dict(old)
     new.update((column, value) for column, value in patch.values.items() if column not in _IMMUTABLE)
+    new["io_on_trace"] = unshared(old["io_on_trace"], patch.values)
     if patch.created and patch.type is not None:
         new["type"] = patch.type
     if new["end_time_us"] is not None and new["end_time_us"] < new["start_time_us"]:

@@ -32,6 +32,12 @@ from interactiveai.server.ingest.merge import MERGE_COLUMNS, empty_trace, merge_
 from interactiveai.server.ingest.records import MappedSpan
 from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.observation_lookup import observations_by_id
+from interactiveai.server.storage.payload_sharing import (
+    Restore,
+    observation_row,
+    restore_root_payloads,
+    share_root_payloads,
+)
 from interactiveai.server.storage.schema import observations, trace_tags, traces
 
 _IN_CHUNK = 500  # ids per IN (...) list: far below both engines' parameter limits
@@ -100,6 +106,7 @@ def _write_project(
         for trace_id in unknown:
             spans = by_trace[trace_id]
             merged, tags = merge_spans(empty_trace(spans[0].row["start_time_us"]), spans)
+            share_root_payloads(None, merged, [s.row for s in spans])
             merged.update(project_id=project_id, id=trace_id, created_at_us=now, updated_at_us=now, bookmarked=False)
             merged_rows[trace_id] = (merged, tags)
             rows.append(merged)
@@ -123,11 +130,15 @@ def _write_project(
         conn, project_id, {t: by_trace[t] for t, row in current.items() if row["observation_count"]}
     )
     updates: list[dict[str, Any]] = []
+    restores: list[Restore] = []
     for trace_id, row in current.items():
         fresh = [s for s in by_trace[trace_id] if (trace_id, s.row["id"]) not in stored]
         if fresh:
             trace_created[trace_id] = row["created_at_us"]
             merged, tags = merge_spans(row, fresh)
+            restore = share_root_payloads(row, merged, [s.row for s in fresh])
+            if restore is not None:
+                restores.append(restore)
             merged.update(updated_at_us=now, b_project_id=project_id, b_id=trace_id)
             merged.update(project_id=project_id, id=trace_id, created_at_us=0, bookmarked=False)  # staging only
             merged_rows[trace_id] = (merged, tags)
@@ -145,7 +156,7 @@ def _write_project(
         row["project_id"] = project_id
         row["created_at_us"] = now
         row["trace_created_at_us"] = trace_created[row["trace_id"]]
-        observation_rows.append(row)
+        observation_rows.append(observation_row(row, merged_rows[row["trace_id"]][0]))
     if conn.dialect.name == "postgresql":
         # no conflict possible: these spans' traces are locked and the spans were checked absent
         copy_rows(conn, observations, observation_rows)
@@ -155,6 +166,7 @@ def _write_project(
         insert_rows(conn, observations, observation_rows)
         if updates:
             update_rows(conn, _UPDATE_TRACE, updates)
+    restore_root_payloads(conn, project_id, restores)
     tag_rows = [
         {"project_id": project_id, "tag": tag, "trace_id": trace_id, "trace_created_at_us": trace_created[trace_id]}
         for trace_id, (_, tags) in merged_rows.items()

@@ -19,6 +19,7 @@ from interactiveai.server.query.cursors import Cursor, CursorPage, after, fetch_
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.observations import start_time_order
 from interactiveai.server.query.records import Observation, Score, observation_from_row, score_from_row
+from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
     dataset_items,
     dataset_run_items,
@@ -50,7 +51,7 @@ def observations_page(
         # a few traces' observations are read by primary key, not by walking the project's time index
         start_time = start_time_order(conn, project_id, filters, session_id=session_id)
         conditions += after(start_time, observations.c.id, cursor)
-        query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
+        query = select(*OBSERVATION_COLUMNS).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
         return fetch_cursor_page(conn, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)
 
 

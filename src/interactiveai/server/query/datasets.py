@@ -27,6 +27,7 @@ from interactiveai.server.query._db import (
     record_from_row,
 )
 from interactiveai.server.query.pagination import Page, check_page
+from interactiveai.server.storage.payload_sharing import OBSERVATION_INPUT, OBSERVATION_OUTPUT
 from interactiveai.server.storage.schema import (
     dataset_item_versions,
     dataset_items,
@@ -316,7 +317,7 @@ def source_io(db: Db, project_id: str, trace_id: str, observation_id: str | None
             ).first()
         else:
             row = conn.execute(
-                select(observations.c.input, observations.c.output).where(
+                select(OBSERVATION_INPUT, OBSERVATION_OUTPUT).where(
                     observations_of_trace(project_id, trace_id), observations.c.id == observation_id
                 )
             ).first()

@@ -10,6 +10,7 @@ from interactiveai.server.query.filter_conditions import names_traces
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
+from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_trace, traces
 
 
@@ -32,7 +33,7 @@ def list_observations(
     counted = matching_rows(observations, conditions) if with_total else None
     with connect(db) as conn:
         start_time = start_time_order(conn, project_id, filters)
-        query = select(observations).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
+        query = select(*OBSERVATION_COLUMNS).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
         return fetch_page(conn, query, observation_from_row, page=page, limit=limit, counted=counted)
 
 
@@ -67,7 +68,9 @@ def start_time_order(
 
 def get_observation(db: Db, project_id: str, observation_id: str, trace_id: str | None = None) -> Observation | None:
     """One observation by id (ids are unique per project in practice; the first match wins)."""
-    query = select(observations).where(observations.c.project_id == project_id, observations.c.id == observation_id)
+    query = select(*OBSERVATION_COLUMNS).where(
+        observations.c.project_id == project_id, observations.c.id == observation_id
+    )
     if trace_id is not None:
         query = query.where(observations_of_trace(project_id, trace_id))
     return fetch_one(db, query.limit(1), observation_from_row)

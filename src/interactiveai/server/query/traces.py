@@ -30,6 +30,7 @@ from interactiveai.server.query.records import (
     trace_from_row,
 )
 from interactiveai.server.query.scores import scores_for_trace
+from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
     START_TIME_IN_TRACE,
     observations,
@@ -118,7 +119,7 @@ def get_trace(db: Db, project_id: str, trace_id: str) -> Trace | None:
 def get_observations_for_trace(db: Db, project_id: str, trace_id: str) -> list[Observation]:
     """Every observation of a trace, by start time (then id, so the order is stable)."""
     query = (
-        select(observations)
+        select(*OBSERVATION_COLUMNS)
         .where(observations_of_trace(project_id, trace_id))
         .order_by(START_TIME_IN_TRACE, observations.c.id)
     )

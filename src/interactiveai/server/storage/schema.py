@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -123,6 +124,9 @@ traces = Table(
     Column("input_explicit", Boolean, nullable=False, default=False),  # from trace-input attributes
     Column("output_explicit", Boolean, nullable=False, default=False),
     Column("root_observation_id", ID, nullable=True),
+    # Input (1) and output (2) bits that the root observation reads from this row instead of
+    # keeping a copy of its own (migration 0010, storage/payload_sharing.py).
+    Column("root_io_shared", SmallInteger, nullable=False, default=0, server_default=text("0")),
     Column("public", Boolean, nullable=False, default=False),
     Column("bookmarked", Boolean, nullable=False, default=False),
     # roll-ups, maintained at ingestion; lists, filters and sorts read these, never observations
@@ -202,6 +206,9 @@ observations = Table(
     Column("scope_name", Text, nullable=True),
     Column("created_at_us", BigInteger, nullable=False),
     Column("trace_created_at_us", BigInteger, nullable=False),  # the trace row's created_at_us
+    # Input (1) and output (2) bits stored on the trace row, not here: read them with
+    # storage/payload_sharing.py's OBSERVATION_COLUMNS (migration 0010).
+    Column("io_on_trace", SmallInteger, nullable=False, default=0, server_default=text("0")),
     PrimaryKeyConstraint("project_id", "trace_created_at_us", "trace_id", "id"),
     Index("ix_observations_project_id", "project_id", "id"),
     Index("ix_observations_project_start", "project_id", "start_time_us"),
