@@ -152,6 +152,48 @@ def score_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
     return _numbered(project_id, "hour_us", hour_us, groups.values(), hours=1)
 
 
+def user_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    """The hour's traces with a user, per environment and user: what the users list shows."""
+    t = traces.c
+    query = (
+        select(
+            t.environment,
+            t.user_id,
+            func.count(),
+            func.sum(t.input_tokens),
+            func.sum(t.output_tokens),
+            func.sum(t.total_tokens),
+            func.coalesce(func.sum(t.total_cost), 0.0),
+            func.count(t.total_cost),
+            func.min(t.timestamp_us),
+            func.max(t.timestamp_us),
+        )
+        .where(
+            t.project_id == project_id,
+            t.timestamp_us >= hour_us,
+            t.timestamp_us < hour_us + HOUR_US,
+            t.user_id.is_not(None),
+        )
+        .group_by(t.environment, t.user_id)
+    )
+    rows = (
+        {
+            "environment": env,
+            "user_id": user,
+            "traces": n,
+            "input_tokens": int(tin or 0),
+            "output_tokens": int(tout or 0),
+            "total_tokens": int(ttotal or 0),
+            "total_cost": float(cost),
+            "costed": costed,
+            "first_us": int(first),
+            "last_us": int(last),
+        }
+        for env, user, n, tin, tout, ttotal, cost, costed, first, last in conn.execute(query)
+    )
+    return _numbered(project_id, "hour_us", hour_us, rows, hours=1)
+
+
 def user_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, Any]]:
     t = traces.c
     query = (
@@ -204,7 +246,10 @@ KEYS = {
     "rollup_trace_hours": ("environment", "name"),
     "rollup_model_hours": ("environment", "model", "type"),
     "rollup_score_hours": ("environment", "name", "data_type", "source"),
+    "rollup_user_hours": ("environment", "user_id"),
 }
+_LOWEST = frozenset({"value_min", "first_us"})
+_HIGHEST = frozenset({"value_max", "last_us"})
 _PLACE = frozenset({"project_id", "hours", "hour_us", "seq"})
 
 
@@ -226,8 +271,8 @@ def day_rows(table: str, project_id: str, day_us: int, hour_rows: Iterable[dict[
                 counts = g.setdefault(column, {})
                 for label, n in orjson.loads(value).items():
                     counts[label] = counts.get(label, 0) + n
-            elif column in ("value_min", "value_max"):
-                pick = min if column == "value_min" else max
+            elif column in _LOWEST or column in _HIGHEST:
+                pick = min if column in _LOWEST else max
                 g[column] = value if g.get(column) is None else (g[column] if value is None else pick(g[column], value))
             else:
                 g[column] = g.get(column, 0) + value

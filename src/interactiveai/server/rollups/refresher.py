@@ -51,6 +51,7 @@ from interactiveai.server.storage.rollup_schema import (
     rollup_score_hours,
     rollup_trace_hours,
     rollup_user_days,
+    rollup_user_hours,
 )
 
 logger = logging.getLogger("interactiveai.server.rollups")
@@ -66,6 +67,7 @@ _HOURLY: tuple[tuple[Table, Any], ...] = (
     (rollup_trace_hours, compute.trace_hour),
     (rollup_model_hours, compute.model_hour),
     (rollup_score_hours, compute.score_hour),
+    (rollup_user_hours, compute.user_hour),
 )
 _DAILY: tuple[tuple[Table, Any], ...] = (
     (rollup_user_days, compute.user_day),
@@ -239,7 +241,7 @@ def rebuild(engine: Engine, project_id: str) -> int:
             query = select(hour).where(column.table.c.project_id == project_id, *extra).distinct()
             hours.update(int(h) for (h,) in conn.execute(query))
         # hours whose roll-ups exist but whose rows are gone (deleted outside the writers)
-        for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours):
+        for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours, rollup_user_hours):
             hours.update(  # (day rows start on an hour of their day: that hour is enough)
                 int(h)
                 for (h,) in conn.execute(select(table.c.hour_us).where(table.c.project_id == project_id).distinct())

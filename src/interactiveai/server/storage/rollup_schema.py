@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
-from interactiveai.server.storage.schema import ID, SHORT, metadata, scores
+from interactiveai.server.storage.schema import ID, SHORT, metadata, observations, scores, traces
 
 # SQLite only gives an INTEGER PRIMARY KEY its automatic rowid values.
 _SERIAL = BigInteger().with_variant(Integer(), "sqlite")
@@ -100,6 +100,31 @@ rollup_user_days = Table(
     sqlite_with_rowid=False,
 )
 
+# Traces with a user, by the hour of their timestamp (and day: ``hours`` = 24), environment and
+# user: what the users list shows of each user over any window (migration 0011). The second index
+# reads a page's users over a window without the rows of every other user.
+rollup_user_hours = Table(
+    "rollup_user_hours",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("hours", Integer, nullable=False),  # 1: an hour; 24: its UTC day
+    Column("hour_us", BigInteger, nullable=False),  # the first hour
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("traces", Integer, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("total_cost", Float, nullable=False),
+    Column("costed", Integer, nullable=False),
+    Column("first_us", BigInteger, nullable=False),  # the earliest trace timestamp
+    Column("last_us", BigInteger, nullable=False),  # the latest
+    PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
+    Index("ix_rollup_user_hours_user", "project_id", "user_id", "hours", "hour_us"),
+    sqlite_with_rowid=False,
+)
+
 # Distinct traces with calls of each model, per UTC day of the calls' start and environment
 # (NULL: all environments, as distinct counts of several environments do not add up).
 rollup_model_days = Table(
@@ -140,6 +165,30 @@ rollup_score_hours = Table(
 # Scores by time: the refresher reads one hour of a project's scores, and the exact score summary
 # of a window reads the window's (the name index cannot bound either by time).
 Index("ix_scores_project_time", scores.c.project_id, scores.c.timestamp_us)
+
+# The sessions and users lists walk a project's traces newest first (``query/recent_keys.py``):
+# this index holds what they read and filter on, so the walk never reads the (large) trace rows.
+Index(
+    "ix_traces_project_time_keys",
+    traces.c.project_id,
+    traces.c.timestamp_us,
+    traces.c.environment,
+    traces.c.user_id,
+    traces.c.session_id,
+)
+
+# Observations of a level other than DEFAULT (errors and warnings are a few percent): a list
+# filtered by such a level reads them in start-time order instead of walking every observation.
+# The query repeats the index's condition (``filters.observation_conditions``), which is how
+# SQLite knows it may use a partial index.
+Index(
+    "ix_observations_project_level_start",
+    observations.c.project_id,
+    observations.c.level,
+    observations.c.start_time_us,
+    sqlite_where=observations.c.level != "DEFAULT",
+    postgresql_where=observations.c.level != "DEFAULT",
+)
 
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
