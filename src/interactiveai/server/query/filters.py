@@ -217,7 +217,10 @@ def observation_conditions(project_id: str, f: ObservationFilter | None) -> list
     _key(cond, observations.c.version, f.version)
     _key(cond, observations.c.model, f.model)
     _any(cond, observations.c.type, [t.upper() for t in f.types])
-    _any(cond, observations.c.level, [lv.upper() for lv in f.levels])
+    levels = [lv.upper() for lv in f.levels]
+    _any(cond, observations.c.level, levels)
+    if levels and "DEFAULT" not in levels:  # the partial index's own condition, so SQLite uses it
+        cond.append(observations.c.level != "DEFAULT")
     _any(cond, observations.c.environment, f.environments)
     _time(cond, observations.c.start_time_us, f.from_us, f.to_us)
     if f.user_id is not None:
