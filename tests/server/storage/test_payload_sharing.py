@@ -277,3 +277,18 @@ def test_migration_0010_keeps_older_rows_and_downgrades_with_copies_back(databas
         assert tuple(conn.execute(text("SELECT input, output FROM observations")).one()) == ('"in"', '"out"')
     migrate.upgrade(engine)
     engine.dispose()
+
+
+def test_writing_never_changes_the_spans_a_retry_merges_again() -> None:
+    """The writer retries a transaction with the same span rows: sharing must leave them whole."""
+    from interactiveai.server.storage.payload_sharing import observation_row, share_root_payloads
+
+    root = {"id": "r", "input": '"q"', "output": '"a"'}
+    child = {"id": "c", "input": '"p"', "output": None}
+    trace = {"id": "t", "root_observation_id": "r", "input": '"q"', "output": '"a"', "root_io_shared": 0}
+    assert share_root_payloads(None, trace, [root, child]) is None
+    stored = [observation_row(row, trace) for row in (root, child)]
+    assert trace["root_io_shared"] == 3
+    assert (stored[0]["input"], stored[0]["output"], stored[0]["io_on_trace"]) == (None, None, 3)
+    assert stored[1] is child and child["io_on_trace"] == 0
+    assert (root["input"], root["output"]) == ('"q"', '"a"')  # the span's own row is untouched
