@@ -147,7 +147,7 @@ def test_new_pages_need_no_inline_script_or_style(ui: Any, engine: Any, project:
         assert all(tag != "img" for tag, _ in parser.tags)
 
 
-def test_the_run_links_the_reference_sdk_prints_open_the_dataset(
+def test_the_run_links_the_reference_sdk_prints_open_the_run(
     ui: Any, engine: Any, project: Any, trace_id: str
 ) -> None:
     # 3.x and 4.x print /datasets/{id}/runs/{run id}, 5.x /experiments/results?baseline={run id} (404 before)
@@ -160,6 +160,7 @@ def test_the_run_links_the_reference_sdk_prints_open_the_dataset(
         f"/project/{project.id}/experiments/results?baseline={run.dataset_run_id}",
     ):
         response = ui.get(link, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"] == page, link
+        assert response.status_code == 303, link
+        assert response.headers["location"] == f"{page}/compare?runs={run.dataset_run_id}", link
     assert ui.get(f"/project/{project.id}/experiments/results?baseline=no-such-run").status_code == 404
     assert ui.get(f"/project/proj-b/experiments/results?baseline={run.dataset_run_id}").status_code == 404

@@ -267,6 +267,16 @@ def get_dataset_run(db: Db, project_id: str, dataset_id: str, name: str) -> Data
     return fetch_one(db, query, _run)
 
 
+def get_dataset_runs_by_id(db: Db, project_id: str, dataset_id: str, run_ids: Sequence[str]) -> list[DatasetRun]:
+    """The dataset's runs among ``run_ids`` (others are left out), in no particular order."""
+    query = _runs_select().where(
+        dataset_runs.c.project_id == project_id,
+        dataset_runs.c.dataset_id == dataset_id,
+        dataset_runs.c.id.in_(list(run_ids)),
+    )
+    return fetch_all(db, query, _run)
+
+
 def dataset_of_run(db: Db, project_id: str, run_id: str) -> str | None:
     """The id of the dataset a run (by its id) belongs to, or None."""
     query = select(dataset_runs.c.dataset_id).where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,11 +27,14 @@ from interactiveai.server.ui.manage import can_manage, managed_form, notice_from
 from interactiveai.server.ui.pages import json_response, render
 from interactiveai.server.ui.views_dataset_items import FIELDS, body_from_form
 from interactiveai.server.ui.views_dataset_items import router as items_router
+from interactiveai.server.ui.views_dataset_runs import router as runs_router
+from interactiveai.server.ui.views_dataset_runs import run_summaries_json
 from interactiveai.server.writes.datasets import NotFoundError, delete_dataset, upsert_dataset, upsert_dataset_item
 from interactiveai.server.writes.errors import InvalidInputError
 
 router = APIRouter(include_in_schema=False)
 router.include_router(items_router)
+router.include_router(runs_router)
 PAGE_SIZE = 50
 
 
@@ -156,10 +159,7 @@ def dataset_data(request: Request, access: Access, dataset_id: str) -> dict[str,
                 "htmlPath": f"/project/{pid}/datasets/{quote(dataset.id, safe='')}/items/{quote(item.id, safe='')}",
             }
         )
-    run_rows = [
-        {"id": r.id, "name": r.name, "description": r.description, "createdAt": iso_time(r.created_at_us)}
-        for r in runs.items
-    ]
+    run_rows = run_summaries_json(request, pid, runs.items)
     return {
         "dataset": _dataset_json(dataset, pid, items.total or 0, runs.total or 0),
         "items": item_rows,
@@ -231,23 +231,16 @@ async def create_item(request: Request, project_id: str, dataset_id: str) -> Res
     return redirect_with_notice(path, "dataset-item-created", d=item.id[:80])
 
 
-@router.get("/project/{project_id}/datasets/{dataset_id}/runs/{run_id}")
-def dataset_run_link(request: Request, project_id: str, dataset_id: str, run_id: str) -> Response:
-    """The run link the reference SDK prints after an experiment (3.x, 4.x): the dataset's page,
-    which lists its runs."""
-    project_access(request, project_id)
-    return RedirectResponse(f"/project/{project_id}/datasets/{quote(dataset_id, safe='')}", status_code=303)
-
-
 @router.get("/project/{project_id}/experiments/results")
 def experiment_link(request: Request, project_id: str, baseline: str = "") -> Response:
-    """The experiment link of the reference SDK's 5.x release (``?baseline=<run id>``): the page of
-    the run's dataset; 404 for a run this project does not have (or an experiment without dataset)."""
+    """The experiment link of the reference SDK's 5.x release (``?baseline=<run id>``): the run's
+    page; 404 for a run this project does not have (or an experiment without dataset)."""
     access = project_access(request, project_id)
     dataset_id = dataset_of_run(request.app.state.engine, access.project.id, baseline)
     if dataset_id is None:
         raise NotFoundPage()
-    return RedirectResponse(f"/project/{project_id}/datasets/{quote(dataset_id, safe='')}", status_code=303)
+    path = f"/project/{project_id}/datasets/{quote(dataset_id, safe='')}/compare?{urlencode({'runs': baseline})}"
+    return RedirectResponse(path, status_code=303)
 
 
 @router.post("/project/{project_id}/datasets/{dataset_id}/delete")
