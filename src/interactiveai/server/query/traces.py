@@ -84,11 +84,15 @@ def list_traces(
         if position is not None:
             after = keyset_condition(column, traces.c.id, order.direction, position.value, position.id)
             query = query.where(after)
+        deep = not keyset and offset_of(page, limit) >= DEEP_OFFSET and len(conditions) == 1
         if keyset:
             query = query.limit(limit + 1)  # one extra row tells whether a next page exists
-        else:
+        elif not deep or column is not traces.c.timestamp_us:
             query = query.limit(limit).offset(offset_of(page, limit))
-        rows = conn.execute(query).mappings().all()
+        if deep and column is traces.c.timestamp_us:
+            rows = _deep_page(conn, project_id, query, order, offset_of(page, limit), limit)
+        else:
+            rows = conn.execute(query).mappings().all()
         total, exact = None, True
         if with_total:
             on_page = limit if keyset else len(rows)  # a keyset page does not tell the rows before it
@@ -101,6 +105,37 @@ def list_traces(
         next_cursor = Cursor(order.key, last[column.name], last["id"]).encode()
     items = [trace_from_row(r, with_io=with_io) for r in rows]
     return Page(items=items, page=page, limit=limit, total=total, next_cursor=next_cursor, total_exact=exact)
+
+
+DEEP_OFFSET = 5_000
+"""From this offset an unfiltered list by time skips rows on the time index alone (``_deep_page``)."""
+LOOK_BACK = 64
+
+
+def _deep_page(conn: Connection, project_id: str, ordered: Any, order: TraceOrder, offset: int, limit: int) -> Any:
+    """An unfiltered page far from the start, by timestamp: the rows skipped are counted on the
+    ``(project_id, timestamp_us)`` index without reading them, then only the page's time range is
+    read and ordered exactly (ties by id).
+
+    An offset on the full query reads every skipped trace row for its id (the tie order), which
+    on SQLite cost ~0.15-0.37 s for page 2,000 of 50 at 1 M traces.
+    """
+    ts = traces.c.timestamp_us
+    mine = traces.c.project_id == project_id
+    desc = order.direction != "asc"
+    back = min(offset, LOOK_BACK)  # the times just before the page: how many of its first time precede it
+    edge = select(ts).where(mine).order_by(ts.desc() if desc else ts).limit(limit + back).offset(offset - back)
+    times = [t for (t,) in conn.execute(edge)]
+    if len(times) <= back:
+        return []
+    first, last = times[back], times[-1]
+    ties = sum(1 for t in times[:back] if t == first)
+    if ties == back:  # more ties than looked back at: count the rows before the page's first time
+        earlier = select(ts).where(mine, ts > first if desc else ts < first)
+        ties = offset - conn.execute(select(func.count()).select_from(earlier.subquery())).scalar_one()
+    low, high = (last, first) if desc else (first, last)
+    rows = conn.execute(ordered.where(ts >= low, ts <= high)).mappings().all()
+    return rows[ties : ties + limit]
 
 
 def count_traces(db: Db, project_id: str, filters: TraceFilter | None = None) -> int:
