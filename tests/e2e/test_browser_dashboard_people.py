@@ -48,10 +48,12 @@ def data(server: LiveServer) -> dict[str, str]:
     ]  # fmt: skip
     trace = add_trace(engine, pid, tid("one"), timestamp_us=now - 3 * 60 * MINUTE, session_id="conv-a",
                       user_id="ann", observations_=calls)  # fmt: skip
+    expensive = obs(oid("b"), type="GENERATION", name="x", model="cheap-mini", cost={"total": 2.5})
     add_trace(engine, pid, tid("two"), timestamp_us=now - 5 * MINUTE, session_id="conv-b", user_id="bob",
-              observations_=[obs(oid("b"), type="GENERATION", name="x", model="cheap-mini", cost={"total": 2.5})])  # fmt: skip
+              observations_=[expensive])  # fmt: skip
+    minute_ago = iso_time(now - MINUTE)
     upsert_scores(engine, pid, [
-        {"traceId": trace, "name": "tone", "value": label, "dataType": "CATEGORICAL", "timestamp": iso_time(now - MINUTE)}
+        {"traceId": trace, "name": "tone", "value": label, "dataType": "CATEGORICAL", "timestamp": minute_ago}
         for label in ("polite", "polite", "rude")
     ])  # fmt: skip
     dataset = upsert_dataset(engine, pid, {"name": "golden questions"})

@@ -77,7 +77,7 @@ def test_dataset_page_lists_runs_with_aggregates(ui: Any, project: Any, experime
 def test_compare_marks_differences_and_escapes(ui: Any, project: Any, experiment: dict[str, Any]) -> None:
     base = f"/project/{project.id}/datasets/{experiment['dataset']['id']}/compare"
     runs = experiment["runs"]
-    data = ui.get(f"{base}.json", params=[("runs", runs["v1"]), ("runs", runs["v2"])]).json()
+    data = ui.get(f"{base}.json", params=[("runs", runs["v2"]), ("runs", runs["v1"])]).json()  # oldest first
     assert [r["name"] for r in data["runs"]] == ["v1", "v2"]
     rows = {row["id"]: row for row in data["items"]}
     france, japan, odd = (rows[item["id"]] for item in experiment["items"])

@@ -107,10 +107,11 @@ def test_scores_page_says_counts_once_and_names_configs(ui: Any, engine: Any, pr
     trace = add_trace(engine, project.id, tid("scored"), timestamp_us=now - MINUTE, name="scored")
     config = create_score_config(engine, project.id, {"name": "tone", "dataType": "CATEGORICAL",
                                                       "categories": [{"label": "polite", "value": 1}]})  # fmt: skip
+    minute_ago = iso_time(now - MINUTE)
     upsert_scores(engine, project.id, [
         {"id": f"s-{k}", "traceId": trace, "name": "tone", "value": "polite", "configId": config.id,
-         "timestamp": iso_time(now - MINUTE)} for k in range(5)
-    ] + [{"id": "s-free", "traceId": trace, "name": "free", "value": 1.0, "timestamp": iso_time(now - MINUTE)}])  # fmt: skip
+         "timestamp": minute_ago} for k in range(5)
+    ] + [{"id": "s-free", "traceId": trace, "name": "free", "value": 1.0, "timestamp": minute_ago}])  # fmt: skip
     html = ui.get(f"/project/{project.id}/scores").text
     summary = _text(html, "score-summary")
     assert summary.count("5 score") == 1  # once, not "5 scores / 5 score(s)"

@@ -1,6 +1,7 @@
 """Experiment runs of a dataset: each run's aggregates on the dataset page, and a comparison of up to
 four runs item by item (input, expected output, each run's output, scores, latency, cost, trace),
-with what differs from the first run highlighted. One run alone is that run's page."""
+with what differs from the oldest of them (the baseline) highlighted. One run alone is that run's
+page."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def compare_data(request: Request, access: Access, dataset_id: str) -> dict[str,
     found = {r.id: r for r in get_dataset_runs_by_id(engine, pid, dataset.id, wanted)}
     if len(found) < len(wanted):  # a run of another dataset, or none at all
         raise NotFoundPage()
-    runs = [found[i] for i in wanted]
+    runs = sorted((found[i] for i in wanted), key=lambda r: (r.created_at_us, r.id))  # the oldest is the baseline
     page_no = page_number(request.query_params.get("page"))
     items = list_dataset_items(engine, pid, dataset_id=dataset.id, page=page_no, limit=ITEMS_PER_PAGE)
     answers = run_answers(engine, pid, [r.id for r in runs], [i.id for i in items.items])
