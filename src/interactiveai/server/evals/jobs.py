@@ -216,7 +216,6 @@ def finish(engine: Engine, job: Claimed, outcome: Outcome, score: Mapping[str, o
                 trace_id=job.trace_id,
                 source="EVAL",
                 metadata="{}",
-                environment="default",
                 timestamp_us=now,
                 created_at_us=now,
                 updated_at_us=now,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from interactiveai.server.api.filter_param import filter_schema
 from interactiveai.server.api.models import Meta
-from interactiveai.server.api.schemas import NO_NUL_PATTERN, PY_SPACE
+from interactiveai.server.api.schemas import NO_NUL_PATTERN, PY_SPACE, nullable
 
 OBSERVATION_TYPES = (
     "SPAN",
@@ -28,7 +29,7 @@ OBSERVATION_TYPES = (
     "EVENT",
 )
 JOB_STATUSES = ("pending", "running", "done", "failed")
-MAX_PROMPT = 100_000
+MAX_PROMPT = 20_000
 MAX_DELAY_SECONDS = 86_400.0
 
 # at least one character that is not white space (as Python's str.strip() sees it), and no NUL
@@ -167,7 +168,9 @@ class EvaluatorCreate(_In):
     observationType: Literal[OBSERVATION_TYPES] | None = None  # type: ignore[valid-type]
     score: ScoreSpec
     samplingRate: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
-    filter: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    filter: Annotated[list[dict[str, Any]], WithJsonSchema(filter_schema("traces"))] = Field(
+        default_factory=list, max_length=50, description="Conditions on the trace, as the trace list's `filter`."
+    )
     delaySeconds: float = Field(30.0, ge=0.0, le=MAX_DELAY_SECONDS, allow_inf_nan=False)
     traceProjectId: Id | None = Field(None, description="Where the judge's calls are traced; null: nowhere.")
 
@@ -188,7 +191,9 @@ class EvaluatorUpdate(_In):
     observationType: Literal[OBSERVATION_TYPES] | None = None  # type: ignore[valid-type]
     score: ScoreSpec | None = None
     samplingRate: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
-    filter: list[dict[str, Any]] | None = Field(None, max_length=50)
+    filter: Annotated[list[dict[str, Any]] | None, WithJsonSchema(nullable(filter_schema("traces")))] = Field(
+        None, max_length=50
+    )
     delaySeconds: float | None = Field(None, ge=0.0, le=MAX_DELAY_SECONDS, allow_inf_nan=False)
     traceProjectId: Id | None = None
 
@@ -258,7 +263,10 @@ def body_schema(model: type[BaseModel]) -> dict[str, Any]:
             if isinstance(ref, str) and ref.startswith("#/$defs/"):
                 rest = {k: v for k, v in node.items() if k != "$ref"}
                 return {**inline(defs[ref.removeprefix("#/$defs/")]), **inline(rest)}
-            return {key: inline(value) for key, value in node.items()}
+            result = {key: inline(value) for key, value in node.items()}
+            if "patternProperties" in result:  # keys are validated: one that does not match is refused
+                result.setdefault("additionalProperties", False)
+            return result
         if isinstance(node, list):
             return [inline(item) for item in node]
         return node

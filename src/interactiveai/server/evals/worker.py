@@ -195,6 +195,7 @@ class EvalWorker:
             "string_value": verdict.string_value,
             "data_type": spec.data_type,
             "comment": verdict.reasoning,
+            "environment": trace.environment,  # the score reads in the trace's environment's dashboards
         }
         jobs.finish(self._engine, job, outcome, score, now_us())
 

@@ -31,7 +31,9 @@ def mount_ui(app: FastAPI) -> None:
         login,
         views_account,
         views_dashboard,
+        views_dataset_import,
         views_datasets,
+        views_evaluators,
         views_members,
         views_people,
         views_review,
@@ -60,7 +62,9 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(views_settings.router)
     app.include_router(views_members.router)
     app.include_router(views_account.router)
+    app.include_router(views_dataset_import.router)  # before views_datasets: /datasets/add-traces
     app.include_router(views_datasets.router)
+    app.include_router(views_evaluators.router)
     app.include_router(views_review_items.router)  # before views_review: its POST paths are more specific
     app.include_router(views_review.router)
     _install_handlers(app)
