@@ -140,3 +140,47 @@ def test_the_judges_calls_are_traced_in_the_chosen_project_and_never_evaluated(
     send_span(fast_client, project, *later)
     wait_for(lambda: len(jobs_of(fast_client, project, evaluator["id"], "done")) == 2, what="the later evaluation")
     assert {j["traceId"] for j in jobs_of(fast_client, project, evaluator["id"])} == {trace[0], later[0]}
+
+
+def test_an_observation_evaluator_reads_and_scores_the_chosen_observation(
+    fast_client: Any, project: Project, judge: FakeJudge
+) -> None:
+    judge.verdict = {"score": "polite", "reasoning": "Says please."}
+    evaluator = create_evaluator(
+        fast_client,
+        project,
+        judge,
+        target="observation",
+        observationType="GENERATION",
+        prompt="Reply: {{output}} (asked in {{where}})",
+        variableMapping={"where": {"source": "trace", "field": "metadata", "key": "region"}},
+        score={"name": "tone", "dataType": "CATEGORICAL", "categories": ["polite", "rude"]},
+        filter=[],
+    )
+    trace_id, root = _ids()
+    _, call = _ids()
+    send_span(
+        fast_client, project, trace_id, call, parent=root, name="llm", output="Yes, please.", span_type="generation"
+    )
+    send_span(fast_client, project, trace_id, root, name="agent", output="done")
+    [job] = wait_for(lambda: jobs_of(fast_client, project, evaluator["id"], "done"), what="the evaluation")
+    assert job["observationId"] == call
+    [score] = eval_scores(fast_client, project, trace_id)
+    assert (score["observationId"], score["stringValue"], score["comment"]) == (call, "polite", "Says please.")
+    assert judge.prompts() == ["Reply: Yes, please. (asked in )"]
+
+
+def test_a_paused_evaluator_does_not_evaluate_the_traces_of_its_pause(
+    fast_client: Any, project: Project, judge: FakeJudge
+) -> None:
+    evaluator = create_evaluator(fast_client, project, judge, enabled=False)
+    paused = _ids()
+    send_span(fast_client, project, *paused)
+    path = f"/api/public/evaluators/{evaluator['id']}"
+    assert fast_client.patch(path, json={"enabled": True}, headers=project.headers).status_code == 200
+    later = _ids()
+    send_span(fast_client, project, *later)
+    [job] = wait_for(lambda: jobs_of(fast_client, project, evaluator["id"], "done"), what="the evaluation")
+    assert job["traceId"] == later[0]
+    assert [j["traceId"] for j in jobs_of(fast_client, project, evaluator["id"])] == [later[0]]
+    assert eval_scores(fast_client, project, paused[0]) == []

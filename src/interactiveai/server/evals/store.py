@@ -167,6 +167,8 @@ def update_evaluator(engine: Engine, project_id: str, evaluator_id: str, body: E
         raise InvalidInputError(f"the updated evaluator is not valid: {exc.errors()[0]['msg']}") from None
     values = _evaluator_columns(engine, project_id, merged)
     values["updated_at_us"] = now_us()
+    if values["enabled"] and not current["enabled"]:  # traces of the pause are not evaluated
+        values.update(scan_created_us=values["updated_at_us"], scan_trace_id="")
     where = (evaluators.c.project_id == project_id, evaluators.c.id == evaluator_id)
     _write(engine, update(evaluators).where(*where).values(values), f"an evaluator named {values['name']!r}")
     return get_evaluator(engine, project_id, evaluator_id)
