@@ -16,7 +16,7 @@ import orjson
 import pytest
 from sqlalchemy import insert, update
 
-from interactiveai.server.storage import schema
+from interactiveai.server.storage import review_schema, schema
 from tests.server.api.routes_table import API, operations
 from tests.server.query.seed import T0, add_observation, add_score, add_trace, obs_id, trace_id
 
@@ -41,6 +41,7 @@ def _poison(engine: Any, project_id: str) -> dict[str, list[str]]:
     """One row of each kind per poison; returns the ids, per path parameter name."""
     ids: dict[str, list[str]] = {k: [] for k in ("traceId", "observationId", "sessionId", "scoreId", "configId")}
     ids.update({k: [] for k in ("datasetName", "runName", "itemId", "datasetId", "userId")})
+    ids.update({k: [] for k in ("commentId", "queueId", "queueItemId")})
     for n, bad in enumerate(POISON_JSON.values(), 1):
         ts = POISON_TIMES[n % len(POISON_TIMES)]
         tid, session, user = trace_id(n), f"session-{n}", f"user-{n}"
@@ -124,7 +125,48 @@ def _poison(engine: Any, project_id: str) -> dict[str, list[str]]:
                     created_at_us=ts,
                 )
             )
+        with engine.begin() as conn:
+            conn.execute(
+                insert(review_schema.comments).values(
+                    project_id=project_id,
+                    id=f"comment-{n}",
+                    object_type="TRACE",
+                    object_id=tid,
+                    content=bad or "-",
+                    author_user_id=f"ghost-{n}",
+                    created_at_us=ts,
+                    updated_at_us=BIG,
+                )
+            )
+            conn.execute(
+                insert(review_schema.annotation_queues).values(
+                    project_id=project_id,
+                    id=f"queue-{n}",
+                    name=f"queue {n}",
+                    description=bad,
+                    score_config_ids=bad,
+                    created_at_us=ts,
+                    updated_at_us=BIG,
+                )
+            )
+            conn.execute(
+                insert(review_schema.annotation_queue_items).values(
+                    project_id=project_id,
+                    id=f"queue-item-{n}",
+                    queue_id=f"queue-{n}",
+                    object_type="TRACE",
+                    object_id=tid,
+                    status="COMPLETED" if n % 2 else "PENDING",
+                    completed_at_us=BIG if n % 2 else None,
+                    completed_by_user_id=f"ghost-{n}",
+                    created_at_us=ts,
+                    updated_at_us=-BIG,
+                )
+            )
         for key, value in (
+            ("commentId", f"comment-{n}"),
+            ("queueId", f"queue-{n}"),
+            ("queueItemId", f"queue-item-{n}"),
             ("traceId", tid),
             ("observationId", obs_id(n)),
             ("sessionId", session),
@@ -197,6 +239,7 @@ def test_every_ui_page_and_twin_answers(ui: Any, project: Any, poisoned: dict[st
         ]
         urls += [f"{base}/{page}{suffix}?range=all" for page in ("sessions", "users", "scores", "dashboard")]
         urls += [f"{base}/dashboard{suffix}?range=30d", f"{base}/datasets{suffix}", f"{base}/settings{suffix}"]
+        urls += [f"{base}/queues{suffix}"]
         urls += [f"{base}/scores{suffix}?range=all&type=CATEGORICAL", f"{base}/scores{suffix}?range=all&name=quality"]
         for n in range(len(POISON_JSON)):
             urls += [
@@ -206,7 +249,12 @@ def test_every_ui_page_and_twin_answers(ui: Any, project: Any, poisoned: dict[st
             urls += [
                 f"{base}/users/{poisoned['userId'][n]}{suffix}",
                 f"{base}/datasets/{poisoned['datasetId'][n]}{suffix}",
+                f"{base}/datasets/{poisoned['datasetId'][n]}/compare{suffix}?runs={poisoned['runName'][n]}",
+                f"{base}/queues/{poisoned['queueId'][n]}{suffix}",
             ]
+            if not suffix:
+                queue = f"{base}/queues/{poisoned['queueId'][n]}/review"
+                urls += [queue, f"{queue}?item={poisoned['queueItemId'][n]}"]
     for n in range(len(POISON_JSON)):
         trace = f"{base}/traces/{poisoned['traceId'][n]}"
         urls += [f"{trace}/io.json", f"{trace}/observations/{poisoned['observationId'][n]}.json"]

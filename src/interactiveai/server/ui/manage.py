@@ -53,6 +53,8 @@ NOTICES = {
     "reviewers-saved": "The queue's reviewers were saved.",
     "item-completed": "Saved. Here is the next item.",
     "queued": "Added to the review queue.",
+    "dataset-imported": "{n} item(s) imported.",
+    "traces-to-dataset": "{n} trace(s) added to the dataset as items (input, and output as the expected output).",
     "traces-queued": "{n} trace(s) added to the review queue (those already in it were left as they were).",
 }
 

@@ -186,6 +186,7 @@ def dataset_page_response(
     status: int = 200,
     item_error: str | None = None,
     item_form: dict[str, Any] | None = None,
+    import_error: str | None = None,
 ) -> Response:
     """The dataset page; after a refused new item, with its error and the text as typed."""
     data = dataset_data(request, access, dataset_id)
@@ -207,6 +208,7 @@ def dataset_page_response(
             "notice": notice_from(request),
             "item_error": item_error,
             "item_form": {f: str((item_form or {}).get(f, "")) for f in FIELDS},
+            "import_error": import_error,
         },
         status_code=status,
     )

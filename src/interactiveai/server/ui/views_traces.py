@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import QueryParams
 
 from interactiveai.server.query import ui_trace_detail as detail
+from interactiveai.server.query.datasets import list_datasets
 from interactiveai.server.query.filters import ScoreFilter
 from interactiveai.server.query.observations import get_observation
 from interactiveai.server.query.pagination import MAX_LIMIT
@@ -154,8 +155,14 @@ def traces_page(request: Request, project_id: str) -> Response:
             "notice": notice_from(request),
             "can_manage": can_manage(request, access),
             "queue_choices": queue_choices(request, project_id) if can_manage(request, access) else [],
+            "dataset_choices": dataset_choices(request, project_id) if can_manage(request, access) else [],
         },
     )
+
+
+def dataset_choices(request: Request, project_id: str) -> list[dict[str, str]]:
+    """The project's datasets for the list's "Add to dataset" (the newest 100)."""
+    return [{"id": d.id, "name": d.name} for d in list_datasets(request.app.state.engine, project_id, limit=100).items]
 
 
 _OPTIONS_TTL = 30.0  # seconds; suggestions may lag new names/tags by this much
