@@ -16,7 +16,7 @@ import orjson
 import pytest
 from sqlalchemy import insert, update
 
-from interactiveai.server.storage import review_schema, schema
+from interactiveai.server.storage import eval_schema, review_schema, schema
 from tests.server.api.routes_table import API, operations
 from tests.server.query.seed import T0, add_observation, add_score, add_trace, obs_id, trace_id
 
@@ -41,7 +41,7 @@ def _poison(engine: Any, project_id: str) -> dict[str, list[str]]:
     """One row of each kind per poison; returns the ids, per path parameter name."""
     ids: dict[str, list[str]] = {k: [] for k in ("traceId", "observationId", "sessionId", "scoreId", "configId")}
     ids.update({k: [] for k in ("datasetName", "runName", "itemId", "datasetId", "userId")})
-    ids.update({k: [] for k in ("commentId", "queueId", "queueItemId")})
+    ids.update({k: [] for k in ("commentId", "queueId", "queueItemId", "connectionId", "evaluatorId")})
     for n, bad in enumerate(POISON_JSON.values(), 1):
         ts = POISON_TIMES[n % len(POISON_TIMES)]
         tid, session, user = trace_id(n), f"session-{n}", f"user-{n}"
@@ -163,7 +163,41 @@ def _poison(engine: Any, project_id: str) -> dict[str, list[str]]:
                     updated_at_us=-BIG,
                 )
             )
+            conn.execute(
+                insert(eval_schema.llm_connections).values(
+                    project_id=project_id,
+                    id=f"connection-{n}",
+                    name=f"judge {n}",
+                    base_url=bad or "-",
+                    model=bad or "-",
+                    api_key_hint=None,
+                    params=bad,
+                    created_at_us=ts,
+                    updated_at_us=BIG,
+                )
+            )
+            conn.execute(
+                insert(eval_schema.evaluators).values(
+                    project_id=project_id,
+                    id=f"evaluator-{n}",
+                    name=f"evaluator {n}",
+                    enabled=False,
+                    connection_id=f"connection-{n}",
+                    prompt=bad or "-",
+                    variable_mapping=bad,
+                    score_name="judged",
+                    score_data_type="CATEGORICAL",
+                    score_categories=bad,
+                    filter=bad,
+                    delay_ms=BIG,
+                    scan_created_us=ts,
+                    created_at_us=ts,
+                    updated_at_us=-BIG,
+                )
+            )
         for key, value in (
+            ("connectionId", f"connection-{n}"),
+            ("evaluatorId", f"evaluator-{n}"),
             ("commentId", f"comment-{n}"),
             ("queueId", f"queue-{n}"),
             ("queueItemId", f"queue-item-{n}"),
@@ -239,7 +273,7 @@ def test_every_ui_page_and_twin_answers(ui: Any, project: Any, poisoned: dict[st
         ]
         urls += [f"{base}/{page}{suffix}?range=all" for page in ("sessions", "users", "scores", "dashboard")]
         urls += [f"{base}/dashboard{suffix}?range=30d", f"{base}/datasets{suffix}", f"{base}/settings{suffix}"]
-        urls += [f"{base}/queues{suffix}"]
+        urls += [f"{base}/queues{suffix}", f"{base}/evaluators{suffix}"]
         urls += [f"{base}/scores{suffix}?range=all&type=CATEGORICAL", f"{base}/scores{suffix}?range=all&name=quality"]
         for n in range(len(POISON_JSON)):
             urls += [

@@ -25,7 +25,7 @@ from interactiveai.server.evals.models import (
     Variable,
 )
 from interactiveai.server.evals.templates import Source, resolve_mapping
-from interactiveai.server.query._db import fetch_page
+from interactiveai.server.query._db import fetch_page, load_json_list, load_json_object
 from interactiveai.server.query.filter_conditions import parse_filter
 from interactiveai.server.query.pagination import Page
 from interactiveai.server.storage.eval_schema import evaluator_jobs, evaluators, llm_connections
@@ -120,7 +120,7 @@ def connection_json(row: RowMapping) -> dict[str, Any]:
         "baseUrl": row["base_url"],
         "model": row["model"],
         "apiKeyHint": row["api_key_hint"],
-        "params": orjson.loads(row["params"]),
+        "params": load_json_object(row["params"]),
         "createdAt": us_to_iso(row["created_at_us"]),
         "updatedAt": us_to_iso(row["updated_at_us"]),
     }
@@ -203,7 +203,7 @@ def evaluator_json(row: RowMapping) -> dict[str, Any]:
     if row["score_data_type"] == "NUMERIC":
         score.update(minValue=row["score_min"], maxValue=row["score_max"])
     if row["score_categories"] is not None:
-        score["categories"] = orjson.loads(row["score_categories"])
+        score["categories"] = load_json_list(row["score_categories"])
     return {
         "id": row["id"],
         "projectId": row["project_id"],
@@ -212,13 +212,13 @@ def evaluator_json(row: RowMapping) -> dict[str, Any]:
         "connectionId": row["connection_id"],
         "model": row["model"],
         "prompt": row["prompt"],
-        "variableMapping": orjson.loads(row["variable_mapping"]),
+        "variableMapping": load_json_object(row["variable_mapping"]),
         "target": row["target"],
         "observationName": row["observation_name"],
         "observationType": row["observation_type"],
         "score": score,
         "samplingRate": row["sampling_rate"],
-        "filter": orjson.loads(row["filter"]),
+        "filter": load_json_list(row["filter"]),
         "delaySeconds": row["delay_ms"] / 1000,
         "traceProjectId": row["trace_project_id"],
         "createdAt": us_to_iso(row["created_at_us"]),
@@ -228,8 +228,14 @@ def evaluator_json(row: RowMapping) -> dict[str, Any]:
 
 def mapping_of(row: RowMapping) -> dict[str, Source]:
     """The evaluator's variables with their sources (declared and implied)."""
-    declared = {name: Source(**value) for name, value in orjson.loads(row["variable_mapping"]).items()}
+    # a stored mapping no reader can use (written by hand, or an older version) declares nothing
+    stored = load_json_object(row["variable_mapping"]).items()
+    declared = {name: Source(**value) for name, value in stored if _source_fields(value)}
     return resolve_mapping(row["prompt"], declared, row["target"])
+
+
+def _source_fields(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) <= {"source", "field", "key"} and {"source", "field"} <= set(value)
 
 
 def _evaluator_columns(engine: Engine, project_id: str, body: dict[str, Any]) -> dict[str, Any]:

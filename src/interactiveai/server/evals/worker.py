@@ -31,6 +31,7 @@ from interactiveai.server.evals.crypto import SecretBox
 from interactiveai.server.evals.judge import JudgeAnswer, JudgeError, call_judge
 from interactiveai.server.evals.templates import render
 from interactiveai.server.evals.verdicts import ScoreSpec, UnparseableAnswer, instructions, parse
+from interactiveai.server.query._db import load_json_list, load_json_object
 from interactiveai.server.query.filter_conditions import parse_filter, trace_filter_sql
 from interactiveai.server.query.records import Observation
 from interactiveai.server.query.traces import get_observations_for_trace, get_trace
@@ -144,7 +145,7 @@ class EvalWorker:
             evaluator["score_data_type"],
             evaluator["score_min"],
             evaluator["score_max"],
-            tuple(orjson.loads(evaluator["score_categories"] or "[]")),
+            tuple(str(c) for c in load_json_list(evaluator["score_categories"])),
         )
         messages = [
             {"role": "system", "content": instructions(spec)},
@@ -161,7 +162,7 @@ class EvalWorker:
                 api_key=api_key,
                 model=model,
                 messages=messages,
-                params=orjson.loads(connection["params"]),
+                params=load_json_object(connection["params"]),
                 timeout_seconds=self._settings.eval_timeout_ms / 1000,
             )
         except (JudgeError, ValueError) as exc:
