@@ -48,10 +48,16 @@
     if (a >= 1000) return "$" + intFmt.format(v);
     if (a >= 1) return "$" + v.toFixed(2);
     if (a >= 0.01) return "$" + v.toFixed(4);
-    return "$" + v.toPrecision(2);
+    return fixedSmall(v, 2);
+  }
+  // Below a cent: as many decimals as `digits` significant digits need, never "e-7" notation.
+  function fixedSmall(v, digits) {
+    const decimals = Math.min(-Math.floor(Math.log10(Math.abs(v))) + digits - 1, 40);
+    return (v < 0 ? "-$" : "$") + Math.abs(v).toFixed(decimals).replace(/0+$/, "").replace(/\.$/, "");
   }
   function fmtCostAxis(v) {
     if (v === 0) return "$0";
+    if (Math.abs(v) < 0.01) return fixedSmall(v, 3);
     return v >= 1000 ? "$" + fmtCompact(v) : "$" + parseFloat(v.toPrecision(3));
   }
   function fmtMs(v) {
