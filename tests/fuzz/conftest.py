@@ -137,6 +137,14 @@ class Seeded:
     item_id: str
     run_name: str
     model_id: str
+    comment_id: str
+    queue_id: str
+    queue_item_id: str
+    spare_queue_id: str
+    spare_queue_item_id: str
+    spare_score_id: str
+    connection_id: str
+    evaluator_id: str
 
 
 def _hex(seed: str, length: int) -> str:
@@ -150,6 +158,8 @@ def seed_spans(tag: str) -> list[SpanSpec]:
     for span in spans:
         span.span_id = ids[span.span_id]
         span.parent_id = ids.get(span.parent_id or "", None)
+        if "session.id" in span.attributes:  # each project its own: isolation probes read the other's
+            span.attributes["session.id"] = f"session-{tag}"
     return spans
 
 
@@ -186,10 +196,40 @@ def seed_project(http: Any, project: Project, tag: str) -> Seeded:
         "/models",
         {"modelName": f"model-{tag}", "matchPattern": f"(?i)^model-{tag}$", "unit": "TOKENS", "inputPrice": 1e-6},
     )
+    target = {"objectType": "TRACE", "objectId": root.trace_id}
+    comment = post("/comments", {**target, "content": f"seeded {tag}"})
+    queue = post("/annotation-queues", {"name": f"queue-{tag}", "scoreConfigIds": [config["id"]]})
+    queue_item = post(f"/annotation-queues/{queue['id']}/items", target)
+    # a session's score, which deleting the seeded trace does not take: DELETE /scores/{scoreId} names it
+    spare_score = post("/scores", {"sessionId": f"session-{tag}", "name": f"session-quality-{tag}", "value": 1})
+    # a second queue whose item only DELETE .../items/{queueItemId} names: deleting the queue
+    # above (DELETE /annotation-queues/{queueId}) takes its items with it
+    spare = post("/annotation-queues", {"name": f"queue-{tag}-spare"})
+    spare_item = post(f"/annotation-queues/{spare['id']}/items", target)
+    # a judge that never answers (port 9), disabled so no worker writes on its own during the fuzz
+    connection = post("/llm-connections", {"name": f"judge-{tag}", "baseUrl": "http://127.0.0.1:9/v1", "model": "m"})
+    evaluator = post(
+        "/evaluators",
+        {
+            "name": f"evaluator-{tag}",
+            "connectionId": connection["id"],
+            "prompt": "{{output}}",
+            "score": {"name": f"judged-{tag}", "dataType": "BOOLEAN"},
+            "enabled": False,
+        },
+    )
     return Seeded(
+        comment_id=comment["id"],
+        queue_id=queue["id"],
+        queue_item_id=queue_item["id"],
+        spare_queue_id=spare["id"],
+        spare_queue_item_id=spare_item["id"],
+        spare_score_id=spare_score["id"],
+        connection_id=connection["id"],
+        evaluator_id=evaluator["id"],
         trace_id=root.trace_id,
         observation_id=spans[1].span_id,
-        session_id="session-7",
+        session_id=f"session-{tag}",
         score_id=score["id"],
         config_id=config["id"],
         dataset_name=dataset,

@@ -23,7 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from interactiveai.server.storage.schema import users
 from tests.conftest import Project
 from tests.fuzz.conftest import Seeded, Served, fuzz_examples, fuzz_timeout, seed_project
 from tests.fuzz.schemathesis_run import run_schemathesis
@@ -34,7 +36,7 @@ from tests.support.read_back import cross_project_probe, project_rows, read_back
 pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
 
-def with_examples(document: dict[str, Any], seeded: Seeded, deletable: Seeded) -> dict[str, Any]:
+def with_examples(document: dict[str, Any], seeded: Seeded, deletable: Seeded, member_id: str) -> dict[str, Any]:
     """The OpenAPI document, its path and query parameters given the seeded rows' ids as examples.
 
     DELETE operations get the ids of ``deletable``, so that the rows the other operations read
@@ -53,6 +55,11 @@ def with_examples(document: dict[str, Any], seeded: Seeded, deletable: Seeded) -
             "runName": rows.run_name,
             "itemId": rows.item_id,
             "model_id": rows.model_id,
+            "commentId": rows.comment_id,
+            "queueId": rows.queue_id,
+            "queueItemId": rows.queue_item_id,
+            "connectionId": rows.connection_id,
+            "evaluatorId": rows.evaluator_id,
             "sourceTraceId": rows.trace_id,
             "userId": "user-42",
             "query": {  # GET /metrics: a day around the seeded trace
@@ -66,15 +73,44 @@ def with_examples(document: dict[str, Any], seeded: Seeded, deletable: Seeded) -
         }
 
     read, delete = values(seeded), values(deletable)
-    for operations in document.get("paths", {}).values():
+    # rows that deleting others (a trace with its scores, a queue with its items) cannot take first
+    spare = {
+        "queueId": deletable.spare_queue_id,
+        "queueItemId": deletable.spare_queue_item_id,
+        "scoreId": deletable.spare_score_id,
+    }
+    delete_spare = {**delete, **spare}
+    for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict):
                 continue
             examples = delete if method == "delete" else read
+            if method == "delete" and path.endswith(("/items/{queueItemId}", "/scores/{scoreId}")):
+                examples = delete_spare
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") in ("path", "query") and parameter.get("name") in examples:
                     parameter["example"] = examples[parameter["name"]]
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            for example in body.get("examples", []) if isinstance(body, dict) else []:
+                _name_stored_rows(example, examples, member_id)
     return document
+
+
+def _name_stored_rows(example: Any, values: dict[str, Any], member_id: str) -> None:
+    """A body example naming rows by id gets ids that exist (an example cannot know them)."""
+    if not isinstance(example, dict):
+        return
+    if example.get("objectType") == "TRACE":  # a comment or a queue item
+        example["objectId"] = values["traceId"]
+    if "connectionId" in example:  # an evaluator's model connection
+        example["connectionId"] = values["connectionId"]
+    if set(example) == {"userId"}:  # a queue's reviewer is a member of the project
+        example["userId"] = member_id
+
+
+def _user_id(engine: Any, email: str) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(select(users.c.id).where(users.c.email == email)).scalar_one())
 
 
 def _iso(ns: int) -> str:
@@ -93,7 +129,8 @@ def test_rest_api_fuzz(
 
         document = http.get("/api/public/openapi.json").json()
         schema_path = tmp_path / "openapi.json"
-        schema_path.write_text(json.dumps(with_examples(document, seeded, deletable)))
+        member_id = _user_id(engine, ui_member[0])
+        schema_path.write_text(json.dumps(with_examples(document, seeded, deletable, member_id)))
         report_dir = tmp_path / "schemathesis"
         report_dir.mkdir()
         run = run_schemathesis(

@@ -48,6 +48,12 @@ def _without_trace(body: Any) -> bool:
 _WINDOW = "toTimestamp must be after fromTimestamp|the time window is at most"
 UNSTATED = [
     UnstatedRule(
+        "POST /api/public/comments",
+        r"projectId must be the project of the API key",
+        "the key's project decides: a given projectId must name it",
+        lambda body: isinstance(body, dict) and isinstance(body.get("projectId"), str),
+    ),
+    UnstatedRule(
         "POST /api/public/scores",
         r"score config .* (does not exist in this project|is archived)|does not match the config's dataType"
         r"|the config's (minValue|maxValue)|is not a category( value)? of config|a [A-Z]+ score's value",

@@ -39,7 +39,19 @@ def seeded(client: Any, engine: Any, project: Any) -> dict[str, str]:
     target = {"objectType": "TRACE", "objectId": trace_id(1)}
     queue_item = client.post(f"{API}/annotation-queues/{queue['id']}/items", json=target, headers=h).json()
     comment = client.post(f"{API}/comments", json={**target, "content": "look"}, headers=h).json()
+    judge = {"name": "judge", "baseUrl": "http://127.0.0.1:9/v1", "model": "m"}
+    connection = client.post(f"{API}/llm-connections", json=judge, headers=h).json()
+    rated = {
+        "name": "rated",
+        "connectionId": connection["id"],
+        "prompt": "{{output}}",
+        "score": {"name": "s", "dataType": "BOOLEAN"},
+        "enabled": False,
+    }
+    evaluator = client.post(f"{API}/evaluators", json=rated, headers=h).json()
     return {
+        "connectionId": connection["id"],
+        "evaluatorId": evaluator["id"],
         "traceId": trace_id(1),
         "observationId": obs_id(1),
         "sessionId": "sess-1",

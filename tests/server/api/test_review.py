@@ -78,7 +78,7 @@ def test_queue_lifecycle_items_progress_and_reviewers(client: Any, engine: Any, 
     assert created.status_code == 200, created.text
     queue = AnnotationQueueOut.model_validate(created.json())
     assert queue.scoreConfigIds == [config["id"]] and (queue.pendingItems, queue.completedItems) == (0, 0)
-    assert client.post(QUEUES, json={"name": "Weekly"}, headers=h).status_code == 400  # names are unique
+    assert client.post(QUEUES, json={"name": "Weekly"}, headers=h).status_code == 409  # names are unique
     assert client.post(QUEUES, json={"name": "x", "scoreConfigIds": ["nope"]}, headers=h).status_code == 404
 
     items = f"{QUEUES}/{queue.id}/items"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -40,6 +40,7 @@ from interactiveai.server.writes import review as w
 
 router = APIRouter(tags=["annotation-queues"])
 QUEUES = "/annotation-queues"
+StatusParam = Literal["PENDING", "COMPLETED", "pending", "completed"]
 
 
 def _object(payload: Any) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def get_items(
     engine: DbEngine,
     page: PageParam = 1,
     limit: LimitParam = 50,
-    status: Annotated[str | None, Query(description="PENDING or COMPLETED.")] = None,
+    status: Annotated[StatusParam | None, Query(description="PENDING or COMPLETED (any case).")] = None,
 ) -> JSON:
     or_404(get_queue(engine, key.project_id, queueId), "Annotation queue", queueId)
     wanted = status.upper() if status else None
@@ -156,11 +157,11 @@ def post_assignment(queueId: str, key: AuthKey, engine: DbEngine, payload: JsonB
 @router.delete(
     QUEUES + "/{queueId}/assignments",
     response_model=Deleted,
-    summary="Unassign a reviewer",
+    summary="Unassign a reviewer (answered 200 also when the user was not assigned)",
     openapi_extra=json_body(AssignmentRequest.model_json_schema()),
 )
 def delete_assignment(queueId: str, key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
+    or_404(get_queue(engine, key.project_id, queueId), "Annotation queue", queueId)
     with review_errors():
         removed = w.unassign_reviewer(engine, key.project_id, queueId, _object(payload).get("userId"))
-    or_404(removed or None, "Assignment", queueId)
-    return JSON({"success": True, "message": "Reviewer unassigned"})
+    return JSON({"success": True, "message": "Reviewer unassigned" if removed else "The user was not assigned"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from interactiveai.server.api.common import (
     JSON,
@@ -27,25 +27,30 @@ from interactiveai.server.api.review_models import CommentCreate, CommentOut, Co
 from interactiveai.server.query.review import get_comment, list_comments
 from interactiveai.server.storage.review_schema import OBJECT_TYPES
 from interactiveai.server.writes.datasets import NotFoundError
-from interactiveai.server.writes.review import create_comment
+from interactiveai.server.writes.review import ConflictError, create_comment
 
 router = APIRouter(tags=["comments"])
+ObjectTypeParam = Literal["TRACE", "OBSERVATION", "SESSION", "trace", "observation", "session"]
 
 
 @contextmanager
 def review_errors() -> Iterator[None]:
-    """400 for broken rules, 404 for an object, queue, config or member the project does not have."""
+    """400 for broken rules, 404 for an object, queue, config or member the project does not have,
+    409 for a queue name already taken."""
     with client_errors():
         try:
             yield
         except NotFoundError as exc:
             raise not_found(exc.what, exc.key) from None
+        except ConflictError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
 
 
 @router.post(
     "/comments",
     response_model=CreatedId,
     summary="Comment on a trace, observation or session",
+    description="A `projectId`, when given, must be the API key's project (a 400 otherwise).",
     openapi_extra=json_body(CommentCreate.model_json_schema()),
 )
 def post_comment(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
@@ -65,15 +70,15 @@ def get_comments(
     engine: DbEngine,
     page: PageParam = 1,
     limit: LimitParam = 50,
-    objectType: Annotated[str | None, Query(description="TRACE, OBSERVATION or SESSION.")] = None,
-    objectId: Annotated[str | None, Query(description="With objectType: the object's comments.")] = None,
+    objectType: Annotated[
+        ObjectTypeParam | None, Query(description="TRACE, OBSERVATION or SESSION (any case).")
+    ] = None,
+    objectId: Annotated[str | None, Query(description="The object's comments (with objectType: of that type).")] = None,
     authorUserId: Annotated[str | None, Query()] = None,
 ) -> JSON:
     object_type = objectType.upper() if objectType else None
     if object_type is not None and object_type not in OBJECT_TYPES:
         raise bad_request(f"objectType must be one of {', '.join(OBJECT_TYPES)}")
-    if objectId and object_type is None:
-        raise bad_request("objectId needs objectType")
     with client_errors():
         result = list_comments(
             engine,

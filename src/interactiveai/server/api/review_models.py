@@ -75,7 +75,8 @@ class AnnotationQueueCreate(Body):
 
 
 class AnnotationQueueUpdate(Body):
-    """The fields to change; the others keep their values."""
+    """The fields to change; the others keep their values (null: the name and configs stay, the
+    description is cleared)."""
 
     model_config = documented({"description": "Escalated support answers, reviewed weekly"})
 

@@ -38,6 +38,11 @@ from interactiveai.server.storage.schema import SHORT, memberships, score_config
 from interactiveai.server.writes.datasets import NotFoundError
 from interactiveai.server.writes.errors import MAX_ID, InvalidInputError, checked_key, checked_text, optional_text
 
+
+class ConflictError(Exception):
+    """A write that would clash with a stored row (a queue name taken): a 409."""
+
+
 MAX_COMMENT = 5_000
 MAX_OBJECT_ID = 1_000
 MAX_QUEUE_NAME = SHORT.length or 200
@@ -88,6 +93,8 @@ def create_comment(engine: Engine, project_id: str, body: Mapping[str, Any], *, 
     if len(content) > MAX_COMMENT:
         raise InvalidInputError(f"content must be at most {MAX_COMMENT} characters")
     checked_text(content, "content")
+    if author_user_id is not None:
+        checked_key(author_user_id, "authorUserId", MAX_ID)
     comment_id, now = str(uuid.uuid4()), now_us()
     with engine.begin() as conn:
         object_type, object_id = _object(conn, project_id, body)
@@ -129,7 +136,7 @@ def _config_ids(conn: Connection, project_id: str, value: Any) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidInputError("scoreConfigIds must be a list of score config ids")
-    ids = list(dict.fromkeys(value))
+    ids = list(dict.fromkeys(checked_key(v, "scoreConfigIds", MAX_ID) for v in value))
     found = set(
         conn.execute(
             select(score_configs.c.id).where(score_configs.c.project_id == project_id, score_configs.c.id.in_(ids))
@@ -164,7 +171,7 @@ def create_queue(engine: Engine, project_id: str, body: Mapping[str, Any]) -> An
     with engine.begin() as conn:
         values = _queue_values(conn, project_id, body)
         if _name_taken(conn, project_id, values["name"], None):
-            raise InvalidInputError(f"a queue named {values['name']!r} already exists")
+            raise ConflictError(f"a queue named {values['name']!r} already exists")
         conn.execute(
             annotation_queues.insert().values(
                 project_id=project_id, id=queue_id, created_at_us=now, updated_at_us=now, **values
@@ -180,11 +187,12 @@ def update_queue(engine: Engine, project_id: str, queue_id: str, body: Mapping[s
     if current is None:
         return None
     merged = {"name": current.name, "description": current.description, "scoreConfigIds": current.score_config_ids}
-    merged.update({k: body[k] for k in merged if k in body})
+    # null leaves the name and the configs as they are, and clears the description
+    merged.update({k: body[k] for k in merged if k in body and (body[k] is not None or k == "description")})
     with engine.begin() as conn:
         values = _queue_values(conn, project_id, merged)
         if _name_taken(conn, project_id, values["name"], queue_id):
-            raise InvalidInputError(f"a queue named {values['name']!r} already exists")
+            raise ConflictError(f"a queue named {values['name']!r} already exists")
         conn.execute(
             update(annotation_queues)
             .where(annotation_queues.c.project_id == project_id, annotation_queues.c.id == queue_id)
@@ -255,7 +263,7 @@ def add_queue_objects(
 def create_queue_item(engine: Engine, project_id: str, queue_id: str, body: Mapping[str, Any]) -> QueueItem:
     """Add one object to a queue (the reference API's item create); the existing item if it is there."""
     _require_queue(engine, project_id, queue_id)
-    status = _choice(body.get("status") or "PENDING", "status", ITEM_STATUSES)
+    status = "PENDING" if body.get("status") is None else _choice(body.get("status"), "status", ITEM_STATUSES)
     with engine.connect() as conn:
         object_type, object_id = _object(conn, project_id, body)
     add_queue_objects(engine, project_id, queue_id, object_type, [object_id])
