@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.schema import observations, scores, trace_tags, traces
 
 __test__ = False
@@ -172,6 +173,9 @@ def add_trace(
             )
         for start in range(0, len(obs_rows), 2000):
             conn.execute(insert(observations), obs_rows[start : start + 2000])
+        # as ingestion does: the hours these rows touch are recomputed by the roll-ups, whose
+        # readers otherwise take a whole clean hour (one not marked) as holding nothing
+        mark_dirty(conn, [(project_id, timestamp_us), *((project_id, o["start_time_us"]) for o in obs_rows)])
         for i, s in enumerate(trace_scores or []):
             conn.execute(
                 insert(scores).values(
