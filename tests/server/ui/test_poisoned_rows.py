@@ -262,9 +262,6 @@ def test_every_api_read_answers(client: Any, project: Any, poisoned: dict[str, l
     assert not problems, "\n".join(problems)
 
 
-# The users pages take ~14 s each here: the roll-up plan steps through every day between the
-# poisoned rows' extreme times (query/rollup_reads.plan); bounded, but slow. Room until it is fixed.
-@pytest.mark.timeout(900)
 def test_every_ui_page_and_twin_answers(ui: Any, project: Any, poisoned: dict[str, list[str]]) -> None:
     base = f"/project/{project.id}"
     urls = []

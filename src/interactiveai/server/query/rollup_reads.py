@@ -68,21 +68,36 @@ def plan(conn: Connection, project_id: str, f: MetricsFilter, *, whole_days: boo
     if first >= last:
         return Plan([], [], [(f.from_us, f.to_us)])
     dirty = _dirty_hours(conn, project_id, first, last)
-    dirty_days = {h - h % DAY_US for h in dirty}
     hours: list[Range] = []
     days: list[Range] = []
     scanned: list[Range] = [(f.from_us, first)] if f.from_us < first else []
-    hour = first
-    while hour < last:
-        if whole_days and hour % DAY_US == 0 and hour + DAY_US <= last and hour not in dirty_days:
-            _extend(days, hour, hour + DAY_US)
-            hour += DAY_US
-            continue
-        _extend(scanned if hour in dirty else hours, hour, hour + HOUR_US)
-        hour += HOUR_US
+    # Walk the dirty hours only (never every hour or day of the window: an "all time" window over
+    # rows with extreme times spans millions of days); the clean stretches between them are split
+    # into leading hours, whole days and trailing hours.
+    start = first
+    for hour in [*sorted(dirty), last]:
+        if start < hour:
+            _clean_stretch(hours, days if whole_days else None, start, hour)
+        if hour < last:
+            _extend(scanned, hour, hour + HOUR_US)
+        start = hour + HOUR_US
     if last < f.to_us:
         _extend(scanned, last, f.to_us)
     return Plan(hours, days, scanned)
+
+
+def _clean_stretch(hours: list[Range], days: list[Range] | None, start: int, end: int) -> None:
+    """Hours ``[start, end)``, none of them dirty: whole days as day ranges (when ``days`` is given)."""
+    day_start = -(-start // DAY_US) * DAY_US
+    day_end = end // DAY_US * DAY_US
+    if days is None or day_start >= day_end:
+        _extend(hours, start, end)
+        return
+    if start < day_start:
+        _extend(hours, start, day_start)
+    _extend(days, day_start, day_end)
+    if day_end < end:
+        _extend(hours, day_end, end)
 
 
 def day_plan(conn: Connection, project_id: str, f: MetricsFilter) -> Plan:
@@ -94,8 +109,13 @@ def day_plan(conn: Connection, project_id: str, f: MetricsFilter) -> Plan:
     dirty_days = {h - h % DAY_US for h in _dirty_hours(conn, project_id, first, last)}
     days: list[Range] = []
     scanned: list[Range] = [(f.from_us, first)] if f.from_us < first else []
-    for day in range(first, last, DAY_US):
-        _extend(scanned if day in dirty_days else days, day, day + DAY_US)
+    start = first
+    for day in [*sorted(dirty_days), last]:  # the dirty days only, as in plan()
+        if start < day:
+            _extend(days, start, day)
+        if day < last:
+            _extend(scanned, day, day + DAY_US)
+        start = day + DAY_US
     if last < f.to_us:
         _extend(scanned, last, f.to_us)
     return Plan([], days, scanned)
