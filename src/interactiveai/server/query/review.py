@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, case, func, literal, select, tuple_
+from sqlalchemy import RowMapping, case, func, literal, select, tuple_, union_all
 
 from interactiveai.server.query._db import Db, connect, fetch_all, fetch_one, fetch_page, load_json_list, matching_rows
 from interactiveai.server.query.pagination import Page, check_page
@@ -15,7 +15,7 @@ from interactiveai.server.storage.review_schema import (
     annotation_queues,
     comments,
 )
-from interactiveai.server.storage.schema import users
+from interactiveai.server.storage.schema import observations, observations_of_trace, users
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,3 +243,29 @@ def reviewer_counts(db: Db, project_id: str, queue_id: str) -> list[tuple[str | 
         .order_by(count.desc())
     )
     return fetch_all(db, query, lambda row: (row["email"], int(row["n"])))
+
+
+MAX_TRACE_COMMENTS = 1_000  # per trace page: past this the page says so (an API caller may add any number)
+
+
+def trace_comments(db: Db, project_id: str, trace_id: str, *, limit: int = MAX_TRACE_COMMENTS) -> list[Comment]:
+    """The comments on a trace and on its observations, oldest first, at most ``limit``: one query
+    of two index ranges (the trace's key; one probe per observation of the trace). A UNION, as
+    SQLite plans ``a OR b`` as a walk of every comment of the project."""
+    of_trace = select(observations.c.id).where(observations_of_trace(project_id, trace_id))
+    on_trace = select(comments).where(
+        comments.c.project_id == project_id, comments.c.object_type == "TRACE", comments.c.object_id == trace_id
+    )
+    on_observations = select(comments).where(
+        comments.c.project_id == project_id,
+        comments.c.object_type == "OBSERVATION",
+        comments.c.object_id.in_(of_trace),
+    )
+    both = union_all(on_trace, on_observations).subquery()
+    query = (
+        select(*both.c, users.c.email.label("author_email"))
+        .select_from(both.outerjoin(users, users.c.id == both.c.author_user_id))
+        .order_by(both.c.created_at_us, both.c.id)
+        .limit(limit)
+    )
+    return fetch_all(db, query, _comment)

@@ -30,6 +30,7 @@ def mount_ui(app: FastAPI) -> None:
     from interactiveai.server.ui import (
         login,
         views_account,
+        views_comments,
         views_dashboard,
         views_dataset_import,
         views_datasets,
@@ -56,6 +57,7 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(login.router)
     app.include_router(views_scores.router)  # before views_traces: its POST path is more specific
     app.include_router(views_trace_actions.router)  # before views_traces: its POST paths are more specific
+    app.include_router(views_comments.router)
     app.include_router(views_traces.router)
     app.include_router(views_people.router)
     app.include_router(views_dashboard.router)

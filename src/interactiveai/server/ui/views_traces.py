@@ -23,6 +23,7 @@ from interactiveai.server.ui.filters import COLUMNS, RANGES, ListState
 from interactiveai.server.ui.formatting import iso_time, preview
 from interactiveai.server.ui.manage import can_manage, notice_from
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_comments import trace_comments_data
 from interactiveai.server.ui.views_review import queue_choices
 from interactiveai.server.ui.views_scores import annotation_extras
 from interactiveai.server.ui.views_trace_actions import list_state, trace_page_extras
@@ -202,6 +203,7 @@ def _detail_data(request: Request, project_id: str, trace_id: str) -> tuple[Acce
         "baseTimeUs": base_us,
         "durationUs": header.get("latency_us") or 0,
         "scores": scores,
+        "comments": trace_comments_data(request, access, trace_id),
         "observations": {"columns": detail.COMPACT_COLUMNS, "rows": rows},
         "observationTotal": total,
         "truncated": total > len(rows),

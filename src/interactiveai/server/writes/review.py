@@ -128,6 +128,13 @@ def delete_comment(engine: Engine, project_id: str, comment_id: str, *, author_u
     return deleted.rowcount > 0
 
 
+def remove_comment(engine: Engine, project_id: str, comment_id: str) -> bool:
+    """Delete a comment whoever wrote it (a moderator's delete); False when there is no such comment."""
+    with engine.begin() as conn:
+        deleted = conn.execute(delete(comments).where(comments.c.project_id == project_id, comments.c.id == comment_id))
+    return deleted.rowcount > 0
+
+
 # --- queues -----------------------------------------------------------------------------------
 
 

@@ -44,6 +44,112 @@ function scoresCard(scores) {
   return card;
 }
 
+// --- Comments: the trace's and each observation's, read with the page (data.comments). Plain text
+// through textContent; line breaks kept by the stylesheet (comments.css).
+const comments = data.comments || { trace: [], observations: {}, canComment: false };
+const commentCsrf = (document.getElementById("comments-panel") || { dataset: {} }).dataset.csrf || "";
+
+function commentsOf(node) {
+  return (node.id ? comments.observations[node.id] : comments.trace) || [];
+}
+
+function hiddenInput(name, value) {
+  const input = el("input");
+  input.type = "hidden";
+  input.name = name;
+  input.value = value;
+  return input;
+}
+
+function commentItem(c) {
+  const item = el("li", "comment");
+  item.dataset.commentId = c.id;
+  const meta = el("div", "comment-meta");
+  const time = el("time", null, String(c.createdAt).slice(0, 19).replace("T", " "));
+  time.dateTime = c.createdAt;
+  time.dataset.local = "";
+  meta.append(el("span", "comment-author", c.author), time);
+  if (c.canDelete && commentCsrf) {
+    const form = el("form", "comment-delete");
+    form.method = "post";
+    form.action = `${comments.deleteUrl}${encodeURIComponent(c.id)}/delete`;
+    form.dataset.confirm = "Delete this comment? This cannot be undone.";
+    form.dataset.confirmLabel = "Delete comment";
+    const button = el("button", "linklike", "Delete");
+    button.type = "submit";
+    form.append(hiddenInput("csrf_token", commentCsrf), button);
+    meta.append(form);
+  }
+  item.append(meta, el("div", "comment-text", c.content));
+  return item;
+}
+
+function commentForm(node) {
+  const form = el("form", "comment-form");
+  form.method = "post";
+  form.action = comments.addUrl;
+  form.append(hiddenInput("csrf_token", commentCsrf));
+  if (node.id) form.append(hiddenInput("observation_id", node.id));
+  const text = el("textarea");
+  text.name = "content";
+  text.rows = 3;
+  text.maxLength = comments.maxLength;
+  text.required = true;
+  text.placeholder = "Add a comment (plain text)";
+  text.setAttribute("aria-label", node.id ? "Comment on this observation" : "Comment on this trace");
+  const button = el("button", "primary", "Comment");
+  button.type = "submit";
+  form.append(text, button);
+  return form;
+}
+
+function commentsCard(node) {
+  const list = commentsOf(node);
+  const card = el("section", "card comments-card");
+  card.id = "comments";
+  const head = el("div", "card-head");
+  head.append(el("h3", null, "Comments"));
+  if (list.length) head.append(el("span", "count", list.length));
+  const body = el("div", "card-body");
+  if (list.length) {
+    const ol = el("ol", "comment-list");
+    ol.append(...list.map(commentItem));
+    body.append(ol);
+  } else body.append(el("span", "muted", `No comments on this ${node.id ? "observation" : "trace"} yet`));
+  if (comments.canComment && commentCsrf) body.append(commentForm(node));
+  card.append(head, body);
+  if (window.IA && window.IA.localiseTimes) window.IA.localiseTimes(card);
+  return card;
+}
+
+// After adding or deleting a comment the page comes back at #comments (an observation's) or
+// #trace-comments (the header's menu): show them once.
+let commentsHash = window.location.hash;
+function revealComments() {
+  if (commentsHash !== "#comments") return;
+  commentsHash = "";
+  const card = document.getElementById("comments");
+  if (card) card.scrollIntoView({ block: "nearest" });
+}
+if (commentsHash === "#trace-comments") {
+  const menu = document.getElementById("trace-comments");
+  if (menu) menu.open = true;
+}
+
+// The tree marks the trace and the observations that have comments.
+class CommentedNav extends TraceNav {
+  row(n, pos) {
+    const row = super.row(n, pos);
+    const count = commentsOf(n).length;
+    if (count) {
+      const mark = el("span", "nav-comments", `💬 ${count}`);
+      mark.title = `${count} comment${count === 1 ? "" : "s"}`;
+      row.querySelector(".nav-label").append(mark);
+    }
+    return row;
+  }
+}
+
 function usageCard(obs) {
   const usage = obs.usage_details || {};
   const cost = obs.cost_details || {};
@@ -180,7 +286,9 @@ function renderObservation(node, obs) {
   parts.push(usageCard(obs));
   parts.push(simpleCard("Metadata", hasKeys(obs.metadata) ? jsonTree(obs.metadata) : emptyNote()));
   parts.push(scoresCard(data.scores.filter((s) => s.observationId === node.id)));
+  parts.push(commentsCard(node));
   panel.replaceChildren(...parts);
+  revealComments();
 }
 
 function renderTrace(node, io) {
@@ -188,7 +296,9 @@ function renderTrace(node, io) {
   parts.push(payloadCard("Input", io.input), payloadCard("Output", io.output));
   parts.push(simpleCard("Metadata", hasKeys(io.metadata) ? jsonTree(io.metadata) : emptyNote()));
   parts.push(scoresCard(data.scores.filter((s) => !s.observationId)));
+  parts.push(commentsCard(node));
   panel.replaceChildren(...parts);
+  revealComments();
 }
 
 function show(node) {
@@ -217,7 +327,7 @@ function onSelect(node, fromUser) {
 }
 
 const model = buildNodes(data);
-const nav = new TraceNav(navRoot, model, data.durationUs, onSelect);
+const nav = new CommentedNav(navRoot, model, data.durationUs, onSelect);
 document.querySelectorAll("[data-nav-mode]").forEach((button) => {
   button.addEventListener("click", () => {
     document.querySelectorAll("[data-nav-mode]").forEach((b) => b.classList.toggle("on", b === button));
