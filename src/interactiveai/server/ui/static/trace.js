@@ -142,8 +142,9 @@ class CommentedNav extends TraceNav {
     const row = super.row(n, pos);
     const count = commentsOf(n).length;
     if (count) {
-      const mark = el("span", "nav-comments", `💬 ${count}`);
+      const mark = el("span", "nav-comments", count);
       mark.title = `${count} comment${count === 1 ? "" : "s"}`;
+      mark.setAttribute("aria-label", mark.title);
       row.querySelector(".nav-label").append(mark);
     }
     return row;
