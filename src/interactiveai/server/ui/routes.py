@@ -34,6 +34,9 @@ def mount_ui(app: FastAPI) -> None:
         views_dashboard,
         views_dataset_import,
         views_datasets,
+        views_evaluator_connections,
+        views_evaluator_form,
+        views_evaluator_page,
         views_evaluators,
         views_members,
         views_people,
@@ -66,6 +69,9 @@ def mount_ui(app: FastAPI) -> None:
     app.include_router(views_account.router)
     app.include_router(views_dataset_import.router)  # before views_datasets: /datasets/add-traces
     app.include_router(views_datasets.router)
+    app.include_router(views_evaluator_form.router)  # before views_evaluator_page: /evaluators/new
+    app.include_router(views_evaluator_page.router)
+    app.include_router(views_evaluator_connections.router)
     app.include_router(views_evaluators.router)
     app.include_router(views_review_items.router)  # before views_review: its POST paths are more specific
     app.include_router(views_review.router)
