@@ -1,11 +1,17 @@
 """The evaluation jobs' life in the database: found, claimed, finished, retried; once per trace.
 
-Finding: each evaluator reads the traces created since its scan position, in the order of the
-observations' primary key (trace creation time, trace id), keeps those its sampling rate takes
+Finding: each evaluator reads the trace rows created since its scan position, in the order of
+``ix_traces_project_created`` (creation time, trace id), keeps those its sampling rate takes
 (decided by the trace id, so every replica decides alike) and inserts a ``pending`` job for each;
 the unique key (evaluator, trace) turns a second insert into nothing, so replicas scanning the
-same range at once do no harm. Only rows older than the scan lag are read: a writer's transaction
-in flight may commit a trace created a moment earlier than one already visible.
+same range at once do no harm. The trace row is read, not its observations: a trace may have none
+(trace-level input and output only, as the batch ingestion API writes them) or get its first one
+long after its row was created. Only rows older than the scan lag are read: a writer's
+transaction in flight may commit a trace created a moment earlier than one already visible.
+
+Once: a job is created once per (evaluator, trace) and never again. Spans arriving while it waits
+push its start back (the trace must be quiet for the evaluator's delay); spans arriving after it
+was claimed are not judged again, as the reference platform does.
 
 Claiming: one UPDATE over the due jobs whose trace has been quiet for the evaluator's delay
 marks them ``running`` under a new lease token; on PostgreSQL the jobs are selected ``FOR UPDATE
@@ -28,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from interactiveai.server.rollups.dirty import mark_dirty
 from interactiveai.server.storage.eval_schema import evaluator_jobs, evaluators
-from interactiveai.server.storage.schema import observations, scores, traces
+from interactiveai.server.storage.schema import scores, traces
 
 EVAL_ENVIRONMENT = "interactiveai-evaluation"
 """The environment of the judge's own traces: the worker never evaluates them."""
@@ -53,7 +59,7 @@ def score_id(evaluator_id: str, trace_id: str) -> str:
 
 def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_us: int) -> int:
     """Insert the jobs of one evaluator's new sampled traces; returns how many traces it read."""
-    o = observations.c
+    t = traces.c
     with engine.connect() as conn:  # read first, then write in a short transaction of its own
         row = conn.execute(
             select(evaluators.c.scan_created_us, evaluators.c.scan_trace_id, evaluators.c.sampling_rate).where(
@@ -65,16 +71,15 @@ def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_u
         position = (row.scan_created_us, row.scan_trace_id)
         upper = now - lag_us
         found = conn.execute(
-            select(o.trace_created_at_us, o.trace_id)
+            select(t.created_at_us, t.id)
             .where(
-                o.project_id == project_id,
-                o.trace_created_at_us >= position[0],
-                tuple_(o.trace_created_at_us, o.trace_id) > tuple_(*position),
-                o.trace_created_at_us <= upper,
-                o.environment != EVAL_ENVIRONMENT,
+                t.project_id == project_id,
+                t.created_at_us >= position[0],
+                tuple_(t.created_at_us, t.id) > tuple_(*position),
+                t.created_at_us <= upper,
+                t.environment != EVAL_ENVIRONMENT,
             )
-            .distinct()
-            .order_by(o.trace_created_at_us, o.trace_id)
+            .order_by(t.created_at_us, t.id)
             .limit(SCAN_BATCH)
         ).all()
     jobs = [

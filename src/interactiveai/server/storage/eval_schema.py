@@ -6,8 +6,9 @@ A job is ``pending`` until its trace is complete and it is claimed, ``running`` 
 holds its lease, then ``done`` (with the score) or ``failed`` (with the error) after its attempts.
 
 ``scan_created_us``/``scan_trace_id`` of an evaluator are how far the worker has looked for new
-traces: the key of the observations' primary key (trace creation time, trace id), so finding the
-new traces is a range read of that key, not a scan of the project's traces.
+traces: a key of ``ix_traces_project_created`` (trace creation time, trace id; migration 0014), so
+finding the new traces is a range read of that index, not a scan of the project's traces. (Until
+0014 it was the observations' key, which never showed a trace without observations.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from interactiveai.server.storage.schema import ID, SHORT, metadata
+from interactiveai.server.storage.schema import ID, SHORT, metadata, traces
 
 llm_connections = Table(
     "llm_connections",
@@ -107,4 +108,12 @@ evaluator_jobs = Table(
     Index("ix_evaluator_jobs_due", "status", "next_attempt_us"),
     Index("ix_evaluator_jobs_project_created", "project_id", "created_at_us"),
     Index("ix_evaluator_jobs_evaluator_created", "project_id", "evaluator_id", "created_at_us"),
+    # a trace's jobs: deleted with the trace (retention.py), listed by trace
+    Index("ix_evaluator_jobs_project_trace", "project_id", "trace_id"),
 )
+
+# New traces in creation order, whatever their observations (``server/evals/jobs.py``). The
+# creation time never changes, so trace updates leave this index alone. Not (…, id): SQLite,
+# without statistics, would then join observations to traces through it, walking the project's
+# observations to delete one trace (tests/server/storage/test_query_plans.py).
+Index("ix_traces_project_created", traces.c.project_id, traces.c.created_at_us)
