@@ -154,18 +154,70 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _postgres_cpu_seconds() -> float:
-    """CPU time of every PostgreSQL process on the machine (the throwaway server's backends)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def _postmaster_pid(database_url: str) -> int:
+    """The pid of the PostgreSQL server listening on the URL's port (the throwaway cluster)."""
+    port = database_url.rsplit(":", 1)[1].split("/", 1)[0]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            text = stat.read_text()
+            args = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if "(postgres)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        if args and args[0].endswith(b"postgres") and b"-p" in args and port.encode() in args:
+            return int(cmdline.parent.name)
+    raise RuntimeError(f"no PostgreSQL server found on port {port}")
+
+
+def _postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU time of one PostgreSQL cluster: its postmaster and every process it started, the ones
+    that exited included (their time is the postmaster's cutime/cstime). Other clusters on the
+    machine (other sessions' seeds and tests) are not counted."""
+    if postmaster is None:
+        return 0.0
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(value) for value in fields[11:15])
+    for child in Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each live thread of the server process, by thread id."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    threads = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        threads[int(task.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return threads
+
+
+def _thread_names(profile: str) -> dict[int, str]:
+    """Thread id → Python thread name, from py-spy's stacks (``thread (TID): NAME;…``)."""
+    names = {}
+    for line in Path(profile).read_text().splitlines():
+        head = line.split(";", 1)[0]
+        if head.startswith("thread (") and "): " in head:
+            tid, name = head[len("thread (") :].split("): ", 1)
+            names[int(tid, 0)] = name.rsplit(" ", 1)[0] if name.endswith(")") else name
+    return names
+
+
+def _cpu_by_thread(before: dict[int, float], after: dict[int, float], names: dict[int, str]) -> dict[str, float]:
+    """CPU seconds while ingesting, by thread name (the worker threads summed); threads that ended
+    meanwhile are left out (their time is in the process total)."""
+    by_name: dict[str, float] = {}
+    for tid, seconds in after.items():
+        name = names.get(tid, "unnamed (no Python frames sampled)")
+        if name.startswith(("AnyIO worker thread", "ThreadPoolExecutor")):
+            name = "worker threads (decode, map, API reads)"
+        by_name[name] = by_name.get(name, 0.0) + seconds - before.get(tid, 0.0)
+    return by_name
 
 
 def _profiler(pid: int, path: str | None) -> subprocess.Popen[bytes] | None:
@@ -320,8 +372,10 @@ def run(args: argparse.Namespace, database_url: str | None, workload: str) -> di
             if not ready.acquire(timeout=900):
                 raise RuntimeError("a client process failed while encoding its requests")
         spy = _profiler(server.pid, args.profile)
+        postmaster = _postmaster_pid(database_url) if database_url else None
         cpu_before = _cpu_seconds(server.pid)
-        db_cpu_before = _postgres_cpu_seconds()
+        threads_before = _thread_cpu(server.pid)
+        db_cpu_before = _postgres_cpu_seconds(postmaster)
         sampler = _RssSampler(server.pid)
         sampler.start()
         began = time.perf_counter()
@@ -336,7 +390,8 @@ def run(args: argparse.Namespace, database_url: str | None, workload: str) -> di
         visible_spans = api_count(url, "/api/public/observations", total_spans)
         rss = _peak_rss_mb(server.pid)
         cpu = _cpu_seconds(server.pid) - cpu_before
-        db_cpu = _postgres_cpu_seconds() - db_cpu_before
+        threads_after = _thread_cpu(server.pid)
+        db_cpu = _postgres_cpu_seconds(postmaster) - db_cpu_before
         if database_url:
             disk_bytes = postgres_sizes(database_url)[0]
         else:
@@ -344,7 +399,11 @@ def run(args: argparse.Namespace, database_url: str | None, workload: str) -> di
         if spy is not None:
             spy.send_signal(2)  # py-spy writes its output on SIGINT
             spy.wait(timeout=60)
+            by_thread = _cpu_by_thread(threads_before, threads_after, _thread_names(args.profile))
+            thread_cpu = {name: round(seconds / total_spans * 1e6, 1) for name, seconds in sorted(by_thread.items())}
     statuses: dict[int, int] = {}
+    if spy is None:
+        thread_cpu = {}
     for status_counts, _, _ in outcomes:
         for status, count in status_counts.items():
             statuses[status] = statuses.get(status, 0) + count
@@ -369,6 +428,7 @@ def run(args: argparse.Namespace, database_url: str | None, workload: str) -> di
         "server_rss_mb_ingesting": round(sampler.peak, 1),
         "server_cpu_us_per_span": round(cpu / total_spans * 1e6, 1),
         "postgres_cpu_us_per_span": round(db_cpu / total_spans * 1e6, 1) if args.database == "postgresql" else None,
+        "server_cpu_us_per_span_by_thread": thread_cpu or "(with --profile)",
         "bytes_on_disk_per_span": round(disk_bytes / total_spans),
         "load_average_1m": os.getloadavg()[0],
         "ok": visible_traces == total_traces and visible_spans == total_spans,
@@ -400,7 +460,11 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="An environment variable for the server (repeatable), e.g. INTERACTIVEAI_INGEST_QUEUE_BYTES=1048576.",
     )
-    parser.add_argument("--profile", help="Write py-spy collapsed stacks of the server here (RSS is then py-spy's).")
+    parser.add_argument(
+        "--profile",
+        help="Write py-spy stacks of the server here and split its CPU by thread (py-spy names them; it adds "
+        "its own overhead to the server's CPU).",
+    )
     parser.add_argument(
         "--workload",
         choices=["both", "small", "realistic"],
