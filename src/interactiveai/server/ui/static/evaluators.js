@@ -33,12 +33,20 @@
     return row;
   }
 
+  function syncKey(row) {
+    // the key picks one member of metadata; hidden (still sent: the rows' lists stay aligned) otherwise
+    const from = row.querySelector("select[name=var_from]").value;
+    const key = row.querySelector("input[name=var_key]");
+    key.hidden = !from.endsWith(".metadata") && !key.value;
+  }
+
   function labelRow(row, used) {
     const name = row.dataset.variable;
     const own = fields[target.value] || [];
     const implied = row.querySelector("option.implied-option");
     implied.textContent = own.includes(name) ? "its own field (" + target.value + " " + name + ")" : "— choose a field —";
     row.querySelector(".unused-note").textContent = used ? "" : "not in the prompt";
+    syncKey(row);
   }
 
   function syncVariables() {
@@ -88,6 +96,9 @@
   }
 
   prompt.addEventListener("input", syncVariables);
+  body.addEventListener("change", (event) => {
+    if (event.target.matches("select[name=var_from]")) syncKey(event.target.closest("tr"));
+  });
   target.addEventListener("change", syncTarget);
   scoreType.addEventListener("change", syncScoreType);
   if (connection) connection.addEventListener("change", syncModel);
