@@ -18,12 +18,17 @@ that read the page's observation ids.
 
 ``--drop-sqlite-stats`` removes ANALYZE's statistics first (a database filled through
 ingestion has none: nothing runs ANALYZE), the state SQLite plans most lists in.
+
+``--read-only`` (SQLite) opens a database already seeded and migrated (a shared one) read-only:
+nothing is migrated, seeded, refreshed or logged into; the UI's JSON is read as the benchmark's
+UI user without a login row (the session lookup, one indexed read, is left out).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import statistics
 import sys
@@ -147,6 +152,45 @@ def refresh_rollups(engine: Engine) -> None:
     print(f"refreshed roll-ups of {dirty:,} dirty-hour marks in {time.perf_counter() - began:.1f} s", flush=True)
 
 
+def check_read_only_ready(engine: Engine, project: str) -> None:
+    """A database opened read-only must hold what the cases read: the extras, the benchmark's
+    key and UI user, the dataset, and roll-ups with no dirty hour (nothing refreshes them here)."""
+    from interactiveai.server.storage.rollup_schema import rollup_dirty
+    from interactiveai.server.storage.schema import api_keys, datasets, traces, users
+
+    with engine.connect() as conn:
+        missing = [
+            what
+            for what, query in (
+                ("the seeding's extras", select(traces.c.id).where(traces.c.id == BIG_TRACE)),
+                ("the benchmark's API key", select(api_keys.c.id).where(api_keys.c.public_key == PUBLIC_KEY)),
+                ("the benchmark's UI user", select(users.c.id).where(users.c.email == UI_EMAIL)),
+                ("bench-dataset", select(datasets.c.id).where(datasets.c.project_id == project)),
+            )
+            if conn.execute(query).first() is None
+        ]
+        dirty = conn.execute(select(func.count()).select_from(rollup_dirty)).scalar_one()
+    if missing:
+        sys.exit(f"--read-only: the database lacks {', '.join(missing)}; run once without --read-only on a copy")
+    if dirty:
+        print(f"warning: {dirty:,} dirty-hour marks; the users list scans those hours", flush=True)
+
+
+def read_ui_as_bench_user(app: Any, engine: Engine) -> None:
+    """Requests to the UI's pages run as the benchmark's UI user (a login would write a row)."""
+    from interactiveai.server.storage.schema import users
+    from interactiveai.server.ui.auth import User
+
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.email == UI_EMAIL)).mappings().one()
+    user = User(row["id"], row["email"], row["name"], bool(row["is_admin"]), "")
+
+    @app.middleware("http")
+    async def as_user(request: Any, call_next: Any) -> Any:
+        request.state.ui_user = user
+        return await call_next(request)
+
+
 def ensure_access(engine: Engine, project: str) -> None:
     """The benchmark's API key and UI user on the project (created once)."""
     from interactiveai.server.storage.schema import api_keys, users
@@ -194,7 +238,7 @@ def sample_values(engine: Engine, project: str) -> dict[str, Any]:
         newest = (
             conn.execute(
                 select(traces)
-                .where(traces.c.project_id == project, traces.c.user_id.is_not(None))
+                .where(traces.c.project_id == project, traces.c.user_id.is_not(None), traces.c.session_id.is_not(None))
                 .order_by(traces.c.timestamp_us.desc())
                 .limit(1)
             )
@@ -378,8 +422,12 @@ def main() -> None:
     parser.add_argument("--dataset-items", type=int, default=100)
     parser.add_argument("--drop-sqlite-stats", action="store_true", help="plan as a never-analysed database does")
     parser.add_argument("--only", default="", help="run only the cases whose label contains this text")
+    parser.add_argument("--skip", action="append", default=[], help="skip the cases whose label contains this")
     parser.add_argument("--no-baseline", action="store_true", help="skip the exact counts (minutes each at 1 M)")
+    parser.add_argument("--read-only", action="store_true", help="SQLite: read a seeded database, write nothing")
     args = parser.parse_args()
+    if args.read_only and (args.database_url or not args.db):
+        parser.error("--read-only reads a SQLite --db")
 
     from fastapi.testclient import TestClient
 
@@ -392,34 +440,43 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{args.db or Path(tmp.name) / 'api_lists.db'}"
+    if args.read_only:
+        url = f"sqlite:///file:{args.db.resolve()}?mode=ro&uri=true"
     engine = create_db_engine(url)
-    migrate.upgrade(engine)
-    with engine.connect() as conn:
-        have = conn.execute(select(func.count()).select_from(traces).where(traces.c.project_id == args.project))
-        seeded = have.scalar_one()
-    if not seeded:
-        dashboard.seed(engine, args.traces, now_us() // dashboard.DAY_US * dashboard.DAY_US + dashboard.DAY_US)
-    seed_extras(engine, args.project)
-    ensure_access(engine, args.project)
-    refresh_rollups(engine)
-    if args.drop_sqlite_stats and engine.dialect.name == "sqlite":
+    if args.read_only:
+        check_read_only_ready(engine, args.project)
+    else:
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            have = conn.execute(select(func.count()).select_from(traces).where(traces.c.project_id == args.project))
+            seeded = have.scalar_one()
+        if not seeded:
+            dashboard.seed(engine, args.traces, now_us() // dashboard.DAY_US * dashboard.DAY_US + dashboard.DAY_US)
+        seed_extras(engine, args.project)
+        ensure_access(engine, args.project)
+        refresh_rollups(engine)
+    if args.drop_sqlite_stats and engine.dialect.name == "sqlite" and not args.read_only:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
             conn.execute(text("DROP TABLE IF EXISTS sqlite_stat4"))
-    stats = (
-        ""
-        if engine.dialect.name != "sqlite"
-        else (", without ANALYZE statistics" if args.drop_sqlite_stats else ", with ANALYZE statistics")
-    )
+    stats = ""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            analysed = conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+        stats = ", with ANALYZE statistics" if analysed else ", without ANALYZE statistics"
 
     settings = load_settings(data_dir=Path(tmp.name), database_url=url)
-    app = create_app(settings, engine=engine, first_start=False)
+    app = create_app(settings, engine=engine, run_migrations=not args.read_only, first_start=False)
     headers = {"Authorization": "Basic " + base64.b64encode(f"{PUBLIC_KEY}:{SECRET_KEY}".encode()).decode()}
-    with TestClient(app) as client:
-        form = client.get("/login").text
-        csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        client.post("/login", data={"email": UI_EMAIL, "password": UI_PASSWORD, "csrf_token": csrf})
-        seed_dataset(client, headers, args.dataset_items)
+    if args.read_only:
+        read_ui_as_bench_user(app, engine)
+    # read-only: no lifespan, so no writer, refresher or worker thread starts on the database
+    with contextlib.nullcontext(TestClient(app)) if args.read_only else TestClient(app) as client:
+        if not args.read_only:
+            form = client.get("/login").text
+            csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            client.post("/login", data={"email": UI_EMAIL, "password": UI_PASSWORD, "csrf_token": csrf})
+            seed_dataset(client, headers, args.dataset_items)
         dataset_id = client.get("/api/public/v2/datasets/bench-dataset", headers=headers).json()["id"]
         with engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(traces).where(traces.c.project_id == args.project))
@@ -430,7 +487,7 @@ def main() -> None:
         )
         print(f"{'case':40} {'p50 ms':>8} {'p95 ms':>8} {'rows':>5} {'totalItems':>11} {'exact count ms':>15}")
         for label, path, params, exact in cases(engine, args.project, sample_values(engine, args.project)):
-            if args.only not in label:
+            if args.only not in label or any(skip in label for skip in args.skip):
                 continue
             if label == "dataset run items":
                 params = {**params, "datasetId": dataset_id}

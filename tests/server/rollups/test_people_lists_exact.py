@@ -184,3 +184,31 @@ def test_counts_stop_at_the_bound(engine: Any, monkeypatch: pytest.MonkeyPatch) 
     sessions = list_sessions(engine, "p1", limit=2)
     assert [u.id for u in users.items] == ["u11", "u10"] and (users.total, users.total_exact) == (6, False)
     assert [s.id for s in sessions.items] == ["s11", "s10"] and (sessions.total, sessions.total_exact) == (6, False)
+
+
+def test_users_counted_from_rollups_and_scanned_hours(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The users' total past the page is counted from the roll-ups of clean hours and days and
+    the trace rows of dirty and edge hours: the same whichever holds the users, per environment,
+    exact up to the bound and the bound + 1 past it."""
+    monkeypatch.setattr(pagination, "COUNT_CAP", 6)
+    for n in range(14):  # users u0-u6 over three days in production, u7-u13 in staging
+        env = "production" if n < 7 else "staging"
+        add_trace(engine, "p1", trace_id(n), user_id=f"u{n}", environment=env, timestamp_us=T0 + n % 3 * DAY_US + n)
+    add_trace(engine, "p1", trace_id(20), user_id="u0", environment="production", timestamp_us=T0 + 3 * DAY_US)
+    filters = [
+        UserFilter(),
+        UserFilter(environments=["production"]),
+        UserFilter(from_us=T0 + DAY_US, environments=["production"]),
+        UserFilter(from_us=T0 + 30 * SECOND, to_us=T0 + DAY_US + 5 * HOUR_US),
+        UserFilter(from_us=T0 + 2 * DAY_US, to_us=T0 + 3 * DAY_US),
+    ]
+    for when in ("dirty", "refreshed"):
+        if when == "refreshed":
+            refresh(engine)
+        totals = []
+        for f in filters:
+            n = len(exact_users(engine, "p1", f))
+            page = list_users(engine, "p1", f, limit=1)
+            assert (page.total, page.total_exact) == (min(n, 7), n <= 6), (when, f)
+            totals.append(page.total)
+        assert totals == [7, 7, 5, 5, 4], when  # past the bound (twice), under it (three times)

@@ -26,6 +26,7 @@ from interactiveai.server.query.pagination import Page, check_page, count_bound,
 from interactiveai.server.query.records import User
 from interactiveai.server.query.rollup_reads import plan
 from interactiveai.server.query.sessions import walked_page
+from interactiveai.server.storage.rollup_schema import rollup_user_hours
 from interactiveai.server.storage.schema import traces
 
 
@@ -51,12 +52,16 @@ def list_users(
         total = len(named) if with_total else None
         return Page(items=named[offset : offset + limit], page=page, limit=limit, total=total, total_exact=True)
     need = offset + limit
-    count_to = count_bound(page, limit) + 1 if with_total else 0
     with connect(db) as conn:
-        walked = recent_keys.by_last_trace(conn, cond, traces.c.user_id, need, count_to)
+        # the walk finds the page only: counting to the bound on it read 10-20 times the traces
+        walked = recent_keys.by_last_trace(conn, cond, traces.c.user_id, need, 0)
         if walked is not None:
             items = aggregates(conn, project_id, filters, walked.keys[offset:])
-            return walked_page(items, walked, page=page, limit=limit, with_total=with_total)
+            if not with_total or walked.complete:
+                return walked_page(items, walked, page=page, limit=limit, with_total=with_total)
+            bound = count_bound(page, limit)
+            total = count_users(conn, project_id, filters, bound)
+            return Page(items=items, page=page, limit=limit, total=total, total_exact=total <= bound)
     last_seen = func.max(traces.c.timestamp_us).label("last_seen")
     ids_query = (
         select(traces.c.user_id, last_seen)
@@ -73,6 +78,36 @@ def list_users(
         limit=limit,
         counted=counted,
     )
+
+
+def count_users(conn: Connection, project_id: str, filters: UserFilter | None, bound: int) -> int:
+    """The window's distinct users, counted up to ``bound`` + 1: from the user roll-ups' rows of
+    its clean hours and days, and from the trace rows (their covering time index) of its edges
+    and dirty hours, as ``aggregates`` reads figures. Each read stops at ``bound`` + 1 users."""
+    f = filters or UserFilter()
+    window = _window(conn, project_id, f)
+    if window is None:
+        return 0
+    split = plan(conn, project_id, MetricsFilter(from_us=window[0], to_us=window[1], environments=f.environments))
+    r, t = rollup_user_hours.c, traces.c
+    envs = list(f.environments)
+    reads = [
+        select(r.user_id)
+        .where(r.project_id == project_id, r.hours == span, r.hour_us >= low, r.hour_us < high, r.traces > 0)
+        .where(*([r.environment.in_(envs)] if envs else []))
+        for span, ranges in ((24, split.days), (1, split.hours))
+        for low, high in ranges
+    ]
+    reads += [
+        select(t.user_id).where(*user_conditions(project_id, f), t.timestamp_us >= low, t.timestamp_us < high)
+        for low, high in split.scanned
+    ]
+    seen: set[str] = set()
+    for read in reads:
+        seen.update(conn.execute(read.distinct().limit(bound + 1)).scalars())
+        if len(seen) > bound:
+            return bound + 1
+    return len(seen)
 
 
 @dataclass(slots=True)
