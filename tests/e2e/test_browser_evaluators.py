@@ -121,3 +121,7 @@ def test_a_judge_set_up_in_the_ui_scores_a_new_trace(page: Any, server: LiveServ
     expect(page.locator("#enabled")).not_to_be_checked()
     expect(page.locator("#mapping-table tr[data-variable=tier] input[name=var_key]")).to_have_value("tier")
     page.screenshot(path=str(SCREENS / "evaluator-form.png"), full_page=True)
+    page.goto(f"{server.url}/project/{server.project_id}/evaluators")
+    expect(page.locator("#evaluators-table")).to_contain_text("paused")
+    expect(page.locator("#connections-table")).to_contain_text("helpfulness judge")  # used by
+    page.screenshot(path=str(SCREENS / "evaluators.png"), full_page=True)
