@@ -154,6 +154,7 @@ def evaluators_data(request: Request, access: Access) -> dict[str, Any]:
     return {
         "evaluators": [store.evaluator_json(row) for row in listed.items],
         "connections": [store.connection_json(row) for row in connections.items],
+        "listed": {"evaluators": listed.total, "connections": connections.total, "limit": MAX_LISTED},
         "jobs": job_rows(request, project_id, jobs.items, names),
         "filter": {"status": status, "evaluator": evaluator_id},
         "meta": {
