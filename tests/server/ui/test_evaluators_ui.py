@@ -225,7 +225,18 @@ def test_refusals_are_the_apis_shown_next_to_their_field(client: TestClient, eng
         assert words in field_error(refused.text, field), fields
         assert 'id="form-errors"' in refused.text
         assert f'value="{html.escape(form["name"])}"' in refused.text  # what was typed is kept
+    odd = [{}, {"score_type": "BOOLEAN", "target": "both", "var_from": "trace"}, {"var_name": ["a"] * 3}]
+    for fields in odd:  # what no browser sends: refused, never a failure
+        response = post(ui, f"/project/{project.id}/evaluators", fields)
+        assert response.status_code == 400, fields
+    twice = post(
+        ui, f"/project/{project.id}/llm-connections", {"name": ["a", "b"], "base_url": "http://x/v1", "model": "m"}
+    )
+    assert twice.status_code == 303  # a field sent twice counts once
+    assert post(ui, f"/project/{project.id}/llm-connections", {}).status_code == 400
     assert ui.get("/api/public/evaluators", headers=project.headers).json()["data"] == []
+    names = [c["name"] for c in ui.get("/api/public/llm-connections", headers=project.headers).json()["data"]]
+    assert sorted(names) == ["a", "judge"]
 
 
 def test_viewers_read_and_members_change(client: TestClient, engine: Any, project: Project) -> None:

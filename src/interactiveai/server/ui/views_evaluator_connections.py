@@ -28,6 +28,7 @@ from interactiveai.server.ui.views_evaluators import (
     edit_form,
     evaluator_path,
     evaluators_path,
+    first_values,
     json_text,
     notice,
     validation_errors,
@@ -99,6 +100,7 @@ def _values_of(connection: dict[str, Any]) -> dict[str, Any]:
 def _body(form: dict[str, Any], *, editing: bool) -> tuple[dict[str, Any], dict[str, str]]:
     """The API body of the form (only what the form can say), and errors found reading it."""
     errors: dict[str, str] = {}
+    form = first_values(form)
     body: dict[str, Any] = {
         "name": str(form.get("name", "")),
         "baseUrl": str(form.get("base_url", "")).strip(),
@@ -157,7 +159,7 @@ async def create_connection(request: Request, project_id: str) -> Response:
             errors["form"] = str(exc)
         else:
             return with_notice(evaluators_path(project_id), "connection-created")
-    return _form_page(request, access, connection=None, values=form, errors=errors, status=400)
+    return _form_page(request, access, connection=None, values=first_values(form), errors=errors, status=400)
 
 
 @router.get("/project/{project_id}/llm-connections/{connection_id}.json")
@@ -192,7 +194,7 @@ async def save_connection(request: Request, project_id: str, connection_id: str)
             if saved is None:
                 raise NotFoundPage()
             return with_notice(connection_path(project_id, connection_id), "connection-saved")
-    return _form_page(request, access, connection=connection, values=form, errors=errors, status=400)
+    return _form_page(request, access, connection=connection, values=first_values(form), errors=errors, status=400)
 
 
 @router.post("/project/{project_id}/llm-connections/{connection_id}/delete")

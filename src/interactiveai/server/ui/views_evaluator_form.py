@@ -29,6 +29,7 @@ from interactiveai.server.ui.views_evaluators import (
     edit_form,
     evaluator_path,
     evaluators_path,
+    first_values,
     json_text,
     validation_errors,
     with_notice,
@@ -37,6 +38,7 @@ from interactiveai.server.writes.errors import InvalidInputError
 
 router = APIRouter(include_in_schema=False)
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL")
+MAPPING_FIELDS = ("var_name", "var_from", "var_key")  # one value per mapping row
 SOURCES = [("trace", f) for f in TRACE_FIELDS] + [("observation", f) for f in OBSERVATION_FIELDS]
 DEFAULTS = {
     "target": "trace",
@@ -71,7 +73,7 @@ def _as_list(value: Any) -> list[str]:
 
 def _rows(form: dict[str, Any]) -> list[dict[str, str]]:
     """The mapping rows as submitted: variable, source (``trace.input``; empty: implied), metadata key."""
-    names, froms, keys = (_as_list(form.get(k, [])) for k in ("var_name", "var_from", "var_key"))
+    names, froms, keys = (_as_list(form.get(k, [])) for k in MAPPING_FIELDS)
     rows = []
     for n, name in enumerate(names):
         if name.strip():
@@ -88,6 +90,7 @@ def _rows(form: dict[str, Any]) -> list[dict[str, str]]:
 def body_of(form: dict[str, Any], project_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The API body of the evaluator form, and what could not be read (numbers, JSON)."""
     errors: dict[str, str] = {}
+    form = first_values(form, MAPPING_FIELDS)
     target = str(form.get("target", "trace"))
     score_type = str(form.get("score_type", ""))
     score: dict[str, Any] = {"name": str(form.get("score_name", "")), "dataType": score_type}
@@ -267,7 +270,9 @@ async def create_evaluator(request: Request, project_id: str) -> Response:
             errors[store_field(str(exc))] = str(exc)
         else:
             return with_notice(evaluator_path(project_id, row["id"]), "evaluator-created")
-    return form_page(request, access, evaluator=None, values=form, errors=errors, status=400)
+    return form_page(
+        request, access, evaluator=None, values=first_values(form, MAPPING_FIELDS), errors=errors, status=400
+    )
 
 
 @router.get("/project/{project_id}/evaluators/{evaluator_id}/edit")
@@ -295,4 +300,6 @@ async def save_evaluator(request: Request, project_id: str, evaluator_id: str) -
             if saved is None:
                 raise NotFoundPage()
             return with_notice(evaluator_path(project_id, evaluator_id), "evaluator-saved")
-    return form_page(request, access, evaluator=evaluator, values=form, errors=errors, status=400)
+    return form_page(
+        request, access, evaluator=evaluator, values=first_values(form, MAPPING_FIELDS), errors=errors, status=400
+    )

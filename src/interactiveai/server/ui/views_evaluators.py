@@ -67,6 +67,11 @@ async def edit_form(request: Request, project_id: str) -> tuple[Access, dict[str
     return await managed_form(request, project_id, annotate=True)
 
 
+def first_values(form: dict[str, Any], lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The form with one value per field (a field sent twice keeps its first), except ``lists``."""
+    return {k: v[0] if isinstance(v, list) and v and k not in lists else v for k, v in form.items()}
+
+
 def notice(request: Request) -> str | None:
     return NOTICES.get(request.query_params.get("notice", ""))
 
