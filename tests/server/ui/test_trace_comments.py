@@ -161,10 +161,54 @@ def test_one_query_for_a_trace_and_its_observations(engine: Any, project: Any, t
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        found = trace_comments(engine, pid, trace_id(1))
+        found = trace_comments(engine, pid, trace_id(1), [obs_id(1), obs_id(2)])
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert [c.content for c in found] == ["first", "second", "third"]
     assert len(statements) == 1
+    assert [c.content for c in trace_comments(engine, pid, trace_id(1))] == ["first", "second", "third"]  # ids read
     assert [c.content for c in trace_comments(engine, pid, trace_id(1), limit=2)] == ["first", "second"]
+    assert trace_comments(engine, pid, trace_id(1), []) == [found[1]]
     assert trace_comments(engine, "no-such-project", trace_id(1)) == []
+
+
+def test_session_and_review_pages_show_the_comments(ui: Any, engine: Any, project: Any, trace: str) -> None:
+    pid = project.id
+    for object_type, object_id, content in (
+        ("SESSION", "s-1", "the whole <i>conversation</i>"),
+        ("TRACE", trace_id(1), HOSTILE),
+        ("OBSERVATION", obs_id(2), "the tool\nfailed"),
+        ("TRACE", trace_id(2), "not in the session"),
+    ):
+        body = {"objectType": object_type, "objectId": object_id, "content": content}
+        create_comment(engine, pid, body, author_user_id=None)
+
+    session = ui.get(f"/project/{pid}/sessions/s-1")
+    assert session.status_code == 200 and "<img" not in session.text and "<i>" not in session.text
+    assert "the whole &lt;i&gt;conversation&lt;/i&gt;" in session.text and "1 comment on this trace" in session.text
+    assert "not in the session" not in session.text
+    twin = ui.get(f"/project/{pid}/sessions/s-1.json").json()
+    assert [c["content"] for c in twin["comments"]] == ["the whole <i>conversation</i>"]
+    assert [c["content"] for c in twin["traces"][0]["comments"]] == [HOSTILE]
+
+    page = ui.get(f"/project/{pid}/queues")
+    queued = ui.post(
+        f"/project/{pid}/queues", data={"csrf_token": csrf_from(page.text), "name": "q"}, follow_redirects=False
+    )
+    base = queued.headers["location"].split("?")[0]
+    token = csrf_from(ui.get(base).text)
+    added = ui.post(
+        f"/project/{pid}/queues/add",
+        data={
+            "csrf_token": token,
+            "queue_id": base.rsplit("/", 1)[1],
+            "object_type": "TRACE",
+            "object_id": trace_id(1),
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    review = ui.get(f"{base}/review").text
+    assert "<img" not in review and "&lt;img src=x" in review
+    assert '<div class="comment-text">the tool\nfailed</div>' in review
+    assert f"{trace}?observation={obs_id(2)}#comments" in review and "not in the session" not in review

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import exists, select
 
-from interactiveai.server.query.review import MAX_TRACE_COMMENTS, Comment, get_comment, trace_comments
+from interactiveai.server.query.review import MAX_TRACE_COMMENTS, Comment, comments_on, get_comment, trace_comments
 from interactiveai.server.query.ui_trace_detail import get_trace_header
 from interactiveai.server.storage.schema import observations, observations_of_trace
 from interactiveai.server.ui.auth import Access, NotFoundPage
@@ -56,11 +56,12 @@ def _comment_json(comment: Comment, user_id: str, annotate: bool, manage: bool) 
     }
 
 
-def trace_comments_data(request: Request, access: Access, trace_id: str) -> dict[str, Any]:
-    """The trace page's comments: the trace's, and each observation's by id (oldest first), with
-    what the user may do. At most ``MAX_TRACE_COMMENTS`` are read (``truncated`` says so)."""
+def trace_comments_data(request: Request, access: Access, trace_id: str, observation_ids: list[str]) -> dict[str, Any]:
+    """The trace page's comments: the trace's, and each of these observations' by id (oldest first),
+    with what the user may do. At most ``MAX_TRACE_COMMENTS`` are read (``truncated`` says so)."""
     pid = access.project.id
-    found = trace_comments(request.app.state.engine, pid, trace_id, limit=MAX_TRACE_COMMENTS + 1)
+    engine = request.app.state.engine
+    found = trace_comments(engine, pid, trace_id, observation_ids, limit=MAX_TRACE_COMMENTS + 1)
     annotate = can_annotate(request, access)
     manage = can_manage(request, access)
     on_trace: list[dict[str, Any]] = []
@@ -81,6 +82,32 @@ def trace_comments_data(request: Request, access: Access, trace_id: str) -> dict
         "addUrl": base,
         "deleteUrl": base + "/",  # + comment id + "/delete"
     }
+
+
+def session_comments_data(request: Request, access: Access, session_id: str, trace_ids: list[str]) -> dict[str, Any]:
+    """The session page's comments, read-only: the session's, and each shown trace's by id (one query)."""
+    objects = {"SESSION": [session_id], "TRACE": trace_ids}
+    found = comments_on(request.app.state.engine, access.project.id, objects, limit=MAX_TRACE_COMMENTS + 1)
+    on_session: list[dict[str, Any]] = []
+    on_traces: dict[str, list[dict[str, Any]]] = {}
+    for comment in found[:MAX_TRACE_COMMENTS]:
+        item = _comment_json(comment, access.user.id, False, False)
+        if comment.object_type == "SESSION":
+            on_session.append(item)
+        else:
+            on_traces.setdefault(comment.object_id, []).append(item)
+    return {"session": on_session, "traces": on_traces, "truncated": len(found) > MAX_TRACE_COMMENTS}
+
+
+def review_comments(request: Request, access: Access, object_type: str, object_id: str) -> list[dict[str, Any]]:
+    """What a reviewer reads with a queue item: a trace's comments with its observations', else the
+    object's (read-only, oldest first)."""
+    engine, pid = request.app.state.engine, access.project.id
+    if object_type == "TRACE":
+        found = trace_comments(engine, pid, object_id)
+    else:
+        found = comments_on(engine, pid, {object_type: [object_id]})
+    return [_comment_json(comment, access.user.id, False, False) for comment in found]
 
 
 def _in_trace(request: Request, project_id: str, trace_id: str, observation_id: str) -> bool:

@@ -33,6 +33,7 @@ from interactiveai.server.ui.auth import NotFoundPage, project_access
 from interactiveai.server.ui.filters import DEFAULT_RANGE, RANGES, page_number
 from interactiveai.server.ui.formatting import iso_time
 from interactiveai.server.ui.pages import json_response, render
+from interactiveai.server.ui.views_comments import session_comments_data
 from interactiveai.server.ui.views_traces import trace_json
 
 router = APIRouter(include_in_schema=False)
@@ -212,6 +213,7 @@ def _session(request: Request, project_id: str, session_id: str) -> tuple[Any, d
     data["trace_scores"] = session_turns.scores_by_trace(engine, project_id, ids)
     failed = [t["id"] for t in data["traces"] if t["level"] in ("ERROR", "WARNING")]
     data["problems"] = session_turns.problems_by_trace(engine, project_id, failed) if failed else {}
+    data["comments"] = session_comments_data(request, access, session_id, ids)
     return access, data
 
 
@@ -264,11 +266,13 @@ def session_json(request: Request, project_id: str, session_id: str) -> Response
                 {"observationId": p.observation_id, "name": p.name, "level": p.level, "statusMessage": p.status_message}
                 for p in data["problems"].get(t["id"], [])
             ],
+            "comments": data["comments"]["traces"].get(t["id"], []),
         }
         for t in data["traces"]
     ]
     scores = [{"name": sc["name"], "value": sc["value"], "stringValue": sc["string_value"]} for sc in data["scores"]]
     body = {"id": bound_key(session_id), "userIds": data["users"], **_times(data), "traces": turns, "scores": scores}
+    body["comments"] = data["comments"]["session"]
     return json_response(request, body)
 
 

@@ -24,7 +24,6 @@ from interactiveai.server.query.review import (
     QueueItem,
     get_queue,
     get_queue_item,
-    list_comments,
     next_pending_item,
 )
 from interactiveai.server.query.scores import scores_for_session, scores_for_trace
@@ -35,6 +34,7 @@ from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
 from interactiveai.server.ui.formatting import iso_time
 from interactiveai.server.ui.manage import can_annotate, form_list, managed_form, notice_from
 from interactiveai.server.ui.pages import render
+from interactiveai.server.ui.views_comments import review_comments
 from interactiveai.server.ui.views_review import object_path, queue_configs, queue_path
 from interactiveai.server.ui.views_scores import _form_value as form_value
 from interactiveai.server.ui.views_trace_actions import MAX_SELECTED, _back_to_list, _list_query, list_state
@@ -141,7 +141,7 @@ def review_page(request: Request, project_id: str, queue_id: str) -> Response:
     subject, comments = None, []
     if item is not None:
         subject = review_subject(request, project_id, item)
-        comments = list_comments(engine, project_id, object_type=item.object_type, object_id=item.object_id).items
+        comments = review_comments(request, access, item.object_type, item.object_id)
     return render(
         request,
         "queue_review.html",

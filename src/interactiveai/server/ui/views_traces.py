@@ -203,7 +203,7 @@ def _detail_data(request: Request, project_id: str, trace_id: str) -> tuple[Acce
         "baseTimeUs": base_us,
         "durationUs": header.get("latency_us") or 0,
         "scores": scores,
-        "comments": trace_comments_data(request, access, trace_id),
+        "comments": trace_comments_data(request, access, trace_id, [row[0] for row in rows]),
         "observations": {"columns": detail.COMPACT_COLUMNS, "rows": rows},
         "observationTotal": total,
         "truncated": total > len(rows),
