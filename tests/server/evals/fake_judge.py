@@ -2,7 +2,10 @@
 
 ``behaviour`` says how the next calls are answered: ``ok`` (a JSON verdict), ``500``, ``429``,
 ``slow`` (answers after ``slow_seconds``: past the worker's timeout), ``garbage`` (text with no
-JSON object), ``401``. Every request body is kept in ``requests``.
+JSON object), ``401``, ``trickle`` (a verdict sent a few bytes at a time over ``slow_seconds``:
+each read is quick, the whole answer late), ``not-json`` (200 with an HTML page), ``500-nul`` (a
+500 whose text holds NUL and a lone surrogate escaped in JSON). Every request body is kept in
+``requests``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +22,7 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.fake_openai import _free_port
@@ -30,6 +33,7 @@ class FakeJudge:
     base_url: str = ""
     behaviour: str = "ok"
     verdict: dict[str, Any] = field(default_factory=lambda: {"score": 0.8, "reasoning": "Polite and correct."})
+    content: str | None = None  # the answer's text as it is, instead of the verdict's JSON
     slow_seconds: float = 2.0
     delay_seconds: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -47,18 +51,32 @@ class FakeJudge:
             return JSONResponse({"error": {"message": f"fake {self.behaviour}"}}, status_code=int(self.behaviour))
         if self.behaviour == "slow":
             await asyncio.sleep(self.slow_seconds)
+        if self.behaviour == "not-json":
+            return Response("<html><body>Bad gateway</body></html>", media_type="text/html")
+        if self.behaviour == "500-nul":
+            return Response('{"error": "bro\\u0000ken \\ud800"}\x00', status_code=500, media_type="application/json")
+        if self.behaviour == "trickle":
+            return StreamingResponse(self._trickle(body), media_type="application/json")
+        return JSONResponse(self._completion(body))
+
+    def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
         content = "I think it is fine." if self.behaviour == "garbage" else orjson.dumps(self.verdict).decode()
-        return JSONResponse(
-            {
-                "id": "chatcmpl-judge",
-                "object": "chat.completion",
-                "model": body.get("model"),
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-                ],
-                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-            }
-        )
+        content = self.content if self.content is not None else content
+        return {
+            "id": "chatcmpl-judge",
+            "object": "chat.completion",
+            "model": body.get("model"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+        }
+
+    async def _trickle(self, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        text = orjson.dumps(self._completion(body))
+        pieces = 20
+        step = len(text) // pieces + 1
+        for start in range(0, len(text), step):
+            yield text[start : start + step]
+            await asyncio.sleep(self.slow_seconds / pieces)
 
     def prompts(self) -> list[str]:
         with self.lock:

@@ -16,7 +16,8 @@ was claimed are not judged again, as the reference platform does.
 Claiming: one UPDATE over the due jobs whose trace has been quiet for the evaluator's delay
 marks them ``running`` under a new lease token; on PostgreSQL the jobs are selected ``FOR UPDATE
 SKIP LOCKED``, so concurrent replicas claim disjoint jobs; on SQLite the statement holds the write
-lock. A lease that ran out (its process died) makes the job claimable again.
+lock. A lease that ran out (its process died) makes the job claimable again, unless that was its
+last attempt: then it fails, so a trace that kills the process judging it is not tried forever.
 
 Finishing: the job is set ``done`` only while its lease token is still the one claimed, and the
 score is inserted in the same transaction, so a score is written exactly once per job.
@@ -130,11 +131,27 @@ class Claimed:
     token: str
 
 
-def claim(engine: Engine, limit: int, now: int, lease_us: int) -> list[Claimed]:
-    """Up to ``limit`` due jobs, marked running under a lease of ``lease_us``."""
+def claim(engine: Engine, limit: int, now: int, lease_us: int, max_attempts: int | None = None) -> list[Claimed]:
+    """Up to ``limit`` due jobs, marked running under a lease of ``lease_us``; first, jobs whose
+    last attempt (of ``max_attempts``) ran out of its lease are failed."""
     if limit <= 0:
         return []
     j, e, t = evaluator_jobs.c, evaluators.c, traces.c
+    if max_attempts is not None:
+        with engine.begin() as conn:
+            conn.execute(
+                update(evaluator_jobs)
+                .where(j.status == "running", j.lease_until_us < now, j.attempts >= max_attempts)
+                .values(
+                    status="failed",
+                    error=f"attempt {max_attempts} did not finish: its server process stopped, or the judge's call "
+                    "outlived the lease",
+                    lease_token=None,
+                    lease_until_us=None,
+                    updated_at_us=now,
+                    finished_at_us=now,
+                )
+            )
     joined = evaluator_jobs.join(evaluators, and_(e.project_id == j.project_id, e.id == j.evaluator_id)).outerjoin(
         traces, and_(t.project_id == j.project_id, t.id == j.trace_id)
     )
@@ -187,13 +204,26 @@ class Outcome:
     observation_id: str | None = None
 
 
+def storable(text: str | None, limit: int = 2_000) -> str | None:
+    """``text`` as both engines store it: no NUL (PostgreSQL refuses one), no lone surrogate,
+    at most ``limit`` characters. A judge's answer and its errors are whatever it sent."""
+    if text is None:
+        return None
+    text = text[:limit].replace("\x00", "\ufffd")
+    if not text.isascii():
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
 def _mine(job: Claimed) -> tuple[ColumnElement[bool], ...]:
     c = evaluator_jobs.c
     return (c.id == job.id, c.lease_token == job.token, c.status == "running")
 
 
 def _outcome_values(outcome: Outcome) -> dict[str, object]:
-    return {key: getattr(outcome, key) for key in Outcome.__dataclass_fields__}
+    values = {key: getattr(outcome, key) for key in Outcome.__dataclass_fields__}
+    values["model"] = storable(outcome.model, 200)
+    return values
 
 
 def finish(engine: Engine, job: Claimed, outcome: Outcome, score: Mapping[str, object], now: int) -> bool:
@@ -233,7 +263,7 @@ def finish(engine: Engine, job: Claimed, outcome: Outcome, score: Mapping[str, o
 
 def fail(engine: Engine, job: Claimed, error: str, outcome: Outcome, *, retry_at: int | None, now: int) -> None:
     """Another attempt at ``retry_at``, or (None) the job failed for good, keeping the error."""
-    values: dict[str, object] = {"error": error[:2000], "lease_token": None, "lease_until_us": None}
+    values: dict[str, object] = {"error": storable(error), "lease_token": None, "lease_until_us": None}
     if retry_at is None:
         values.update(status="failed", finished_at_us=now)
     else:

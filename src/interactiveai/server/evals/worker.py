@@ -4,7 +4,7 @@ Every ``eval_poll_ms`` it finds new traces for each enabled evaluator and claims
 (``jobs.py``), and runs each claimed job in a small thread pool (``eval_concurrency`` judge calls
 at once): check the evaluator's filter on the complete trace, fill the prompt, call the judge,
 read its verdict, write the score. A failed attempt (timeout, 429, 5xx, an answer without a
-usable score) is tried again after ``eval_retry_ms``, doubled each time, up to
+usable score) is tried again after ``eval_retry_ms``, doubled each time (at most an hour), up to
 ``eval_max_attempts``; a refusal that another attempt cannot change (401, 404, …) fails at once.
 
 The judge's calls are traced, when the evaluator names a project for them, as generations sent
@@ -28,21 +28,24 @@ from sqlalchemy import Engine, RowMapping, select
 from interactiveai.server.clock import now_us
 from interactiveai.server.evals import jobs, store
 from interactiveai.server.evals.crypto import SecretBox
-from interactiveai.server.evals.judge import JudgeAnswer, JudgeError, call_judge
+from interactiveai.server.evals.judge import JudgeAnswer, JudgeError, call_judge, encodable
 from interactiveai.server.evals.templates import render
 from interactiveai.server.evals.verdicts import ScoreSpec, UnparseableAnswer, instructions, parse
-from interactiveai.server.query._db import load_json_list, load_json_object
+from interactiveai.server.query._db import fetch_all, load_json_list, load_json_object
 from interactiveai.server.query.filter_conditions import parse_filter, trace_filter_sql
-from interactiveai.server.query.records import Observation
-from interactiveai.server.query.traces import get_observations_for_trace, get_trace
+from interactiveai.server.query.records import Observation, observation_from_row
+from interactiveai.server.query.traces import get_trace
 from interactiveai.server.settings import Settings
 from interactiveai.server.storage.eval_schema import evaluators
-from interactiveai.server.storage.schema import traces
+from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
+from interactiveai.server.storage.schema import START_TIME_IN_TRACE, observations, observations_of_trace, traces
 
 if TYPE_CHECKING:
     from interactiveai.server.ingest.service import IngestService
 
 logger = logging.getLogger("interactiveai.server.evals")
+
+MAX_RETRY_WAIT_MS = 3_600_000  # the doubling stops at an hour between attempts
 
 
 class EvalWorker:
@@ -103,11 +106,14 @@ class EvalWorker:
                 select(evaluators.c.project_id, evaluators.c.id).where(evaluators.c.enabled.is_(True))
             ).all()
         for project_id, evaluator_id in enabled:
-            jobs.discover(self._engine, project_id, evaluator_id, now, self._settings.eval_scan_lag_ms * 1000)
+            try:  # one evaluator's failure leaves the others' traces and the due jobs to go on
+                jobs.discover(self._engine, project_id, evaluator_id, now, self._settings.eval_scan_lag_ms * 1000)
+            except Exception:
+                logger.exception("finding new traces for evaluator %s failed", evaluator_id)
         with self._lock:
             room = max(1, self._settings.eval_concurrency) - self._running
         lease_us = (self._settings.eval_timeout_ms + 60_000) * 1000
-        for job in jobs.claim(self._engine, room, now_us(), lease_us):
+        for job in jobs.claim(self._engine, room, now_us(), lease_us, self._settings.eval_max_attempts):
             with self._lock:
                 self._running += 1
             assert self._pool is not None
@@ -147,10 +153,8 @@ class EvalWorker:
             evaluator["score_max"],
             tuple(str(c) for c in load_json_list(evaluator["score_categories"])),
         )
-        messages = [
-            {"role": "system", "content": instructions(spec)},
-            {"role": "user", "content": render(evaluator["prompt"], store.mapping_of(evaluator), trace, observation)},
-        ]
+        prompt = render(evaluator["prompt"], store.mapping_of(evaluator), trace, observation)
+        messages = [{"role": "system", "content": instructions(spec)}, {"role": "user", "content": encodable(prompt)}]
         model = evaluator["model"] or connection["model"]
         started = now_us()
         observation_id = observation.id if observation is not None else None
@@ -195,7 +199,7 @@ class EvalWorker:
             "value": verdict.value,
             "string_value": verdict.string_value,
             "data_type": spec.data_type,
-            "comment": verdict.reasoning,
+            "comment": jobs.storable(verdict.reasoning, 20_000),
             "environment": trace.environment,  # the score reads in the trace's environment's dashboards
         }
         jobs.finish(self._engine, job, outcome, score, now_us())
@@ -203,7 +207,8 @@ class EvalWorker:
     def _failed(self, job: jobs.Claimed, error: str, outcome: jobs.Outcome, *, retryable: bool) -> None:
         retry_at = None
         if retryable and job.attempts < self._settings.eval_max_attempts:
-            retry_at = now_us() + self._settings.eval_retry_ms * 1000 * 2 ** (job.attempts - 1)
+            wait_ms = min(self._settings.eval_retry_ms * 2 ** (job.attempts - 1), MAX_RETRY_WAIT_MS)
+            retry_at = now_us() + wait_ms * 1000
         jobs.fail(self._engine, job, error, outcome, retry_at=retry_at, now=now_us())
 
     def _matches(self, evaluator: RowMapping, job: jobs.Claimed) -> bool:
@@ -218,12 +223,16 @@ class EvalWorker:
             return conn.execute(query).first() is not None
 
     def _observation(self, evaluator: RowMapping, job: jobs.Claimed) -> Observation | None:
-        """The trace's first observation (by start time) of the evaluator's name and type."""
-        name, kind = evaluator["observation_name"], evaluator["observation_type"]
-        for observation in get_observations_for_trace(self._engine, job.project_id, job.trace_id):
-            if (name is None or observation.name == name) and (kind is None or observation.type == kind):
-                return observation
-        return None
+        """The trace's first observation (by start time) of the evaluator's name and type: read
+        alone, a trace may have many large ones."""
+        o = observations.c
+        query = select(*OBSERVATION_COLUMNS).where(observations_of_trace(job.project_id, job.trace_id))
+        if evaluator["observation_name"] is not None:
+            query = query.where(o.name == evaluator["observation_name"])
+        if evaluator["observation_type"] is not None:
+            query = query.where(o.type == evaluator["observation_type"])
+        found = fetch_all(self._engine, query.order_by(START_TIME_IN_TRACE, o.id).limit(1), observation_from_row)
+        return found[0] if found else None
 
     def _cost(self, project_id: str, answer: JudgeAnswer, started_us: int) -> float | None:
         if self._ingest is None or not answer.usage:
