@@ -139,9 +139,21 @@ def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], into: 
 
 
 def _staging(conn: Connection, table: Table) -> str:
+    """The session's staging table shaped like ``table`` (emptied at commit and rollback alike).
+
+    Rows up to 8 KB stay uncompressed in it (``toast_tuple_target``), larger ones are compressed
+    as ``table``'s columns say (lz4 since migration 0010). At the default target of ~2 KB, most
+    trace rows of real payloads were compressed with pglz on their way into staging, and a
+    compressed value keeps its method when copied: every trace's input and output ended up pglz
+    whatever its column said, at pglz's cost (~9 us per span of PostgreSQL's CPU, the realistic
+    mix of docs/benchmarks.md).
+    """
     name = f"ia_stage_{table.name}"
-    # per session; emptied at commit and rollback alike
-    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {table.name}) ON COMMIT DELETE ROWS")
+    copied = " INCLUDING COMPRESSION" if (conn.dialect.server_version_info or (0,)) >= (14,) else ""
+    conn.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} (LIKE {table.name}{copied})"
+        " WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS"
+    )
     return name
 
 
