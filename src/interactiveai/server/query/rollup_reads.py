@@ -25,7 +25,7 @@ from interactiveai.server.storage.rollup_schema import (
     rollup_model_hours,
     rollup_score_hours,
     rollup_trace_hours,
-    rollup_user_days,
+    rollup_user_hours,
 )
 from interactiveai.server.storage.schema import observations, scores, traces
 
@@ -278,20 +278,24 @@ def model_aggs(
 def top_users(conn: Connection, project_id: str, f: MetricsFilter, limit: int) -> list[tuple[str, int, int, float]]:
     """``(user, traces, tokens, cost)`` of the costliest users (environment and user filters only).
 
-    One query: the clean whole days' user rows and the other ranges' traces, added up per user,
-    ordered and cut in the database (thousands of users, ten wanted).
+    One query: the user roll-ups' clean whole days and hours and the other ranges' traces (the
+    window's partial edge hours and dirty hours), added up per user, ordered and cut in the
+    database (thousands of users, ten wanted). Trace rows carry payloads: scanning whole edge days
+    of them read ~45,000 rows for a 7-day window at 1 M traces (1.3 s with a cold page cache).
     """
-    p = day_plan(conn, project_id, f)
-    r, t = rollup_user_days.c, traces.c
+    p = plan(conn, project_id, f)
+    r, t = rollup_user_hours.c, traces.c
     parts: list[Any] = [
         select(r.user_id, r.traces.label("n"), r.total_tokens.label("tokens"), r.total_cost.label("cost")).where(
             r.project_id == project_id,
-            r.day_us >= a,
-            r.day_us < b,
+            r.hours == hours,
+            r.hour_us >= a,
+            r.hour_us < b,
             *_one_of(r.environment, f.environments),
             *_one_of(r.user_id, f.user_ids),
         )
-        for a, b in p.days
+        for hours, ranges in ((1, p.hours), (24, p.days))
+        for a, b in ranges
     ]
     parts += [
         select(
