@@ -1,8 +1,8 @@
 """Deleting traces for real: on request (API, UI, by filter) and by per-project retention.
 
-A deleted trace takes its observations, scores and tag rows with it, on both engines. Deletes run
-in small batches, each its own short transaction, so the ingestion writer (which needs the write
-lock on SQLite) is never held up for long.
+A deleted trace takes its observations, scores, tag rows and evaluation jobs with it, on both
+engines. Deletes run in small batches, each its own short transaction, so the ingestion writer
+(which needs the write lock on SQLite) is never held up for long.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, select, upda
 from interactiveai.server.clock import now_us
 from interactiveai.server.query._db import load_json_list
 from interactiveai.server.rollups.dirty import mark_dirty
+from interactiveai.server.storage.eval_schema import evaluator_jobs
 from interactiveai.server.storage.schema import (
     OBSERVATIONS_OF_TRACE_ROW,
     observations,
@@ -44,6 +45,10 @@ def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
         _mark_deleted_hours(conn, project_id, ids)
         # observations and tags first: they are found through their trace rows (schema.py)
         _delete_observations_and_tags(conn, project_id, ids)
+        # evaluations before scores: on PostgreSQL an evaluation finishing meanwhile holds its job
+        # row, so the scores are deleted after its score is committed (server/evals/jobs.py)
+        jobs = evaluator_jobs.c
+        conn.execute(delete(evaluator_jobs).where((jobs.project_id == project_id) & (jobs.trace_id.in_(ids))))
         conn.execute(delete(scores).where((scores.c.project_id == project_id) & (scores.c.trace_id.in_(ids))))
         result = conn.execute(delete(traces).where((traces.c.project_id == project_id) & (traces.c.id.in_(ids))))
         return int(result.rowcount or 0)
