@@ -71,6 +71,9 @@ def test_the_api_rules_refuse_empty_and_long_text(ui: Any, engine: Any, project:
     assert _comment_on_page(ui, trace, "nul \x00 inside").status_code == 400
     assert list_comments(engine, project.id).total == 0
     assert _comment_on_page(ui, trace, "x" * MAX_COMMENT, observation=obs_id(2)).status_code == 303
+    at_limit = "y" * (MAX_COMMENT - 10) + "\r\n" * 10  # as a browser sends what its maxlength allowed
+    assert _comment_on_page(ui, trace, at_limit).status_code == 303
+    assert list_comments(engine, project.id, object_type="TRACE").items[0].content == at_limit.replace("\r", "")
 
 
 def test_objects_outside_the_trace_and_forms_without_token(ui: Any, engine: Any, project: Any, trace: str) -> None:

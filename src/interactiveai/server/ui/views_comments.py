@@ -143,7 +143,8 @@ async def add_comment(request: Request, project_id: str, trace_id: str) -> Respo
     body = {
         "objectType": "OBSERVATION" if observation_id else "TRACE",
         "objectId": observation_id or trace_id,
-        "content": form.get("content", ""),
+        # a textarea sends its line breaks as CRLF, which its maxlength counts once: store them as LF
+        "content": str(form.get("content", "")).replace("\r\n", "\n"),
     }
     try:
         create_comment(engine, project_id, body, author_user_id=access.user.id)
