@@ -8,6 +8,12 @@ triggers (what FTS indexing costs), counting the WAL bytes each writes. The top 
 mapping step follow (cProfile), for the realistic mix.
 
     .venv/bin/python benchmarks/ingest_breakdown.py --spans 20000
+    .venv/bin/python benchmarks/ingest_breakdown.py --spans 10000 --postgresql
+
+``--postgresql`` measures the write step on a throwaway PostgreSQL cluster instead (as the
+tests start one): the writer's own CPU and the cluster's (every process of it, so index
+maintenance and background writes count) per span, as migrated and without the traces'
+full-text GIN index, plus what computing that index's tsvector alone costs per span.
 """
 
 from __future__ import annotations
@@ -109,6 +115,77 @@ def _write(mapped: list[list[Any]], fts: bool | str) -> tuple[float, int, int]:
         return cpu, wal, os.path.getsize(path)
 
 
+def _write_postgresql(server_url: str, mapped: list[list[Any]], without_fulltext: bool) -> tuple[float, float, int]:
+    """Writer CPU seconds, PostgreSQL cluster CPU seconds and database bytes, for every request's
+    spans written in its own transaction (``write_batch``), on a fresh database."""
+    from benchmarks.ingest import _postgres_cpu_seconds, _postmaster_pid
+    from tests.support.postgres import create_database
+
+    url = create_database(server_url)
+    engine = create_db_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    migrate.upgrade(engine)
+    create_project(engine, "Breakdown", PROJECT)
+    postmaster = _postmaster_pid(server_url)
+    with engine.connect() as conn:
+        if without_fulltext:
+            conn.exec_driver_sql("DROP INDEX ix_traces_fulltext")
+        conn.commit()
+        began, cluster_began = time.process_time(), _postgres_cpu_seconds(postmaster)
+        for spans in mapped:
+            with conn.begin():
+                write_batch(conn, [(PROJECT, spans)])
+        if not without_fulltext:  # what the GIN index defers to its pending list counts too
+            conn.exec_driver_sql("SELECT gin_clean_pending_list('ix_traces_fulltext'::regclass)")
+            conn.commit()
+        cpu, cluster = time.process_time() - began, _postgres_cpu_seconds(postmaster) - cluster_began
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one()
+        conn.commit()
+    engine.dispose()
+    return cpu, cluster, size
+
+
+def _tsvector_cpu(server_url: str, mapped: list[list[Any]]) -> float:
+    """PostgreSQL CPU seconds to compute the full-text index's expression over the traces once."""
+    from benchmarks.ingest import _postgres_cpu_seconds, _postmaster_pid
+    from tests.support.postgres import create_database
+
+    from interactiveai.server.query.search import POSTGRES_TSVECTOR
+
+    url = create_database(server_url)
+    engine = create_db_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    migrate.upgrade(engine)
+    create_project(engine, "Breakdown", PROJECT)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_traces_fulltext")
+        conn.commit()
+        for spans in mapped:
+            with conn.begin():
+                write_batch(conn, [(PROJECT, spans)])
+        postmaster = _postmaster_pid(server_url)
+        began = _postgres_cpu_seconds(postmaster)
+        conn.exec_driver_sql(f"SELECT sum(length({POSTGRES_TSVECTOR})) FROM traces").scalar()
+        cpu = _postgres_cpu_seconds(postmaster) - began
+        conn.commit()
+    engine.dispose()
+    return cpu
+
+
+def measure_postgresql(server_url: str, workload: str, spans: int, batch: int) -> dict[str, float]:
+    decoded = [decode_protobuf(body) for body in bodies(workload, spans, batch)]
+    count = sum(len(one) for one in decoded)
+    pricing = Pricing(None)
+    per = 1e6 / count
+    figures: dict[str, float] = {"spans": count}
+    for label, without in (("", False), (" without GIN", True)):
+        mapped = [_map_all(one, PROJECT, pricing) for one in decoded]
+        cpu, cluster, size = _write_postgresql(server_url, mapped, without)
+        figures[f"writer_us{label}"] = cpu * per
+        figures[f"postgres_us{label}"] = cluster * per
+        figures[f"db_bytes_per_span{label}"] = size / count
+    figures["tsvector_us"] = _tsvector_cpu(server_url, [_map_all(one, PROJECT, pricing) for one in decoded]) * per
+    return figures
+
+
 def measure(workload: str, spans: int, batch: int, fts_variants: bool = True) -> dict[str, float]:
     posted = bodies(workload, spans, batch)
     decoded, decode_cpu = _cpu(lambda: [decode_protobuf(body) for body in posted])
@@ -202,7 +279,20 @@ def main() -> None:
     parser.add_argument(
         "--fts-variants", action=argparse.BooleanOptionalAction, default=True, help="Also write with other FTS layouts."
     )
+    parser.add_argument(
+        "--postgresql", action="store_true", help="Measure the write step on a throwaway PostgreSQL cluster instead."
+    )
     args = parser.parse_args()
+    if args.postgresql:
+        from tests.support.postgres import postgres_server
+
+        with postgres_server() as server_url:
+            pg = {w: measure_postgresql(server_url, w, args.spans, args.batch) for w in ("small", "realistic")}
+        print(f"{'PostgreSQL, per span':>32} {'small':>10} {'realistic':>10} {'difference':>10}")
+        for key in pg["small"]:
+            small, realistic = pg["small"][key], pg["realistic"][key]
+            print(f"{key:>32} {small:>10,.1f} {realistic:>10,.1f} {realistic - small:>+10,.1f}")
+        return
     results = {w: measure(w, args.spans, args.batch, args.fts_variants) for w in ("small", "realistic")}
     print(f"{'per span':>32} {'small':>10} {'realistic':>10} {'difference':>10}")
     for key in results["small"]:
