@@ -40,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api_lists import iso, read_ui_as_bench_user  # noqa: E402
+from api_lists import iso  # noqa: E402
+from sqlalchemy import Engine, select  # noqa: E402
 
 TARGET_MS = 300.0
 WINDOWS = {"24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400}
@@ -63,6 +64,22 @@ def timed(call: Callable[[], Any], runs: int, before: Callable[[], None] = lambd
         samples.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200, (response.status_code, response.text[:300])
     return percentiles(samples)
+
+
+def read_ui_as_member(app: Any, engine: Engine, project: str) -> None:
+    """UI requests run as a member of the project (a login would write a session row)."""
+    from interactiveai.server.storage.schema import memberships, users
+    from interactiveai.server.ui.auth import User
+
+    query = select(users).join(memberships, memberships.c.user_id == users.c.id)
+    with engine.connect() as conn:
+        row = conn.execute(query.where(memberships.c.project_id == project).limit(1)).mappings().one()
+    user = User(row["id"], row["email"], row["name"], bool(row["is_admin"]), "")
+
+    @app.middleware("http")
+    async def as_member(request: Any, call_next: Any) -> Any:
+        request.state.ui_user = user
+        return await call_next(request)
 
 
 def metrics_queries(from_iso: str, to_iso: str) -> dict[str, dict[str, Any]]:
@@ -116,7 +133,7 @@ def main() -> None:
     engine = create_db_engine(url)
     settings = load_settings(data_dir=Path(tmp.name), database_url=url)
     app = create_app(settings, engine=engine, run_migrations=False, first_start=False)
-    read_ui_as_bench_user(app, engine)
+    read_ui_as_member(app, engine, args.project)
     token = base64.b64encode(f"{args.public_key}:{args.secret_key}".encode()).decode()
     headers = {"Authorization": f"Basic {token}"}
 

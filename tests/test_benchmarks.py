@@ -72,6 +72,12 @@ def test_seed_fills_a_project_and_resumes(dialect: str, request: pytest.FixtureR
     for figure in ("spans_per_second", "bytes on disk", "observations", "of which root copies", "pk-bench"):
         assert figure in output, output
     assert "ok: True" in output.replace("  ", "")
+    # benchmarks/aggregates.py reads what the seeder filled (SQLite opened read-only)
+    secret = output.split("secret key ", 1)[1].split()[0]
+    target = ["--database-url", database_url] if database_url else ["--db", str(tmp_path / "interactiveai.db")]
+    aggregates = _run("aggregates.py", [*target, "--secret-key", secret, "--runs", "1"])
+    for figure in ("dashboard cold 30d", "metrics/daily 7d", "cost + p95 latency by model 24h"):
+        assert figure in aggregates, aggregates
     if dialect == "sqlite":  # resuming reads only seed.json: one engine is enough
         again = _run("seed.py", arguments)  # the resume point is past the end: only the sizes again
         assert "traces_sent: 0" in again.replace("  ", "") and "bytes on disk" in again
