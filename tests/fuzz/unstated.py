@@ -114,7 +114,7 @@ UNSTATED = [
             operation,
             r"has no mapping|needs target 'observation'|has no field|key applies to field|^filter: "
             r"|does not exist in this project|categor|minValue|traceProjectId must be"
-            r"|apply to target 'observation' only",
+            r"|apply to (target|source) 'observation' only",
             "the prompt's variables, the filter's conditions, the score's type and the stored connection decide",
         )
         for operation in ("POST /api/public/evaluators", "PATCH /api/public/evaluators/{evaluatorId}")

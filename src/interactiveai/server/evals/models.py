@@ -122,15 +122,19 @@ class Connections(_Out):
 
 
 class Variable(_In):
-    """Where a template variable's value comes from: a field of the trace, or of the target
-    observation (``source: observation``, for evaluators whose target is an observation);
-    ``key`` picks one key of ``metadata``."""
+    """Where a template variable's value comes from: a field of the trace, or of an observation
+    (``source: observation``): the trace's first observation (by start time) of
+    ``observationName`` and/or ``observationType``, or without them the evaluator's target
+    observation. ``key`` picks one key of ``metadata``. A trace without the named observation
+    fails its evaluation, saying so."""
 
     source: Literal["trace", "observation"] = "trace"
     field: Literal[
         "input", "output", "metadata", "name", "tags", "userId", "sessionId", "environment", "release", "type", "model"
     ]
     key: Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)] | None = None
+    observationName: Name | None = None
+    observationType: Literal[OBSERVATION_TYPES] | None = None  # type: ignore[valid-type]
 
 
 class ScoreSpec(_In):
@@ -149,7 +153,8 @@ class EvaluatorCreate(_In):
 
     Also answered 400, naming the rule: a ``{{variable}}`` of the prompt without a mapping (a
     variable named like a field of the target, `input`, `output`, `metadata`, `name`, maps to it
-    by itself); an observation variable on a trace target; a connection that does not exist; a
+    by itself); an observation variable of a trace target that names no observation
+    (``observationName``/``observationType``); a connection that does not exist; a
     filter condition that the trace list's `filter` refuses; minValue not below maxValue; a
     CATEGORICAL score without categories, or categories on another type; ``traceProjectId`` other
     than the key's own project. A name already used in the project is a 409.

@@ -230,19 +230,29 @@ def mapping_of(row: RowMapping) -> dict[str, Source]:
     """The evaluator's variables with their sources (declared and implied)."""
     # a stored mapping no reader can use (written by hand, or an older version) declares nothing
     stored = load_json_object(row["variable_mapping"]).items()
-    declared = {name: Source(**value) for name, value in stored if _source_fields(value)}
+    declared = {name: _source(value) for name, value in stored if _source_fields(value)}
     return resolve_mapping(row["prompt"], declared, row["target"])
 
 
+_SOURCE_KEYS = {"source": "source", "field": "field", "key": "key"}
+_SOURCE_KEYS.update(observationName="observation_name", observationType="observation_type")
+
+
+def _source(value: dict[str, Any]) -> Source:
+    return Source(**{_SOURCE_KEYS[key]: item for key, item in value.items()})
+
+
 def _source_fields(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) <= {"source", "field", "key"} and {"source", "field"} <= set(value)
+    return isinstance(value, dict) and set(value) <= set(_SOURCE_KEYS) and {"source", "field"} <= set(value)
 
 
 def _evaluator_columns(engine: Engine, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The row of a validated body (``EvaluatorCreate.model_dump()``), after the unstated rules."""
     target = body["target"]
     declared = {name: Variable.model_validate(value) for name, value in (body["variableMapping"] or {}).items()}
-    sources = {name: Source(v.source, v.field, v.key) for name, v in declared.items()}
+    sources = {
+        name: Source(v.source, v.field, v.key, v.observationName, v.observationType) for name, v in declared.items()
+    }
     try:
         resolve_mapping(body["prompt"], sources, target)
     except ValueError as exc:

@@ -1,11 +1,13 @@
 """Evaluator prompts: ``{{variable}}`` placeholders filled from a trace or an observation.
 
 A variable maps to a field of the trace (input, output, metadata, name, tags, userId, sessionId,
-environment, release) or of the evaluator's target observation (input, output, metadata, name,
-type, model), optionally one key of ``metadata``. A variable named like a field of the target maps
-to it without being declared. Values are inserted as text: a string as it is, anything else as
-JSON, each cut at ``MAX_VARIABLE_CHARS`` (with a marker) so one huge payload cannot make the
-judge's prompt unbounded.
+environment, release) or of an observation (input, output, metadata, name, type, model): the
+evaluator's target observation, or the trace's first observation of a given name and/or type
+(what a trace evaluator reads of, say, its "retrieve" span); optionally one key of
+``metadata``. A variable named like a field of the target maps to it without being declared.
+Values are inserted as text: a string as it is, anything else as JSON, each cut at
+``MAX_VARIABLE_CHARS`` (with a marker) so one huge payload cannot make the judge's prompt
+unbounded. A value is inserted once: placeholders in a trace's text are not filled.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ class Source:
     source: str  # trace | observation
     field: str
     key: str | None = None
+    observation_name: str | None = None  # source observation: which one of the trace …
+    observation_type: str | None = None  # … (neither: the evaluator's target observation)
+
+    @property
+    def named(self) -> tuple[str | None, str | None] | None:
+        """The (name, type) of the trace's observation it reads, if it names one."""
+        if self.source != "observation" or (self.observation_name is None and self.observation_type is None):
+            return None
+        return (self.observation_name, self.observation_type)
 
 
 def variables(prompt: str) -> list[str]:
@@ -61,8 +72,13 @@ def resolve_mapping(prompt: str, mapping: Mapping[str, Source], target: str) -> 
 
 
 def _check_source(name: str, source: Source, target: str) -> None:
-    if source.source == "observation" and target != "observation":
-        raise ValueError(f"variable {name}: an observation field needs target 'observation'")
+    if source.source == "observation" and target != "observation" and source.named is None:
+        raise ValueError(
+            f"variable {name}: an observation field needs target 'observation', or names the trace's "
+            "observation to read (observationName and/or observationType)"
+        )
+    if source.source == "trace" and (source.observation_name is not None or source.observation_type is not None):
+        raise ValueError(f"variable {name}: observationName and observationType apply to source 'observation' only")
     fields = TRACE_FIELDS if source.source == "trace" else OBSERVATION_FIELDS
     if source.field not in fields:
         raise ValueError(f"variable {name}: {source.source} has no field {source.field!r} (one of {', '.join(fields)})")
@@ -70,14 +86,22 @@ def _check_source(name: str, source: Source, target: str) -> None:
         raise ValueError(f"variable {name}: key applies to field 'metadata' only")
 
 
-def render(prompt: str, mapping: Mapping[str, Source], trace: Trace, observation: Observation | None) -> str:
-    """The prompt with every variable replaced by its value ("" when the field is empty)."""
+def render(
+    prompt: str,
+    mapping: Mapping[str, Source],
+    trace: Trace,
+    observation: Observation | None,
+    named: Mapping[tuple[str | None, str | None], Observation | None] | None = None,
+) -> str:
+    """The prompt with every variable replaced by its value ("" when the field is empty);
+    ``named`` holds the observations that variables name, by (name, type)."""
 
     def value_of(match: re.Match[str]) -> str:
         source = mapping.get(match.group(1))
         if source is None:
             return match.group(0)
-        value = _field(trace, observation, source)
+        key = source.named
+        value = _field(trace, observation if key is None else (named or {}).get(key), source)
         return _as_text(value)
 
     return PLACEHOLDER.sub(value_of, prompt)

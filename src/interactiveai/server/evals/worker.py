@@ -138,10 +138,24 @@ class EvalWorker:
         if evaluator is None or trace is None or not self._matches(evaluator, job):
             jobs.drop(self._engine, job)
             return
-        observation = self._observation(evaluator, job) if evaluator["target"] == "observation" else None
-        if evaluator["target"] == "observation" and observation is None:
-            jobs.drop(self._engine, job)  # the trace has no observation of that name and type
-            return
+        observation = None
+        if evaluator["target"] == "observation":
+            observation = self._observation(job, evaluator["observation_name"], evaluator["observation_type"])
+            if observation is None:
+                jobs.drop(self._engine, job)  # the trace has no observation of that name and type
+                return
+        mapping = store.mapping_of(evaluator)
+        named: dict[tuple[str | None, str | None], Observation | None] = {}
+        for key in sorted({s.named for s in mapping.values() if s.named is not None}, key=str):
+            named[key] = self._observation(job, *key)
+            if named[key] is None:
+                what = " ".join(
+                    f"{label} {value!r}" for label, value in zip(("named", "of type"), key, strict=True) if value
+                )
+                self._failed(
+                    job, f"the trace has no observation {what} (a variable reads it)", jobs.Outcome(), retryable=False
+                )
+                return
         connection = store.get_connection(self._engine, job.project_id, evaluator["connection_id"])
         if connection is None:
             self._failed(job, "the evaluator's connection was deleted", jobs.Outcome(), retryable=False)
@@ -153,7 +167,7 @@ class EvalWorker:
             evaluator["score_max"],
             tuple(str(c) for c in load_json_list(evaluator["score_categories"])),
         )
-        prompt = render(evaluator["prompt"], store.mapping_of(evaluator), trace, observation)
+        prompt = render(evaluator["prompt"], mapping, trace, observation, named)
         messages = [{"role": "system", "content": instructions(spec)}, {"role": "user", "content": encodable(prompt)}]
         model = evaluator["model"] or connection["model"]
         started = now_us()
@@ -222,15 +236,15 @@ class EvalWorker:
         with self._engine.connect() as conn:
             return conn.execute(query).first() is not None
 
-    def _observation(self, evaluator: RowMapping, job: jobs.Claimed) -> Observation | None:
-        """The trace's first observation (by start time) of the evaluator's name and type: read
-        alone, a trace may have many large ones."""
+    def _observation(self, job: jobs.Claimed, name: str | None, kind: str | None) -> Observation | None:
+        """The trace's first observation (by start time) of this name and type: read alone, a
+        trace may have many large ones."""
         o = observations.c
         query = select(*OBSERVATION_COLUMNS).where(observations_of_trace(job.project_id, job.trace_id))
-        if evaluator["observation_name"] is not None:
-            query = query.where(o.name == evaluator["observation_name"])
-        if evaluator["observation_type"] is not None:
-            query = query.where(o.type == evaluator["observation_type"])
+        if name is not None:
+            query = query.where(o.name == name)
+        if kind is not None:
+            query = query.where(o.type == kind)
         found = fetch_all(self._engine, query.order_by(START_TIME_IN_TRACE, o.id).limit(1), observation_from_row)
         return found[0] if found else None
 
