@@ -184,3 +184,26 @@ def test_a_paused_evaluator_does_not_evaluate_the_traces_of_its_pause(
     assert job["traceId"] == later[0]
     assert [j["traceId"] for j in jobs_of(fast_client, project, evaluator["id"])] == [later[0]]
     assert eval_scores(fast_client, project, paused[0]) == []
+
+
+def test_a_traces_evaluations_are_listed_by_trace_and_its_scores_name_them(
+    fast_client: Any, project: Project, judge: FakeJudge
+) -> None:
+    first = create_evaluator(fast_client, project, judge, filter=[], traceProjectId=project.id)
+    second = create_evaluator(fast_client, project, judge, filter=[])
+    trace, other = _ids(), _ids()
+    send_span(fast_client, project, *trace)
+    send_span(fast_client, project, *other)
+    wait_for(lambda: len(jobs_of(fast_client, project, second["id"], "done")) == 2, what="the evaluations")
+    wait_for(lambda: len(jobs_of(fast_client, project, first["id"], "done")) == 2, what="the evaluations")
+    listed = fast_client.get("/api/public/evaluator-jobs", params={"traceId": trace[0]}, headers=project.headers)
+    jobs = {j["evaluatorId"]: j for j in listed.json()["data"]}
+    assert set(jobs) == {first["id"], second["id"]} and {j["traceId"] for j in jobs.values()} == {trace[0]}
+    for score in eval_scores(fast_client, project, trace[0]):
+        job = next(j for j in jobs.values() if j["scoreId"] == score["id"])
+        assert score["metadata"] == {
+            "evaluatorId": job["evaluatorId"],
+            "evaluatorJobId": job["id"],
+            "judgeTraceId": job["judgeTraceId"],
+        }
+    assert jobs[first["id"]]["judgeTraceId"] is not None and jobs[second["id"]]["judgeTraceId"] is None

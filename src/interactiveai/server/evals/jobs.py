@@ -250,11 +250,10 @@ def finish(engine: Engine, job: Claimed, outcome: Outcome, score: Mapping[str, o
                 project_id=job.project_id,
                 trace_id=job.trace_id,
                 source="EVAL",
-                metadata="{}",
                 timestamp_us=now,
                 created_at_us=now,
                 updated_at_us=now,
-                **score,
+                **{"metadata": "{}", **score},
             )
         )
         mark_dirty(conn, [(job.project_id, now)])

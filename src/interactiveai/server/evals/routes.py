@@ -172,10 +172,13 @@ def get_jobs(
     engine: DbEngine,
     evaluatorId: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, enum_query(JOB_STATUSES, "Only jobs in this status.")] = None,
+    traceId: Annotated[str | None, Query(max_length=64, description="Only the evaluations of this trace.")] = None,
     page: PageParam = 1,
     limit: LimitParam = 50,
 ) -> JSON:
     if status is not None and status not in JOB_STATUSES:
         raise HTTPException(status_code=400, detail=f"status must be one of {', '.join(JOB_STATUSES)}")
-    result = store.list_jobs(engine, key.project_id, evaluator_id=evaluatorId, status=status, page=page, limit=limit)
+    result = store.list_jobs(
+        engine, key.project_id, evaluator_id=evaluatorId, status=status, page=page, limit=limit, trace_id=traceId
+    )
     return JSON(paged(result, store.job_json))

@@ -308,11 +308,20 @@ def _evaluator_columns(engine: Engine, project_id: str, body: dict[str, Any]) ->
 
 
 def list_jobs(
-    engine: Engine, project_id: str, *, evaluator_id: str | None, status: str | None, page: int, limit: int
+    engine: Engine,
+    project_id: str,
+    *,
+    evaluator_id: str | None,
+    status: str | None,
+    page: int,
+    limit: int,
+    trace_id: str | None = None,
 ) -> Page[RowMapping]:
     where = [evaluator_jobs.c.project_id == project_id]
     if evaluator_id is not None:
         where.append(evaluator_jobs.c.evaluator_id == evaluator_id)
+    if trace_id is not None:
+        where.append(evaluator_jobs.c.trace_id == trace_id)
     if status is not None:
         where.append(evaluator_jobs.c.status == status)
     query = select(evaluator_jobs).where(*where).order_by(evaluator_jobs.c.created_at_us.desc(), evaluator_jobs.c.id)

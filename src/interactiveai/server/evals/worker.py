@@ -215,6 +215,10 @@ class EvalWorker:
             "data_type": spec.data_type,
             "comment": jobs.storable(verdict.reasoning, 20_000),
             "environment": trace.environment,  # the score reads in the trace's environment's dashboards
+            # what wrote it: the evaluator, its job, and the judge's own trace when it is traced
+            "metadata": orjson.dumps(
+                {"evaluatorId": job.evaluator_id, "evaluatorJobId": job.id, "judgeTraceId": judge_trace}
+            ).decode(),
         }
         jobs.finish(self._engine, job, outcome, score, now_us())
 
