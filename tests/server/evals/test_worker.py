@@ -207,3 +207,32 @@ def test_a_traces_evaluations_are_listed_by_trace_and_its_scores_name_them(
             "judgeTraceId": job["judgeTraceId"],
         }
     assert jobs[first["id"]]["judgeTraceId"] is not None and jobs[second["id"]]["judgeTraceId"] is None
+
+
+def test_the_judges_calls_can_be_traced_in_another_project_the_user_may_choose(
+    engine: Any, fast_client: Any, project: Project, other_project: Project, judge: FakeJudge
+) -> None:
+    from interactiveai.server.evals import store
+    from interactiveai.server.evals.models import EvaluatorCreate, EvaluatorUpdate
+
+    connection = create_evaluator(fast_client, project, judge, enabled=False)["connectionId"]
+    body = {
+        "name": "elsewhere",
+        "connectionId": connection,
+        "prompt": "{{output}}",
+        "score": {"name": "s", "dataType": "NUMERIC"},
+    }
+    chosen = EvaluatorCreate.model_validate({**body, "traceProjectId": other_project.id})
+    with pytest.raises(ValueError, match="traceProjectId"):  # an API key's own project only
+        store.create_evaluator(engine, project.id, chosen)
+    created = store.create_evaluator(engine, project.id, chosen, trace_projects=[other_project.id])
+    # a later change through the API keeps the project chosen in the UI
+    path = f"/api/public/evaluators/{created['id']}"
+    assert fast_client.patch(path, json={"samplingRate": 1}, headers=project.headers).status_code == 200
+    assert store.update_evaluator(engine, project.id, created["id"], EvaluatorUpdate(delaySeconds=0.2)) is not None
+    trace = _ids()
+    send_span(fast_client, project, *trace)
+    [job] = wait_for(lambda: jobs_of(fast_client, project, created["id"], "done"), what="the evaluation")
+    judged = fast_client.get(f"/api/public/traces/{job['judgeTraceId']}", headers=other_project.headers)
+    assert judged.status_code == 200 and judged.json()["environment"] == EVAL_ENVIRONMENT
+    assert fast_client.get(f"/api/public/traces/{job['judgeTraceId']}", headers=project.headers).status_code == 404

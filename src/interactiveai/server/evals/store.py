@@ -8,6 +8,7 @@ and never read back out through here: the JSON shows ``apiKeyHint`` only.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -135,9 +136,13 @@ def _key_columns(box: SecretBox, api_key: str | None) -> dict[str, Any]:
 # --- evaluators ---------------------------------------------------------------------------------
 
 
-def create_evaluator(engine: Engine, project_id: str, body: EvaluatorCreate) -> RowMapping:
+def create_evaluator(
+    engine: Engine, project_id: str, body: EvaluatorCreate, *, trace_projects: Collection[str] = ()
+) -> RowMapping:
+    """``trace_projects``: other projects the caller may have the judge's calls traced in (the
+    UI's user's; an API key has its own project only)."""
     now = now_us()
-    values = _evaluator_columns(engine, project_id, body.model_dump())
+    values = _evaluator_columns(engine, project_id, body.model_dump(), trace_projects)
     values.update(
         project_id=project_id,
         id=str(uuid.uuid4()),
@@ -150,7 +155,14 @@ def create_evaluator(engine: Engine, project_id: str, body: EvaluatorCreate) -> 
     return _found(get_evaluator(engine, project_id, values["id"]))
 
 
-def update_evaluator(engine: Engine, project_id: str, evaluator_id: str, body: EvaluatorUpdate) -> RowMapping | None:
+def update_evaluator(
+    engine: Engine,
+    project_id: str,
+    evaluator_id: str,
+    body: EvaluatorUpdate,
+    *,
+    trace_projects: Collection[str] = (),
+) -> RowMapping | None:
     current = get_evaluator(engine, project_id, evaluator_id)
     if current is None:
         return None
@@ -165,7 +177,9 @@ def update_evaluator(engine: Engine, project_id: str, evaluator_id: str, body: E
         ).model_dump()
     except ValidationError as exc:
         raise InvalidInputError(f"the updated evaluator is not valid: {exc.errors()[0]['msg']}") from None
-    values = _evaluator_columns(engine, project_id, merged)
+    # the project chosen before stays allowed: a change of anything else keeps it
+    allowed = (*trace_projects, *([current["trace_project_id"]] if current["trace_project_id"] else []))
+    values = _evaluator_columns(engine, project_id, merged, allowed)
     values["updated_at_us"] = now_us()
     if values["enabled"] and not current["enabled"]:  # traces of the pause are not evaluated
         values.update(scan_created_us=values["updated_at_us"], scan_trace_id="")
@@ -246,7 +260,9 @@ def _source_fields(value: Any) -> bool:
     return isinstance(value, dict) and set(value) <= set(_SOURCE_KEYS) and {"source", "field"} <= set(value)
 
 
-def _evaluator_columns(engine: Engine, project_id: str, body: dict[str, Any]) -> dict[str, Any]:
+def _evaluator_columns(
+    engine: Engine, project_id: str, body: dict[str, Any], trace_projects: Collection[str] = ()
+) -> dict[str, Any]:
     """The row of a validated body (``EvaluatorCreate.model_dump()``), after the unstated rules."""
     target = body["target"]
     declared = {name: Variable.model_validate(value) for name, value in (body["variableMapping"] or {}).items()}
@@ -276,7 +292,7 @@ def _evaluator_columns(engine: Engine, project_id: str, body: dict[str, Any]) ->
         raise InvalidInputError("minValue and maxValue apply to NUMERIC scores only")
     if low is not None and high is not None and not low < high:
         raise InvalidInputError("score minValue must be below maxValue")
-    if body["traceProjectId"] not in (None, project_id):
+    if body["traceProjectId"] not in (None, project_id, *trace_projects):
         raise InvalidInputError("traceProjectId must be this project's id (or null: the judge's calls are not traced)")
     if get_connection(engine, project_id, body["connectionId"]) is None:
         raise InvalidInputError(f"connection {body['connectionId']!r} does not exist in this project")
