@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert
 
 from interactiveai.server.query.review import list_comments, trace_comments
+from interactiveai.server.storage.review_schema import comments
 from interactiveai.server.tenancy import add_membership, create_user
 from interactiveai.server.writes.review import MAX_COMMENT, create_comment
 from tests.server.query.seed import add_observation, add_trace, obs_id, trace_id
@@ -215,3 +216,35 @@ def test_session_and_review_pages_show_the_comments(ui: Any, engine: Any, projec
     assert "<img" not in review and "&lt;img src=x" in review
     assert '<div class="comment-text">the tool\nfailed</div>' in review
     assert f"{trace}?observation={obs_id(2)}#comments" in review and "not in the session" not in review
+
+
+def test_a_big_trace_reads_the_same_comments_either_way(engine: Any, project: Any, trace: str) -> None:
+    """Past 64 observations the ids the project's comments name are read first (when there are not
+    more of them than observations) and only those probed: the same comments as probing all."""
+    pid = project.id
+    ids = [obs_id(1), obs_id(2), *(obs_id(100 + k) for k in range(70))]  # most without any comment
+    for object_type, object_id, content in (
+        ("OBSERVATION", obs_id(2), "a"),
+        ("TRACE", trace_id(1), "b"),
+        ("OBSERVATION", obs_id(9), "another trace's"),
+        ("OBSERVATION", obs_id(1), "c"),
+    ):
+        create_comment(
+            engine, pid, {"objectType": object_type, "objectId": object_id, "content": content}, author_user_id=None
+        )
+    assert [c.content for c in trace_comments(engine, pid, trace_id(1), ids)] == ["a", "b", "c"]
+    many = [
+        {
+            "project_id": pid,
+            "id": f"bulk-{k}",
+            "object_type": "OBSERVATION",
+            "object_id": f"0-bulk-{k % 3}",  # few ids, many rows, first in the index's order
+            "content": "x",
+            "created_at_us": k,
+            "updated_at_us": k,
+        }
+        for k in range(len(ids) + 5)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(comments), many)  # more rows than the trace's observations: every id is probed
+    assert [c.content for c in trace_comments(engine, pid, trace_id(1), ids)] == ["a", "b", "c"]
