@@ -29,7 +29,13 @@ def test_batches_of_any_size_use_a_few_statements_and_store_every_row(engine: An
         conn.connection.driver_connection.set_trace_callback(statements.add)
         for size in range(1, 700, 7):  # 100 batch sizes
             rows = [
-                {"project_id": project.id, "tag": f"t{written + i}", "trace_id": "a" * 32, "trace_created_at_us": 1}
+                {
+                    "project_id": project.id,
+                    "tag": f"t{written + i}",
+                    "trace_id": "a" * 32,
+                    "trace_created_at_us": 1,
+                    "timestamp_us": 1,
+                }
                 for i in range(size)
             ]
             insert_rows(conn, trace_tags, rows)

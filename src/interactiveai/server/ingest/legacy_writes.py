@@ -133,7 +133,13 @@ def write_patches(
         if restore is not None:  # after the updates above, which may give it some payload of its own
             restore_root_payloads(conn, project_id, [restore])
         tag_rows.extend(
-            {"project_id": project_id, "tag": tag, "trace_id": trace_id, "trace_created_at_us": created}
+            {
+                "project_id": project_id,
+                "tag": tag,
+                "trace_id": trace_id,
+                "trace_created_at_us": created,
+                "timestamp_us": merged["timestamp_us"],  # kept equal to the trace's by triggers (migration 0015)
+            }
             for tag in sorted(_tags(merged["tags"]) - _tags(row["tags"]))
         )
     if new_rows:

@@ -168,8 +168,14 @@ def _write_project(
             update_rows(conn, _UPDATE_TRACE, updates)
     restore_root_payloads(conn, project_id, restores)
     tag_rows = [
-        {"project_id": project_id, "tag": tag, "trace_id": trace_id, "trace_created_at_us": trace_created[trace_id]}
-        for trace_id, (_, tags) in merged_rows.items()
+        {
+            "project_id": project_id,
+            "tag": tag,
+            "trace_id": trace_id,
+            "trace_created_at_us": trace_created[trace_id],
+            "timestamp_us": merged["timestamp_us"],  # moved later by a trigger with the trace's (migration 0015)
+        }
+        for trace_id, (merged, tags) in merged_rows.items()
         for tag in tags
     ]
     if tag_rows:

@@ -30,6 +30,7 @@ from interactiveai.server.query.records import (
     trace_from_row,
 )
 from interactiveai.server.query.scores import scores_for_trace
+from interactiveai.server.query.tag_lists import counted_in_order, tag_drive
 from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
     START_TIME_IN_TRACE,
@@ -78,11 +79,19 @@ def list_traces(
         raise InvalidCursorError(f"cursor was made for order {position.sort!r}, not {order.key!r}")
 
     with connect(db) as conn:
-        conditions += _from_rare_tag(conn, project_id, filters)
-        query = select(*(traces.c if with_io else _LIST_COLUMNS)).where(*conditions)
-        query = query.order_by(*_order_by(column, order))
+        drive = tag_drive(conn, project_id, filters) if column is traces.c.timestamp_us else None
+        source: Any = traces
+        sort_column: Any = column
+        id_column: ColumnElement[str] = traces.c.id
+        if drive is None:
+            conditions += _from_rare_tag(conn, project_id, filters)
+        else:  # the tag's rows in time order (query/tag_lists.py): equal to the trace's time and id
+            conditions += drive.conditions
+            source, sort_column, id_column = drive.source, drive.timestamp, drive.trace_id
+        query = select(*(traces.c if with_io else _LIST_COLUMNS)).select_from(source).where(*conditions)
+        query = query.order_by(*_order_by(sort_column, order, id_column, nullable=bool(column.nullable)))
         if position is not None:
-            after = keyset_condition(column, traces.c.id, order.direction, position.value, position.id)
+            after = keyset_condition(sort_column, id_column, order.direction, position.value, position.id)
             query = query.where(after)
         deep = not keyset and offset_of(page, limit) >= DEEP_OFFSET and len(conditions) == 1
         if keyset:
@@ -96,7 +105,8 @@ def list_traces(
         total, exact = None, True
         if with_total:
             on_page = limit if keyset else len(rows)  # a keyset page does not tell the rows before it
-            total, exact = page_total(conn, matching_rows(traces, conditions), page, limit, on_page)
+            counted = counted_in_order(drive, matching_rows(source, conditions))
+            total, exact = page_total(conn, counted, page, limit, on_page)
 
     next_cursor = None
     if keyset and len(rows) > limit:
@@ -259,13 +269,13 @@ def _from_rare_tag(conn: Connection, project_id: str, filters: TraceFilter | Non
     return [traces.c.id.in_(tagged)]
 
 
-def _order_by(column: Any, order: TraceOrder) -> list[ColumnElement[Any]]:
+def _order_by(column: Any, order: TraceOrder, id_column: Any, *, nullable: bool) -> list[ColumnElement[Any]]:
     # NULLS LAST only on nullable columns: the engines disagree on where NULLs sort, but adding it
     # to timestamp would stop PostgreSQL from reading the (project_id, timestamp_us) index backwards.
     if order.direction == "asc":
-        primary, tie = column.asc(), traces.c.id.asc()
+        primary, tie = column.asc(), id_column.asc()
     else:
-        primary, tie = column.desc(), traces.c.id.desc()
-    if column.nullable:
+        primary, tie = column.desc(), id_column.desc()
+    if nullable:
         primary = primary.nulls_last()
     return [primary, tie]

@@ -24,6 +24,7 @@ from interactiveai.server.query.filters import TraceFilter, trace_conditions
 from interactiveai.server.query.pagination import COUNT_CAP, bindable
 from interactiveai.server.query.records import finite
 from interactiveai.server.query.search import trace_fulltext_condition
+from interactiveai.server.query.tag_lists import counted_in_order, tag_drive
 from interactiveai.server.query.ui_scores import score_names
 from interactiveai.server.storage.schema import observations, scores, traces
 
@@ -314,17 +315,27 @@ def list_trace_page(
     position = decode_cursor(cursor, sort)
     backwards = position is not None and position[2] == "prev"
     forward_desc = descending != backwards  # the order this query reads in
-    cursor_condition: ColumnElement[bool] | None = None
-    if position is not None:
-        value, after_id, _ = position
-        bound = literal(value)
-        if forward_desc:
-            cursor_condition = or_(key < bound, and_(key == bound, traces.c.id < after_id))
-        else:
-            cursor_condition = or_(key > bound, and_(key == bound, traces.c.id > after_id))
-        where.append(cursor_condition)
-    order = [key.desc(), traces.c.id.desc()] if forward_desc else [key.asc(), traces.c.id.asc()]
     with engine.connect() as conn:
+        # by time with tags (and no narrower key of its own): read from a tag's rows in time order
+        drive = None
+        if sort == "timestamp" and not (filt.user_ids or filt.session_ids or filt.search or filt.score or filt.models):
+            drive = tag_drive(conn, project_id, TraceFilter(tags=filt.tags, from_us=filt.from_us, to_us=filt.to_us))
+        source: Any = traces
+        order_key: Any = key
+        id_key: ColumnElement[str] = traces.c.id
+        if drive is not None:
+            where += drive.conditions
+            source, order_key, id_key = drive.source, drive.timestamp, drive.trace_id
+        cursor_condition: ColumnElement[bool] | None = None
+        if position is not None:
+            value, after_id, _ = position
+            bound = literal(value)
+            if forward_desc:
+                cursor_condition = or_(order_key < bound, and_(order_key == bound, id_key < after_id))
+            else:
+                cursor_condition = or_(order_key > bound, and_(order_key == bound, id_key > after_id))
+            where.append(cursor_condition)
+        order = [order_key.desc(), id_key.desc()] if forward_desc else [order_key.asc(), id_key.asc()]
         # a rare score or model drives the list from its few traces, found by key
         few: list[list[str] | None] = []
         if filt.score is not None:
@@ -338,7 +349,8 @@ def list_trace_page(
                 return TracePage([], None, None, 0 if count_cap is not None else None, True)
             where.append(traces.c.id.in_(ids))
         counted = [c for c in where if c is not cursor_condition]
-        query = select(*_LIST_COLUMNS, key.label("sort_key")).where(*where).order_by(*order).limit(limit + 1)
+        query = select(*_LIST_COLUMNS, key.label("sort_key")).select_from(source).where(*where)
+        query = query.order_by(*order).limit(limit + 1)
         fetched = [dict(r) for r in conn.execute(query).mappings()]
         total: int | None = None
         exact = True
@@ -346,7 +358,8 @@ def list_trace_page(
             if position is None and len(fetched) <= limit:
                 total = len(fetched)  # the whole match is on this page
             else:
-                bounded = select(literal(1)).select_from(traces).where(*counted).limit(count_cap + 1).subquery()
+                matching = counted_in_order(drive, select(literal(1)).select_from(source).where(*counted))
+                bounded = matching.limit(count_cap + 1).subquery()
                 total = int(conn.execute(select(func.count()).select_from(bounded)).scalar_one())
                 exact = total <= count_cap
     more = len(fetched) > limit

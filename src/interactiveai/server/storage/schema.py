@@ -162,7 +162,11 @@ trace_tags = Table(
     Column("tag", String(200), nullable=False),
     Column("trace_id", ID, nullable=False),
     Column("trace_created_at_us", BigInteger, nullable=False),  # the trace row's created_at_us
+    # The trace row's timestamp_us, kept equal to it by triggers (migration 0015): tag-filtered
+    # lists read a tag's traces in time order on the index below (query/tag_lists.py).
+    Column("timestamp_us", BigInteger, nullable=True),
     PrimaryKeyConstraint("project_id", "tag", "trace_created_at_us", "trace_id"),
+    Index("ix_trace_tags_project_tag_time", "project_id", "tag", "timestamp_us", "trace_id"),
     sqlite_with_rowid=False,
 )
 
