@@ -6,8 +6,14 @@ bring a second one. Both engines."""
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
+import pytest
+from sqlalchemy import insert
+
+from interactiveai.server.clock import now_us
+from interactiveai.server.storage.schema import traces
 from tests.conftest import Project
 from tests.server.evals.conftest import create_evaluator, eval_scores, jobs_of, send_span, wait_for
 from tests.server.evals.fake_judge import FakeJudge
@@ -93,3 +99,28 @@ def test_spans_arriving_after_the_judgement_do_not_bring_a_second_one(
     assert sorted(j["traceId"] for j in jobs_of(fast_client, project, evaluator["id"])) == sorted([trace_id, later[0]])
     assert len(eval_scores(fast_client, project, trace_id)) == 1
     assert len(judge.requests) == 2
+
+
+def test_a_trace_committed_late_by_a_slow_write_is_not_passed_over(
+    dialect: str, engine: Any, fast_client: Any, project: Project, judge: FakeJudge
+) -> None:
+    if dialect != "postgresql":
+        pytest.skip("SQLite has one writer, whose transactions are short")
+    evaluator = create_evaluator(fast_client, project, judge, filter=[])
+    slow = os.urandom(16).hex()
+    now = now_us()
+    with engine.connect() as conn, conn.begin():  # a replica's write, waiting on locks past the scan lag
+        conn.execute(
+            insert(traces).values(
+                project_id=project.id, id=slow, name="qa", input='"held up"', timestamp_us=now,
+                created_at_us=now, updated_at_us=now,
+            )
+        )  # fmt: skip
+        quick = _ids()
+        send_span(fast_client, project, *quick)  # created later, committed first
+        time.sleep(1.0)  # rounds go by (the tests' scan lag is 0.3 s)
+    done = wait_for(
+        lambda: len(found := jobs_of(fast_client, project, evaluator["id"], "done")) == 2 and found,
+        what="both evaluations",
+    )
+    assert {j["traceId"] for j in done} == {slow, quick[0]}

@@ -7,7 +7,9 @@ the unique key (evaluator, trace) turns a second insert into nothing, so replica
 same range at once do no harm. The trace row is read, not its observations: a trace may have none
 (trace-level input and output only, as the batch ingestion API writes them) or get its first one
 long after its row was created. Only rows older than the scan lag are read: a writer's
-transaction in flight may commit a trace created a moment earlier than one already visible.
+transaction in flight may commit a trace created a moment earlier than one already visible. On
+PostgreSQL the lag also covers the oldest transaction open in the database (``in_flight_us``):
+a replica's write waiting on locks may take longer than any fixed lag.
 
 Once: a job is created once per (evaluator, trace) and never again. Spans arriving while it waits
 push its start back (the trace must be quiet for the evaluator's delay); spans arriving after it
@@ -30,7 +32,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, or_, select, text, true, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from interactiveai.server.rollups.dirty import mark_dirty
@@ -56,6 +58,26 @@ def sampled(trace_id: str, rate: float) -> bool:
 
 def score_id(evaluator_id: str, trace_id: str) -> str:
     return str(uuid.uuid5(_SCORE_IDS, f"{evaluator_id}:{trace_id}"))
+
+
+IN_FLIGHT_LIMIT_S = 600
+"""Transactions open longer than this (a forgotten session) no longer hold back the scan."""
+
+_IN_FLIGHT = text(
+    "SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(xact_start)), 0) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+    f" AND xact_start > clock_timestamp() - interval '{IN_FLIGHT_LIMIT_S} seconds'"
+)
+
+
+def in_flight_us(engine: Engine) -> int:
+    """How long the oldest transaction open in the database (but ours) has been running, on
+    PostgreSQL; 0 on SQLite, whose one writer's transactions are short. A trace row it writes
+    may be created that long ago and still be invisible."""
+    if engine.dialect.name != "postgresql":
+        return 0
+    with engine.connect() as conn:
+        return int(float(conn.execute(_IN_FLIGHT).scalar_one()) * 1_000_000)
 
 
 def discover(engine: Engine, project_id: str, evaluator_id: str, now: int, lag_us: int) -> int:

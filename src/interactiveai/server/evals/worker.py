@@ -105,9 +105,12 @@ class EvalWorker:
             enabled = conn.execute(
                 select(evaluators.c.project_id, evaluators.c.id).where(evaluators.c.enabled.is_(True))
             ).all()
+        lag_us = self._settings.eval_scan_lag_ms * 1000
+        if enabled:  # a write still open may yet commit traces created since it began
+            lag_us = max(lag_us, jobs.in_flight_us(self._engine) + 100_000)
         for project_id, evaluator_id in enabled:
             try:  # one evaluator's failure leaves the others' traces and the due jobs to go on
-                jobs.discover(self._engine, project_id, evaluator_id, now, self._settings.eval_scan_lag_ms * 1000)
+                jobs.discover(self._engine, project_id, evaluator_id, now, lag_us)
             except Exception:
                 logger.exception("finding new traces for evaluator %s failed", evaluator_id)
         with self._lock:
