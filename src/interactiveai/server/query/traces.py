@@ -8,6 +8,7 @@ read for a single trace, or as ids for the traces of one page, always through th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, and_, func, select
@@ -30,7 +31,7 @@ from interactiveai.server.query.records import (
     trace_from_row,
 )
 from interactiveai.server.query.scores import scores_for_trace
-from interactiveai.server.query.tag_lists import counted_in_order, tag_drive
+from interactiveai.server.query.tag_lists import counted_in_order, other_tags, tag_drive
 from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
     START_TIME_IN_TRACE,
@@ -86,6 +87,8 @@ def list_traces(
         if drive is None:
             conditions += _from_rare_tag(conn, project_id, filters)
         else:  # the tag's rows in time order (query/tag_lists.py): equal to the trace's time and id
+            assert filters is not None
+            conditions = trace_conditions(project_id, replace(filters, tags=other_tags(list(filters.tags), drive)))
             conditions += drive.conditions
             source, sort_column, id_column = drive.source, drive.timestamp, drive.trace_id
         query = select(*(traces.c if with_io else _LIST_COLUMNS)).select_from(source).where(*conditions)

@@ -12,7 +12,7 @@ payload previews, metadata/latency/cost conditions, more sorts, and next *and* p
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -24,7 +24,7 @@ from interactiveai.server.query.filters import TraceFilter, trace_conditions
 from interactiveai.server.query.pagination import COUNT_CAP, bindable
 from interactiveai.server.query.records import finite
 from interactiveai.server.query.search import trace_fulltext_condition
-from interactiveai.server.query.tag_lists import counted_in_order, tag_drive
+from interactiveai.server.query.tag_lists import counted_in_order, other_tags, tag_drive
 from interactiveai.server.query.ui_scores import score_names
 from interactiveai.server.storage.schema import observations, scores, traces
 
@@ -324,6 +324,7 @@ def list_trace_page(
         order_key: Any = key
         id_key: ColumnElement[str] = traces.c.id
         if drive is not None:
+            where = filter_conditions(engine, project_id, replace(filt, tags=other_tags(filt.tags, drive)))
             where += drive.conditions
             source, order_key, id_key = drive.source, drive.timestamp, drive.trace_id
         cursor_condition: ColumnElement[bool] | None = None
