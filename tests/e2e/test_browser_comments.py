@@ -85,7 +85,7 @@ def test_comment_on_a_trace_and_an_observation(page: Any, server: LiveServer, tr
     card = page.locator("#detail-pane #comments")
     expect(card).to_contain_text("No comments on this observation yet")
     card.locator("textarea[name=content]").fill("too slow\n  here")
-    card.locator("button[type=submit]").click()
+    card.locator("textarea[name=content]").press("Control+Enter")
     page.wait_for_url(f"**?observation={oid('c2')}#comments")
 
     page.reload()

@@ -95,7 +95,7 @@ function commentForm(node) {
   text.rows = 3;
   text.maxLength = comments.maxLength;
   text.required = true;
-  text.placeholder = "Add a comment (plain text)";
+  text.placeholder = "Add a comment (plain text; Ctrl+Enter sends)";
   text.setAttribute("aria-label", node.id ? "Comment on this observation" : "Comment on this trace");
   const button = el("button", "primary", "Comment");
   button.type = "submit";
@@ -135,6 +135,14 @@ if (commentsHash === "#trace-comments") {
   const menu = document.getElementById("trace-comments");
   if (menu) menu.open = true;
 }
+
+// Ctrl+Enter (Cmd+Enter) in a comment box sends it, as in the review page.
+document.addEventListener("keydown", (event) => {
+  const form = event.target.closest && event.target.closest("form.comment-form");
+  if (!form || event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  event.preventDefault();
+  form.requestSubmit();
+});
 
 // The tree marks the trace and the observations that have comments.
 class CommentedNav extends TraceNav {
