@@ -107,7 +107,10 @@ class EvalWorker:
             ).all()
         lag_us = self._settings.eval_scan_lag_ms * 1000
         if enabled:  # a write still open may yet commit traces created since it began
-            lag_us = max(lag_us, jobs.in_flight_us(self._engine) + 100_000)
+            try:
+                lag_us = max(lag_us, jobs.in_flight_us(self._engine) + 100_000)
+            except Exception:  # a database that hides its activity: the scan lag alone, as on SQLite
+                logger.warning("could not read the database's open transactions", exc_info=True)
         for project_id, evaluator_id in enabled:
             try:  # one evaluator's failure leaves the others' traces and the due jobs to go on
                 jobs.discover(self._engine, project_id, evaluator_id, now, lag_us)
