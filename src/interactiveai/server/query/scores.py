@@ -51,9 +51,11 @@ def scores_for_trace(db: Db, project_id: str, trace_id: str) -> list[Score]:
 
 
 def _scores_of(db: Db, project_id: str, target: ColumnElement[Any], target_id: str) -> list[Score]:
+    # "+ 0": ordered by the bare column, SQLite without statistics walked the project's every score
+    # on the (project_id, timestamp_us) index to avoid sorting a trace's or session's few
     query = (
         select(scores)
         .where(scores.c.project_id == project_id, target == target_id)
-        .order_by(scores.c.timestamp_us, scores.c.id)
+        .order_by(scores.c.timestamp_us + 0, scores.c.id)
     )
     return fetch_all(db, query, score_from_row)

@@ -25,8 +25,8 @@ from interactiveai.server.query.filters import TraceFilter
 from interactiveai.server.storage.schema import trace_tags, traces
 
 COMPARED_TAG_ROWS = 5_000
-"""When several tags filter a list, each is counted up to this many rows (on its primary-key
-range) to drive the list from the rarest."""
+"""When several tags filter a list, each tag's newest rows up to this many are read (on its index)
+to choose the one to drive the list from (``_rarest``)."""
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,11 @@ def tag_drive(conn: Connection, project_id: str, filters: TraceFilter | None) ->
     if filters is None or not filters.tags or filters.user_id or filters.session_id or filters.trace_ids:
         return None
     tags = list(dict.fromkeys(map(bound_tag, filters.tags)))
-    tag = tags[0] if len(tags) == 1 else min(tags, key=lambda t: _rows_of_tag(conn, project_id, t))
+    tag = tags[0] if len(tags) == 1 else _rarest(conn, project_id, tags)
     tagged = trace_tags.alias("tagged")
-    # The timestamps are equal (triggers keep them so): joined on them too, a planner that reads
-    # the traces first probes the tag's index on its whole key instead of scanning the tag's range.
-    on = and_(
-        traces.c.project_id == tagged.c.project_id,
-        traces.c.id == tagged.c.trace_id,
-        traces.c.timestamp_us == tagged.c.timestamp_us,
-    )
-    source = tagged.join(traces, on)
+    # Joined on the trace's key alone: PostgreSQL estimated a join on the (equal) timestamps too at
+    # one row, and hashed both tables whole instead of walking the index.
+    source = tagged.join(traces, and_(traces.c.project_id == tagged.c.project_id, traces.c.id == tagged.c.trace_id))
     conditions: list[ColumnElement[bool]] = [tagged.c.project_id == project_id, tagged.c.tag == tag]
     if filters.from_us is not None:  # the list's window, on the index too
         conditions.append(tagged.c.timestamp_us >= filters.from_us)
@@ -78,7 +73,20 @@ def counted_in_order(drive: TagDrive | None, counted: Select[Any]) -> Select[Any
     return counted if drive is None else counted.order_by(drive.timestamp.desc(), drive.trace_id.desc())
 
 
-def _rows_of_tag(conn: Connection, project_id: str, tag: str) -> int:
-    of_tag = matching_rows(trace_tags, [trace_tags.c.project_id == project_id, trace_tags.c.tag == tag])
-    counted = select(func.count()).select_from(of_tag.limit(COMPARED_TAG_ROWS + 1).subquery())
-    return int(conn.execute(counted).scalar_one())
+def _rarest(conn: Connection, project_id: str, tags: list[str]) -> str:
+    """The tag the list reads fewest rows of: the tag on the fewest traces when some have at most
+    ``COMPARED_TAG_ROWS``, else the one whose newest ``COMPARED_TAG_ROWS`` rows reach furthest
+    back in time (the sparsest where lists read, newest first). One bounded index read a tag."""
+    rarity: dict[str, tuple[int, int]] = {}
+    for tag in tags:
+        mine = [trace_tags.c.project_id == project_id, trace_tags.c.tag == tag]
+        ts = trace_tags.c.timestamp_us
+        edge = conn.execute(select(ts).where(*mine).order_by(ts.desc()).offset(COMPARED_TAG_ROWS).limit(1)).first()
+        if edge is None:
+            counted = select(func.count()).select_from(
+                matching_rows(trace_tags, mine).limit(COMPARED_TAG_ROWS).subquery()
+            )
+            rarity[tag] = (0, int(conn.execute(counted).scalar_one()))
+        else:
+            rarity[tag] = (1, int(edge[0] if edge[0] is not None else 0))
+    return min(tags, key=rarity.__getitem__)
