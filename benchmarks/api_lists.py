@@ -139,15 +139,21 @@ def seed_extras(engine: Engine, project: str) -> None:
     print(f"seeded tags, releases, versions and a 1,000-observation trace in {time.perf_counter() - began:.1f} s")
 
 
-def refresh_rollups(engine: Engine) -> None:
+def refresh_rollups(engine: Engine, project: str) -> None:
     """Recompute the dirty hours' roll-ups first, as a running server does within seconds: the
-    users list reads them (an upgrade marks every hour dirty once)."""
-    from interactiveai.server.rollups.refresher import refresh_all
-    from interactiveai.server.storage.rollup_schema import rollup_dirty
+    users list reads them (an upgrade marks every hour dirty once). The SQL seeding marks no
+    hour dirty: a project seeded so has its roll-ups built whole once (without, the users list
+    read clean, empty hours and missed their users)."""
+    from interactiveai.server.rollups.refresher import rebuild, refresh_all
+    from interactiveai.server.storage.rollup_schema import rollup_dirty, rollup_trace_hours
 
     with engine.connect() as conn:
         dirty = conn.execute(select(func.count()).select_from(rollup_dirty)).scalar_one()
+        built = conn.execute(select(rollup_trace_hours.c.hours).where(rollup_trace_hours.c.project_id == project))
+        has_rollups = built.first() is not None
     began = time.perf_counter()
+    if not has_rollups:
+        print(f"built the roll-ups of {rebuild(engine, project):,} hours", flush=True)
     refresh_all(engine)
     print(f"refreshed roll-ups of {dirty:,} dirty-hour marks in {time.perf_counter() - began:.1f} s", flush=True)
 
@@ -454,7 +460,7 @@ def main() -> None:
             dashboard.seed(engine, args.traces, now_us() // dashboard.DAY_US * dashboard.DAY_US + dashboard.DAY_US)
         seed_extras(engine, args.project)
         ensure_access(engine, args.project)
-        refresh_rollups(engine)
+        refresh_rollups(engine, args.project)
     if args.drop_sqlite_stats and engine.dialect.name == "sqlite" and not args.read_only:
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
