@@ -67,7 +67,7 @@ POISONS: dict[str, tuple[Callable[[MappedSpan], None], dict[str, str | None]]] =
     # a search vector over 1 MB: since migration 0007 the index reads a bounded prefix, so stored
     "huge distinct-word input": (_set_input, {"postgresql": None, "sqlite": None}),
     "bigint out of range": (_set_tokens, {"postgresql": "out of range", "sqlite": "too large"}),
-    "NUL in text": (_set_nul, {"postgresql": "NUL", "sqlite": None}),
+    "NUL in text": (_set_nul, {"postgresql": "NUL|0x00", "sqlite": None}),  # 0x00: binary COPY
     "lone surrogate": (_set_surrogate, {"postgresql": "surrogates", "sqlite": "surrogates"}),
     "NOT NULL violated": (_set_no_type, {"postgresql": "null value", "sqlite": "NOT NULL"}),
 }

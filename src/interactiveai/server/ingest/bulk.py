@@ -126,16 +126,76 @@ def update_rows(conn: Connection, statement: Update, rows: list[dict[str, Any]])
 # --- PostgreSQL: COPY ------------------------------------------------------------------------------
 
 
+# Binary COPY's wire type for each column type of ours (varchar and text share their binary form).
+_BINARY_TYPES = {
+    "BIGINT": "int8",
+    "INTEGER": "int4",
+    "SMALLINT": "int2",
+    "FLOAT": "float8",
+    "BOOLEAN": "bool",
+    "TEXT": "text",
+    "VARCHAR": "text",
+}
+# psycopg's binary int2/int4 dumpers wrap a value out of range silently (1,000,000 is stored as
+# 16,960), where PostgreSQL refuses it in text; such a value is refused here instead. An int8 one
+# makes psycopg raise OverflowError, which is reworded alike.
+_NARROW = {"int2": 1 << 15, "int4": 1 << 31}
+_INT_BOUNDS = {**_NARROW, "int8": 1 << 63}
+
+
+@functools.cache
+def _copy_statement(table: Table) -> tuple[str, list[str], Params]:
+    """(column list, binary type names, row dict → values) of a table, for binary COPY."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    names = [c.name for c in table.columns]
+    types = [_BINARY_TYPES[c.type.compile(dialect=dialect).split("(")[0]] for c in table.columns]
+    values: Params = operator.itemgetter(*names)
+    narrow = [(index, names[index], _NARROW[kind]) for index, kind in enumerate(types) if kind in _NARROW]
+    if narrow:
+        plain = values
+
+        def values(row: dict[str, Any]) -> tuple[Any, ...]:
+            found = plain(row)
+            for index, name, bound in narrow:
+                value = found[index]
+                if value is not None and not -bound <= value < bound:
+                    raise _out_of_range(table, name, value)
+            return found
+
+    return ", ".join(names), types, values
+
+
 def copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], into: str | None = None) -> None:
-    """COPY row dicts (every column present) into ``table`` (or a staging table shaped like it)."""
-    columns = [c.name for c in table.columns]
-    values = operator.itemgetter(*columns)
+    """COPY row dicts (every column present) into ``table`` (or a staging table shaped like it).
+
+    In binary format: PostgreSQL then reads each value as it is instead of parsing text (a 6 KB
+    payload scanned for escapes on both sides), ~15 us per span less of its CPU with real payloads.
+    """
+    columns, types, values = _copy_statement(table)
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor:
-        with cursor.copy(f"COPY {into or table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {into or table.name} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
             for row in rows:
-                copy.write_row(values(row))
+                try:
+                    copy.write_row(values(row))
+                except OverflowError:
+                    raise _first_out_of_range(table, types, values(row)) from None
+
+
+def _out_of_range(table: Table, column: str, value: Any) -> ValueError:
+    # worded as PostgreSQL's own refusal in text ("... out of range"), which callers report
+    return ValueError(f"value {value} of {table.name}.{column} is out of range for its type")
+
+
+def _first_out_of_range(table: Table, types: list[str], values: tuple[Any, ...]) -> Exception:
+    """The error to raise for a row that psycopg could not write: its first integer out of range."""
+    for column, kind, value in zip(table.columns, types, values, strict=True):
+        bound = _INT_BOUNDS.get(kind)
+        if bound is not None and isinstance(value, int) and not -bound <= value < bound:
+            return _out_of_range(table, column.name, value)
+    return OverflowError(f"a value of a {table.name} row does not fit its column")
 
 
 def _staging(conn: Connection, table: Table) -> str:
