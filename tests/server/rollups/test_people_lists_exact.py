@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from interactiveai.server.query import pagination, recent_keys
+from interactiveai.server.query import users as users_module
 from interactiveai.server.query.filters import SessionFilter, UserFilter, session_conditions, user_conditions
 from interactiveai.server.query.records import User
 from interactiveai.server.query.sessions import _aggregate, list_sessions
@@ -35,8 +36,9 @@ FILTERS: list[dict[str, Any]] = [{}, {"environments": ["production"]}, {"environ
 
 @pytest.fixture(params=["walk", "small batches", "grouped"])
 def walk_mode(request: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if request.param == "small batches":
+    if request.param == "small batches":  # and users counted past the page from the roll-ups
         monkeypatch.setattr(recent_keys, "BATCH", 3)
+        monkeypatch.setattr(users_module, "COUNT_WALK", 1)
     elif request.param == "grouped":  # every walk gives up: the grouping query answers
         monkeypatch.setattr(recent_keys, "BATCH", 2)
         monkeypatch.setattr(recent_keys, "WALK_LIMIT", 1)
@@ -191,6 +193,7 @@ def test_users_counted_from_rollups_and_scanned_hours(engine: Any, monkeypatch: 
     the trace rows of dirty and edge hours: the same whichever holds the users, per environment,
     exact up to the bound and the bound + 1 past it."""
     monkeypatch.setattr(pagination, "COUNT_CAP", 6)
+    monkeypatch.setattr(users_module, "COUNT_WALK", 0)
     for n in range(14):  # users u0-u6 over three days in production, u7-u13 in staging
         env = "production" if n < 7 else "staging"
         add_trace(engine, "p1", trace_id(n), user_id=f"u{n}", environment=env, timestamp_us=T0 + n % 3 * DAY_US + n)

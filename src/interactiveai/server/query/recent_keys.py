@@ -70,14 +70,23 @@ class _TooLong(Exception):
 
 
 def by_last_trace(
-    conn: Connection, cond: Sequence[ColumnElement[bool]], key: ColumnElement[str], need: int, count_to: int
+    conn: Connection,
+    cond: Sequence[ColumnElement[bool]],
+    key: ColumnElement[str],
+    need: int,
+    count_to: int,
+    *,
+    count_within: int = WALK_LIMIT,
 ) -> Walked | None:
     """Keys by their latest trace in the window (newest first, then key ascending); None if the
-    walk is too long."""
+    walk is too long. Once the page is known, counting goes on only while at most
+    ``count_within`` traces have been read (``seen`` may then stay below ``count_to``)."""
     order: list[str] = []
     seen: set[str] = set()
+    read = 0
     try:
         for batch in _groups(conn, cond, key):
+            read += len(batch)
             group_ts: int | None = None
             group: list[str] = []
             for t, k in batch:
@@ -88,7 +97,7 @@ def by_last_trace(
                     seen.add(k)
                     group.append(k)
             order.extend(sorted(group))
-            if len(order) >= need and len(seen) >= count_to and batch:
+            if len(order) >= need and (len(seen) >= count_to or read >= count_within) and batch:
                 return Walked(order[:need], len(seen), complete=False)
     except _TooLong:
         return None

@@ -29,6 +29,9 @@ from interactiveai.server.query.sessions import walked_page
 from interactiveai.server.storage.rollup_schema import rollup_user_hours
 from interactiveai.server.storage.schema import traces
 
+COUNT_WALK = 4_000
+"""Traces the users' walk reads at most to count users past its page before the roll-ups count."""
+
 
 def list_users(
     db: Db,
@@ -52,14 +55,16 @@ def list_users(
         total = len(named) if with_total else None
         return Page(items=named[offset : offset + limit], page=page, limit=limit, total=total, total_exact=True)
     need = offset + limit
+    bound = count_bound(page, limit)
     with connect(db) as conn:
-        # the walk finds the page only: counting to the bound on it read 10-20 times the traces
-        walked = recent_keys.by_last_trace(conn, cond, traces.c.user_id, need, 0)
+        # The walk counts users while it reads few traces; when they have long tails (counting to
+        # the bound read 10-20 thousand traces through Python), the roll-ups count them.
+        count_to = bound + 1 if with_total else 0
+        walked = recent_keys.by_last_trace(conn, cond, traces.c.user_id, need, count_to, count_within=COUNT_WALK)
         if walked is not None:
             items = aggregates(conn, project_id, filters, walked.keys[offset:])
-            if not with_total or walked.complete:
+            if not with_total or walked.complete or walked.seen >= count_to:
                 return walked_page(items, walked, page=page, limit=limit, with_total=with_total)
-            bound = count_bound(page, limit)
             total = count_users(conn, project_id, filters, bound)
             return Page(items=items, page=page, limit=limit, total=total, total_exact=total <= bound)
     last_seen = func.max(traces.c.timestamp_us).label("last_seen")
@@ -83,7 +88,7 @@ def list_users(
 def count_users(conn: Connection, project_id: str, filters: UserFilter | None, bound: int) -> int:
     """The window's distinct users, counted up to ``bound`` + 1: from the user roll-ups' rows of
     its clean hours and days, and from the trace rows (their covering time index) of its edges
-    and dirty hours, as ``aggregates`` reads figures. Each read stops at ``bound`` + 1 users."""
+    and dirty hours, as ``aggregates`` reads figures; the reads stop at ``bound`` + 1 users."""
     f = filters or UserFilter()
     window = _window(conn, project_id, f)
     if window is None:
@@ -102,11 +107,19 @@ def count_users(conn: Connection, project_id: str, filters: UserFilter | None, b
         select(t.user_id).where(*user_conditions(project_id, f), t.timestamp_us >= low, t.timestamp_us < high)
         for low, high in split.scanned
     ]
+    # Rows streamed and the ids gathered here, stopping past the bound: a DISTINCT with LIMIT is
+    # hashed whole first on PostgreSQL (every roll-up row of the window, 35-185 ms at 400,000 traces).
     seen: set[str] = set()
+    streamed = conn.execution_options(stream_results=True, yield_per=1_000)
     for read in reads:
-        seen.update(conn.execute(read.distinct().limit(bound + 1)).scalars())
-        if len(seen) > bound:
-            return bound + 1
+        result = streamed.execute(read)
+        try:
+            for user_id in result.scalars():
+                seen.add(user_id)
+                if len(seen) > bound:
+                    return bound + 1
+        finally:
+            result.close()
     return len(seen)
 
 
