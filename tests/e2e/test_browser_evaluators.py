@@ -90,7 +90,7 @@ def test_a_judge_set_up_in_the_ui_scores_a_new_trace(page: Any, server: LiveServ
     page.fill("input[name=score_min]", "0")
     page.fill("input[name=score_max]", "1")
     page.fill("input[name=delay_seconds]", "0.2")
-    page.check("#trace-judge")
+    page.select_option("#trace-project", server.project_id)  # the judge traced in this project
     page.click("#save-evaluator")
     expect(page.locator("#notice")).to_contain_text("evaluator was created")
     expect(page.locator("#evaluator-name")).to_have_text("helpfulness judge")

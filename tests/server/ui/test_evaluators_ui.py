@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from interactiveai.server.clock import now_us
 from interactiveai.server.storage.eval_schema import evaluator_jobs, evaluators, llm_connections
-from interactiveai.server.storage.schema import scores
-from interactiveai.server.tenancy import add_membership, create_user
+from interactiveai.server.storage.schema import memberships, projects, scores
+from interactiveai.server.tenancy import add_membership, create_project, create_user
 from tests.conftest import Project
 from tests.server.ui.conftest import PASSWORD, csrf_from, login
 
@@ -78,7 +78,7 @@ def evaluator_form(connection_id: str, /, **fields: Any) -> dict[str, Any]:
         "sampling_percent": "25",
         "filter": '[{"type": "stringOptions", "column": "name", "operator": "any of", "value": ["qa"]}]',
         "delay_seconds": "5",
-        "trace_judge": "1",
+        "trace_project": "",
         **fields,
     }
 
@@ -142,7 +142,7 @@ def test_an_evaluator_created_edited_paused_and_deleted_through_the_form(
     ui = signed_in(client, engine, project, "MEMBER")
     connection_id = add_connection(ui, project)
     assert ui.get(f"/project/{project.id}/evaluators/new").status_code == 200
-    created = post(ui, f"/project/{project.id}/evaluators", evaluator_form(connection_id))
+    created = post(ui, f"/project/{project.id}/evaluators", evaluator_form(connection_id, trace_project=project.id))
     assert created.status_code == 303, created.text
     stored = api_evaluator(ui, project, "helpfulness")
     assert created.headers["location"].startswith(f"/project/{project.id}/evaluators/{stored['id']}?notice=")
@@ -173,7 +173,7 @@ def test_an_evaluator_created_edited_paused_and_deleted_through_the_form(
         score_min="5",  # hidden for a categorical score: not sent to the API
         score_categories="good\r\nbad\r\n",
         filter="",
-        trace_judge="",
+        trace_project="",
     )
     assert post(ui, f"{path}/edit", changed).status_code == 303
     stored = api_evaluator(ui, project, "verdict")
@@ -413,3 +413,122 @@ def test_pages_read_whatever_is_stored(client: TestClient, engine: Any, project:
         assert ui.get(url).status_code == 200, url
     paused = post(ui, f"{base}/evaluators/e-0/resume", {})  # its stored prompt has an unmapped variable
     assert paused.status_code == 400 and "unknown" in paused.text
+
+
+def user_of(client: TestClient, engine: Any, roles: dict[str, str], *, is_admin: bool = False) -> str:
+    """A new user with these project roles, signed in on ``client``; their id."""
+    email = f"user-{uuid.uuid4().hex[:6]}@example.com"
+    user_id = create_user(engine, email, PASSWORD, is_admin=is_admin)
+    for project_id, role in roles.items():
+        add_membership(engine, user_id, project_id, role)
+    client.cookies.clear()
+    assert login(client, email).status_code == 303
+    return user_id
+
+
+def trace_menu(page: str) -> tuple[dict[str, str], str | None]:
+    """The form's "trace the judge's calls" menu: label by value, and the selected value."""
+    menu = page.split('id="trace-project"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', menu)
+    labels = {html.unescape(value): html.unescape(label) for value, _, label in options}
+    return labels, next((html.unescape(value) for value, chosen, _ in options if chosen), None)
+
+
+def test_the_judges_calls_are_traced_only_where_the_user_may_write(
+    client: TestClient, engine: Any, project: Project, other_project: Project
+) -> None:
+    viewed = create_project(engine, "viewed only", "proj-c")
+    with engine.begin() as conn:
+        conn.execute(update(projects).where(projects.c.id == other_project.id).values(name=HOSTILE))
+    user_id = user_of(client, engine, {project.id: "MEMBER", other_project.id: "MEMBER", viewed: "VIEWER"})
+    connection_id = add_connection(client, project)
+    base = f"/project/{project.id}/evaluators"
+    new = client.get(f"{base}/new")
+    assert HOSTILE not in new.text
+    assert trace_menu(new.text) == (
+        {
+            "": "Don't trace the judge's calls",
+            project.id: f"This project (Project {project.id})",
+            other_project.id: HOSTILE,  # a viewer's project is not offered
+        },
+        None,  # a new evaluator's calls are not traced unless chosen
+    )
+    for forged in (viewed, "proj-nowhere"):
+        refused = post(client, base, evaluator_form(connection_id, trace_project=forged))
+        assert refused.status_code == 400, forged
+        assert "owner, admin or member" in field_error(refused.text, "traceProjectId")
+    assert client.get("/api/public/evaluators", headers=project.headers).json()["data"] == []
+
+    assert post(client, base, evaluator_form(connection_id, trace_project=other_project.id)).status_code == 303
+    evaluator = api_evaluator(client, project, "helpfulness")
+    assert evaluator["traceProjectId"] == other_project.id
+    path = f"{base}/{evaluator['id']}"
+    shown = client.get(path).text.split('id="evaluator-trace-project">')[1].split("</dd>")[0]
+    assert HOSTILE not in shown and "&lt;script&gt;alert(" in shown
+    assert f'href="/project/{other_project.id}/traces?env=interactiveai-evaluation"' in shown
+    assert client.get(f"{path}.json").json()["traceProject"]["name"] == HOSTILE
+
+    # a writer no more, then not a member: the choice is still shown, and kept by a save
+    mine = (memberships.c.user_id == user_id) & (memberships.c.project_id == other_project.id)
+    with engine.begin() as conn:
+        conn.execute(update(memberships).where(mine).values(role="VIEWER"))
+    labels, chosen = trace_menu(client.get(f"{path}/edit").text)
+    assert chosen == other_project.id and labels[other_project.id] == f"{HOSTILE} (kept: you may no longer choose it)"
+    with engine.begin() as conn:
+        conn.execute(delete(memberships).where(mine))
+    labels, chosen = trace_menu(client.get(f"{path}/edit").text)
+    assert chosen == other_project.id and HOSTILE not in labels[other_project.id]
+    assert "which you cannot open" in client.get(path).text
+    assert client.get(f"{path}.json").json()["traceProject"] == {
+        "id": other_project.id,
+        "name": None,
+        "own": False,
+        "url": None,
+    }
+    kept = evaluator_form(connection_id, name="renamed", trace_project=other_project.id)
+    assert post(client, f"{path}/edit", kept).status_code == 303
+    assert api_evaluator(client, project, "renamed")["traceProjectId"] == other_project.id
+    refused = post(client, f"{path}/edit", {**kept, "trace_project": viewed})
+    assert refused.status_code == 400 and "owner, admin or member" in field_error(refused.text, "traceProjectId")
+    older = {k: v for k, v in kept.items() if k != "trace_project"}  # an older form's checkbox: this project
+    assert post(client, f"{path}/edit", {**older, "trace_judge": "1"}).status_code == 303
+    assert api_evaluator(client, project, "renamed")["traceProjectId"] == project.id
+    assert other_project.id not in trace_menu(client.get(f"{path}/edit").text)[0]  # changed: no longer offered
+    assert 'href="/project/proj-a/traces?env=interactiveai-evaluation">this project</a>' in client.get(path).text
+
+    user_of(client, engine, {}, is_admin=True)  # an instance admin writes to every project
+    assert set(trace_menu(client.get(f"{base}/new").text)[0]) == {"", project.id, other_project.id, viewed}
+
+
+def test_the_judges_trace_lands_in_the_project_chosen_on_the_form(
+    engine: Any, tmp_path: Path, project: Project, other_project: Project
+) -> None:
+    from tests.server.evals.conftest import jobs_of, make_app, send_span, wait_for
+    from tests.server.evals.fake_judge import fake_judge
+
+    with fake_judge() as judge, TestClient(make_app(engine, tmp_path)) as client:
+        user_of(client, engine, {project.id: "MEMBER", other_project.id: "OWNER"})
+        connection_id = add_connection(client, project, base_url=judge.base_url)
+        form = evaluator_form(
+            connection_id,
+            prompt="Question: {{input}}\r\nAnswer: {{output}}",
+            var_name=["input", "output"],
+            var_from=["", ""],
+            var_key=["", ""],
+            sampling_percent="100",
+            delay_seconds="0.2",
+            trace_project=other_project.id,
+        )
+        assert post(client, f"/project/{project.id}/evaluators", form).status_code == 303
+        evaluator = api_evaluator(client, project, "helpfulness")
+        trace_id = os.urandom(16).hex()
+        send_span(client, project, trace_id, os.urandom(8).hex())
+        [job] = wait_for(lambda: jobs_of(client, project, evaluator["id"], "done"), what="the evaluation")
+        assert job["traceId"] == trace_id and job["judgeTraceId"]
+        path = f"/api/public/traces/{job['judgeTraceId']}"
+        judged = wait_for(
+            lambda: (r := client.get(path, headers=other_project.headers)).status_code == 200 and r.json(),
+            what="the judge's trace in the chosen project",
+        )
+        assert judged["environment"] == "interactiveai-evaluation"
+        assert client.get(path, headers=project.headers).status_code == 404

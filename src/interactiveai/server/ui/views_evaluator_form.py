@@ -2,7 +2,10 @@
 
 The form is turned into the API's body and checked by the API's own model (``EvaluatorCreate``)
 and store (``evals/store.py``), so the UI and the API refuse the same things; each refusal is
-shown next to its field. The prompt's ``{{variables}}`` are listed with their sources (rows built
+shown next to its field. The judge's calls are traced nowhere, in this project, or in another
+project where the user may write (``writable_projects``): only those are allowed to the store, and
+an evaluator's earlier choice stays on its form (and is kept) though the user may no longer write
+there. The prompt's ``{{variables}}`` are listed with their sources (rows built
 here from the submitted prompt, so it works without script; ``evaluators.js`` updates them as the
 prompt is typed).
 """
@@ -20,7 +23,7 @@ from interactiveai.server.evals import store
 from interactiveai.server.evals.models import OBSERVATION_TYPES, EvaluatorCreate, EvaluatorUpdate
 from interactiveai.server.evals.templates import OBSERVATION_FIELDS, TRACE_FIELDS, variables
 from interactiveai.server.json_values import renderable
-from interactiveai.server.ui.auth import Access, NotFoundPage, project_access
+from interactiveai.server.ui.auth import Access, NotFoundPage, ProjectRef, project_access
 from interactiveai.server.ui.manage import Forbidden
 from interactiveai.server.ui.pages import render
 from interactiveai.server.ui.views_evaluators import (
@@ -33,6 +36,7 @@ from interactiveai.server.ui.views_evaluators import (
     json_text,
     validation_errors,
     with_notice,
+    writable_projects,
 )
 from interactiveai.server.writes.errors import InvalidInputError
 
@@ -61,6 +65,8 @@ _STORE_FIELDS = (
     ("minValue", "score.minValue"),
     ("score minValue", "score.minValue"),
 )
+# the store names the API key's rule; the form's user may choose among more projects
+TRACE_PROJECT_REFUSED = "not a project you may choose: this one, or another where you are an owner, admin or member"
 
 
 def _lines(text: Any) -> str:
@@ -115,7 +121,7 @@ def body_of(form: dict[str, Any], project_id: str) -> tuple[dict[str, Any], dict
         "observationName": (str(form.get("observation_name", "")).strip() or None) if target == "observation" else None,
         "observationType": (str(form.get("observation_type", "")) or None) if target == "observation" else None,
         "score": score,
-        "traceProjectId": project_id if form.get("trace_judge") else None,
+        "traceProjectId": _trace_project(form, project_id),
     }
     delay = str(form.get("delay_seconds", "")).strip()
     if delay:
@@ -132,6 +138,13 @@ def body_of(form: dict[str, Any], project_id: str) -> tuple[dict[str, Any], dict
     if "filter" in body and not renderable(body["filter"]):
         errors["filter"] = "nests too deeply"
     return body, errors
+
+
+def _trace_project(form: dict[str, Any], project_id: str) -> str | None:
+    """The chosen project's id (empty: not traced); an older form's checkbox meant this project."""
+    if "trace_project" not in form:
+        return project_id if form.get("trace_judge") else None
+    return str(form.get("trace_project", "")).strip() or None
 
 
 def checked_body(form: dict[str, Any], project_id: str) -> tuple[dict[str, Any], dict[str, str]]:
@@ -153,6 +166,26 @@ def store_field(message: str) -> str:
         if message.startswith(prefix):
             return field
     return "form"
+
+
+def store_refusal(exc: InvalidInputError) -> tuple[str, str]:
+    """A store refusal as (field, message) for the form."""
+    field = store_field(str(exc))
+    return field, TRACE_PROJECT_REFUSED if field == "traceProjectId" else str(exc)
+
+
+def trace_choices(access: Access, writable: list[ProjectRef], stored: str | None) -> list[dict[str, str]]:
+    """The menu of where the judge's calls are traced, after "not traced": this project, the
+    user's other writable projects, and the evaluator's stored choice when it is none of those."""
+    choices = [{"id": access.project.id, "label": f"This project ({access.project.name})"}]
+    names = [ref.name for ref in writable]
+    for ref in writable:  # two projects of one name are told apart by their ids
+        choices.append({"id": ref.id, "label": ref.name if names.count(ref.name) == 1 else f"{ref.name} · {ref.id}"})
+    if stored and all(choice["id"] != stored for choice in choices):
+        visible = next((ref.name for ref in access.projects if ref.id == stored), None)
+        label = visible if visible is not None else "a project you cannot open"
+        choices.append({"id": stored, "label": f"{label} (kept: you may no longer choose it)"})
+    return choices
 
 
 def values_of(evaluator: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +213,7 @@ def values_of(evaluator: dict[str, Any]) -> dict[str, Any]:
         "sampling_percent": f"{evaluator['samplingRate'] * 100:.10g}",
         "filter": json_text(evaluator["filter"], indent=True) if evaluator["filter"] else "",
         "delay_seconds": f"{evaluator['delaySeconds']:g}",
-        "trace_judge": "1" if evaluator["traceProjectId"] else "",
+        "trace_project": evaluator["traceProjectId"] or "",
     }
 
 
@@ -214,6 +247,7 @@ def form_page(
     if evaluator is None and not values.get("connection_id") and connections:
         values = {**values, "connection_id": connections[0]["id"]}
     models = {c["id"]: c["model"] for c in connections}
+    stored = evaluator["traceProjectId"] if evaluator else None
     return render(
         request,
         "evaluators_form.html",
@@ -226,6 +260,7 @@ def form_page(
             "rows": mapping_rows(values),
             "errors": errors or {},
             "connections": connections,
+            "trace_choices": trace_choices(access, writable_projects(request, access), stored),
             "sources": SOURCES,
             "data_types": DATA_TYPES,
             "observation_types": OBSERVATION_TYPES,
@@ -263,11 +298,17 @@ async def create_evaluator(request: Request, project_id: str) -> Response:
     body, errors = checked_body(form, project_id)
     if not errors:
         try:
-            row = store.create_evaluator(request.app.state.engine, project_id, EvaluatorCreate.model_validate(body))
+            row = store.create_evaluator(
+                request.app.state.engine,
+                project_id,
+                EvaluatorCreate.model_validate(body),
+                trace_projects=[ref.id for ref in writable_projects(request, access)],
+            )
         except store.ConflictError as exc:
             errors["name"] = str(exc)
         except InvalidInputError as exc:
-            errors[store_field(str(exc))] = str(exc)
+            field, message = store_refusal(exc)
+            errors[field] = message
         else:
             return with_notice(evaluator_path(project_id, row["id"]), "evaluator-created")
     return form_page(
@@ -289,13 +330,18 @@ async def save_evaluator(request: Request, project_id: str, evaluator_id: str) -
     body, errors = checked_body(form, project_id)
     if not errors:
         try:
-            saved = store.update_evaluator(
-                request.app.state.engine, project_id, evaluator_id, EvaluatorUpdate.model_validate(body)
+            saved = store.update_evaluator(  # the store keeps the stored choice allowed too
+                request.app.state.engine,
+                project_id,
+                evaluator_id,
+                EvaluatorUpdate.model_validate(body),
+                trace_projects=[ref.id for ref in writable_projects(request, access)],
             )
         except store.ConflictError as exc:
             errors["name"] = str(exc)
         except InvalidInputError as exc:
-            errors[store_field(str(exc))] = str(exc)
+            field, message = store_refusal(exc)
+            errors[field] = message
         else:
             if saved is None:
                 raise NotFoundPage()

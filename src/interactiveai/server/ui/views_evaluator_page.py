@@ -26,6 +26,7 @@ from interactiveai.server.ui.views_evaluators import (
     evaluator_path,
     evaluators_path,
     job_rows,
+    judge_traces_url,
     notice,
     with_notice,
 )
@@ -68,6 +69,20 @@ def _variables(row: Any) -> list[dict[str, Any]]:
     ]
 
 
+def trace_project(access: Access, project_id: str | None) -> dict[str, Any] | None:
+    """Where the judge's calls are traced: the project's name and its list of them, when the user
+    may open it (a project they have left is shown by neither)."""
+    if not project_id:
+        return None
+    ref = next((ref for ref in access.projects if ref.id == project_id), None)
+    return {
+        "id": project_id,
+        "name": ref.name if ref else None,
+        "own": project_id == access.project.id,
+        "url": judge_traces_url(project_id) if ref else None,
+    }
+
+
 def evaluator_data(request: Request, access: Access, evaluator_id: str) -> dict[str, Any]:
     engine = request.app.state.engine
     project_id = access.project.id
@@ -83,6 +98,7 @@ def evaluator_data(request: Request, access: Access, evaluator_id: str) -> dict[
     return {
         "evaluator": evaluator,
         "connection": store.connection_json(connection) if connection is not None else None,
+        "traceProject": trace_project(access, evaluator["traceProjectId"]),
         "variables": _variables(row),
         "counts": status_counts(request, project_id, evaluator["id"]),
         "jobs": job_rows(request, project_id, jobs.items),

@@ -20,12 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy import RowMapping, select
 
 from interactiveai.server.evals import store
+from interactiveai.server.evals.jobs import EVAL_ENVIRONMENT
 from interactiveai.server.evals.models import JOB_STATUSES
 from interactiveai.server.query.records import score_from_row
-from interactiveai.server.storage.schema import scores
-from interactiveai.server.ui.auth import Access, project_access
+from interactiveai.server.storage.schema import memberships, scores
+from interactiveai.server.ui.auth import Access, ProjectRef, project_access
 from interactiveai.server.ui.filters import page_number
-from interactiveai.server.ui.manage import can_annotate, managed_form
+from interactiveai.server.ui.manage import ANNOTATOR_ROLES, can_annotate, managed_form
 from interactiveai.server.ui.pages import json_response, render
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +61,23 @@ def connection_path(project_id: str, connection_id: str) -> str:
 def can_edit(request: Request, access: Access) -> bool:
     """Owners, admins and members change evaluators and connections; viewers read them."""
     return can_annotate(request, access)
+
+
+def writable_projects(request: Request, access: Access) -> list[ProjectRef]:
+    """The user's other projects where the judge's calls may be traced: those where they may write
+    (owner, admin, member; every project for an instance admin), never those they only view."""
+    others = [ref for ref in access.projects if ref.id != access.project.id]
+    if access.user.is_admin:
+        return others
+    query = select(memberships.c.project_id, memberships.c.role).where(memberships.c.user_id == access.user.id)
+    with request.app.state.engine.connect() as conn:
+        allowed = {str(pid) for pid, role in conn.execute(query) if str(role).upper() in ANNOTATOR_ROLES}
+    return [ref for ref in others if ref.id in allowed]
+
+
+def judge_traces_url(project_id: str) -> str:
+    """The trace list of a project showing the judge's traced calls only."""
+    return f"/project/{quote(project_id, safe='')}/traces?{urlencode({'env': EVAL_ENVIRONMENT})}"
 
 
 async def edit_form(request: Request, project_id: str) -> tuple[Access, dict[str, Any]]:
