@@ -1,4 +1,5 @@
-"""A trace's and a session's scores are read through their own index, not the project's by time."""
+"""A trace's, a session's and a page's scores are read through their own index, not the project's
+by time or name."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from interactiveai.server.query.scores import scores_for_session
 from interactiveai.server.query.traces import get_trace_detail
+from interactiveai.server.query.ui_traces import scores_for_traces
 from tests.server.query.seed import SECOND, T0, add_score, add_trace, trace_id
 from tests.server.storage.test_query_plans import captured
 
@@ -23,9 +25,11 @@ def test_scores_of_a_trace_or_session_use_their_index(dialect: str, engine: Any)
     with captured(engine) as statements:
         detail = get_trace_detail(engine, "p1", trace_id(1))
         session = scores_for_session(engine, "p1", "s1")
+        page = scores_for_traces(engine, "p1", [trace_id(0), trace_id(1)])
     assert detail is not None and [s.id for s in detail.scores] == [
         f"score-{n}" for n in (28, 25, 22, 19, 16, 13, 10, 7, 4, 1)
     ]
+    assert [len(page[trace_id(n)]) for n in (0, 1)] == [10, 10]
     assert [s.timestamp_us for s in session] == sorted(s.timestamp_us for s in session) and len(session) == 15
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
@@ -35,4 +39,6 @@ def test_scores_of_a_trace_or_session_use_their_index(dialect: str, engine: Any)
             if "FROM scores" in statement
             for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
         ]
-    assert plans and not [p for p in plans if "ix_scores_project_time" in p or p.startswith("SCAN")], plans
+    assert plans and not [
+        p for p in plans if "ix_scores_project_time" in p or "name_time" in p or p.startswith("SCAN")
+    ], plans

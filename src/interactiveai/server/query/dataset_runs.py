@@ -143,7 +143,7 @@ def run_answers(
             score_rows = conn.execute(
                 select(scores.c.trace_id, scores.c.name, scores.c.value, scores.c.string_value, scores.c.data_type)
                 .where(scores.c.project_id == project_id, scores.c.trace_id.in_(chunk))
-                .order_by(scores.c.timestamp_us)
+                .order_by(scores.c.timestamp_us + 0)  # not the project's time index (query/scores.py)
             )
             for trace_id, name, value, label, data_type in score_rows:
                 shown = label if data_type in ("CATEGORICAL", "TEXT") else value
