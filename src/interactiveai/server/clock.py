@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -34,7 +35,15 @@ def us_to_iso(us: int | None) -> str | None:
     """ISO-8601 with millisecond precision and a Z suffix, the API's timestamp format."""
     if us is None:
         return None
-    return us_to_datetime(us).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    us = min(max(int(us), MIN_US), MAX_US)
+    # A trace's rows share their seconds: the datetime arithmetic runs once per second (a
+    # 1,000-observation trace formats ~5,000 times, half of its detail answer's time before).
+    return f"{_second_iso(us // 1_000_000)}.{us % 1_000_000 // 1000:03d}Z"
+
+
+@lru_cache(maxsize=8192)
+def _second_iso(second: int) -> str:
+    return (_EPOCH + timedelta(seconds=second)).isoformat(timespec="seconds").removesuffix("+00:00")
 
 
 def check_us(us: int, what: str = "the time") -> int:

@@ -65,3 +65,18 @@ def test_a_stored_time_outside_the_range_formats_as_the_nearest(us: int) -> None
     assert us_to_datetime(us).year in (1, 9999)
     with pytest.raises(ValueError):
         check_us(us)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_formatting_matches_the_datetime_of_the_time(seed: int) -> None:
+    """us_to_iso (which caches the text of whole seconds) says what the exact datetime says:
+    milliseconds cut, not rounded, before 1970 too, and the ends of the range."""
+    import random
+
+    rng = random.Random(seed)
+    times = [MIN_US, MAX_US, 0, -1, -999, -1_000, -1_001, 999, 1_000_999, -86_400_000_001]
+    times += [rng.randint(MIN_US, MAX_US) for _ in range(2_000)]
+    times += [rng.randint(-(10**12), 10**12) for _ in range(2_000)]
+    for us in times:
+        expected = us_to_datetime(us).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        assert us_to_iso(us) == expected, us
