@@ -112,6 +112,15 @@ UNSTATED = [
     *(
         UnstatedRule(
             operation,
+            r"^scoreConfigIds: score config .* does not exist in this project$",
+            "the stored score configs decide: scoreConfigIds name configs of this project",
+            lambda body: isinstance(body, dict) and bool(body.get("scoreConfigIds")),
+        )
+        for operation in ("POST /api/public/annotation-queues", "PATCH /api/public/annotation-queues/{queueId}")
+    ),
+    *(
+        UnstatedRule(
+            operation,
             r"has no mapping|needs target 'observation'|has no field|key applies to field|^filter: "
             r"|does not exist in this project|categor|minValue|traceProjectId must be"
             r"|apply to (target|source) 'observation' only",

@@ -79,7 +79,8 @@ def test_queue_lifecycle_items_progress_and_reviewers(client: Any, engine: Any, 
     queue = AnnotationQueueOut.model_validate(created.json())
     assert queue.scoreConfigIds == [config["id"]] and (queue.pendingItems, queue.completedItems) == (0, 0)
     assert client.post(QUEUES, json={"name": "Weekly"}, headers=h).status_code == 409  # names are unique
-    assert client.post(QUEUES, json={"name": "x", "scoreConfigIds": ["nope"]}, headers=h).status_code == 404
+    unknown = client.post(QUEUES, json={"name": "x", "scoreConfigIds": ["nope"]}, headers=h)
+    assert unknown.status_code == 400 and "'nope' does not exist" in unknown.json()["message"]
 
     items = f"{QUEUES}/{queue.id}/items"
     first = client.post(items, json={"objectType": "TRACE", "objectId": trace_id(0)}, headers=h).json()
@@ -118,6 +119,9 @@ def test_queue_lifecycle_items_progress_and_reviewers(client: Any, engine: Any, 
 
     renamed = client.patch(f"{QUEUES}/{queue.id}", json={"name": "Weekly review"}, headers=h).json()
     assert renamed["name"] == "Weekly review" and renamed["scoreConfigIds"] == [config["id"]]
+    # a reference in the body that names nothing is bad input (400); the queue itself exists
+    unknown_config = client.patch(f"{QUEUES}/{queue.id}", json={"scoreConfigIds": ["gone"]}, headers=h)
+    assert unknown_config.status_code == 400 and "'gone' does not exist" in unknown_config.json()["message"]
     AnnotationQueues.model_validate(client.get(QUEUES, headers=h).json())
     assert client.delete(f"{QUEUES}/{queue.id}", headers=h).status_code == 200
     assert client.get(f"{QUEUES}/{queue.id}", headers=h).status_code == 404

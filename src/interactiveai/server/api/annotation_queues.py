@@ -54,10 +54,14 @@ def get_queues(key: AuthKey, engine: DbEngine, page: PageParam = 1, limit: Limit
     return JSON(paged(list_queues(engine, key.project_id, page=page, limit=limit), queue_json))
 
 
+_CONFIGS_RULE = "`scoreConfigIds` name score configs of this project (a 400 names one that does not exist)."
+
+
 @router.post(
     QUEUES,
     response_model=AnnotationQueueOut,
     summary="Create an annotation queue",
+    description=_CONFIGS_RULE,
     openapi_extra=json_body(AnnotationQueueCreate.model_json_schema()),
 )
 def post_queue(key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:
@@ -74,6 +78,7 @@ def get_one_queue(queueId: str, key: AuthKey, engine: DbEngine) -> JSON:
     QUEUES + "/{queueId}",
     response_model=AnnotationQueueOut,
     summary="Rename a queue, or change its description or score configs",
+    description=_CONFIGS_RULE,
     openapi_extra=json_body(AnnotationQueueUpdate.model_json_schema()),
 )
 def patch_queue(queueId: str, key: AuthKey, engine: DbEngine, payload: JsonBody) -> JSON:

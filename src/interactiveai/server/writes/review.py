@@ -151,7 +151,8 @@ def _config_ids(conn: Connection, project_id: str, value: Any) -> list[str]:
     )
     missing = [i for i in ids if i not in found]
     if missing:
-        raise NotFoundError("Score config", missing[0])
+        # A 400, not a 404: the queue the request addresses exists; a body's reference is input.
+        raise InvalidInputError(f"scoreConfigIds: score config {missing[0]!r} does not exist in this project")
     return ids
 
 
