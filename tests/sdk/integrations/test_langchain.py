@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -158,7 +159,11 @@ def test_async_runs_update_trace_and_trace_context(server: LiveServer, sdk: Inte
     handler = CallbackHandler(update_trace=True)
 
     async def main() -> list[str]:
-        return await chain.abatch([{"question": "a"}, {"question": "b"}], config={"callbacks": [handler]})
+        # An HTTP client of this event loop: langchain-openai shares a default async client across
+        # its models, and a connection it pooled under an earlier test's (closed) loop fails here.
+        async with httpx.AsyncClient() as http:
+            on_this_loop = _chain(fake, http_async_client=http)
+            return await on_this_loop.abatch([{"question": "a"}, {"question": "b"}], config={"callbacks": [handler]})
 
     assert asyncio.run(main()) == ["Echo: a", "Echo: b"]
     trace = read_trace(server, sdk, handler.last_trace_id or "", 5)
