@@ -12,6 +12,7 @@ prompt is typed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -292,24 +293,32 @@ def new_evaluator(request: Request, project_id: str) -> Response:
     return form_page(request, access, evaluator=None, values={**DEFAULTS, "connection_id": picked})
 
 
+def _stored_or_refused(errors: dict[str, str], write: Callable[[], Any]) -> Any:
+    """``write()``'s result; a store refusal goes into ``errors`` at its field instead (None)."""
+    try:
+        return write()
+    except store.ConflictError as exc:
+        errors["name"] = str(exc)
+    except InvalidInputError as exc:
+        field, message = store_refusal(exc)
+        errors[field] = message
+    return None
+
+
 @router.post("/project/{project_id}/evaluators")
 async def create_evaluator(request: Request, project_id: str) -> Response:
     access, form = await edit_form(request, project_id)
     body, errors = checked_body(form, project_id)
     if not errors:
-        try:
-            row = store.create_evaluator(
-                request.app.state.engine,
-                project_id,
-                EvaluatorCreate.model_validate(body),
-                trace_projects=[ref.id for ref in writable_projects(request, access)],
-            )
-        except store.ConflictError as exc:
-            errors["name"] = str(exc)
-        except InvalidInputError as exc:
-            field, message = store_refusal(exc)
-            errors[field] = message
-        else:
+        allowed = [ref.id for ref in writable_projects(request, access)]
+        engine = request.app.state.engine
+        row = _stored_or_refused(
+            errors,
+            lambda: store.create_evaluator(
+                engine, project_id, EvaluatorCreate.model_validate(body), trace_projects=allowed
+            ),
+        )
+        if not errors:
             return with_notice(evaluator_path(project_id, row["id"]), "evaluator-created")
     return form_page(
         request, access, evaluator=None, values=first_values(form, MAPPING_FIELDS), errors=errors, status=400
@@ -329,20 +338,13 @@ async def save_evaluator(request: Request, project_id: str, evaluator_id: str) -
     evaluator = _stored(request, access, evaluator_id)
     body, errors = checked_body(form, project_id)
     if not errors:
-        try:
-            saved = store.update_evaluator(  # the store keeps the stored choice allowed too
-                request.app.state.engine,
-                project_id,
-                evaluator_id,
-                EvaluatorUpdate.model_validate(body),
-                trace_projects=[ref.id for ref in writable_projects(request, access)],
-            )
-        except store.ConflictError as exc:
-            errors["name"] = str(exc)
-        except InvalidInputError as exc:
-            field, message = store_refusal(exc)
-            errors[field] = message
-        else:
+        allowed = [ref.id for ref in writable_projects(request, access)]  # the store keeps the stored choice too
+        engine = request.app.state.engine
+        update = EvaluatorUpdate.model_validate(body)
+        saved = _stored_or_refused(
+            errors, lambda: store.update_evaluator(engine, project_id, evaluator_id, update, trace_projects=allowed)
+        )
+        if not errors:
             if saved is None:
                 raise NotFoundPage()
             return with_notice(evaluator_path(project_id, evaluator_id), "evaluator-saved")
