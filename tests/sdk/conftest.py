@@ -24,15 +24,22 @@ from interactiveai.sdk import registry
 
 @pytest.fixture(autouse=True)
 def _clean_sdk_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No INTERACTIVEAI_* from the outside; no client survives a test."""
+    """No INTERACTIVEAI_* from the outside; no client survives a test, nor comes in from a test of
+    another directory run earlier in the same worker process."""
     for name in list(os.environ):
         if name.startswith("INTERACTIVEAI_"):
             monkeypatch.delenv(name)
+    _drop_all_clients()
     yield
+    _drop_all_clients()
+
+
+def _drop_all_clients() -> None:
     for client in list(registry._live):
         client.shutdown(timeout=1.0)
     with registry._lock:
         registry._clients.clear()
+        registry._live.clear()
         registry._env_fallback = None
         registry._warned.clear()
 

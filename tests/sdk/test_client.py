@@ -137,6 +137,32 @@ def test_get_client_single_and_multiple(make_client: Any, caplog: pytest.LogCapt
     assert {c.public_key for c in registry.registered_clients()} == {"pk-a", "pk-b"}
 
 
+def test_with_several_clients_nested_work_goes_to_the_client_of_the_current_observation(
+    make_client: Any, memory: Memory, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink_a, sink_b = InMemorySpanExporter(), InMemorySpanExporter()
+    make_client(public_key="pk-a", span_exporter=sink_a)
+    b = make_client(public_key="pk-b", span_exporter=sink_b)
+
+    @observe
+    def step() -> str:
+        get_client().update_current_trace(user_id="u-b")
+        return "ok"
+
+    with b.start_as_current_span(name="root-b"):
+        assert get_client() is b
+        step()
+    with memory.provider.get_tracer("someone-else").start_as_current_span("foreign"):
+        assert get_client().enabled is False  # a span not of ours says nothing about the project
+    assert get_client().enabled is False
+    assert b.flush(timeout=2)
+    spans_b = {s.name: s for s in sink_b.get_finished_spans()}
+    assert set(spans_b) == {"root-b", "step"}
+    assert spans_b["step"].parent is not None and spans_b["step"].parent.span_id == spans_b["root-b"].context.span_id
+    assert sink_a.get_finished_spans() == ()
+    assert "2 clients exist" in caplog.text
+
+
 def test_same_key_replaces_processor_instead_of_piling_up(make_client: Any, memory: Memory) -> None:
     first_sink, second_sink = InMemorySpanExporter(), InMemorySpanExporter()
     first = make_client(span_exporter=first_sink)

@@ -1,7 +1,9 @@
 """The process-wide client registry behind ``get_client``.
 
 One live client per public key. ``get_client()`` never leaks data across projects: with several
-clients and no key it returns a disabled client (and says why, once) instead of guessing. The
+clients and no key it uses the client whose observation is current (work nested in a project's
+observation belongs to that project), and otherwise returns a disabled client (and says why, once)
+instead of guessing. The
 registry also flushes every client at interpreter exit and resets its lock after ``os.fork``.
 """
 
@@ -14,6 +16,10 @@ import os
 import threading
 import weakref
 from typing import TYPE_CHECKING
+
+from opentelemetry import trace
+
+from interactiveai.sdk.export.filters import SDK_SCOPE_NAME
 
 if TYPE_CHECKING:
     from interactiveai.sdk.client import InteractiveAI
@@ -109,8 +115,9 @@ def _from_env() -> InteractiveAI:
 def get_client(*, public_key: str | None = None) -> InteractiveAI:
     """The client of ``public_key`` (default: the only client, or one built from the environment).
 
+    With several clients and no key, the client that started the current observation is used.
     Returns a disabled no-op client, with a warning, when the key is unknown or when several
-    clients exist and no key says which one to use.
+    clients exist and neither a key nor the current observation says which one to use.
 
     Example::
 
@@ -125,6 +132,9 @@ def get_client(*, public_key: str | None = None) -> InteractiveAI:
                 return client
         if not clients:
             return _from_env()
+        enclosing = clients.get(_current_observation_key() or "")
+        if enclosing is not None:
+            return enclosing
         warn_once(
             "ambiguous",
             "interactiveai: %d clients exist and no public key was given; returning a disabled client. "
@@ -139,6 +149,15 @@ def get_client(*, public_key: str | None = None) -> InteractiveAI:
         return _from_env()
     warn_once("unknown:" + key, "interactiveai: no client with public key %r; returning a disabled client", key)
     return disabled_client()
+
+
+def _current_observation_key() -> str | None:
+    """The public key of the client that started the current span, when one of ours did."""
+    scope = getattr(trace.get_current_span(), "instrumentation_scope", None)
+    if scope is None or scope.name != SDK_SCOPE_NAME or not scope.attributes:
+        return None
+    key = scope.attributes.get("public_key")
+    return key if isinstance(key, str) else None
 
 
 def _shutdown_all() -> None:
