@@ -147,9 +147,7 @@ def test_new_pages_need_no_inline_script_or_style(ui: Any, engine: Any, project:
         assert all(tag != "img" for tag, _ in parser.tags)
 
 
-def test_the_run_links_the_reference_sdk_prints_open_the_run(
-    ui: Any, engine: Any, project: Any, trace_id: str
-) -> None:
+def test_the_run_links_the_reference_sdk_prints_open_the_run(ui: Any, engine: Any, project: Any, trace_id: str) -> None:
     # 3.x and 4.x print /datasets/{id}/runs/{run id}, 5.x /experiments/results?baseline={run id} (404 before)
     dataset = upsert_dataset(engine, project.id, {"name": "golden"})
     item = create_item_from_trace(engine, project.id, "golden", trace_id)
