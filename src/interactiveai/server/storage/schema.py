@@ -217,6 +217,7 @@ observations = Table(
     Index("ix_observations_project_id", "project_id", "id"),
     Index("ix_observations_project_start", "project_id", "start_time_us"),
     Index("ix_observations_project_type_start", "project_id", "type", "start_time_us"),
+    Index("ix_observations_project_name_start", "project_id", "name", "start_time_us"),
     # Covering index for the dashboard's per-model aggregates (migration 0004): model calls only.
     Index(
         "ix_observations_metrics",
