@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, func, select
 from interactiveai.server.json_values import bound_key
 from interactiveai.server.query._db import Db, connect
 from interactiveai.server.query.cursors import Cursor, CursorPage, after, fetch_cursor_page
-from interactiveai.server.query.filters import ObservationFilter, observation_conditions
-from interactiveai.server.query.observations import start_time_order
+from interactiveai.server.query.filters import ObservationFilter
+from interactiveai.server.query.observations import page_order
 from interactiveai.server.query.records import Observation, Score, observation_from_row, score_from_row
 from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
@@ -25,7 +25,6 @@ from interactiveai.server.storage.schema import (
     dataset_run_items,
     dataset_runs,
     observations,
-    observations_of_traces,
     scores,
     traces,
 )
@@ -41,15 +40,12 @@ def observations_page(
     cursor: Cursor | None,
     limit: int,
 ) -> CursorPage[Observation]:
-    conditions = observation_conditions(project_id, filters)
-    if session_id is not None:
-        conditions.append(observations_of_traces(project_id, traces.c.session_id == bound_key(session_id)))
-    if is_root is not None:
-        parent = observations.c.parent_observation_id
-        conditions.append(parent.is_(None) if is_root else parent.is_not(None))
     with connect(db) as conn:
         # a few traces' observations are read by primary key, not by walking the project's time index
-        start_time = start_time_order(conn, project_id, filters, session_id=session_id)
+        start_time, conditions = page_order(conn, project_id, filters, session_id=session_id)
+        if is_root is not None:
+            parent = observations.c.parent_observation_id
+            conditions.append(parent.is_(None) if is_root else parent.is_not(None))
         conditions += after(start_time, observations.c.id, cursor)
         query = select(*OBSERVATION_COLUMNS).where(*conditions).order_by(start_time.desc(), observations.c.id.desc())
         return fetch_cursor_page(conn, query, observation_from_row, lambda o: (o.start_time_us, o.id), limit=limit)

@@ -66,7 +66,22 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url, pool_size)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True)
+    return _postgresql_engine(url, pool_size)
+
+
+def _postgresql_engine(url: str, pool_size: int) -> Engine:
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # JIT compiling pays off for long analytic scans, which the roll-ups replace here; for a
+        # list's count or page over a few thousand rows it added 40-65 ms to a 15 ms query at
+        # 5 M observations. A SET rather than a startup option: connection poolers refuse those.
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:
