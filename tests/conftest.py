@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.postgres import create_database, postgres_available, postgres_server
+from tests.support.postgres import create_database, drop_database, postgres_available, postgres_server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,17 +52,22 @@ def postgres_server_url() -> Iterator[str]:
 def live_database_url(dialect: str, request: pytest.FixtureRequest) -> str | None:
     """The database for a live server subprocess: None (its own SQLite file) or a fresh PostgreSQL one."""
     if dialect == "postgresql":
-        return create_database(request.getfixturevalue("postgres_server_url"))
+        url = create_database(request.getfixturevalue("postgres_server_url"))
+        request.addfinalizer(lambda: drop_database(url))
+        return url
     return None
 
 
 @pytest.fixture
-def database_url(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A fresh, empty database on the engine under test."""
-    if dialect == "postgresql":
-        server_url: str = request.getfixturevalue("postgres_server_url")
-        return create_database(server_url)
-    return f"sqlite:///{tmp_path / 'test.db'}"
+def database_url(dialect: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database on the engine under test (a PostgreSQL one is dropped after the
+    test: a full run made ~8 GB of them)."""
+    if dialect != "postgresql":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    url = create_database(request.getfixturevalue("postgres_server_url"))
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture

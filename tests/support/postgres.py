@@ -86,6 +86,19 @@ def create_database(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def drop_database(database_url: str) -> None:
+    """Drop a database ``create_database`` made, closing what still connects to it (best effort:
+    a test's database left behind only costs disk until the throwaway cluster is removed)."""
+    import psycopg
+
+    server_url, name = database_url.rsplit("/", 1)
+    try:
+        with psycopg.connect(server_url + "/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error:
+        pass
+
+
 def wait_for(predicate: object, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
