@@ -55,13 +55,13 @@ def _delete_batch(engine: Engine, project_id: str, ids: Sequence[str]) -> int:
 
 
 def _mark_deleted_hours(conn: Connection, project_id: str, ids: Sequence[str]) -> None:
-    """The hours the roll-ups counted these traces, their model calls and their scores in are dirty."""
+    """The hours the roll-ups counted these traces, their observations and their scores in are dirty."""
     trace_rows = and_(traces.c.project_id == project_id, traces.c.id.in_(ids))
     times = select(traces.c.timestamp_us).where(trace_rows)
     calls = (
         select(observations.c.start_time_us)
         .select_from(traces.join(observations, OBSERVATIONS_OF_TRACE_ROW))
-        .where(trace_rows, observations.c.model.is_not(None))
+        .where(trace_rows)
     )
     rated = select(scores.c.timestamp_us).where(scores.c.project_id == project_id, scores.c.trace_id.in_(ids))
     mark_dirty(conn, [(project_id, t) for query in (times, calls, rated) for (t,) in conn.execute(query)])

@@ -169,7 +169,26 @@ QUERIES = [
         _MODEL_METRICS,
         filters=[{"column": "providedModelName", "operator": "=", "value": "gpt-4o-mini"}],
     ),
+    # Without a filter on the models: the model calls' and the other observations' roll-ups
+    _query("observations", ["providedModelName"], [*_MODEL_METRICS, ("latency", "p95")]),
+    _query("observations", [], _MODEL_METRICS, timeDimension={"granularity": "hour"}),
+    _query(
+        "observations",
+        ["type", "model"],
+        _MODEL_METRICS,
+        filters=[
+            {"column": "environment", "operator": "none of", "value": ["staging"]},
+            {"column": "type", "operator": "any of", "value": ["SPAN", "GENERATION", "TOOL", "EVENT"]},
+        ],
+        timeDimension={"granularity": "week"},
+    ),
     _query("traces", ["name"], [("totalCost", "max")]),  # not answerable: the exact scan
+    _query(  # not answerable: the group without a model passes no condition on the model
+        "observations",
+        ["model"],
+        _MODEL_METRICS,
+        filters=[{"column": "model", "operator": "!=", "value": "gpt-4o"}],
+    ),
 ]
 
 

@@ -110,8 +110,8 @@ def write_patches(
         merged = _merge(row, new_spans, changed, trace_patches.get(trace_id))
         restore = share_root_payloads(row, merged, [s.row for s in new_spans], [new for _, new in changed])
         dirty.extend((project_id, t) for t in (row["timestamp_us"], merged["timestamp_us"]))
-        dirty.extend((project_id, s.row["start_time_us"]) for s in new_spans if s.row["model"] is not None)
-        dirty.extend((project_id, r["start_time_us"]) for pair in changed for r in pair if r["model"] is not None)
+        dirty.extend((project_id, s.row["start_time_us"]) for s in new_spans)
+        dirty.extend((project_id, r["start_time_us"]) for pair in changed for r in pair)
         conn.execute(
             update(traces)
             .where(traces.c.project_id == project_id, traces.c.id == trace_id)

@@ -149,7 +149,7 @@ def _write_project(
         return []
 
     changed.extend((project_id, merged["timestamp_us"]) for merged, _ in merged_rows.values())
-    changed.extend((project_id, s.row["start_time_us"]) for s in spans_to_store if s.row.get("model") is not None)
+    changed.extend((project_id, s.row["start_time_us"]) for s in spans_to_store)  # model calls and the others
     observation_rows = []
     for span in spans_to_store:
         row = span.row

@@ -1,9 +1,9 @@
 """Exact roll-up rows of one hour (one day for users), computed from the stored rows.
 
 Each function reads one project's rows of one period through a bounded index range (traces and
-scores by ``(project_id, timestamp_us)``, model calls by the covering metrics index) and returns
-the roll-up rows to store, numbered by ``seq``. The same figures as the exact scans of
-``query/metrics.py``: cost sums skip rows without a cost and count the rows that had one.
+scores by ``(project_id, timestamp_us)``, observations with and without a model by their covering
+indexes) and returns the roll-up rows to store, numbered by ``seq``. The same figures as the exact
+scans of ``query/metrics.py``: cost sums skip rows without a cost and count the rows that had one.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select
 
 from interactiveai.server.query.rollup_histogram import Histogram, add_values, encode, merge_encoded
 from interactiveai.server.storage.rollup_schema import DAY_US, HOUR_US
@@ -81,10 +81,20 @@ _TRACE_SUMS = (
 
 
 def model_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    """Model calls (read through the covering metrics index)."""
+    return _observation_hour(conn, project_id, hour_us, with_model=True)
+
+
+def span_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str, Any]]:
+    """Observations without a model (read through their covering index)."""
+    return _observation_hour(conn, project_id, hour_us, with_model=False)
+
+
+def _observation_hour(conn: Connection, project_id: str, hour_us: int, *, with_model: bool) -> list[dict[str, Any]]:
     o = observations.c
     query = select(
         o.environment,
-        o.model,
+        o.model if with_model else literal(None),
         o.type,
         o.input_tokens,
         o.output_tokens,
@@ -95,15 +105,17 @@ def model_hour(conn: Connection, project_id: str, hour_us: int) -> list[dict[str
         o.project_id == project_id,
         o.start_time_us >= hour_us,
         o.start_time_us < hour_us + HOUR_US,
-        o.model.is_not(None),
+        o.model.is_not(None) if with_model else o.model.is_(None),
     )
-    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
-    hists: dict[tuple[str, str, str], Histogram] = {}
+    groups: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+    hists: dict[tuple[str, str | None, str], Histogram] = {}
     for env, model, kind, tin, tout, ttotal, cost, latency in conn.execute(query):
         key = (env, model, kind)
         g = groups.get(key)
         if g is None:
-            g = groups[key] = dict.fromkeys(_MODEL_SUMS, 0) | {"environment": env, "model": model, "type": kind}
+            g = groups[key] = dict.fromkeys(_MODEL_SUMS, 0) | {"environment": env, "type": kind}
+            if with_model:
+                g["model"] = model
             g["total_cost"] = 0.0
             hists[key] = {}
         g["calls"] += 1
@@ -245,6 +257,7 @@ def model_day(conn: Connection, project_id: str, day_us: int) -> list[dict[str, 
 KEYS = {
     "rollup_trace_hours": ("environment", "name"),
     "rollup_model_hours": ("environment", "model", "type"),
+    "rollup_span_hours": ("environment", "type"),
     "rollup_score_hours": ("environment", "name", "data_type", "source"),
     "rollup_user_hours": ("environment", "user_id"),
 }

@@ -49,6 +49,7 @@ from interactiveai.server.storage.rollup_schema import (
     rollup_model_days,
     rollup_model_hours,
     rollup_score_hours,
+    rollup_span_hours,
     rollup_trace_hours,
     rollup_user_days,
     rollup_user_hours,
@@ -66,6 +67,7 @@ ROUND_ROWS = 5_000
 _HOURLY: tuple[tuple[Table, Any], ...] = (
     (rollup_trace_hours, compute.trace_hour),
     (rollup_model_hours, compute.model_hour),
+    (rollup_span_hours, compute.span_hour),
     (rollup_score_hours, compute.score_hour),
     (rollup_user_hours, compute.user_hour),
 )
@@ -232,16 +234,12 @@ def rebuild(engine: Engine, project_id: str) -> int:
 
     hours: set[int] = set()
     with engine.connect() as conn:
-        for column, extra in (
-            (traces.c.timestamp_us, []),
-            (observations.c.start_time_us, [observations.c.model.is_not(None)]),
-            (scores.c.timestamp_us, []),
-        ):
-            hour = column - column % HOUR_US
-            query = select(hour).where(column.table.c.project_id == project_id, *extra).distinct()
+        for column in (traces.c.timestamp_us, observations.c.start_time_us, scores.c.timestamp_us):
+            hour = column - (column % HOUR_US + HOUR_US) % HOUR_US  # rounded down before 1970 too
+            query = select(hour).where(column.table.c.project_id == project_id).distinct()
             hours.update(int(h) for (h,) in conn.execute(query))
         # hours whose roll-ups exist but whose rows are gone (deleted outside the writers)
-        for table in (rollup_trace_hours, rollup_model_hours, rollup_score_hours, rollup_user_hours):
+        for table, _fn in _HOURLY:
             hours.update(  # (day rows start on an hour of their day: that hour is enough)
                 int(h)
                 for (h,) in conn.execute(select(table.c.hour_us).where(table.c.project_id == project_id).distinct())

@@ -83,6 +83,31 @@ rollup_model_hours = Table(
     sqlite_with_rowid=False,
 )
 
+# Observations without a model (spans, tools, retrievers, events...), by the hour they started,
+# environment and type (migration 0017): with the model rows, every observation, so a metrics
+# query over observations grouped by model (their group "no model" included) reads roll-ups.
+rollup_span_hours = Table(
+    "rollup_span_hours",
+    metadata,
+    Column("project_id", ID, nullable=False),
+    Column("hours", Integer, nullable=False),  # 1: an hour; 24: its UTC day
+    Column("hour_us", BigInteger, nullable=False),  # the first hour
+    Column("seq", Integer, nullable=False),
+    Column("environment", String(40), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("calls", Integer, nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("total_tokens", BigInteger, nullable=False),
+    Column("total_cost", Float, nullable=False),
+    Column("costed", Integer, nullable=False),
+    Column("latency_count", Integer, nullable=False),
+    Column("latency_sum", BigInteger, nullable=False),
+    Column("latency_hist", Text, nullable=False),  # end - start of those that ended
+    PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
+    sqlite_with_rowid=False,
+)
+
 # Traces with a user, by the UTC day of their timestamp, environment and user.
 rollup_user_days = Table(
     "rollup_user_days",
@@ -175,6 +200,24 @@ Index(
     traces.c.environment,
     traces.c.user_id,
     traces.c.session_id,
+)
+
+# Observations without a model, by time, with what their roll-ups add up: the refresher reads an
+# hour of them from this index alone (the rows carry the payloads).
+Index(
+    "ix_observations_spans_metrics",
+    observations.c.project_id,
+    observations.c.start_time_us,
+    observations.c.type,
+    observations.c.environment,
+    observations.c.end_time_us,
+    observations.c.input_tokens,
+    observations.c.output_tokens,
+    observations.c.total_tokens,
+    observations.c.total_cost,
+    observations.c.model,  # always NULL: SQLite must see it to read the index alone
+    sqlite_where=observations.c.model.is_(None),
+    postgresql_where=observations.c.model.is_(None),
 )
 
 # Observations of a level other than DEFAULT (errors and warnings are a few percent): a list
