@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from interactiveai.server.query import observations as observation_queries
 from interactiveai.server.query.filters import ObservationFilter
 from interactiveai.server.query.observations import list_observations
 from tests.server.query.seed import SECOND, T0, add_observation, obs_id, trace_id
@@ -43,3 +44,27 @@ def test_observations_by_name_read_the_name_index(dialect: str, engine: Any) -> 
     assert page.total == 3
     details = [d for _s, d in plans(engine, statements) if "observations" in d]
     assert details and all("ix_observations_project_name_start" in d for d in details), details
+
+
+@pytest.mark.parametrize("few", [0, 5_000])
+def test_a_users_observations_are_read_by_their_traces_keys(
+    dialect: str, engine: Any, monkeypatch: pytest.MonkeyPatch, few: int
+) -> None:
+    """The count (and, for a user with few traces, the page) reads each of the user's traces'
+    observations by the whole primary-key prefix: by the creation time alone, SQLite read every
+    observation of each trace's ingestion batch."""
+    if dialect != "sqlite":
+        pytest.skip("SQLite's plans")
+    monkeypatch.setattr(observation_queries, "FEW_TRACES", few)
+    seed(engine)
+    with captured(engine) as statements:
+        page = list_observations(engine, "p1", ObservationFilter(user_id="user-1"), limit=3)
+    assert len(page.items) == 3 and page.total == 8
+    found = plans(engine, statements)
+    reads = [d for _s, d in found if "SEARCH observations" in d]
+    assert reads and all("trace_created_at_us=? AND trace_id=?" in d for d in reads if "_start" not in d), reads
+    count = [d for s, d in found if "count(" in s.lower() and "JOIN observations" in s]
+    assert [d.split(" USING")[0] for d in count if d.startswith("SEARCH")] == [
+        "SEARCH traces",
+        "SEARCH observations",
+    ], count

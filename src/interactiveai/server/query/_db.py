@@ -9,6 +9,9 @@ from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import ColumnElement, Connection, Engine, FromClause, RowMapping, Select, func, literal_column, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Join
 
 from interactiveai.server import json_values
 from interactiveai.server.query.pagination import Page, count_bound, known_total, offset_of
@@ -149,3 +152,25 @@ def load_json_object(text: str | None) -> dict[str, Any]:
 def load_json_list(text: str | None) -> list[Any]:
     value = load_json(text)
     return value if isinstance(value, list) else []
+
+
+class _LeftDrivenJoin(Join):
+    inherit_cache = True
+
+
+def left_driven_join(left: FromClause, right: FromClause, onclause: ColumnElement[bool]) -> Join:
+    """An inner join whose left side is read first, as written.
+
+    SQLite without statistics may drive a join from the side whose index has a constant prefix
+    (the project's 5 M observations) instead of the few rows the other side's filter selects;
+    its CROSS JOIN keeps the written order. PostgreSQL plans it as any inner join.
+    """
+    return _LeftDrivenJoin(left, right, onclause)
+
+
+@compiles(_LeftDrivenJoin, "sqlite")
+def _sqlite_cross_join(join: _LeftDrivenJoin, compiler: SQLCompiler, **kw: Any) -> str:
+    assert join.onclause is not None
+    kw["asfrom"] = True
+    left, right = compiler.process(join.left, **kw), compiler.process(join.right, **kw)
+    return f"{left} CROSS JOIN {right} ON {compiler.process(join.onclause, **kw)}"

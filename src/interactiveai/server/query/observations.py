@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal, select
+from sqlalchemy import ColumnElement, Connection, Select, func, literal, select
 
 from interactiveai.server.json_values import bound_key
-from interactiveai.server.query._db import Db, connect, fetch_one, fetch_page, matching_rows
+from interactiveai.server.query._db import Db, connect, fetch_one, fetch_page, left_driven_join, matching_rows
 from interactiveai.server.query.filter_conditions import names_traces
 from interactiveai.server.query.filters import ObservationFilter, observation_conditions
 from interactiveai.server.query.pagination import Page, check_page
 from interactiveai.server.query.records import Observation, observation_from_row
 from interactiveai.server.storage.payload_sharing import OBSERVATION_COLUMNS
 from interactiveai.server.storage.schema import (
+    OBSERVATIONS_OF_TRACE_ROW,
     START_TIME_IN_TRACE,
     observations,
     observations_of_trace,
@@ -37,13 +39,24 @@ def list_observations(
     unfiltered list reads ``limit`` rows, not the project.
     """
     check_page(page, limit)
-    conditions = observation_conditions(project_id, filters)
-    counted = matching_rows(observations, conditions) if with_total else None
+    counted = _counted_rows(project_id, filters) if with_total else None
     with connect(db) as conn:
         start_time, page_conditions = page_order(conn, project_id, filters)
         query = select(*OBSERVATION_COLUMNS).where(*page_conditions)
         query = query.order_by(start_time.desc(), observations.c.id.desc())
         return fetch_page(conn, query, observation_from_row, page=page, limit=limit, counted=counted)
+
+
+def _counted_rows(project_id: str, filters: ObservationFilter | None) -> Select[Any]:
+    """The rows the list counts. A user's are read from the user's traces, one primary-key range
+    each: as "the keys of the user's traces" SQLite first listed every key (0.4 s for a user of
+    81,000 traces at 5 M observations, to count up to 1,001 rows)."""
+    if filters is None or filters.user_id is None:
+        return matching_rows(observations, observation_conditions(project_id, filters))
+    users_traces = [traces.c.project_id == project_id, traces.c.user_id == bound_key(filters.user_id)]
+    conditions = observation_conditions(project_id, replace(filters, user_id=None))
+    joined = left_driven_join(traces, observations, OBSERVATIONS_OF_TRACE_ROW)
+    return matching_rows(joined, [*users_traces, *conditions])
 
 
 FEW_TRACES = 5_000

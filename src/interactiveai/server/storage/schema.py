@@ -276,11 +276,16 @@ START_TIME_IN_TRACE = observations.c.start_time_us + 0
 
 
 def observations_of_traces(project_id: str, *trace_conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The observations of the project's traces that match conditions on the traces table."""
-    keys = select(traces.c.created_at_us, traces.c.id).where(traces.c.project_id == project_id, *trace_conditions)
+    """The observations of the project's traces that match conditions on the traces table.
+
+    The trace id comes first in the row value: written (creation time, id), SQLite 3.40 searched
+    the primary key by the creation time alone, reading every observation of each trace's
+    ingestion batch (a user's count of 1,001 took 0.5 s at 5 M observations; 35 ms this way).
+    """
+    keys = select(traces.c.id, traces.c.created_at_us).where(traces.c.project_id == project_id, *trace_conditions)
     return and_(
         observations.c.project_id == project_id,
-        tuple_(observations.c.trace_created_at_us, observations.c.trace_id).in_(keys),
+        tuple_(observations.c.trace_id, observations.c.trace_created_at_us).in_(keys),
     )
 
 
