@@ -17,6 +17,8 @@ count of rows that had a cost, so "no cost" stays apart from 0. Latencies are lo
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, Column, Float, Index, Integer, PrimaryKeyConstraint, String, Table, Text
 
 from interactiveai.server.storage.schema import ID, SHORT, metadata, observations, scores, traces
@@ -59,6 +61,22 @@ rollup_trace_hours = Table(
     sqlite_with_rowid=False,
 )
 
+
+def _observation_figures() -> list[Column[Any]]:
+    """What the observation roll-ups add up per group (each table gets its own Column objects)."""
+    return [
+        Column("calls", Integer, nullable=False),
+        Column("input_tokens", BigInteger, nullable=False),
+        Column("output_tokens", BigInteger, nullable=False),
+        Column("total_tokens", BigInteger, nullable=False),
+        Column("total_cost", Float, nullable=False),
+        Column("costed", Integer, nullable=False),
+        Column("latency_count", Integer, nullable=False),
+        Column("latency_sum", BigInteger, nullable=False),
+        Column("latency_hist", Text, nullable=False),  # end - start of those that ended
+    ]
+
+
 # Observations with a model, by the hour they started, environment, model and type.
 rollup_model_hours = Table(
     "rollup_model_hours",
@@ -70,15 +88,7 @@ rollup_model_hours = Table(
     Column("environment", String(40), nullable=False),
     Column("model", Text, nullable=False),
     Column("type", String(20), nullable=False),
-    Column("calls", Integer, nullable=False),
-    Column("input_tokens", BigInteger, nullable=False),
-    Column("output_tokens", BigInteger, nullable=False),
-    Column("total_tokens", BigInteger, nullable=False),
-    Column("total_cost", Float, nullable=False),
-    Column("costed", Integer, nullable=False),
-    Column("latency_count", Integer, nullable=False),
-    Column("latency_sum", BigInteger, nullable=False),
-    Column("latency_hist", Text, nullable=False),  # end - start of the calls that ended
+    *_observation_figures(),
     PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
@@ -95,15 +105,7 @@ rollup_span_hours = Table(
     Column("seq", Integer, nullable=False),
     Column("environment", String(40), nullable=False),
     Column("type", String(20), nullable=False),
-    Column("calls", Integer, nullable=False),
-    Column("input_tokens", BigInteger, nullable=False),
-    Column("output_tokens", BigInteger, nullable=False),
-    Column("total_tokens", BigInteger, nullable=False),
-    Column("total_cost", Float, nullable=False),
-    Column("costed", Integer, nullable=False),
-    Column("latency_count", Integer, nullable=False),
-    Column("latency_sum", BigInteger, nullable=False),
-    Column("latency_hist", Text, nullable=False),  # end - start of those that ended
+    *_observation_figures(),
     PrimaryKeyConstraint("project_id", "hours", "hour_us", "seq"),
     sqlite_with_rowid=False,
 )
